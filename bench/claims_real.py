@@ -49,7 +49,9 @@ def main() -> None:
                 env=env, capture_output=True, text=True, check=False,
             )  # fmt: skip
             took = time.perf_counter() - started
-        print(f"{args.server} server, {args.first}..{args.last} ({args.lang}): exit {done.returncode} in {took:.0f} s")
+        print(
+            f"{args.server} server, {args.first}..{args.last} ({args.lang}): exit {done.returncode} in {took:.0f} s"
+        )
         print("\n".join(line for line in done.stderr.splitlines() if "claims" in line or "total" in line))
         import sqlite3
 

@@ -100,6 +100,52 @@ MODULES: dict[str, Target] = {
         only=("dailydiff.engine.stages.*", "dailydiff.models.xǁDayReportǁfailure_gate__mutmut_*"),
         tables=(("src/dailydiff/models.py", ("Gate.ratio", "Gate.gated")),),
     ),
+    # The alerts' ledger and fold (one target's pass) with the quiet hours they are judged by.
+    "alerts": Target(
+        ("src/dailydiff/engine/alerts.py", "src/dailydiff/scoring/alerting.py"),
+        ("tests/test_alerts_ledger.py", "tests/test_alerting.py"),
+        only=(
+            *(
+                f"dailydiff.engine.alerts.{name}*"
+                for name in (
+                    "x_deliver_alerts",
+                    "x__deliver_to",
+                    "x__quiet_ended",
+                    "x__fold",
+                    "x__by_target",
+                    "xǁ_Targetǁ",
+                )
+            ),
+            *(
+                f"dailydiff.scoring.alerting.{name}*"
+                for name in ("x_quiet_window", "x_last_quiet_window", "x_quiet_hours")
+            ),
+        ),
+    ),
+    # `serve`'s push hooks: signatures, the body's limits and shape, the replay memory, what a failed pass owes.
+    "hooks": Target(
+        ("src/dailydiff/web/hooks.py",),
+        ("tests/test_hooks_unit.py",),
+        only=(
+            "dailydiff.web.hooks.x__github_signed*",
+            "dailydiff.web.hooks.x__gitlab_token*",
+            "dailydiff.web.hooks.x__read_body*",
+            "dailydiff.web.hooks.xǁHooksǁ_replayed*",
+            "dailydiff.web.hooks.xǁHooksǁreceive*",
+            "dailydiff.web.hooks.xǁHooksǁ_settle*",
+        ),
+    ),
+    # A release's range: what `notes` and `run`'s tags resolve REF1..REF2, --since-tag and --unreleased to.
+    "release_range": Target(
+        ("src/dailydiff/engine/release.py",),
+        ("tests/test_release_range.py",),
+        only=(
+            "dailydiff.engine.release.x_resolve_range*",
+            "dailydiff.engine.release.x__base_commit*",
+            "dailydiff.engine.release.x__verify*",
+            "dailydiff.engine.release.x__commits*",
+        ),
+    ),
 }
 
 

@@ -96,7 +96,10 @@ def _handler(fake: FakeForge) -> type[BaseHTTPRequestHandler]:
                     self.wfile.write(payload[i : i + 1])
                     self.wfile.flush()
             elif payload:
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):  # an answer past the client's timeout
+                    self.close_connection = True
 
         def do_GET(self) -> None:
             self._serve("GET")

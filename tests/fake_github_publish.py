@@ -14,6 +14,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -45,6 +46,9 @@ class FakeGitHubPublish:
     answers: list[tuple[str, str, int, bytes]] = field(default_factory=list)  # what was sent back, to say so
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before normal handling
     echo: bool = False  # scripted answers quote the request's URL and headers (the token included) back
+    # A receiver that acts, then answers badly: (method, path ending, status, seconds) — the next such request
+    # is handled (what it creates is made), then answered after ``seconds`` with ``status`` (0: its own answer).
+    acted: list[tuple[str, str, int, float]] = field(default_factory=list)
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,6 +66,11 @@ class FakeGitHubPublish:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 status, headers, body = fake.handle(self.command, self.path, dict(self.headers), raw)
+                then = fake.then(self.command, self.path)
+                if then is not None:
+                    time.sleep(then[1])
+                    if then[0]:
+                        status, headers, body = then[0], {}, {"message": "failed after acting"}
                 data = b"" if body is None else json.dumps(body).encode()
                 with fake._lock:
                     fake.answers.append((self.command, self.path, status, data[:200]))
@@ -72,8 +81,11 @@ class FakeGitHubPublish:
                 self.send_header("x-ratelimit-remaining", "4990")
                 for key, value in headers.items():
                     self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # an answer past the client's timeout
+                    self.close_connection = True
 
             do_GET = do_PUT = do_POST = do_PATCH = do_DELETE = _handle
 
@@ -103,6 +115,16 @@ class FakeGitHubPublish:
     def add_issue(self, repo: str, title: str, body: str, pull_request: bool = False) -> dict[str, Any]:
         with self._lock:
             return self._new_issue(repo, title, body, [], pull_request)
+
+    def then(self, method: str, target: str) -> tuple[int, float] | None:
+        """How a request that was just handled is answered instead (``acted``), once."""
+        path = urlsplit(target).path
+        with self._lock:
+            for index, (m, ending, status, seconds) in enumerate(self.acted):
+                if m == method and path.endswith(ending):
+                    del self.acted[index]
+                    return status, seconds
+        return None
 
     # the API --------------------------------------------------------------------------------------
 
@@ -371,7 +393,8 @@ class FakeGitHubPublish:
                   body: Any) -> tuple[int, dict[str, str], Any]:  # fmt: skip
         """GitHub's releases (docs.github.com/rest/releases/releases): list (newest first, drafts included for
         a token that can push), get by id, get by tag (published releases only: a draft answers 404), create
-        (201; 422 ``already_exists`` when the tag has a release) and update (PATCH)."""
+        (201; 422 ``already_exists`` when the tag has a published release: drafts of one tag may be several, as
+        on GitHub) and update (PATCH)."""
         releases = self.releases.setdefault(repo, [])
         not_found = (404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
         if tag:
@@ -384,7 +407,7 @@ class FakeGitHubPublish:
         if release_id is None and method == "POST":
             if not isinstance(body, dict) or not body.get("tag_name"):
                 return 422, {}, {"message": "Validation Failed", "errors": [{"resource": "Release", "code": "missing_field", "field": "tag_name"}]}  # fmt: skip
-            if any(r["tag_name"] == body["tag_name"] for r in releases):
+            if any(r["tag_name"] == body["tag_name"] and not r["draft"] for r in releases):
                 return 422, {}, {"message": "Validation Failed", "errors": [{"resource": "Release", "code": "already_exists", "field": "tag_name"}]}  # fmt: skip
             now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             number = self._new_id()

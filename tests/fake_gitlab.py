@@ -87,6 +87,9 @@ class FakeGitLab(FakeForge):
         self.requests: list[Recorded] = []
         self._failures: list[tuple[int, float | None]] = []  # (status, Retry-After) of the next answers
         self._limits: list[float] = []  # retry-after of the next 429s
+        # A GitLab that acts, then answers badly: (method, path ending, status, seconds) — the next such request
+        # is handled (what it creates is made), then answered after ``seconds`` with ``status`` (0: its own).
+        self.acted: list[tuple[str, str, int, float]] = []
 
     # lifecycle -------------------------------------------------------------------------------------
 
@@ -142,6 +145,13 @@ class FakeGitLab(FakeForge):
             result = self._answer(method, path, query, headers, body)
         with self._lock:
             self.requests.append(Recorded(method, parts.path, query, headers, kind, result[0], arrived))
+            then = next((a for a in self.acted if a[0] == method and parts.path.endswith(a[1])), None)
+            if then is not None:
+                self.acted.remove(then)
+        if then is not None:
+            time.sleep(then[3])
+            if then[2]:
+                return self._json(then[2], {"message": f"{then[2]} after acting"}, count=False)
         return result
 
     def _git(

@@ -36,3 +36,13 @@ def markdownlint() -> str:
     return shutil.which("markdownlint") or missing(
         "markdownlint-cli is not installed (bash .ci/run installs it)"
     )
+
+
+def libfaketime() -> Path:
+    """libfaketime (Debian's faketime package: .ci/run installs it), for a process whose clock is off."""
+    found = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    return (
+        found[0]
+        if found
+        else missing("libfaketime is not installed (apt-get install faketime; .ci/run installs it)")
+    )

@@ -12,7 +12,6 @@ import pytest
 
 from alertkit import THREE, alert_messages, alerts_received, config_text, env_for, python
 from gitrepo import CommitSpec, FileEdit, build_repo
-from netports import free_port
 from webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.slow
@@ -72,7 +71,7 @@ def test_watch_test_prints_the_verdicts_the_alerts_gave(tmp_path: Path) -> None:
     assert "path src/auth/token.py matches '**/auth/**'" in after["auth"]
     assert "added line src/settings.py:1 matches" in after["secrets"]
     for failed in (bad_topic, bad_sha):
-        assert failed.returncode != 0 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
+        assert failed.returncode == 2 and len(failed.stderr.strip().splitlines()) == 1, failed.stderr
         assert failed.stderr.startswith("dailydiff: error: ") and "Traceback" not in failed.stderr
     assert "no [[watch]] topic named 'nope' — topics: auth, secrets" in bad_topic.stderr
 
@@ -95,22 +94,27 @@ def test_run_alerts_once_and_marks_the_report(tmp_path: Path) -> None:
 
 
 def test_a_receiver_that_is_down_is_retried_through_the_ledger(tmp_path: Path) -> None:
+    """The receiver answers 500 to both alerts, then recovers at the same URL (one ledger target: the failed
+    rows are what the next look retries). Killed mutant (issue 86): a failed row read as delivered — with the
+    old test's second URL (another target, no rows) it passed."""
     shas = _repo(tmp_path)
     (tmp_path / "dailydiff.toml").write_text(config_text(tmp_path / "repo"), encoding="utf-8")
     hooks = WebhookReceiver().start()
     try:
-        down = {**env_for(hooks), "DD_TEST_HOOK_URL": f"http://127.0.0.1:{free_port()}/generic/tok3n"}
-        failed = _cli(tmp_path, down, "watch", "--once")
+        hooks.script["generic"] = [500, 500]
+        failed = _cli(tmp_path, env_for(hooks), "watch", "--once")
         assert (
             "0 message(s) sent" in failed.stderr
             and "2 delivery(ies) failed (retried next time)" in failed.stderr
-        )
+        ), failed.stderr
+        assert alerts_received(hooks) == [] and len(hooks.arrived["generic"]) == 2
         up = _cli(tmp_path, env_for(hooks), "watch", "--once")
         again = _cli(tmp_path, env_for(hooks), "watch", "--once")
     finally:
         hooks.stop()
     assert "2 message(s) sent (2 alert(s)" in up.stderr and "0 message(s) sent" in again.stderr
     assert sorted(a["sha"] for a in alerts_received(hooks)) == sorted([shas[1], shas[2]])
+    assert len(hooks.arrived["generic"]) == 4  # two failed, two retried: nothing sent twice
 
 
 HOSTILE = (

@@ -9,6 +9,7 @@ import datetime as dt
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -55,6 +56,27 @@ def _page(address: str) -> str:
         return str(page.read().decode())
 
 
+def _serve(tmp_path: Path, config: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """A `dailydiff serve` process on a free port, once it listens; its stderr is read at its end."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [python(), "-m", "dailydiff", "serve", "--port", str(port), "-c", str(config), "--data-dir",
+         str(tmp_path / "data")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def up() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            assert proc.poll() is None, proc.communicate()[1]
+            return False
+
+    _wait_for(up, 30)
+    return proc, f"http://127.0.0.1:{port}"
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path, WebhookReceiver, dict[str, str]]]:
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -63,26 +85,11 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path, Path, WebhookReceiver, d
     git(tmp_path, "clone", "-q", "--bare", str(work), str(bare))
     config = tmp_path / "dailydiff.toml"
     config.write_text(config_text(bare), encoding="utf-8")
-    data = tmp_path / "data"
-    Store.open(data).close()  # serve serves an existing store
+    Store.open(tmp_path / "data").close()  # serve serves an existing store
     hooks = WebhookReceiver().start()
     env = env_for(hooks)
-    port = free_port()
-    proc = subprocess.Popen(
-        [python(), "-m", "dailydiff", "serve", "--port", str(port), "-c", str(config), "--data-dir", str(data)],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            return False
-
+    proc, url = _serve(tmp_path, config, env)
     try:
-        _wait_for(up, 30)
         yield url, work, config, hooks, env
     finally:
         proc.send_signal(signal.SIGINT)
@@ -217,3 +224,136 @@ def test_a_chunked_body_is_cut_off_once_it_grows_past_the_limit(
     assert answer.startswith("HTTP/1.1 413"), answer
     assert sent < 32 * 1024 * 1024  # the limit plus what the sockets' buffers took: never the whole body
     assert alert_messages(hooks) == []
+
+
+def _pushed(repo: Path, tmp_path: Path, now: dt.datetime, message: str, path: str) -> str:
+    sha = commit(repo, CommitSpec(message, now - dt.timedelta(minutes=5), edits=[FileEdit(path, "x = 1\n")]))
+    git(repo, "push", "-q", str(tmp_path / "widgets.git"), "HEAD:main")
+    return sha
+
+
+def test_gitlab_pushes_without_an_event_uuid_are_told_apart_by_their_content(
+    served: tuple[str, Path, Path, WebhookReceiver, dict[str, str]], tmp_path: Path
+) -> None:
+    """Issue 86 failure 5: a GitLab push without `X-Gitlab-Event-UUID` is judged by its content: a second,
+    different push is alerted (not "duplicate"), the same body again is a duplicate."""
+    url, repo, _config, hooks, _env = served
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    headers = {"X-Gitlab-Event": "Push Hook", "X-Gitlab-Token": SECRET}
+    first = _pushed(repo, tmp_path, now, "fix: session cookie", "lib/auth/session.py")
+    assert post(f"{url}/hooks/gitlab", gitlab_push(REPO, [first]), headers)[1]["status"] == "accepted"
+    _wait_for(lambda: len(alerts_received(hooks)) >= 1, 10.0)
+    second = _pushed(repo, tmp_path, now, "fix: login throttle", "lib/auth/login.py")
+    assert post(f"{url}/hooks/gitlab", gitlab_push(REPO, [second]), headers)[1]["status"] == "accepted"
+    _wait_for(lambda: len(alerts_received(hooks)) >= 2, 10.0)
+    assert [a["sha"] for a in alerts_received(hooks)] == [first, second]
+    again = post(f"{url}/hooks/gitlab", gitlab_push(REPO, [second]), headers)
+    assert again == (200, {"status": "duplicate", "reason": "this delivery was received before"})
+
+
+def test_a_signed_body_nested_a_thousand_deep_is_a_400(
+    served: tuple[str, Path, Path, WebhookReceiver, dict[str, str]],
+) -> None:
+    """Issue 86 failure 8: a signed push nested 1,000 deep is a 400 with one line, not a 500 and a
+    `RecursionError` traceback in the log (the fixture checks the log for tracebacks)."""
+    url, _repo, _config, hooks, _env = served
+    for body in (b"[" * 1000 + b"]" * 1000, b'{"a":' * 1000 + b"1" + b"}" * 1000):
+        headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": f"deep-{len(body)}",
+                   "X-Hub-Signature-256": signed(body)}  # fmt: skip
+        assert post(f"{url}/hooks/github", body, headers) == (
+            400, {"error": "the body is not JSON, or is nested too deep"})  # fmt: skip
+    assert alert_messages(hooks) == []
+
+
+def _stopped_world(tmp_path: Path) -> tuple[dt.datetime, Path, Path, WebhookReceiver]:
+    """What `served` makes, for a test that starts and stops `serve` itself: now, the working repository,
+    the config and the receiver."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    repo = make_repo(tmp_path, now)
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(tmp_path / "widgets.git"))
+    config = tmp_path / "dailydiff.toml"
+    config.write_text(config_text(tmp_path / "widgets.git"), encoding="utf-8")
+    Store.open(tmp_path / "data").close()
+    return now, repo, config, WebhookReceiver().start()
+
+
+def test_a_push_whose_alerts_failed_is_logged_and_its_redelivery_sends_them(tmp_path: Path) -> None:
+    """Issue 86 failure 7: the receiver down when a push's alerts go out: the log says they were not sent and
+    when they are tried again; GitHub's "Redeliver" of that push (the same delivery id) is accepted, not
+    "duplicate", and sends them once; a redelivery after that is a duplicate."""
+    now, repo, config, hooks = _stopped_world(tmp_path)
+    hooks.script["generic"] = [500] * 2  # the two alerts' sends fail (retries = 0)
+    proc, url = _serve(tmp_path, config, env_for(hooks))
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr or []), daemon=True)
+    reader.start()
+    try:
+        path_hit, diff_hit, _nothing = add_three(repo, now)
+        git(repo, "push", "-q", str(tmp_path / "widgets.git"), "HEAD:main")
+        body = github_push(REPO, [path_hit, diff_hit])
+        headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-7", "X-Hub-Signature-256": signed(body)}
+        assert post(f"{url}/hooks/github", body, headers)[1]["status"] == "accepted"
+        _wait_for(lambda: any("not sent" in line for line in lines), 30.0)  # the pass ended, and said so
+        assert alerts_received(hooks) == [] and not hooks.script["generic"]
+        logged = next(line for line in lines if "not sent" in line)
+        assert "tried again in 60s, on the next push or a redelivery" in logged and REPO in logged, logged
+        redelivered = post(f"{url}/hooks/github", body, headers)
+        assert redelivered == (202, {"status": "accepted", "repo": REPO}), redelivered
+        _wait_for(lambda: len(alerts_received(hooks)) >= 2, 20.0)
+        assert sorted(a["sha"] for a in alerts_received(hooks)) == sorted([path_hit, diff_hit])
+        _wait_for(lambda: post(f"{url}/hooks/github", body, headers)[1]["status"] == "duplicate", 20.0)
+        assert len(alerts_received(hooks)) == 2
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        reader.join(timeout=10)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        hooks.stop()
+    err = "".join(lines)
+    assert "Traceback" not in err, err
+
+
+def test_a_sigterm_while_a_hook_s_alert_is_in_flight_lets_it_finish_and_records_it(tmp_path: Path) -> None:
+    """Issue 86 failure 6: `serve` takes a SIGTERM while its hooks' pass has an alert in flight (the receiver
+    holds it): the alert finishes and is recorded, nothing new is sent, exit 143; started again, a new
+    delivery of the same push sends nothing twice."""
+    now, repo, config, hooks = _stopped_world(tmp_path)
+    env = env_for(hooks)
+    held = hooks.hold_next["generic"] = threading.Event()
+    proc, url = _serve(tmp_path, config, env)
+    try:
+        path_hit, diff_hit, _nothing = add_three(repo, now)
+        git(repo, "push", "-q", str(tmp_path / "widgets.git"), "HEAD:main")
+        body = github_push(REPO, [path_hit, diff_hit])
+        headers = {"X-GitHub-Event": "push", "X-GitHub-Delivery": "d-6", "X-Hub-Signature-256": signed(body)}
+        assert post(f"{url}/hooks/github", body, headers)[1]["status"] == "accepted"
+        _wait_for(lambda: len(hooks.arrived.get("generic", [])) == 1, 20.0)  # the first alert, held
+        proc.send_signal(signal.SIGTERM)
+        try:  # it waits for the alert in flight
+            proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            pass
+        else:
+            raise AssertionError(proc.communicate()[1])
+        held.set()
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        held.set()
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert len(hooks.arrived["generic"]) == 1 and len(alerts_received(hooks)) == 1, err
+    proc, url = _serve(tmp_path, config, env)
+    try:
+        again = {**headers, "X-GitHub-Delivery": "d-6b"}
+        assert post(f"{url}/hooks/github", body, again)[1]["status"] == "accepted"
+        _wait_for(lambda: len(alerts_received(hooks)) >= 2, 20.0)
+        time.sleep(1.0)  # nothing more comes
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=30)
+        hooks.stop()
+    assert sorted(a["sha"] for a in alerts_received(hooks)) == sorted([path_hit, diff_hit])

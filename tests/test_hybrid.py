@@ -6,12 +6,15 @@ llama.cpp's own server with --embeddings and the SmolLM2 GGUF the suite ships.""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import math
 import os
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -698,3 +701,64 @@ def test_the_vectors_side_reads_a_postgresql_store_on_a_session_of_its_own(
         finally:
             beside.close()
         assert store.search_repos() == [REPO]
+
+
+@contextlib.contextmanager
+def hanging_endpoint() -> Iterator[str]:
+    """An embeddings URL whose server takes the connection (the kernel's backlog) and never answers."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+
+
+def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The command in a process of its own: a hang ends the process, not the test run."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src"), "NO_COLOR": "1"}
+    return subprocess.run([sys.executable, "-m", "dailydiff", *args], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+
+
+def test_a_search_whose_embedding_endpoint_hangs_answers_by_words_within_its_bound(
+    reported: Path, tmp_path: Path
+) -> None:
+    """Issue 86 failure 2: the embedding endpoint takes the request and never answers. `search` waits
+    `[search] embedding_timeout` (1 s here) for the question's vectors, then answers by its words, and says
+    so on stderr."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
+    with hanging_endpoint() as url:
+        config = tmp_path / "hybrid.toml"
+        config.write_text(f'[search]\nembedding_model = "m"\nembedding_base_url = "{url}"\n'
+                          'fuse_languages = ["en"]\nembedding_timeout = 1\n')  # fmt: skip
+        found = _cli(tmp_path, "search", "paged attention kernel", "--json", "--data-dir", str(data), "--config",
+                     str(config))  # fmt: skip
+    assert found.returncode == 0, found.stderr
+    titles = [c["title"] for c in json.loads(found.stdout)["commits"]]
+    assert titles[0] == "feat: add a paged attention kernel for decoding"
+    assert "embedding_timeout (1s)" in found.stderr, found.stderr
+
+
+def test_a_report_whose_embedding_endpoint_hangs_stores_every_day_and_says_so(tmp_path: Path) -> None:
+    """Issue 86 failure 2: `report` of two days against an embedding endpoint that never answers: both days
+    are stored (without vectors), exit 0; the timeout is said on stderr with its setting, and the commits
+    not embedded once: the endpoint is not waited for again in this process."""
+    build_repo(tmp_path / "repo", SPECS)
+    with hanging_endpoint() as url:
+        config = tmp_path / "hybrid.toml"
+        config.write_text(
+            f'[search]\nembedding_model = "m"\nembedding_base_url = "{url}"\nembedding_timeout = 1\n'
+        )
+        done = _cli(tmp_path, "report", str(tmp_path / "repo"), "--from", "2026-04-02", "--to", "2026-04-03", "--tz",
+                    "UTC", "--lang", "en", "--name", REPO, "--data-dir", str(tmp_path / "data"), "--config",
+                    str(config), "-o", str(tmp_path / "out"))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "[search] embedding_timeout (1s)" in done.stderr, done.stderr
+    assert done.stderr.count("commits not embedded") == 1, done.stderr
+    with Store.connect(tmp_path / "data" / DB_NAME) as store:
+        stored = [store.get_report(REPO, dt.date(2026, 4, d), "en") for d in (2, 3)]
+        assert all(r is not None for r in stored)
+        assert [row[6] for row in store.vector_rows()] == [None] * 4

@@ -8,8 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -349,3 +352,96 @@ def test_a_day_another_plan_builds_again_sends_its_addendum(world: World, pg_url
     with Store.connect(pg_url) as store:
         states = {s.unit: s.state for s in store.unit_states("b")}
     assert states == {f"proj {D}": "done", f"addendum:proj {D}": "done"}, states
+
+
+def test_a_sigterm_while_one_target_s_addendum_is_in_flight_leaves_the_others_to_the_next_run(
+    world: World,
+) -> None:
+    """Issue 86 failure 1: Slack's addendum is in flight when the run takes a SIGTERM. Slack's finishes and is
+    recorded; Teams, the webhook and e-mail are sent nothing by this run, and their late commits are not recorded
+    as told: the next run sends each of them the addendum, once, and Slack nothing more."""
+    world.message_targets()
+    code, err, _ = world.run(at(D + dt.timedelta(days=1), 2), "--date", str(D))
+    assert code == 0, err
+    assert world.received() == [1, 1, 1, 1]
+    late = commit(world.repo, spec("fix: made at 23:50, pushed at 02:30", at(D, 23, 50)))
+    held = world.hooks.hold_next["slack"] = threading.Event()
+    env = {**world.env, "DAILYDIFF_RUN_NOW": at(D + dt.timedelta(days=2), 2).isoformat(),
+           "PYTHONPATH": str(SRC), "NO_COLOR": "1"}  # fmt: skip
+    command = [sys.executable, "-m", "dailydiff", "run", "--output-dir", "out"]
+    log = world.tmp / "stopped.log"
+    with log.open("w") as err_file:
+        process = subprocess.Popen(
+            command, cwd=world.tmp, env=env, stdout=subprocess.DEVNULL, stderr=err_file
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while len(world.hooks.arrived.get("slack", [])) < 2:  # the addendum reached Slack, which holds it
+            assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        while "SIGTERM: stopping" not in log.read_text():  # taken, not only sent
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.02)
+        held.set()  # Slack's answer comes now: after the stop was taken
+        process.wait(timeout=120)
+    finally:
+        held.set()
+        process.kill()
+    stderr = log.read_text()
+    assert process.returncode == 128 + signal.SIGTERM, stderr
+    assert world.received() == [2, 1, 1, 1], stderr
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 2, 30))
+    assert code == 0, err
+    assert world.received() == [2, 2, 2, 2], err
+    for service in ("teams", "generic"):
+        assert late[:7] in json.dumps(world.hooks.received[service][1]), service
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
+    assert code == 0, err
+    assert world.received() == [2, 2, 2, 2]
+
+
+def test_a_files_only_day_stored_again_by_watch_gets_its_late_commits_from_the_next_run(world: World) -> None:
+    """Issue 86 failure 4: a repository whose day goes to `files` only. The day is delivered, two commits land
+    in it late, and `watch` (an alert topic) stores the day again with them, sent nowhere. The next `run`
+    compares what the files target was sent with the day, not the store with git: the file gets all four
+    commits; the run after it writes nothing."""
+    config = world.tmp / "dailydiff.toml"
+    config.write_text("""data_dir = "data"
+[analysis]
+analyzer = "heuristic"
+[[repos]]
+source = "proj"
+publishers = ["files"]
+
+[[watch]]
+name = "everything"
+paths = ["**"]
+alert = ["hook"]
+
+[[publish]]
+type = "webhook"
+name = "hook"
+url_env = "HOOK_URL"
+retries = 0
+""", encoding="utf-8")  # fmt: skip
+    world.env["HOOK_URL"] = world.hooks.urls(HOOK)["webhook"]
+    code, err, _ = world.run(at(D + dt.timedelta(days=1), 2), "--date", str(D))
+    assert code == 0, err
+    assert "handle empty input" in world.report(D)
+    late = [commit(world.repo, spec(f"fix: late {n}", at(D, 22 + n, 50))) for n in (0, 1)]
+    env = {**world.env, "DAILYDIFF_RUN_NOW": at(D + dt.timedelta(days=1), 3).isoformat()}
+    watched = dailydiff("watch", "--once", cwd=world.tmp, env=env)
+    assert watched.returncode == 0, watched.stderr
+    with Store.open(world.tmp / "data") as store:
+        stored = store.get_report("proj", D, "zh")
+        assert stored is not None and {c.sha for c in stored.commits} >= set(late)
+    assert not any(sha[:7] in world.report(D) for sha in late)  # watch sends no day
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 2))
+    assert code == 0, err
+    day = world.report(D)
+    assert all(sha[:7] in day for sha in late) and "add parser" in day, day
+    written = (world.tmp / "out" / f"{D.year}" / "proj" / f"{D}.md").stat().st_mtime_ns
+    code, err, _ = world.run(at(D + dt.timedelta(days=2), 3))
+    assert code == 0, err
+    assert (world.tmp / "out" / f"{D.year}" / "proj" / f"{D}.md").stat().st_mtime_ns == written

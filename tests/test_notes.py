@@ -171,11 +171,58 @@ def test_since_tag_and_unreleased_take_what_follows_the_last_tag(repo: Path, tmp
         assert data["tag"] == "Unreleased"
 
 
-def test_a_bad_range_is_one_line_and_a_nonzero_exit(repo: Path, tmp_path: Path) -> None:
-    for args in (["v1.0..nope"], ["v1.0"], [], ["v1.0..v1.1", "--since-tag"]):
+def test_a_bad_range_is_one_line_and_exit_2(repo: Path, tmp_path: Path) -> None:
+    """Each wrong range is a usage error, the README's exit 2 (an internal error, 70, was accepted as any
+    non-zero exit), in one line with a next step."""
+    for args in (
+        ["v1.0..nope"],
+        ["v1.0"],
+        [],
+        ["v1.0..v1.1", "--since-tag"],
+        ["--since-tag", "--unreleased"],
+    ):
         done = notes(repo, tmp_path, *args, "--analyzer", "heuristic")
-        assert done.returncode != 0 and "Traceback" not in done.stderr
-        assert len([line for line in done.stderr.splitlines() if line.strip()]) <= 2, done.stderr
+        assert done.returncode == 2 and "Traceback" not in done.stderr, (args, done.stderr)
+        assert len([line for line in done.stderr.splitlines() if line.strip()]) == 1, done.stderr
+
+
+def _shas(done: subprocess.CompletedProcess[str]) -> list[str]:
+    assert done.returncode == 0, done.stderr
+    return sorted(c["sha"] for e in json.loads(done.stdout)["entries"] for c in e["commits"])
+
+
+def test_notes_ranges_are_git_s_unreleased_since_tag_an_old_tag_two_tags_and_annotated_tags(
+    tmp_path: Path,
+) -> None:
+    """Issue 86: each range against `git log` of the same range. `--unreleased` is what no tag holds, and
+    differs from `--since-tag` when a tag on another branch holds a commit after the last tag of HEAD; an old
+    tag reaches across a release; two tags on one commit are one commit (their range is empty); an annotated
+    tag is the commit it tags."""
+    repo = build_tagged_repo(tmp_path / "widget")
+    after = git(repo, "rev-parse", "HEAD").strip()  # "feat: add a progress bar (#17)", after v1.1
+    git(repo, "checkout", "-q", "-b", "release")
+    commit(
+        repo, CommitSpec("fix: a release-only fix", _at(13), edits=[FileEdit("src/widget/fix.py", "f = 1\n")])
+    )
+    git(repo, "tag", "-a", "v1.2", "-m", "Version 1.2")  # annotated, on the release branch: holds `after`
+    git(repo, "checkout", "-q", "-")
+    commit(
+        repo,
+        CommitSpec("feat: after the release branch", _at(14), edits=[FileEdit("src/widget/new.py", "n\n")]),
+    )
+    git(repo, "tag", "v1.1-final", "v1.1")  # a second tag on v1.1's commit
+
+    def run(*args: str) -> list[str]:
+        return _shas(notes(repo, tmp_path, *args, "--analyzer", "heuristic", "--format", "json"))
+
+    unreleased, since_tag = run("--unreleased"), run("--since-tag")
+    assert unreleased == sorted(git(repo, "log", "--format=%H", "HEAD", "--not", "--tags").split())
+    assert since_tag == sorted(range_shas(repo, "v1.1..HEAD"))
+    assert after in since_tag and after not in unreleased  # v1.2 holds it
+    assert run("v1.0..HEAD") == sorted(range_shas(repo, "v1.0..HEAD"))  # an old tag, across v1.1
+    assert len(run("v1.0..HEAD")) == len(range_shas(repo, "v1.0..v1.1")) + len(since_tag)
+    assert run("v1.1..v1.1-final") == []  # two tags on one commit
+    assert run("v1.1..v1.2") == sorted(range_shas(repo, "v1.1..v1.2")) and len(run("v1.1..v1.2")) == 2
 
 
 @pytest.fixture
@@ -538,3 +585,41 @@ def test_what_the_notes_model_names_beyond_the_entries_it_was_shown_is_removed(
     assert "This release adds streaming." in told.stdout
     for invented in ("invented_notes_kernel", "invented_notes_fn", "98765"):
         assert invented not in told.stdout, invented
+
+
+# A forge that makes the release, then answers 502, or answers after the publisher's timeout (1 s here).
+ACTED = [pytest.param(502, 0.0, id="acts-then-502"), pytest.param(0, 2.5, id="acts-then-answers-late")]
+QUICK = {"TIMEOUT": "1", "CONNECT_TIMEOUT": "1", "READ_TIMEOUT": "1", "BACKOFF": "0"}
+
+
+@pytest.mark.parametrize(("status", "late"), ACTED)
+def test_a_github_release_made_before_its_answer_failed_is_not_made_twice(
+    repo: Path, tmp_path: Path, github: FakeGitHubPublish, status: int, late: float
+) -> None:
+    """Issue 86 failure 3: GitHub creates the draft release, then answers the POST with a 5xx, or after the
+    timeout: the publisher looks before trying again, finds it, and makes no second draft of the tag."""
+    github.acted.append(("POST", "/releases", status, late))
+    env = _env(GITHUB_TOKEN=github.token, DAILYDIFF_GITHUB_API_URL=github.url,
+               **{f"DAILYDIFF_GITHUB_{k}": v for k, v in QUICK.items()})  # fmt: skip
+    done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)
+    assert done.returncode == 0, done.stderr
+    assert [r["tag_name"] for r in github.releases["acme/widget"]] == ["v1.1"]
+    assert [m for m, t in github.requests if t.split("?")[0].endswith("/releases")].count("POST") == 1
+
+
+@pytest.mark.parametrize(("status", "late"), ACTED)
+def test_a_gitlab_release_made_before_its_answer_failed_is_not_made_twice(
+    tmp_path: Path, status: int, late: float
+) -> None:
+    """Issue 86 failure 3, on GitLab: the release is made, the POST answered with a 5xx or after the timeout:
+    the publisher finds it (GET of the tag) and does not POST again; exit 0."""
+    repo = build_tagged_repo(tmp_path / "widget")
+    with FakeGitLab({"acme/widget": GitData(repo)}) as gitlab:
+        git(repo, "remote", "set-url", "origin", "https://gitlab.example.com/acme/widget.git")
+        gitlab.acted.append(("POST", "/releases", status, late))
+        env = _env(DAILYDIFF_GITLAB_API_URL=gitlab.url, GITLAB_TOKEN="glpat-secret", DAILYDIFF_NOTES_DRAFT="false",
+                   **{f"DAILYDIFF_GITLAB_{k}": v for k, v in QUICK.items()})  # fmt: skip
+        made = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)
+        assert made.returncode == 0, (made.stderr, _exchanges(gitlab))
+        assert list(gitlab.releases["acme/widget"]) == ["v1.1"]
+        assert [r.method for r in gitlab.requests if r.kind == "releases"].count("POST") == 1

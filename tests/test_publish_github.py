@@ -267,3 +267,28 @@ def test_a_refusal_fails_at_once_with_the_repository_and_a_next_step(
     assert len(github.requests) == 1  # a refusal is not retried
     assert github.commits == [] and github.issues.get(TARGET, []) == []
     assert TOKEN not in result.detail
+
+
+@pytest.mark.parametrize(
+    ("ending", "status", "late"),
+    [
+        pytest.param("/issues", 502, 0.0, id="issue-acts-then-502"),
+        pytest.param("/issues", 0, 2.5, id="issue-acts-then-answers-late"),
+        pytest.param("/comments", 502, 0.0, id="comment-acts-then-502"),
+        pytest.param("/comments", 0, 2.5, id="comment-acts-then-answers-late"),
+    ],
+)
+def test_an_issue_or_comment_made_before_its_answer_failed_is_not_made_twice(
+    github: FakeGitHubPublish, ending: str, status: int, late: float
+) -> None:
+    """Issue 86 failure 3: GitHub makes the issue (or a continuation comment), then answers the POST with a 5xx
+    or after the publisher's timeout (1 s): the publisher looks before trying again and finds it — one issue,
+    each comment once, in order."""
+    github.acted.append(("POST", ending, status, late))
+    result = publish(github, big_report(), {"type": "github-issue", "timeout": 1})
+    assert result.status is Status.OK, result
+    (issue,) = github.issues[TARGET]
+    comments = [c["body"].splitlines()[0] for c in github.comments[(TARGET, issue["number"])]]
+    assert comments == [f"<!-- dailydiff:part {n} -->" for n in range(2, len(comments) + 2)], comments
+    posts = [t for m, t in github.requests if m == "POST" and t.split("?")[0].endswith(ending)]
+    assert len(posts) == (1 if ending == "/issues" else len(comments))

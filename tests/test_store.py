@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -35,6 +36,28 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def store(location: str) -> Iterator[Store]:
     with Store.connect(location) as opened:
         yield opened
+
+
+@contextlib.contextmanager
+def _statements(store: Store) -> Iterator[list[str]]:
+    """Every statement the store sends while the block runs, as ``"<first word> <sql>"`` (its own counting:
+    what a test that promises one query checks)."""
+    sent: list[str] = []
+    execute, executemany = store._db.execute, store._db.executemany
+
+    def counted(call: Any) -> Any:
+        def run(sql: str, *args: object) -> object:
+            sent.append(" ".join(sql.split()))
+            return call(sql, *args)
+
+        return run
+
+    store._db.execute = counted(execute)  # type: ignore[method-assign]
+    store._db.executemany = counted(executemany)  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        store._db.execute, store._db.executemany = execute, executemany  # type: ignore[method-assign]
 
 
 def _report(repo: str = "o/r", day: int = 19) -> DayReport:
@@ -168,7 +191,9 @@ def test_an_http_answer_cached_again_replaces_the_first_in_one_statement(store: 
     the second answer, whole."""
     store.http_put("k", CachedResponse(200, {"etag": '"1"'}, b"first", '"1"', None, False))
     second = CachedResponse(200, {"etag": '"2"'}, b"\x00second", '"2"', "Tue, 06 Jan 2026 00:00:00 GMT", True)
-    store.http_put("k", second)
+    with _statements(store) as sent:
+        store.http_put("k", second)
+    assert len(sent) == 1 and "http_cache" in sent[0], sent  # one upsert, no transaction around it
     assert store.http_get("k") == second and store.table_counts()["http_cache"] == 1
 
 
@@ -401,7 +426,9 @@ def test_reports_are_read_by_key_and_by_day_in_one_query_each(store: Store) -> N
     lang = reports[0].language
     keys = [("o/r2", dt.date(2026, 1, 20), lang), ("o/gone", dt.date(2026, 1, 20), lang),
             ("o/r0", dt.date(2026, 1, 19), lang), ("o/r1", dt.date(2026, 1, 19), "xx")]  # fmt: skip
-    rows = store.report_rows_of(keys)
+    with _statements(store) as sent:
+        rows = store.report_rows_of(keys)
+    assert len(sent) == 1, sent  # four keys, one query
     assert [row[:3] for row in rows] == [keys[0], keys[2]]
     assert [DayReport.model_validate_json(row[3]) for row in rows] == [reports[5], reports[0]]
     assert store.report_rows_of([]) == []
@@ -409,6 +436,9 @@ def test_reports_are_read_by_key_and_by_day_in_one_query_each(store: Store) -> N
              _report("o/only", 20).model_copy(update={"language": "zz"}),
              _report("o/only", 20).model_copy(update={"language": "yy"})]  # fmt: skip
     store.save_reports(other)
+    with _statements(store) as sent:
+        store.reports_on(dt.date(2026, 1, 20), lang)
+    assert len(sent) == 1, sent
     assert store.reports_on(dt.date(2026, 1, 20), lang) == {
         "o/only": other[2],
         **{f"o/r{n}": reports[2 * n + 1] for n in range(3)},
@@ -423,7 +453,10 @@ def test_which_answers_are_cached_for_good_is_one_query_without_their_bodies(sto
     store.http_put("revalidated", CachedResponse(200, {}, b"list", '"e"', None, False))
     keys = ["for good", "revalidated", "never asked", *(f"k{n}" for n in range(1200))]  # several batches
     store.http_put("k1100", CachedResponse(200, {}, b"late", None, None, True))
-    assert store.http_immutable(keys) == {"for good", "k1100"}
+    with _statements(store) as sent:
+        assert store.http_immutable(keys) == {"for good", "k1100"}
+    # one query a batch of keys (1,203 keys: a few), none reading an answer's body
+    assert 1 <= len(sent) <= 3 and all(q.startswith("SELECT") and "body" not in q for q in sent), sent
     assert store.http_immutable([]) == set()
 
 
@@ -708,7 +741,12 @@ def test_a_batch_of_commits_of_several_repositories_is_saved_by_one_call(store: 
         for n, repo in enumerate(["o/r", "o/r", "x/y", "x/y", "x/y"], start=1)
     ]
     store.save_commits(batch[:2])
-    store.save_commits(batch)  # two stored as they are, three new
+    with _statements(store) as sent:
+        store.save_commits(batch)  # two stored as they are, three new
+    writes = [q for q in sent if not q.startswith("SELECT")]
+    reads = [q for q in sent if q.startswith("SELECT")]
+    assert len(writes) == 1 and "INSERT INTO commits" in writes[0], sent  # one write for the five
+    assert len(reads) == 2, sent  # what is stored already: one read a repository
     assert store.count_commits() == 5
     assert [store.get_commit(c.repo, c.sha) for c in batch] == batch
 

@@ -240,9 +240,16 @@ def test_agent_written_commits_are_marked_in_every_format_and_a_mention_is_not(w
 def test_the_stakeholder_edition_has_no_path_identifier_or_hash_and_links_every_theme(
     weeks: dict[str, Any],
 ) -> None:
+    """The stakeholder week, read with an oracle of its own (not the product's TECHNICAL_RE): none of the week's
+    file paths, their directories, commit hashes or code identifiers is in what a reader reads; then the same
+    with those planted in the week's summary and themes, as a model might write them. Killed mutants (issue 86):
+    `bare()` returning its text, TECHNICAL_RE without its path or identifier alternatives — the old test
+    checked with that regex itself, on editions where no path ever reached it."""
     text = weeks["stakeholder"]
     assert len(text) <= 2500
-    assert not technical_words(outside_links(text)), technical_words(outside_links(text))
+    week_commits = _commits(_week_days(weeks["days"], WEEKS["2026-W29"]))
+    forbidden = _technical(week_commits)
+    assert not [f for f in forbidden if f in _read(text)], [f for f in forbidden if f in _read(text)]
     themes = [x for x in text.splitlines() if x.startswith("- **")]
     assert themes and all(re.search(r"\[\d+\]\(https://github\.com/example/proj/commit/[0-9a-f]{40}\)", x)
                           for x in themes)  # fmt: skip
@@ -277,6 +284,64 @@ def test_the_stakeholder_edition_has_no_path_identifier_or_hash_and_links_every_
     assert not technical_words(words) and message.counts == week.summary
     theme_lines = [line for line in message.sections[-1].lines]
     assert len(theme_lines) == len(week.themes) and all(any(s.url for s in line) for line in theme_lines)
+
+
+def _technical(commits: list[dict]) -> set[str]:
+    """What no stakeholder reads: each file path, its directories (``src/core``), each hash in full and short."""
+    found = set()
+    for c in commits:
+        found |= {c["sha"], c["sha"][:7]}
+        for f in c["files"]:
+            parts = f["path"].split("/")
+            found |= {"/".join(parts[:n]) for n in range(2, len(parts) + 1)}
+    return found
+
+
+def _read(markdown: str) -> str:
+    """What a reader reads: the text without link targets (our own reading, not the product's)."""
+    return re.sub(r"\]\([^)]*\)", "]", markdown)
+
+
+def test_a_stakeholder_week_whose_summary_and_themes_name_code_shows_none_of_it(
+    weeks: dict[str, Any],
+) -> None:
+    """A model's summary and themes that name paths, identifiers, hashes and calls: the stakeholder Markdown and
+    chat message show none of them (the planted strings themselves are the oracle)."""
+    from dailydiff.engine.weekly import build_week, edition_of
+    from dailydiff.render.stakeholder import render_stakeholder_markdown
+    from dailydiff.render.week import Theme, parse_week
+    from dailydiff.settings import load_settings
+    from dailydiff.store import Store
+
+    planted = [
+        "src/core/queue.py",
+        "lib/net",
+        "queue.py",
+        "parse_line",
+        "getQueue",
+        "close_all()",
+        "9f3c2b1d",
+        "`x`",
+    ]
+    settings = load_settings(
+        environ={}, cwd=Path("/"), overrides={"report": {"timezone": "UTC", "language": "en"}}
+    )
+    with Store.open(weeks["data"]) as store:
+        week = build_week(store, "example/proj", parse_week("2026-W29", dt.date(2026, 7, 20)), settings,
+                          audience="stakeholder")  # fmt: skip
+        assert week is not None
+        said = " and ".join(planted)
+        week = week.model_copy(update={
+            "summary": f"Queue work: {said}.",
+            "themes": [Theme(title=f"Fixes in {said}", meaning=f"Users of {said} see fewer hangs.", count=2,
+                             commits=week.themes[0].commits if week.themes else [])],
+        })  # fmt: skip
+        text = _read(render_stakeholder_markdown(week))
+        message = edition_of(store, week, settings).message()
+    spans = " ".join(s.text for section in message.sections for line in section.lines for s in line)
+    for where in (text, f"{message.title} {message.counts} {spans}"):
+        assert not [p for p in planted if p in where], where
+    assert "Queue work" in text and "fewer hangs" in text  # the words around them stay
 
 
 def test_with_an_llm_each_edition_is_one_request_kept_and_its_tokens_and_cost_are_shown(
@@ -389,7 +454,7 @@ def test_every_digest_edition_opens_with_its_one_line_and_a_stakeholder_digest_n
     assert stakeholder.splitlines()[2] == line and "- **proj**: 2 ·" in stakeholder
     assert not technical_words(outside_links(stakeholder)) and len(stakeholder) <= 2500
     bad = dailydiff(*args, "--audience", "managers", cwd=tmp_path, check=False)
-    assert bad.returncode != 0 and bad.stderr.strip().splitlines() == [
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "dailydiff: error: unknown audience 'managers' — use --audience engineer or --audience stakeholder"
     ]
 
@@ -453,3 +518,41 @@ def test_a_theme_or_summary_sentence_naming_what_the_week_did_not_show_is_remove
         ("Faster kernels", "Users get quicker runs.")
     ]
     assert not any(word in json.dumps(data) for word in ("invented_week", "97531"))
+
+
+def test_a_half_built_week_says_so_and_the_week_after_is_not_compared_with_it(tmp_path: Path) -> None:
+    """Issue 86 failure 9: only Monday and Tuesday of 2026-W28 are stored. Its stakeholder edition says 2 of 7
+    days, naming the 5 missing; 2026-W29 (whole) is not compared with those 2 days as if they were a week:
+    no arrow, and a line saying why — in the Markdown and the chat message alike."""
+    repo = tmp_path / "proj"
+    build_repo(repo, _specs())
+    git(repo, "remote", "add", "origin", "https://github.com/example/proj")
+    common = ("--data-dir", tmp_path / "data", "--tz", "UTC", "--lang", "en")
+    for first, last in (("2026-07-06", "2026-07-07"), ("2026-07-13", "2026-07-19")):
+        dailydiff("report", repo, "--from", first, "--to", last, "-q", "--analyzer", "heuristic", *common,
+                  cwd=tmp_path)  # fmt: skip
+    half = dailydiff("weekly", repo, "--week", "2026-W28", "--audience", "stakeholder", *common, cwd=tmp_path)
+    missing = ", ".join(f"2026-07-{d:02d}" for d in range(8, 13))
+    assert f"Only 2 of 7 days of this week are stored (missing: {missing})" in half.stdout, half.stdout
+    after = dailydiff(
+        "weekly", repo, "--week", "2026-W29", "--audience", "stakeholder", *common, cwd=tmp_path
+    )
+    text = after.stdout
+    assert "Only 2 of 7 days of the week before (2026-W28) are stored: not compared." in text, text
+    assert "vs last week" not in text and not re.search(r"[↑↓]\d", text), text
+    assert "of this week are stored" not in text  # W29 is whole
+    from dailydiff.engine.weekly import build_week, edition_of
+    from dailydiff.render.week import parse_week
+    from dailydiff.settings import load_settings
+    from dailydiff.store import Store
+
+    settings = load_settings(
+        environ={}, cwd=Path("/"), overrides={"report": {"timezone": "UTC", "language": "en"}}
+    )
+    with Store.open(tmp_path / "data") as store:
+        week = build_week(store, "example/proj", parse_week("2026-W28", dt.date(2026, 7, 20)), settings,
+                          audience="stakeholder")  # fmt: skip
+        assert week is not None
+        message = edition_of(store, week, settings).message()
+    said = " ".join(s.text for section in message.sections for line in section.lines for s in line)
+    assert f"Only 2 of 7 days of this week are stored (missing: {missing})" in said, said

@@ -61,6 +61,8 @@ class WebhookReceiver:
     # The first POST to a service waits for its event (set by the test, or at stop) before it is answered:
     # a receiver held for as long as the test needs, without guessing a duration.
     hold_first: dict[str, threading.Event] = field(default_factory=dict)
+    # The next POST to a service (from when it is set) waits for its event: a message held in flight.
+    hold_next: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
@@ -110,7 +112,7 @@ class WebhookReceiver:
 
     def stop(self) -> None:
         self._stopped.set()
-        for held in self.hold_first.values():
+        for held in [*self.hold_first.values(), *self.hold_next.values()]:
             held.set()
         self.server.shutdown()
         self.server.server_close()
@@ -151,6 +153,7 @@ class WebhookReceiver:
                 return status, extra, body
             delay = self.delay.get(service, 0.0)
             hold = self.hold_first.get(service) if len(self.arrived[service]) == 1 else None
+            hold = self.hold_next.pop(service, None) or hold
         if hold is not None:
             hold.wait(timeout=120)
         if delay:
@@ -396,7 +399,15 @@ class WebhookReceiver:
             )):  # fmt: skip
                 return "alert payload needs the repository, sha, topic, reasons, title, level and types"
             return None
-        if "repos" in payload:  # a digest's or a week's JSON (README "Digests")
+        if payload.get("kind") == "weekly":  # a repository's week (render/week.py WeekDigest)
+            if (
+                not isinstance(payload.get("repo"), str)
+                or not isinstance(payload.get("week"), str)
+                or not (isinstance(payload.get("days"), list))
+            ):
+                return "week payload needs its repository, week and days"
+            return None
+        if "repos" in payload:  # a digest's JSON (README "Digests")
             if (
                 not isinstance(payload.get("name"), str)
                 or not isinstance(payload["repos"], list)

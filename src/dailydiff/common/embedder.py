@@ -6,6 +6,7 @@ Kept out of the ``dailydiff.search`` package, which loads the store and the rank
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -13,6 +14,8 @@ from typing import Any
 
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.errors import DailyDiffError
+
+log = logging.getLogger("dailydiff.search")
 
 
 class EmbeddingError(DailyDiffError):
@@ -53,6 +56,8 @@ class EndpointEmbedder:
             try:
                 response = self._post(policy, body, headers)
             except TimeoutError as exc:
+                log.warning("the embedding endpoint did not answer %d text(s) within [search] embedding_timeout "
+                            "(%gs)", len(texts), self.timeout)  # fmt: skip
                 if len(texts) > 1:  # a slow server (a small model on a busy CPU): the same batch again would
                     raise _TooSlow from None  # time out again, after as much work; halves answer in time
                 raise Again(str(exc)) from None
@@ -125,7 +130,8 @@ def embedder_from(settings: Any) -> EndpointEmbedder | None:
     if not model or not base:
         return None
     key_env = getattr(settings.llm, "api_key_env", "")
-    return EndpointEmbedder(base, model, os.environ.get(key_env, "") if key_env else "")
+    return EndpointEmbedder(base, model, os.environ.get(key_env, "") if key_env else "",
+                            timeout=getattr(section, "embedding_timeout", 10.0))  # fmt: skip
 
 
 def fuses(settings: Any, question: str) -> bool:
@@ -153,8 +159,12 @@ class Asked:
         except BaseException as exc:  # handed to the caller by result()
             self._error = exc
 
-    def result(self) -> Any:
-        self._thread.join()
+    def result(self, within: float | None = None) -> Any:
+        """The answer; ``within``: seconds to wait at most, then EmbeddingError (the thread goes on, unheard)."""
+        self._thread.join(within)
+        if self._thread.is_alive():
+            raise EmbeddingError(f"no answer from the embedding endpoint within [search] embedding_timeout "
+                                 f"({within:g}s)", "check [search] embedding_base_url, or raise embedding_timeout")  # fmt: skip
         if self._error is not None:
             raise self._error
         return self._value

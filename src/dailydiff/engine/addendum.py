@@ -63,13 +63,17 @@ def record_told(
 ) -> None:
     """After the day's own deliveries (``delivered``, one per target): a chat or e-mail target that got the
     whole report just now has its late commits in it, recorded as announced (its addendum unit then owes it
-    none)."""
+    none); so has a target that updates in place (files, GitHub) whose ledger row is this very report."""
     if not report.late:
         return
     unit = (report.repo, report.date, report.language)
     late = _late(report)
     for publisher, outcome in zip(targets, delivered, strict=True):
-        if publisher.updates_in_place or outcome.status != "ok":
+        if publisher.updates_in_place:
+            row = store.delivery(*unit, publisher.target)
+            if row is None or row.state != "delivered" or row.content_hash != outcome.content_hash:
+                continue
+        elif outcome.status != "ok":
             continue
         untold = [c for c in late if not _announced(store, unit, publisher, c.sha)]
         if untold:
@@ -108,12 +112,20 @@ def send_addendum(
         edition = addendum_edition(report, untold, settings)
         [result], _ = send(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
                            owner=owner)  # fmt: skip
-        if result.status != "failed":
+        if _sent(store, edition, publisher):
             _record(store, unit, publisher, untold, owner, f"addendum {edition.key.repo}")
         results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status,
                                       f"addendum ({len(untold)} late commit(s)): {result.detail}",
                                       result.content_hash, result.recovered))  # fmt: skip
     return results
+
+
+def _sent(store: Store, edition: Edition, publisher: Publisher) -> bool:
+    """The addendum is in the ledger as delivered to ``publisher``: only then are its commits (or days) told.
+    A send that did not happen — failed, skipped because the run is stopping, claimed by a process that then
+    died — tells nothing: the next start sends it."""
+    row = store.delivery(edition.key.repo, edition.key.date, edition.key.language, publisher.target)
+    return row is not None and row.state == "delivered"
 
 
 def _late(report: DayReport) -> list[ReportCommit]:
@@ -122,10 +134,11 @@ def _late(report: DayReport) -> list[ReportCommit]:
 
 
 def owes_addendum(store: Store, report: DayReport, targets: Sequence[Publisher]) -> bool:
-    """A chat or e-mail target that had the day has not been told of one of its late commits yet (an
-    addendum that failed): the day is not up to date, and the next run sends the addendum."""
+    """A target that had the day has not been told of one of its late commits yet — a chat or e-mail
+    target's addendum failed, or the day was stored again without being sent (`watch`, a push hook) after a
+    target that updates in place got it: the day is not up to date, and the next run sends what is owed."""
     unit = (report.repo, report.date, report.language)
-    told = [p for p in targets if not p.updates_in_place]
+    told = list(targets)
     if not report.late or not told:
         return False
     rows = store.deliveries(*unit)
@@ -197,7 +210,7 @@ def deliver_digest_addendum(
         [result], _ = send(
             edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout
         )
-        if result.status != "failed":
+        if _sent(store, edition, publisher):
             _record_told(store, unit, publisher, untold, f"addendum {edition.key.repo}")
         results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status,
                                       f"addendum ({', '.join(untold)}): {result.detail}", result.content_hash,

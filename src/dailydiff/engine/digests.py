@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from dailydiff.common.dates import clock
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.identity import configured_refs
 from dailydiff.errors import ConfigError
@@ -113,10 +114,17 @@ def build_digest_day(
     known = configured if settings.repos else list(dict.fromkeys([*configured, *stored]))
     repos = select_repos(entry.repos, known)
     reports = {repo: stored[repo] for repo in repos if repo in stored}
-    digest = build_day_digest(entry.name, date, repos, reports, language=language,
-                              timezone=settings.report.timezone,
-                              max_failure_ratio=settings.analysis.max_failure_ratio,
-                              pending=_pending(settings, date, [r for r in repos if r not in reports]))  # fmt: skip
+    digest = build_day_digest(
+        entry.name,
+        date,
+        repos,
+        reports,
+        language=language,
+        timezone=settings.report.timezone,
+        max_failure_ratio=settings.analysis.max_failure_ratio,
+        pending=_pending(settings, date, [r for r in repos if r not in reports]),
+        now=clock(settings.run.now),
+    )  # fmt: skip  ([run] now, as a day's report)
     source = "rules"
     commits = _overview_commits(digest, reports)
     if analyzer is not None and analyzer.is_model and commits:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from dailydiff.common.dates import clock
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.errors import DailyDiffError
 from dailydiff.models import DayReport
@@ -46,7 +47,7 @@ def build_week(
     if not any(reports.values()):
         return None
     digest = build_digest(repo, iso, reports, timezone=settings.report.timezone, language=language,
-                          top_n=settings.weekly.top_commits)  # fmt: skip
+                          top_n=settings.weekly.top_commits, now=clock(settings.run.now))  # fmt: skip
     first = iso.monday - dt.timedelta(days=7 * LOOK_BACK_WEEKS)
     history = {first + dt.timedelta(days=i): store.get_report(repo, first + dt.timedelta(days=i), language)
                for i in range(7 * LOOK_BACK_WEEKS)}  # fmt: skip

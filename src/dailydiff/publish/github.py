@@ -23,7 +23,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
 from dailydiff.forges.github import api_headers, rate_limited
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
-from dailydiff.publish.http import Http, cut_off
+from dailydiff.publish.http import Http, Look, cut_off
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
 from dailydiff.render.edition import Edition, Part, comparable
 from dailydiff.settings.publishers import GitHubContentsEntry, GitHubEntry, GitHubIssueEntry
@@ -66,9 +66,10 @@ class GitHubApi:
         self.headers = api_headers(token, _API_VERSION)
 
     def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
-             allow: tuple[int, ...] = ()) -> tuple[int, Any]:  # fmt: skip
+             allow: tuple[int, ...] = (), look: Look | None = None) -> tuple[int, Any]:  # fmt: skip
+        """One call; ``look`` (a create): what an earlier attempt made, asked before trying again (publish/http.py)."""
         url = f"{self.base}/repos/{self.repository}{path}"
-        response = self.http.request(method, url, headers=self.headers, json=body, params=params)
+        response = self.http.request(method, url, headers=self.headers, json=body, params=params, look=look)
         status = response.status_code
         if cut_off(response):  # accepted, but what GitHub answered (the thing it made) never came
             raise PublishError(f"{cut_off(response)}, but GitHub's answer to {method} {path} is needed to go on",
@@ -375,13 +376,15 @@ class GitHubIssuePublisher:
         bodies = self.bodies(edition)
         with Http(self.entry, sleep=self.sleep, rate_limited=rate_limited) as http:
             api = GitHubApi(self.entry, token, http)
-            issue = self._find(api, issue_marker(edition))
+            marker = issue_marker(edition)
+            issue = self._find(api, marker)
             if issue is None:
                 _, created = api.call("POST", "/issues", body={"title": title, "body": bodies[0],
-                                                                "labels": self.entry.labels})  # fmt: skip
+                                                                "labels": self.entry.labels},
+                                      look=lambda: self._find(api, marker))  # fmt: skip
                 number = created["number"]
                 for body in bodies[1:]:
-                    api.call("POST", f"/issues/{number}/comments", body={"body": body})
+                    _comment(api, number, body)
                 return PublishResult(self.name, self.type, Status.OK,
                                      f"created issue #{number}" + self._comments_note(bodies))  # fmt: skip
             number = issue["number"]
@@ -437,7 +440,7 @@ class GitHubIssuePublisher:
         for index, body in enumerate(bodies, 2):
             existing = ours.pop(index, None)
             if existing is None:
-                api.call("POST", f"/issues/{number}/comments", body={"body": body})
+                _comment(api, number, body)
                 changed += 1
             elif existing.get("body") != body:
                 api.call("PATCH", f"/issues/comments/{existing['id']}", body={"body": body})
@@ -446,3 +449,19 @@ class GitHubIssuePublisher:
             api.call("DELETE", f"/issues/comments/{stale['id']}")
             changed += 1
         return changed
+
+
+def _comment(api: GitHubApi, number: int, body: str) -> None:
+    """A comment on issue ``number``; tried again only once the comments show it was not made."""
+
+    def made() -> dict[str, Any] | None:
+        page = 1
+        while True:
+            _, answer = api.call("GET", f"/issues/{number}/comments", params={"per_page": 100, "page": page})
+            comments = listed(answer, "comments")
+            found = next((c for c in comments if c.get("body") == body), None)
+            if found is not None or len(comments) < 100:
+                return found
+            page += 1
+
+    api.call("POST", f"/issues/{number}/comments", body={"body": body}, look=made)

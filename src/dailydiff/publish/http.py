@@ -36,6 +36,7 @@ USER_AGENT = "dailydiff"
 
 
 RateLimited = Callable[[int, Mapping[str, str]], bool]  # whether an answer says a rate limit is spent
+Look = Callable[[], Any]  # what an earlier attempt of a create made (its JSON), or None: not made
 
 
 def no_rate_limit(status: int, headers: Mapping[str, str]) -> bool:
@@ -81,11 +82,18 @@ class Http:
     def __exit__(self, *exc: object) -> None:
         self.client.close()
 
-    def request(self, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+    def request(self, method: str, url: str, *, look: Look | None = None, **kwargs: Any) -> httpx2.Response:
+        """``look``: for a request that creates something (a POST), how to find what an earlier attempt may have
+        made (a receiver that made it and then answered 5xx, or answered after the timeout): asked before each
+        attempt after the first, and what it finds is the answer. A create is never sent blindly twice."""
         where = describe_url(url)
         policy = self.policy
 
         def once(attempt: Try) -> httpx2.Response:
+            if look is not None and attempt.number > 1:
+                found = look()
+                if found is not None:
+                    return httpx2.Response(200, json=found, request=httpx2.Request(method, url))
             # `timeout` bounds the whole request (connect, send and every read), not each read: a receiver
             # that drips a byte a second is cut off at it, and the delivery at its deadline.
             try:

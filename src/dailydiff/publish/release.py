@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from dailydiff.common.http import HttpPolicy
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError, UsageError
 from dailydiff.forges.base import url_path
 from dailydiff.forges.github import rate_limited
 from dailydiff.publish.base import PublishResult, Secrets, Status
 from dailydiff.publish.github import GitHubApi, listed
-from dailydiff.publish.http import Http
+from dailydiff.publish.http import Http, Look
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GITLAB_TOKEN_ENVS, Settings
 from dailydiff.settings.publishers import EntryBase, GitHubEntry
@@ -40,6 +41,8 @@ class _ForgeRelease:
     formats: tuple[str, ...] = ("release",)
     updates_in_place: bool = True
     skip_empty: bool = True
+    # The forge section's timeouts and retries ([github] / [gitlab]); None: a publisher entry's defaults.
+    policy: HttpPolicy | None = None
 
     @property
     def target(self) -> str:
@@ -60,12 +63,13 @@ class GitHubReleasePublisher(_ForgeRelease):
         tag = str(edition.values()["tag_name"])
         body = edition.files["release"]
         entry = GitHubEntry(repository=self.repository, api_url=self.api_url, token_env=self.token_env)
-        with Http(entry, rate_limited=rate_limited) as http:
+        with Http(entry, rate_limited=rate_limited, policy=self.policy) as http:
             api = GitHubApi(entry, self.secrets.get(self.token_env, "GitHub token"), http)
             existing = self._find(api, tag)
             if existing is None:
                 _, made = api.call("POST", "/releases", body={"tag_name": tag, "name": tag, "body": body,
-                                                              "draft": self.draft})  # fmt: skip
+                                                              "draft": self.draft},
+                                   look=lambda: self._find(api, tag))  # fmt: skip
                 return PublishResult(self.name, self.type, Status.OK, f"created {_kind(made)} release {tag}: "
                                                                       f"{_url(made)}")  # fmt: skip
             if not existing.get("draft") and self.draft:
@@ -111,10 +115,10 @@ class GitLabReleasePublisher(_ForgeRelease):
         }
         base = f"{self.api_url.rstrip('/')}/projects/{quote(self.repository, safe='')}/releases"
         mine = f"{base}/{quote(tag, safe='')}"
-        with Http(EntryBase(name=self.name)) as http:
+        with Http(EntryBase(name=self.name), policy=self.policy) as http:
 
-            def call(method: str, url: str, payload: Any = None) -> tuple[int, Any]:
-                response = http.request(method, url, headers=headers, json=payload)
+            def call(method: str, url: str, payload: Any = None, look: Look | None = None) -> tuple[int, Any]:
+                response = http.request(method, url, headers=headers, json=payload, look=look)
                 if response.status_code == 404 and method == "GET":
                     return 404, None
                 if not 200 <= response.status_code < 300:
@@ -129,7 +133,13 @@ class GitLabReleasePublisher(_ForgeRelease):
 
             found, _ = call("GET", mine)
             if found == 404:
-                _, made = call("POST", base, {"tag_name": tag, "name": tag, "description": body})
+                # Tried again only once GitLab shows the release was not made (a 5xx after making it).
+                _, made = call(
+                    "POST",
+                    base,
+                    {"tag_name": tag, "name": tag, "description": body},
+                    look=lambda: call("GET", mine)[1],
+                )
                 verb = "created"
             else:
                 _, made = call("PUT", mine, {"description": body})
@@ -173,7 +183,7 @@ def gitlab_release_publisher(
         (n for n in GITLAB_TOKEN_ENVS if os.environ.get(n)), GITLAB_TOKEN_ENVS[-1]
     )
     return GitLabReleasePublisher(repository=project, api_url=settings.gitlab.api_url, token_env=env,
-                                  secrets=secrets or Secrets(os.environ))  # fmt: skip
+                                  secrets=secrets or Secrets(os.environ), policy=settings.gitlab.policy())  # fmt: skip
 
 
 def release_publisher(
@@ -190,7 +200,7 @@ def release_publisher(
     )
     return GitHubReleasePublisher(repository=github_repository(source.repo_url), api_url=settings.github.api_url,
                                   token_env=env, secrets=secrets or Secrets(os.environ),
-                                  draft=settings.notes.draft)  # fmt: skip
+                                  draft=settings.notes.draft, policy=settings.github.policy())  # fmt: skip
 
 
 __all__ = ["GitHubReleasePublisher", "GitLabReleasePublisher", "github_repository", "release_publisher"]

@@ -18,7 +18,7 @@ TECHNICAL: tuple[str, ...] = (
     r"(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}",  # a commit hash
     r"[./~]*/\S*|\S+/\S+/\S+",  # an absolute or relative path, a path of two slashes or more
     r"[^/\s]*[._][^/\s]*/\S*|\S*/[^/\s]*[._]\S*",  # a path with a file name or an identifier in it
-    r"[a-z0-9-]{4,}/[a-z0-9-]{4,}",  # a path of two lower-case names (not "and/or", not "CI/Build")
+    r"[a-z0-9-]{3,}/[a-z0-9-]{3,}",  # a path of two lower-case names (lib/net; not "and/or", not "CI/Build")
     r"\S*\w\.(?:py|pyi|cu|cuh|cc|cpp|cxx|h|hpp|rs|go|ts|js|md|toml|ya?ml|json|txt|sh|cfg|ini|lock)",  # a file
     r"\w*[A-Za-z]\w*_\w+|_\w+",  # snake_case, SCREAMING_CASE, _private
     r"[a-z]+[A-Z][a-z]{2,}\w*",  # camelCase (not cuDNN, vLLM, macOS)

@@ -21,7 +21,14 @@ from dailydiff.models import ChangeType, DayReport, ReportCommit
 from dailydiff.render.plainwords import plain
 from dailydiff.render.week import Theme, WeekDigest
 from dailydiff.render.week_compare import SignalCommit, areas_of
-from dailydiff.render.week_words import changed, cost_line, human_area, signal_text
+from dailydiff.render.week_words import (
+    changed,
+    cost_line,
+    human_area,
+    no_previous,
+    partial_lines,
+    signal_text,
+)
 
 MAX_THEMES = 6
 LINKS_PER_THEME = 3
@@ -94,12 +101,13 @@ def stakeholder_compare_lines(week: WeekDigest) -> list[str]:
     """The week against the last in the few figures a stakeholder reads: commits, fix share, people."""
     f, comparison = week.figures, week.comparison
     if f is None or comparison is None:
-        return []
+        return partial_lines(week)
     C = words("week_compare", week.language)
     before = comparison.previous_week
     if before is None:
-        return [C["no_previous"]]
+        return [*partial_lines(week), no_previous(week)]
     return [
+        *partial_lines(week),
         C["commits"].format(now=f.total, delta=changed(C, "change", f.total, before.total)),
         C["fix_share"].format(pct=round(100 * f.fix_share), fixes=f.fixes, total=f.total,
                               delta_pct=changed(C, "points", round(100 * f.fix_share), round(100 * before.fix_share))),
@@ -139,7 +147,7 @@ def _markdown(week: WeekDigest, themes: list[Theme]) -> str:
     if themes:
         lines += [f"### {S['themes']}", ""]
         for theme in themes:
-            lines.append(f"- **{md_inline(theme.title)}** ({theme.count}): {md_inline(theme.meaning)} "
+            lines.append(f"- **{_plain(theme.title)}** ({theme.count}): {_plain(theme.meaning)} "
                          f"{_links(theme.commits, LINKS_PER_THEME, lang)}")  # fmt: skip
         rest = sum(t.count for t in week.themes) - sum(t.count for t in themes)
         if rest:

@@ -99,6 +99,9 @@ class WeekComparison(_Frozen):
         default_factory=list
     )  # the last eight weeks, oldest first, this one last
     new_areas: list[str] = Field(default_factory=list)
+    # Days of the week before that are stored: a week before with fewer than 7 is not compared (previous_week
+    # None), as two days are not a week.
+    previous_days: int = 0
     revert_median: float | None = None  # reverts per week over the stored weeks of the eight before
 
 
@@ -228,7 +231,7 @@ def compare(
     figures = figures_of(monday, reports)
     before = _weeks(reports, monday, HISTORY_WEEKS)
     previous_monday = monday - dt.timedelta(days=7)
-    previous = figures_of(previous_monday, reports) if before[0] else None
+    previous = figures_of(previous_monday, reports) if len(before[0]) == 7 else None
     history = [_point(monday - dt.timedelta(days=7 * back), days) for back, days in
                reversed(list(enumerate(before[: HISTORY_WEEKS - 1], start=1)))]  # fmt: skip
     history.append(_point(monday, [r for i in range(7) if (r := reports.get(monday + dt.timedelta(days=i)))]))
@@ -243,7 +246,7 @@ def compare(
         counts = [sum(1 for r in days for rc in r.commits if _revert(rc)) for days in stored_before]
         median = float(statistics.median(counts))
     comparison = WeekComparison(previous_week=previous, history=history, new_areas=new_areas,
-                                revert_median=median)  # fmt: skip
+                                previous_days=len(before[0]), revert_median=median)  # fmt: skip
     own = [r for i in range(7) if (r := reports.get(monday + dt.timedelta(days=i))) is not None]
     return figures, comparison, signals(figures, comparison, own)
 

@@ -4,12 +4,13 @@ locale files: ``[week_compare]``, ``[signals]``, ``[one_line]``). Every figure a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from dailydiff.common.i18n import change_type_labels, join_list, words
 from dailydiff.render.charts import Chart, Series, chart_labels
-from dailydiff.render.week_compare import ROOT_AREA, Signal, WeekFigures
+from dailydiff.render.week_compare import ROOT_AREA, Signal, WeekFigures, week_label
 
 if TYPE_CHECKING:
     from dailydiff.render.week import WeekDigest, WeekUsage
@@ -43,6 +44,26 @@ def changed(C: Mapping[str, str], key: str, now: float, before: float | None) ->
     return C[key].format(delta=delta(now, before, C["same"])) if before is not None else ""
 
 
+def partial_lines(week: WeekDigest) -> list[str]:
+    """A week with days not stored says so, first (the stakeholder edition; the engineer's says it under its
+    title with the command that builds them)."""
+    if not week.missing_days:
+        return []
+    C = words("week_compare", week.language)
+    dates = ", ".join(d.isoformat() for d in week.missing_days)
+    return [C["partial"].format(stored=7 - len(week.missing_days), dates=dates)]
+
+
+def no_previous(week: WeekDigest) -> str:
+    """Why the week is not compared: no week before it stored, or only part of it."""
+    C = words("week_compare", week.language)
+    comparison = week.comparison
+    if comparison is not None and comparison.previous_days:
+        monday = week.start - dt.timedelta(days=7)
+        return C["previous_partial"].format(stored=comparison.previous_days, week=week_label(monday))
+    return C["no_previous"]
+
+
 def comparison_lines(week: WeekDigest) -> list[str]:
     """Each week-over-week figure as a line (the first says which week it is compared with)."""
     figures, comparison = week.figures, week.comparison
@@ -52,7 +73,7 @@ def comparison_lines(week: WeekDigest) -> list[str]:
     R = words("report", week.language)
     same = C["same"]
     before = comparison.previous_week
-    lines = [C["previous"].format(week=before.week) if before else C["no_previous"]]
+    lines = [C["previous"].format(week=before.week) if before else no_previous(week)]
     b: WeekFigures | None = before
 
     def d(now: float, then: Callable[[WeekFigures], float], words_key: str = "change") -> str:
@@ -140,7 +161,8 @@ def week_one_line(week: WeekDigest, *, stakeholder: bool = False) -> str:
     area = human_area(top, week.language) if stakeholder else (top if top != ROOT_AREA else "/")
     return str(words_["week"]).format(
         name=name, week=week.week, total=f.total,
-        delta=words_["delta"].format(delta=change) if before else words_["first"],
+        delta=words_["delta"].format(delta=change) if before
+        else words_["partial_before"] if week.comparison and week.comparison.previous_days else words_["first"],
         fixes=f.fixes, pct=round(100 * f.fix_share), reverts=f.reverts,
         focus=words_["focus"].format(area=area) if top else "",
         signals=words_["signals"].format(n=len(week.signals)) if week.signals else words_["quiet"],

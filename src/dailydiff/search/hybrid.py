@@ -75,7 +75,11 @@ def sync(
     reused = [link for k in stored for link in by_key.get(k, [])]
     if reused:
         store.save_vectors(embedder.model, [], reused)
+    from dailydiff.common.stopping import taken as stop_taken
+
     for start in range(0, len(missing), batch):
+        if stop_taken():  # a SIGTERM: what is not embedded yet is the next store's or search's
+            break
         chunk = missing[start : start + batch]
         vectors = embedder.embed([t for _, t in chunk])
         chunk_links = [link for k, _ in chunk for link in by_key[k]]
@@ -95,7 +99,7 @@ def embed_stored(store: Store, settings: Any) -> Synced | None:
     An endpoint that fails costs the report nothing: it is said once per process, and the next store or
     search embeds what is missing."""
     embedder = embedder_from(settings)
-    if embedder is None:
+    if embedder is None or embedder.url in _WARNED:  # failed once: the next process tries it again
         return None
     try:
         return sync(store, embedder, settings.search.embedding_batch)
@@ -154,6 +158,8 @@ class _Vectors:
                 store.close()
 
     def result(self) -> list[tuple[str, str, str, float]]:
+        """The nearest rows; the question's vectors are waited for ``[search] embedding_timeout`` at most."""
+        self._asked.result(self._embedder.timeout)
         return self._done.result()  # type: ignore[no-any-return]
 
 

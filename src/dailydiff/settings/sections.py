@@ -25,6 +25,7 @@ class SearchSettings(_Section):
     embedding_model: str
     embedding_base_url: str
     embedding_batch: int = Field(ge=1, le=2048)
+    embedding_timeout: float = Field(default=10.0, gt=0)
     fuse_languages: list[Literal["en", "zh"]]
 
     @field_validator("embedding_base_url")

@@ -328,6 +328,7 @@ class ServeSettings(_Section):
 
     webhook_secret_env: EnvName = ""
     max_body: int = Field(default=1_048_576, ge=1024)
+    drain_seconds: float = Field(default=60.0, ge=0)
     mcp_token_env: EnvName = "DAILYDIFF_MCP_TOKEN"
 
 

@@ -373,8 +373,9 @@ def create_app(
     from dailydiff.store import open_store
     from dailydiff.web.hooks import hook_routes
 
+    hook_paths, hooks = hook_routes(cache.settings, lambda: open_store(cache.settings))
     routes = [
-        *hook_routes(cache.settings, lambda: open_store(cache.settings)),  # POST /hooks/github, /hooks/gitlab
+        *hook_paths,  # POST /hooks/github, /hooks/gitlab
         Route("/api/reports", api_reports),
         Route("/api/reports/{repo:path}/{date}", api_report),
         Route("/api/commits", api_commits),
@@ -390,7 +391,9 @@ def create_app(
     middleware = [Middleware(_HostCheck, hosts=allowed_hosts)] if allowed_hosts else []
     handlers = {HTTPException: http_error, Exception: http_error}
     lifespan = _lifespan(mcp[1]) if mcp else None
-    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers, lifespan=lifespan)  # type: ignore[arg-type]
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers, lifespan=lifespan)  # type: ignore[arg-type]
+    app.state.hooks = hooks  # serve drains its pass on SIGTERM
+    return app
 
 
 def _lifespan(run: Callable[[], Any]) -> Callable[[Any], Any]:

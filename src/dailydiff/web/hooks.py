@@ -11,8 +11,13 @@ once per topic and target whoever saw it first).
   read, or as soon as a body without one grows past the limit.
 - A push is matched to a ``[[repos]]`` entry by its repository's id (``repository.full_name``, GitLab's
   ``project.path_with_namespace``) whatever the entry's source; an unknown repository is acknowledged and
-  ignored. A delivery seen before (``X-GitHub-Delivery``, ``X-Gitlab-Event-UUID``) is acknowledged and
-  nothing is done again (the ledger would send nothing anyway).
+  ignored. A delivery seen before (``X-GitHub-Delivery``, ``X-Gitlab-Event-UUID``; a push without one is
+  known by its body) is acknowledged and nothing is done again (the ledger would send nothing anyway) —
+  unless its repository's alerts are still owed (a pass that failed): a redelivery sends them.
+- A body that is not JSON, or nested too deep to read, is 400.
+- A pass whose alerts fail says so in the log with its next try: every ``QUIET_TICK`` seconds until sent.
+- On SIGTERM (``drain``) the pass under way finishes — a message in flight is sent and recorded, none is
+  started — within ``[serve] drain_seconds``; what is left is sent by the next start.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from dailydiff.common.stopping import taken as stop_taken
 from dailydiff.common.text import output_tree
 from dailydiff.settings import Settings
 
@@ -41,7 +47,7 @@ log = logging.getLogger("dailydiff.hooks")
 SEEN_DELIVERIES = (
     10_000  # delivery ids remembered (a replay older than that is still sent nothing: the ledger)
 )
-QUIET_TICK = 60.0  # seconds between looks at held alerts (quiet hours that ended) while no push comes
+QUIET_TICK = 60.0  # seconds between looks at held or owed alerts (quiet hours that ended, a failed send)
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,9 @@ class Hooks:
         self._queue: queue.Queue[str] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._jobs: list[Any] | None = None
+        self._owed: set[str] = set()  # repositories whose last pass left alerts unsent
+        self._idle = threading.Event()  # no pass under way
+        self._idle.set()
 
     def jobs(self) -> list[Any]:
         if self._jobs is None:
@@ -120,11 +129,9 @@ class Hooks:
                 self._jobs = []
         return self._jobs
 
-    def _replayed(self, delivery: str) -> bool:
-        if not delivery:
-            return False
+    def _replayed(self, delivery: str, repo: str) -> bool:
         with self._lock:
-            if delivery in self._seen:
+            if delivery in self._seen and repo not in self._owed:
                 return True
             self._seen[delivery] = None
             while len(self._seen) > SEEN_DELIVERIES:
@@ -151,12 +158,10 @@ class Hooks:
         try:
             payload = json.loads(body)
             repository = forge.repository(payload) if isinstance(payload, dict) else None
-        except ValueError:
-            return _answer({"error": "the body is not JSON"}, 400)
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
+            return _answer({"error": "the body is not JSON, or is nested too deep"}, 400)
         if not isinstance(repository, str) or not repository:
             return _answer({"error": "the push names no repository"}, 400)
-        if self._replayed(f"{forge.name}:{request.headers.get(forge.delivery_header, '')}"):
-            return _answer({"status": "duplicate", "reason": "this delivery was received before"}, 200)
         from dailydiff.engine.watching import job_of_push
 
         job = job_of_push(self.jobs(), repository)
@@ -164,6 +169,12 @@ class Hooks:
             return _answer(
                 {"status": "ignored", "reason": "no configured repository with alerts has this id"}, 202
             )
+        # No delivery id (an older GitLab, a proxy that drops it): the push is known by its content.
+        delivery = (
+            request.headers.get(forge.delivery_header, "") or "body:" + hashlib.sha256(body).hexdigest()
+        )
+        if self._replayed(f"{forge.name}:{delivery}", job.repo_id):
+            return _answer({"status": "duplicate", "reason": "this delivery was received before"}, 200)
         self._start()
         self._queue.put(job.repo_id)
         return _answer({"status": "accepted", "repo": job.repo_id}, 202)
@@ -184,14 +195,18 @@ class Hooks:
 
         quiet = any(t.quiet for job in self.jobs() for t in job.topics)
         available = configured_publishers(self.settings.publish, Secrets(os.environ))
-        while True:
+        while not stop_taken():
             try:
-                wanted = {self._queue.get(timeout=QUIET_TICK if quiet else None)}
+                wanted = {self._queue.get(timeout=QUIET_TICK if quiet or self._owed else None)}
             except queue.Empty:
                 wanted = set()
+            if stop_taken():  # a push that came with the stop: its alerts are the next start's
+                break
+            self._idle.clear()
             while not self._queue.empty():
                 wanted.add(self._queue.get_nowait())
             jobs = [job for job in self.jobs() if job.repo_id in wanted] if wanted else self.jobs()
+            failed: list[str] = []
             try:
                 with self.open_store() as store:
                     outcomes = alert_pass(self.settings, jobs, store, available, clock(self.settings.run.now),
@@ -199,11 +214,31 @@ class Hooks:
                 for outcome in outcomes:
                     if outcome.kind == "alert":
                         log.info("hooks: %s: %s", outcome.label, outcome.figures)
+                        failed += [
+                            f"{p.publisher}: {p.detail}" for p in outcome.publish if p.status == "failed"
+                        ]
             except Exception as exc:  # the server goes on; the next push or tick tries again
-                log.error("hooks: alerting %s failed: %s", ", ".join(sorted(wanted)) or "held alerts", exc)
+                failed.append(str(exc))
+            finally:
+                self._idle.set()
+            self._settle(jobs, failed)
+
+    def _settle(self, jobs: list[Any], failed: list[str]) -> None:
+        """Remember which repositories still owe alerts, and say so with the next try."""
+        repos = {job.repo_id for job in jobs}
+        with self._lock:
+            self._owed = self._owed | repos if failed else self._owed - repos
+        if failed:
+            log.error("hooks: alerts of %s not sent (%s); tried again in %.0fs, on the next push or a redelivery",
+                      ", ".join(sorted(repos)), "; ".join(failed), QUIET_TICK)  # fmt: skip
+
+    def drain(self, seconds: float) -> bool:
+        """After a stop was taken (common/stopping.py: nothing new is claimed or sent): wait up to ``seconds``
+        for the pass under way, whose message in flight finishes and is recorded. False when it did not end."""
+        return self._idle.wait(seconds)
 
 
-def hook_routes(settings: Settings, open_store: Callable[[], Any]) -> list[Route]:
+def hook_routes(settings: Settings, open_store: Callable[[], Any]) -> tuple[list[Route], Hooks]:
     hooks = Hooks(settings, open_store)
 
     async def github(request: Request) -> JSONResponse:
@@ -215,4 +250,4 @@ def hook_routes(settings: Settings, open_store: Callable[[], Any]) -> list[Route
     return [
         Route("/hooks/github", github, methods=["POST"]),
         Route("/hooks/gitlab", gitlab, methods=["POST"]),
-    ]
+    ], hooks

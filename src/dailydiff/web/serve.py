@@ -4,6 +4,7 @@ until it is stopped."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 from collections.abc import Callable
 from typing import Any, Literal
@@ -17,15 +18,33 @@ from dailydiff.web.app import LOOPBACK_HOSTS, SiteCache, create_app
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, remembering the signal that stopped it (it stops gracefully, then raises that
-    signal again, which asyncio's runner may take as its own: the process would end 0, saying nothing)."""
+    """uvicorn's server, remembering the signal that stopped it (serve ends with it, exit 130/143: uvicorn's own
+    re-raise of it may be taken by asyncio's runner as its own, and the process would end 0, saying nothing).
+    On SIGTERM nothing new is sent (common/stopping.py) and, once the connections are closed, the hooks' pass
+    under way finishes (``drain``); a second SIGTERM stops at once."""
 
     stopped_by: int | None = None
+    drain: Callable[[], None] = staticmethod(lambda: None)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
+        from dailydiff.common.stopping import TAKEN
+
+        if sig == signal.SIGTERM and self.stopped_by == signal.SIGTERM:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
         if self.stopped_by is None:
             self.stopped_by = sig
-        super().handle_exit(sig, frame)
+            if sig == signal.SIGTERM and not TAKEN:  # nothing new is claimed or sent (engine/deliver.py)
+                TAKEN.append(sig)
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        self.should_exit = True
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        import asyncio
+
+        await super().shutdown(sockets)
+        await asyncio.to_thread(self.drain)
 
 
 def serve(
@@ -62,13 +81,23 @@ def serve(
     # the MCP endpoint's session manager runs for the server's life
     lifespan: Literal["on", "off"] = "on" if endpoint else "off"
     server = _Server(uvicorn.Config(web, log_level=level, access_log=False, lifespan=lifespan))
+    server.drain = lambda: _drain(web, settings.serve.drain_seconds)
     with sock:
         try:
             server.run(sockets=[sock])
         except KeyboardInterrupt:
             raise stopped(None) from None  # the normal way to stop a server: nothing to resume
-        if server.stopped_by is not None:  # uvicorn caught the signal, stopped, and its re-raise was lost
+        if server.stopped_by is not None:  # the server caught the signal and stopped
             raise stopped(server.stopped_by)
+
+
+def _drain(web: Any, seconds: float) -> None:
+    """The hooks' pass under way finishes (a message in flight is sent and recorded), within ``seconds``."""
+    if not web.state.hooks.drain(seconds):
+        import sys
+
+        print(f"dailydiff: the hooks' pass did not end within [serve] drain_seconds ({seconds:g}s); "
+              "what it had not sent is sent by the next start", file=sys.stderr)  # fmt: skip
 
 
 def _mcp_endpoint(settings: Settings, token: str) -> tuple[Any, Any]:
