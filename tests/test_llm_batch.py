@@ -244,3 +244,30 @@ def test_a_batch_deadline_that_is_neither_a_time_nor_seconds_is_one_line_with_th
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "batch_deadline" in done.stderr and '"06:30"' in done.stderr, done.stderr
     assert fake.count == 0
+
+
+def test_escalations_and_the_overview_are_asked_live_after_the_batch(fake: FakeLLM, tmp_path: Path) -> None:
+    api = BatchAPI.on(fake)
+    fake.escalate = lambda title: "change 0 " in title  # the first commit of each repository: rated high
+    _night(tmp_path)
+    done = _run(tmp_path, fake)
+    assert done.returncode == 0, done.stderr
+    assert len(api.created) == 1 and all(line["body"] for line in api.lines_of("batch-1"))
+    batch_ended = max(r.ended for r in fake.requests if r.batch)
+    live = [r for r in _own_analyses(fake) if not r.is_repair]
+    assert sorted(fake.title_of(r).split(" of ")[1] for r in live) == sorted(REPOS)  # one escalation each
+    assert all(r.depth == "high" and r.started >= batch_ended for r in live)
+    overviews = [r for r in fake.requests if r.is_overview]
+    assert len(overviews) == len(REPOS) and all(r.started >= batch_ended for r in overviews)
+    _delivered(tmp_path)
+
+
+def test_an_endpoint_without_a_batch_api_is_asked_live_with_one_warning(
+    fake: FakeLLM, tmp_path: Path
+) -> None:
+    _night(tmp_path)  # no BatchAPI: /v1/files is a 404, as on SGLang
+    done = _run(tmp_path, fake)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("batch mode failed") == 1, done.stderr
+    assert len({fake.title_of(r) for r in _own_analyses(fake)}) == len(REPOS) * PER_DAY
+    _delivered(tmp_path)
