@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -67,6 +67,9 @@ class _Line:
     prompt: Prompt
     body: dict[str, Any]
     answer: asyncio.Future[Any]  # the line's response body; None: ask synchronously
+    # Its answer has been read (parsed, traced, re-asked where needed) and handed on to be stored: only then
+    # is the batch forgotten, so a run stopped before that picks the batch up again.
+    read: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class Batcher:
@@ -99,15 +102,17 @@ class Batcher:
         if self._timer is not None:
             self._timer.cancel()
         self._timer = loop.call_later(GATHER, self._send_gathered)
-        completion = await pending.answer
-        if completion is None:
-            return None
         try:
+            completion = await pending.answer
+            if completion is None:
+                return None
             return await self.session.batch_answered(request, language, prompt, completion)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:  # an answer shape not foreseen
             log.info("%s %s: the batch's answer could not be read (%s); asked synchronously",
                      request.commit.repo, request.commit.sha[:12], exc)  # fmt: skip
             return None
+        finally:
+            pending.read.set()
 
     def _send_gathered(self) -> None:
         lines, self._gathered, self._timer = self._gathered, {}, None
@@ -171,21 +176,31 @@ class Batcher:
                 with contextlib.suppress(Exception):  # it is given up either way
                     await sdk.batches.cancel(batch_id)
                 await self.call(self.store.close_llm_batch, batch_id)
+                _hand(lines, keys, {})
                 return
             await asyncio.sleep(min(wait, left))
             wait = min(wait * 2, LAST_POLL)
         answers = await _answers(sdk, getattr(batch, "output_file_id", None))
-        given = 0
-        for key in keys:
-            line = lines.get(key)
-            if line is not None and key in answers and not line.answer.done():
-                line.answer.set_result(answers[key])
-                given += 1
-        await self.call(self.store.close_llm_batch, batch_id)
-        (log.info if given == len(keys) else log.warning)(
-            "%s: batch %s %s: %d of %d commits answered%s", self.endpoint, batch_id, batch.status, given,
-            len(keys), "" if given == len(keys) else "; the rest are asked synchronously",
+        given = _hand(lines, keys, answers)
+        (log.info if len(given) == len(keys) else log.warning)(
+            "%s: batch %s %s: %d of %d commits answered%s", self.endpoint, batch_id, batch.status, len(given),
+            len(keys), "" if len(given) == len(keys) else "; the rest are asked synchronously",
         )  # fmt: skip
+        await asyncio.gather(*(line.read.wait() for line in given))
+        await self.call(self.store.close_llm_batch, batch_id)
+
+
+def _hand(lines: dict[str, _Line], keys: list[str], answers: dict[str, Any]) -> list[_Line]:
+    """Each waiting commit of ``keys`` gets its answer, or None (asked synchronously now); those answered."""
+    given = []
+    for key in keys:
+        line = lines.get(key)
+        if line is None or line.answer.done():
+            continue
+        line.answer.set_result(answers.get(key))
+        if key in answers:
+            given.append(line)
+    return given
 
 
 async def _answers(sdk: Any, file_id: str | None) -> dict[str, Any]:
