@@ -271,3 +271,27 @@ def test_an_endpoint_without_a_batch_api_is_asked_live_with_one_warning(
     assert done.stderr.count("batch mode failed") == 1, done.stderr
     assert len({fake.title_of(r) for r in _own_analyses(fake)}) == len(REPOS) * PER_DAY
     _delivered(tmp_path)
+
+
+@pytest.mark.parametrize(("provider", "share"), [("openai", 0.5), ("dashscope", 0.5), ("other", 1.0)])
+def test_a_batched_analysis_costs_what_the_providers_batch_api_bills(
+    fake: FakeLLM, tmp_path: Path, provider: str, share: float
+) -> None:
+    BatchAPI.on(fake)
+    fake.thinking_default = provider == "dashscope"  # (it takes DashScope's thinking switch)
+    config = _night(tmp_path)
+    text = config.read_text(encoding="utf-8").replace(
+        "[llm]\n", f'[llm]\nprovider = "{provider}"\ninput_price = 3.0\noutput_price = 7.0\n'
+    )
+    config.write_text(text, encoding="utf-8")
+    done = _run(tmp_path, fake)
+    assert done.returncode == 0, done.stderr
+    assert _own_analyses(fake) == []
+    billed = 0.0
+    for data in _delivered(tmp_path).values():
+        for commit in data["commits"]:
+            usage = commit["analysis"]["usage"]
+            by_hand = (usage["prompt_tokens"] * 3.0 + usage["completion_tokens"] * 7.0) / 1e6 * share
+            assert usage["prompt_tokens"] > 0 and usage["cost"] == pytest.approx(by_hand, abs=2e-6)
+            billed += usage["cost"]
+    assert billed > 0

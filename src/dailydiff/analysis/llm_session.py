@@ -38,6 +38,7 @@ from dailydiff.analysis.llm_call import (
     price,
 )
 from dailydiff.analysis.prompting import Prompt, PromptTooLarge, safety_margin
+from dailydiff.analysis.providers import PROVIDERS
 from dailydiff.analysis.schema import (
     ASK_SCHEMA,
     OVERVIEW_SCHEMA,
@@ -485,6 +486,8 @@ class _Session(Caller):
         key = (request.commit.repo, request.commit.sha)
         usage = price(self.profile, reply.prompt_tokens, reply.completion_tokens, reply.cached_tokens,
                       model_version=reply.model_version)  # fmt: skip
+        share = PROVIDERS[self.client.provider].batch_share  # the Batch API's price
+        usage = usage.model_copy(update={"cost": round(usage.cost * share, 6)})
         estimated = prompt.tokens if reply.prompt_tokens else 0
         attempts = Attempts(answered=1, usage=usage + Usage(requests=1, estimated_prompt_tokens=estimated))
         try:
