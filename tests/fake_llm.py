@@ -42,6 +42,7 @@ class Recorded:
     prompt_tokens: int = 0  # the usage the answer reported (0: not answered)
     completion_tokens: int = 0
     invented: list[str] = field(default_factory=list)  # claims an `invent` answer made up
+    batch: str = ""  # the batch (fake_batch.py) whose line this was; "": a request of its own
 
     @property
     def messages(self) -> list[dict[str, str]]:
@@ -159,6 +160,7 @@ class FakeLLM:
     # This share of analysis answers (spread evenly: 0.3 is the 4th, 7th and 10th of every ten) gets, in each
     # text field, a sentence naming a path, a function, a percentage and a pull request the prompt never had.
     invent: float = 0.0
+    batch_api: Any = None  # a fake_batch.BatchAPI serving /v1/files and /v1/batches here (BatchAPI.on)
     # -- records ----------------------------------------------------------------------------------
     requests: list[Recorded] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)  # why each request refused as malformed (400) was
@@ -311,6 +313,18 @@ class FakeLLM:
             with self._lock:
                 self._active -= 1
                 self._active_by_key[authorization] -= 1
+
+    def answer_line(self, body: dict[str, Any], batch: str) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """A Batch API line's request answered as a request of its own is (fake_batch.py)."""
+        status, headers, answer = self._handle(body, "")
+        if self._slots is not None and status != 429:
+            self._slots.release()
+        with self._lock:
+            for record in reversed(self.requests):
+                if record.body is body:
+                    record.batch = batch
+                    break
+        return status, headers, answer
 
     def _echo(self, record: Recorded) -> str:
         """What a careless proxy adds to an error: the request's credentials, as a header and bare."""
@@ -715,6 +729,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.hang_all:
             fake._stop.wait(60)
             return
+        if fake.batch_api is not None and fake.batch_api.serves(path):
+            self._raw(*fake.batch_api.handle("GET", path, self.headers, b""))
+            return
         if path == "/v1/models":
             entry: dict[str, Any] = {"id": fake.model, "object": "model", "owned_by": "fake"}
             if fake.max_model_len is not None:
@@ -735,6 +752,10 @@ class _Handler(BaseHTTPRequestHandler):
             with self.owner._lock:
                 self.owner.requests.append(Recorded(body={}, authorization="", status=599))
             self.owner._stop.wait(60)
+            return
+        api = self.owner.batch_api
+        if api is not None and api.serves(self.path.split("?", 1)[0].rstrip("/")):
+            self._raw(*api.handle("POST", self.path.split("?", 1)[0].rstrip("/"), self.headers, raw))
             return
         if self.path.rstrip("/") != "/v1/chat/completions":
             self._send(404, {}, _error("not found", "not_found"))
@@ -841,6 +862,16 @@ class _Handler(BaseHTTPRequestHandler):
             with fake._lock:
                 fake.streamed.append((sent, record.loop_from if record.loop_from is not None else -1))
             record.ended = time.monotonic()
+
+    def _raw(self, status: int, content_type: str, data: bytes) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
 
     def _send(
         self, status: int, headers: dict[str, str], answer: dict[str, Any], faults: bool = True

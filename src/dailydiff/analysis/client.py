@@ -207,7 +207,7 @@ def _is_json(content_type: str) -> bool:
     return kind == "application/json" or kind.endswith("+json")
 
 
-def _whole_reply(completion: Any, seconds: float) -> Reply:
+def whole_reply(completion: Any, seconds: float) -> Reply:
     """A chat completion sent whole (a raw JSON object) as a Reply."""
     try:
         choice = completion["choices"][0]
@@ -414,14 +414,7 @@ class ChatClient:
         Neither is sent where the temperature is left to the server (reasoning models reject both).
         ``first_token_within``: a longer wait for the first token than ``timeout`` (a long prompt
         on a slow server), streamed only."""
-        kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens, **self.extras}
-        if response_format is not None:
-            kwargs["response_format"] = response_format
-        warmth = self.temperature if temperature is None else temperature
-        if warmth >= 0:
-            kwargs["temperature"] = warmth
-            if penalty > 0:
-                kwargs["frequency_penalty"] = kwargs["presence_penalty"] = penalty
+        kwargs = self._kwargs(response_format, max_tokens, temperature, penalty)
         await self._ready()
         if self.stream:
             # The first token: within the deadline and the read timeout (no byte comes before it), or the
@@ -435,6 +428,29 @@ class ChatClient:
             return await self._whole(messages, kwargs)
         except openai.OpenAIError as exc:
             raise classify_error(exc, self._secret) from None
+
+    def _kwargs(self, response_format: dict[str, Any] | None, max_tokens: int, temperature: float | None = None,
+                penalty: float = 0.0) -> dict[str, Any]:  # fmt: skip
+        kwargs: dict[str, Any] = {self.max_tokens_field: max_tokens, **self.extras}
+        if response_format is not None:
+            kwargs["response_format"] = response_format
+        warmth = self.temperature if temperature is None else temperature
+        if warmth >= 0:
+            kwargs["temperature"] = warmth
+            if penalty > 0:
+                kwargs["frequency_penalty"] = kwargs["presence_penalty"] = penalty
+        return kwargs
+
+    def request_body(
+        self, messages: list[dict[str, str]], response_format: dict[str, Any] | None, max_tokens: int
+    ) -> dict[str, Any]:
+        """The body ``complete`` would send, unstreamed: a line of a Batch API's input file."""
+        return {"model": self.model, "messages": messages, **self._kwargs(response_format, max_tokens)}
+
+    async def openai(self) -> openai.AsyncOpenAI:
+        """The OpenAI SDK's client over this one's connections (its ``files`` and ``batches``: batch mode)."""
+        await self._ready()
+        return self._sdk
 
     async def _whole(self, messages: list[dict[str, str]], kwargs: dict[str, Any]) -> Reply:
         began = asyncio.get_running_loop().time()
@@ -531,7 +547,7 @@ class ChatClient:
         self.answers_whole = True
         # Its work is done: our requests queued behind it count their wait from now (``_progress``).
         self._queued.pop(me, None)
-        return _whole_reply(whole, asyncio.get_running_loop().time() - began)
+        return whole_reply(whole, asyncio.get_running_loop().time() - began)
 
     async def _read_events(
         self, response: httpx2.Response, state: _Stream, timer: asyncio.Timeout, me: int

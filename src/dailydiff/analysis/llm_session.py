@@ -13,7 +13,7 @@ from typing import Any
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.budget import estimate_messages
 from dailydiff.analysis.claims import analyses_evidence, ground, ground_texts, unsupported
-from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
+from dailydiff.analysis.client import ChatClient, LLMCallError, Reply, whole_reply
 from dailydiff.analysis.endpoint import (
     DEFAULT_CONTEXT,
     PROBE_DEADLINE,
@@ -35,8 +35,10 @@ from dailydiff.analysis.llm_call import (
     Attempts,
     Caller,
     Fatal,
+    price,
 )
 from dailydiff.analysis.prompting import Prompt, PromptTooLarge, safety_margin
+from dailydiff.analysis.providers import PROVIDERS
 from dailydiff.analysis.schema import (
     ASK_SCHEMA,
     OVERVIEW_SCHEMA,
@@ -138,6 +140,26 @@ class LLMSession:
         except Fatal as fatal:
             raise self.analyzer._fatal_error(fatal.error) from None
         return analysis
+
+    # batch mode (analysis/batch.py): the same prompt and the same answer handling, another way to send
+
+    async def batch_line(
+        self, request: AnalysisRequest, language: str
+    ) -> tuple[Prompt, dict[str, Any]] | None:
+        """The commit's first request as a Batch API line's body, with its prompt; None: not to be batched."""
+        try:
+            return await self._session(language).batch_line(request)
+        except Fatal as fatal:
+            raise self.analyzer._fatal_error(fatal.error) from None
+
+    async def batch_answered(
+        self, request: AnalysisRequest, language: str, prompt: Prompt, completion: Any
+    ) -> Analysis | None:
+        """A batch's answer read as a synchronous one is; None: unusable, to be asked synchronously."""
+        try:
+            return await self._session(language).batch_answered(request, prompt, completion)
+        except Fatal as fatal:
+            raise self.analyzer._fatal_error(fatal.error) from None
 
     async def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
         analyzer = self.analyzer
@@ -431,6 +453,48 @@ class _Session(Caller):
             )
         finally:
             self.analyzer.answered[key] = attempts.answered
+
+    async def batch_line(self, request: AnalysisRequest) -> tuple[Prompt, dict[str, Any]] | None:
+        await self.prepare()  # the canary first, and the endpoint's mode: a batch's lines cannot negotiate
+        if self.breaker.opened:
+            return None
+        allowance = self.analyzer.allowance(request.depth)
+        try:
+            prompt = self.analyzer.prompts.analysis_prompt(
+                request, request.depth, self.language, prompt_mode(self.mode), self.context_window, allowance
+            )
+        except PromptTooLarge:
+            return None
+        fmt = self._answer_format(request.depth, self.mode)
+        return prompt, self.client.request_body(prompt.messages, fmt, allowance)
+
+    async def batch_answered(
+        self, request: AnalysisRequest, prompt: Prompt, completion: Any
+    ) -> Analysis | None:
+        """Parsed, re-asked once when unparsed, and its claims traced, as ``_analyse`` does with a reply; a
+        blank, cut-off or cut-short answer is None (the synchronous path has the retries for those)."""
+        try:
+            reply = whole_reply(completion, 0.0)
+        except LLMCallError:
+            return None
+        if (
+            not reply.text.strip()
+            or reply.finish_reason == "length"
+            or self._cut_short(request, prompt, reply)
+        ):
+            return None
+        key = (request.commit.repo, request.commit.sha)
+        usage = price(self.profile, reply.prompt_tokens, reply.completion_tokens, reply.cached_tokens,
+                      model_version=reply.model_version)  # fmt: skip
+        share = PROVIDERS[self.client.provider].batch_share  # the Batch API's price
+        usage = usage.model_copy(update={"cost": round(usage.cost * share, 6)})
+        estimated = prompt.tokens if reply.prompt_tokens else 0
+        attempts = Attempts(answered=1, usage=usage + Usage(requests=1, estimated_prompt_tokens=estimated))
+        try:
+            return await self._validated(request, request.depth, prompt, reply, attempts, self.context_window,
+                                         self.mode)  # fmt: skip
+        finally:
+            self.analyzer.answered[key] = self.analyzer.answered.get(key, 0) + attempts.answered
 
     def _failed(self, request: AnalysisRequest, error: str, usage: Usage, raw: str | None = None) -> Analysis:
         return Analysis(

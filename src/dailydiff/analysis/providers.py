@@ -17,6 +17,8 @@ class Provider:
     hosts: tuple[str, ...] = ()
     # The request field that switches its thinking mode (billed), when it has one and defaults it on.
     thinking_field: str = ""
+    # What its Batch API bills of the live price ([llm] batch): half at DashScope and OpenAI.
+    batch_share: float = 1.0
 
 
 PROVIDERS = {
@@ -24,8 +26,10 @@ PROVIDERS = {
     for p in (
         Provider("deepseek", ("api.deepseek.com",)),
         # Qwen3 on DashScope thinks unless told not to (and bills it); JSON mode wants the word "JSON" said.
-        Provider("dashscope", ("dashscope.aliyuncs.com", "dashscope-intl.aliyuncs.com"), "enable_thinking"),
-        Provider("openai", ("api.openai.com",)),
+        Provider(
+            "dashscope", ("dashscope.aliyuncs.com", "dashscope-intl.aliyuncs.com"), "enable_thinking", 0.5
+        ),
+        Provider("openai", ("api.openai.com",), batch_share=0.5),
         Provider("other"),
     )
 }

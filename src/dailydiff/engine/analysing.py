@@ -64,6 +64,9 @@ class Stage:
     unstored: set[str] = field(default_factory=set)
     # Those of them with no stored analysis at all: the first one saved replaces nothing (none is looked for).
     absent: set[str] = field(default_factory=set)
+    # Batch mode ([llm] batch, analysis/batch.py): a commit's first analysis from the run's batch, None when
+    # the batch has no answer for it (then asked as usual).
+    batch: Callable[[AnalysisRequest, str], Awaitable[Analysis | None]] | None = None
 
 
 def _nothing(_: Analysed) -> None:
@@ -119,7 +122,9 @@ async def _analyse(
         counts.cached += 0 if escalation else 1
         stage.tally.commits_stored += 0 if escalation else 1
         return found
-    analysis = await stage.session.analyse(request, language)
+    analysis = await stage.batch(request, language) if stage.batch is not None and not escalation else None
+    if analysis is None:
+        analysis = await stage.session.analyse(request, language)
     if analysis.status is AnalysisStatus.OK and analysis.grounding is None and grounding != "off":
         # The rules say only what the commit says: traced and counted, never cut (a flag is the tracer's).
         analysis = ground(analysis, commit_evidence(request.commit), "trace", language)

@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dailydiff.analysis import Analyzer, HeuristicAnalyzer, make_analyzer
+from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
 from dailydiff.common.aio import OffLoop, inline
 from dailydiff.common.dates import DateSpec
@@ -191,6 +191,7 @@ class Engine:
         self.off: Callable[..., Awaitable[Any]] = self._off or inline
         self.tally.in_flight = lambda: sum(s.in_flight for s in self._sessions.values())
         self._counted = False
+        self._batchers: dict[str, Any] = {}  # analyser name -> its analysis/batch.py Batcher
 
     def count_units(self, jobs: Sequence[RepoJob]) -> None:
         """Every unit of the plan, before any starts (the progress bar's total)."""
@@ -547,7 +548,7 @@ class Engine:
         """The commit through the analysis stage (engine/analysing.py); ``rated`` gets the first analysis
         the moment it lands (the overview starts from it)."""
         stage = Stage(self.store, repo.settings, repo.analyzer, repo.session, self.heuristic, self.tally,
-                      self.off, unstored=repo.unstored, absent=repo.absent)  # fmt: skip
+                      self.off, unstored=repo.unstored, absent=repo.absent, batch=self._batch(repo))  # fmt: skip
         counts = repo.counts[local_date_of(commit.committed_at, repo.settings.report.timezone)]
 
         def first(analysed: tuple[Commit, Score, Analysis | None]) -> None:
@@ -555,6 +556,21 @@ class Engine:
                 rated.set_result(analysed)
 
         return await analyse_commit(stage, commit, counts, first)
+
+    def _batch(self, repo: _Repo) -> Callable[[AnalysisRequest, str], Awaitable[Analysis | None]] | None:
+        """The run's batch of first analyses at the repository's model ([llm] batch): one per analyser,
+        every repository using it gathered into it."""
+        if not repo.settings.llm.batch:
+            return None
+        from dailydiff.analysis.batch import Batcher  # (only in batch mode: the LLM session's modules)
+        from dailydiff.analysis.llm_session import LLMSession
+
+        session = repo.session.session if isinstance(repo.session, CountedSession) else repo.session
+        if not isinstance(session, LLMSession):
+            return None
+        if repo.analyzer.name not in self._batchers:
+            self._batchers[repo.analyzer.name] = Batcher(session, self.store, repo.settings, self.off)
+        return self._batchers[repo.analyzer.name].analyse
 
     # one day ---------------------------------------------------------------------------------------
 

@@ -195,6 +195,22 @@ def window_minutes(hours: str) -> tuple[int, int] | None:
     return (h1 * 60 + m1) % 1440, (h2 * 60 + m2) % 1440
 
 
+def deadline_form(value: str) -> tuple[str, float] | None:
+    """``[llm] batch_deadline`` read: ("clock", minute of the day) for "06:30", ("seconds", n) for "5400"."""
+    import re
+
+    text = str(value).strip()
+    clock = re.fullmatch(r"(\d{1,2}):(\d{2})", text)
+    if clock:
+        hours, minutes = int(clock[1]), int(clock[2])
+        return ("clock", hours * 60.0 + minutes) if hours < 24 and minutes < 60 else None
+    try:
+        seconds = float(text)
+    except ValueError:
+        return None
+    return ("seconds", seconds) if seconds >= 0 else None
+
+
 class ModelProfile(_Section):
     """Per-model limits and prices; unset fields take the [llm] defaults."""
 
@@ -252,7 +268,19 @@ class LLMSettings(_Section):
     service_tier: str = ""  # sent as it is where set (OpenAI's "flex": batch prices, slower)
     provider: Literal["auto", "deepseek", "dashscope", "openai", "other"] = "auto"  # auto: from the host
     thinking: bool = False  # a provider's thinking mode (billed); off unless set
+    batch: bool = False  # a run's first analyses through the endpoint's Batch API (analysis/batch.py)
+    batch_deadline: str = "06:00"  # "HH:MM" in the report's timezone, or seconds from the batch's start
     models: dict[str, ModelProfile] = Field(default_factory=dict)
+
+    @field_validator("batch_deadline", mode="before")
+    @classmethod
+    def _batch_deadline(cls, value: object) -> str:
+        value = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        if not isinstance(value, str) or deadline_form(value) is None:
+            raise ValueError(
+                'must be a time of day "HH:MM" (the report\'s timezone) or seconds, e.g. "06:30"'
+            )
+        return value
 
     # The longest back-off between retries the endpoint did not time itself, in seconds.
     BACKOFF_CAP: ClassVar[float] = 30.0

@@ -165,3 +165,32 @@ class CacheStore(StoreBase):
                 (endpoint, model, facts.response_mode, facts.context_window, streams, facts.concurrency_limit,
                  facts.concurrency_ceiling, facts.latency, facts.prompt_rate, measured, now_text()),
             )  # fmt: skip
+
+    # batches open at an LLM endpoint's Batch API (analysis/batch.py) -----------------------------------
+
+    def open_llm_batches(self, endpoint: str, model: str) -> dict[str, list[str]]:
+        """The batches sent to ``endpoint`` for ``model`` and not yet read back: id -> its lines' custom ids."""
+        rows = self._db.execute(
+            "SELECT batch_id, custom_ids FROM llm_batches WHERE endpoint = ? AND model = ? ORDER BY created_at",
+            (endpoint, model),
+        ).fetchall()
+        found: dict[str, list[str]] = {}
+        for batch_id, custom_ids in rows:
+            try:
+                ids = json.loads(custom_ids)
+            except ValueError:  # a damaged row: the batch is not picked up, its commits asked again
+                continue
+            found[str(batch_id)] = [str(i) for i in ids] if isinstance(ids, list) else []
+        return found
+
+    def save_llm_batch(self, batch_id: str, endpoint: str, model: str, custom_ids: Sequence[str]) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO llm_batches (batch_id, endpoint, model, custom_ids, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING",
+                (batch_id, endpoint, model, json.dumps(list(custom_ids)), now_text()),
+            )
+
+    def close_llm_batch(self, batch_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM llm_batches WHERE batch_id = ?", (batch_id,))

@@ -359,4 +359,19 @@ MIGRATIONS: list[Migration] = [
     # The model slots the worker held when it claimed the unit (its analyser's limit then; NULL: none known):
     # once it holds no units, another worker of the plan takes that many more (engine/shared.py).
     ("m021_claim_slots", "ALTER TABLE unit_claims ADD COLUMN slots INTEGER;"),
+    # A batch of analyses sent to an LLM endpoint's Batch API ([llm] batch) and not yet read back: a run
+    # stopped while it is open picks it up next time instead of sending its requests again
+    # (analysis/batch.py); its row goes once its answers are read or it is given up.
+    (
+        "m022_llm_batches",
+        """
+        CREATE TABLE llm_batches (
+            batch_id TEXT PRIMARY KEY,
+            endpoint TEXT NOT NULL,
+            model TEXT NOT NULL,
+            custom_ids TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]
