@@ -8,8 +8,12 @@
    share of the real claims lost (an honest answer's claims the published analysis no longer carries).
 2. Cost: the whole `report` of the day, new store, grounding "repair" against "off", side by side in
    rounds: with the rules, and with a faithful model (it invents nothing) at latency L.
+3. With ``--real python|native``, instead: real prose — a real model server (llama-cpp-python's, or
+   llama.cpp's own `llama-server`) with SmolLM2-135M, `report` of the day with the defaults, then every
+   claim the tracer did not find with the sentence it stood in, for a hand check (``--out FILE``: as TSV).
 
     python3 bench/claims_day.py REPO --date 2026-04-24 [--tz Asia/Shanghai] [--latency 1.0] [--rounds 5]
+    python3 bench/claims_day.py REPO --date 2026-04-24 --real python [--lang en] [--out flags.tsv]
 """
 
 from __future__ import annotations
@@ -150,6 +154,65 @@ def cost(repo: str, args: argparse.Namespace) -> None:
               f"whole command): {on / off:.3f}×")  # fmt: skip
 
 
+def real_prose(args: argparse.Namespace) -> None:
+    """Section 3: a real model's claims, the flagged ones listed (see the module's docstring)."""
+    import sqlite3
+    import zlib
+
+    from llama_server import llama_server, native_server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        serving = llama_server(work) if args.real == "python" else native_server(work)
+        with serving as base_url:
+            env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_LLM_BASE_URL": base_url,
+                   "DAILYDIFF_LLM_MODEL": "smollm2", "DAILYDIFF_LLM_TIMEOUT": "600"}  # fmt: skip
+            started = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "dailydiff", "report", args.repo, "--from", args.date, "--to", args.date,
+                 "--lang", args.lang, "--analyzer", "llm", "--data-dir", str(work / "data"), "--output-dir",
+                 str(work / "out"), "--format", "json"],
+                env=env, capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            took = time.perf_counter() - started
+        print(
+            f"{args.real} server, {args.date}..{args.date} ({args.lang}): exit {done.returncode} in {took:.0f} s"
+        )
+        print("\n".join(line for line in done.stderr.splitlines() if "claims" in line or "total" in line))
+        db = sqlite3.connect(work / "data" / "dailydiff.sqlite3")
+        rows = db.execute("SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%'").fetchall()
+        stats = {"analyses": 0, "checked": 0, "supported": 0, "repaired": 0, "removed": 0, "marked": 0}
+        flags = []
+        for sha, data in rows:
+            analysis = json.loads(zlib.decompress(data) if isinstance(data, bytes) else data)
+            g = analysis.get("grounding")
+            if not g:
+                continue
+            stats["analyses"] += 1
+            for key in ("checked", "supported", "repaired"):
+                stats[key] += g.get(key, 0)
+            stats[g["action"] if g["action"] in ("removed", "marked") else "none"] = stats.get(
+                g["action"] if g["action"] in ("removed", "marked") else "none", 0
+            ) + len(g.get("unverified", []))
+            for claim in g.get("claims", []):
+                if claim["where"] is None:
+                    sentence = next((s for s in g.get("removed", []) if claim["text"] in s), "")
+                    flags.append((sha[:12], claim["kind"], claim["text"], sentence))
+        print(json.dumps(stats))
+        seen = set()
+        lines = []
+        for sha, kind, text, sentence in flags:
+            if (sha, text) in seen:
+                continue
+            seen.add((sha, text))
+            lines.append(f"{sha}\t{kind}\t{text}\t{sentence}")
+        print(f"{len(lines)} distinct flagged claims")
+        if args.out:
+            Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        else:
+            print("\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo")
@@ -158,7 +221,13 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--real", choices=["python", "native"], default="")
+    parser.add_argument("--lang", default="en")
+    parser.add_argument("--out", default="")
     args = parser.parse_args()
+    if args.real:
+        real_prose(args)
+        return
     for language in ("en", "zh"):
         for repairs in (False, True):
             r = inventions(args.repo, args, language, repairs)

@@ -48,6 +48,8 @@ SMALL = {
     ],
     "range_memory.py": ["--short", "1", "--long", "2", "--per-day", "1"],
     "change_types.py": [],
+    "claims_day.py": ["{repo}", "--date", "2026-01-19", "--tz", "UTC", "--latency", "0.05", "--rounds", "1"],
+    "eval_endpoints.py": ["--commits", "4", "--latency", "0.05"],
     "github_source.py": ["--commits", "4", "--latency", "0.01"],
     "llm_concurrency.py": ["--commits", "4", "--latency", "0.05", "--serial-commits", "2"],
     "laptop_server.py": ["--repo", "{repo}", "--day", "2026-01-19", "--server", "fake"],
@@ -137,6 +139,8 @@ RATIO_LINE = {
     r"re-run's files: byte-identical(.|\n)*peak RSS 5 / 3 days: .* = \d+\.\d\dx"
     r"(.|\n)*top 3 by own time:\n +\d+\.\d%",
     "change_types.py": r"title \+ paths\s+n=\s*\d+\s+primary\s+\d+\.\d%",
+    "claims_day.py": r"inventions, en, never repairs: .* published 0 (.|\n)*cost, rules: .*: \d+\.\d{3}×",
+    "eval_endpoints.py": r"ratio \d+\.\d\d×",
     "github_source.py": r"warm/cold: requests \d+\.\d{3}, wall time \d+\.\d{3}",
     "llm_concurrency.py": r"\[ratio\] concurrency 1 / concurrency 8 wall time: \d+\.\d+×",
     "laptop_server.py": r"newcomer / concurrency 1 wall time: \d+\.\d+ \(target ≤ 1\.15\)",

@@ -211,6 +211,7 @@ def test_messages_recorded_before_the_ledger_are_not_sent_again_after_the_upgrad
         DROP TABLE search_docs;
         DROP INDEX IF EXISTS reports_stamps;
         DROP TABLE releases;
+        DROP TABLE llm_batches;
         DROP INDEX IF EXISTS units_by_position;
         ALTER TABLE reports DROP COLUMN settings_digest;
         DELETE FROM migrations WHERE name >= 'm004';

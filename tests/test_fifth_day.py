@@ -189,7 +189,7 @@ def test_a_chinese_summary_quotes_what_the_english_one_quotes_as_the_pull_reques
     zh = _analysed(title, PR_BODY, "zh", in_pr=in_pr)
     assert "PR #3738 moved the interleave helpers" in en
     assert zh.startswith("恢复「legacy fused_moe.core imports for interleave helpers」"), zh
-    assert "拉取请求 #4025 的描述原文：「PR #3738 moved the interleave helpers from" in zh, zh
+    assert "拉取请求的描述原文：「PR #3738 moved the interleave helpers from" in zh, zh
     assert "old module.」" in zh and "Second paragraph" not in zh, zh
     doc = _analysed("docs: fix MSA and GDN doc-check findings (#4058)",
                     "Fix regressions reported in the v0.6.15 nightly doc check.", "zh")  # fmt: skip

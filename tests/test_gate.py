@@ -218,4 +218,10 @@ def test_the_days_own_figures_for_the_summary() -> None:
         "day_cost": 0.123457,
         "day_replaced_prompt_tokens": 50,
         "day_replaced_completion_tokens": 10,
+        # the day's claims traced (none here: the report's analyses were made before tracing)
+        "claims_checked": 0,
+        "claims_supported": 0,
+        "claims_repaired": 0,
+        "claims_removed": 0,
+        "claims_marked": 0,
     }

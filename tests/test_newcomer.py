@@ -473,4 +473,4 @@ def test_email_charts_the_daily_email_carries_the_day_against_the_median_png(tmp
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 1000
         plain = message.get_body(("plain",)).get_content()
         assert "The day against the median of the 30 days before" in plain
-        assert f"Median ({n} days with a report)" in plain, plain[-600:]
+        assert f"Median ({n} day{'s' if n != 1 else ''} with a report)" in plain, plain[-600:]

@@ -97,7 +97,8 @@ def test_a_repository_without_a_tag_has_no_since_tag(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as raised:
         resolve_range(_source(path), None, since_tag=True)
     assert (raised.value.message, raised.value.hint) == (
-        "acme/widget has no tag reachable from HEAD", "use --unreleased, or REF1..REF2")  # fmt: skip
+        "acme/widget has no release tag ([notes] tag_pattern '') reachable from HEAD",
+        "use --unreleased, or REF1..REF2")  # fmt: skip
 
 
 def test_since_tag_takes_a_lightweight_tag_too(tmp_path: Path) -> None:

@@ -195,7 +195,8 @@ def test_llm_endpoint_echoing_the_key(
         assert result.returncode == 0, result.stderr
         assert "upstream exploded" in sinks.outputs and "***" in sinks.outputs
     else:
-        assert result.returncode == 1 and f"HTTP {status}" in result.stderr  # the repository failed
+        # the endpoint refused the key (its canary): the run stops, exit 5 as the README says
+        assert result.returncode == 5 and f"HTTP {status}" in result.stderr
     assert leaks(sinks.stderr) == [], sinks.stderr
     assert leaks(sinks.store) == []
     assert leaks(sinks.outputs) == []

@@ -254,7 +254,7 @@ def test_each_day_against_the_median_of_the_30_days_before(built: tuple[Path, Pa
                 assert [row[1] for row in rows] == medians
                 assert (
                     f"（{len(before)} 天有报告）" in fig["header"][2]
-                    or f"({len(before)} days" in fig["header"][2]
+                    or f"({len(before)} day{'s' if len(before) != 1 else ''} with" in fig["header"][2]
                 )
             else:
                 assert [row[1] for row in rows] == [None] * 4

@@ -44,7 +44,7 @@ def test_the_title_action_and_topics_are_said_in_chinese() -> None:
         "修复「fused MoE autotuning hangs on SM120」，涉及融合、混合专家、自动调优、卡死。"
     ), summary
     assert (
-        "拉取请求 #3227 的描述原文：「Long English body.」" in summary
+        "拉取请求的描述原文：「Long English body.」" in summary
     )  # the description, quoted as the PR's words
     # a title without an action the table knows is named by its change type
     summary = _zh(_commit("fix(moe): fused MoE autotuning hangs on SM120 (#3227)", ""))

@@ -34,7 +34,7 @@ from typing import Any
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.errors import AnalysisError, ConfigError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score
-from dailydiff.settings import LLMSettings
+from dailydiff.settings import LLMSettings, Settings
 
 log = logging.getLogger("dailydiff.eval")
 
@@ -127,6 +127,13 @@ class Item:
     commit: Commit
     score: Score
     labels: Labels | None = None
+
+    @classmethod
+    def of(cls, commit: Commit, settings: Settings, labels: Labels | None = None) -> Item:
+        """A commit scored as a night scores it (the rules' level is the depth it is asked at)."""
+        from dailydiff.scoring.rules import score_commit
+
+        return cls(commit, score_commit(commit, settings.scoring), labels)
 
     @property
     def size(self) -> int:

@@ -22,7 +22,6 @@ from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, fail, handle_errors, open_store, say, stopped
 from dailydiff.errors import ConfigError
 from dailydiff.models import Commit
-from dailydiff.scoring.rules import score_commit
 from dailydiff.settings import Settings
 
 FORMATS = ("md", "json")
@@ -168,7 +167,7 @@ def _endpoints(settings: Settings, names: list[str] | None) -> list[ev.Endpoint]
 def _items(settings: Settings, store: Any, labelled: str | None, first: str | None,
            last: str | None) -> tuple[list[ev.Item], str, list[str]]:  # fmt: skip
     """The commits to choose from, what they are (for the title), and a set's commits found nowhere."""
-    scored = lambda c, labels=None: ev.Item(c, score_commit(c, settings.scoring), labels)  # noqa: E731
+    scored = lambda c, labels=None: ev.Item.of(c, settings, labels)  # noqa: E731
     if labelled is not None:
         if first or last:
             raise ConfigError(

@@ -152,12 +152,13 @@ _CC_LINE = lazy_compile(r"\s*\bcc\s*:[^.!?。]*[.!?。]?", re.I)
 
 
 def described(pr: int | None, gist: str) -> str:
-    """An English description beside a Chinese summary: quoted as the pull request's own words ("拉取请求 #N
-    的描述原文：「…」"), or the commit message's; a gist that was cut ends at its last full sentence."""
+    """An English description beside a Chinese summary: quoted as the pull request's own words ("拉取请求的描述
+    原文：「…」"), or the commit message's; a gist that was cut ends at its last full sentence."""
     gist = _CC_LINE.sub("", _LEAD_LABEL.sub("", _CONTINUED.sub("", unmentioned(gist).strip()))).strip()
     if gist.endswith(("…", "...")):
         ends = [m.start() for m in _SENTENCE_END.finditer(gist) if m.start() >= len(gist) // 2]
         if ends:  # at its last full sentence, unless that leaves out most of it (then the quote says "…")
             gist = gist[: ends[-1]]
-    who = f"拉取请求 #{pr} 的描述原文" if pr is not None else "提交说明原文"
+    # (No number: a GitLab merge request is !N, not #N; the report links the request beside the summary.)
+    who = "拉取请求的描述原文" if pr is not None else "提交说明原文"
     return f"{who}：{quoted(gist)}。" if gist else ""
