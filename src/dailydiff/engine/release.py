@@ -86,21 +86,17 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     if unreleased:
         return NotesRange("tags", "HEAD", UNRELEASED, ("HEAD", "--not", "--tags"), ("--tags",))
     if since_tag:
-        # The last release: the newest tag `[notes] tag_pattern` calls one (a nightly tag made yesterday is
-        # not), made before HEAD's commit (a release tagged on its own branch counts: REF..HEAD is what came
-        # after it).
-        # Each tag by its commit's date (an annotated tag made after its commit still names that commit), the
-        # annotated one first where two name one commit (as `git describe` prefers it).
+        # The last release: the newest tag reachable from HEAD that `[notes] tag_pattern` calls one (a nightly
+        # tag made yesterday is not), by its commit's date (an annotated tag made after its commit still names
+        # that commit), the annotated one first where two name one commit (as `git describe` prefers it).
         fmt = ("--format=%(if)%(*committerdate)%(then)%(*committerdate:unix) 1%(else)%(committerdate:unix) 0"
                "%(end) %(creatordate:unix) %(refname:short)")  # fmt: skip
-        listed = _git(source, "tag", fmt, check=False)
-        head_time = int(_git(source, "log", "-1", "--format=%ct", "HEAD", check=False) or 0)
+        listed = _git(source, "tag", "--merged", "HEAD", fmt, check=False)  # reachable from HEAD, as describe
         releases = re.compile(tag_pattern) if tag_pattern else None
         rows = [line.split(" ", 3) for line in listed.splitlines()]
         tags = sorted(((int(when), int(annotated), int(made or 0), tag) for when, annotated, made, tag in
                        (row for row in rows if len(row) == 4 and row[0].isdigit())), reverse=True)  # fmt: skip
-        newest = next((tag for when, _, _, tag in tags
-                       if when <= head_time and (releases is None or releases.search(tag))), "")  # fmt: skip
+        newest = next((tag for _, _, _, tag in tags if releases is None or releases.search(tag)), "")
         if not newest:
             raise UsageError(f"{source.repo} has no release tag ([notes] tag_pattern {tag_pattern!r}) reachable "
                              "from HEAD", "use --unreleased, or REF1..REF2")  # fmt: skip
