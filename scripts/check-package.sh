@@ -16,6 +16,8 @@ fail() { say "FAILED: $*"; exit 1; }
 version="$("$python" -c 'import tomllib,sys; print(tomllib.load(open(sys.argv[1],"rb"))["project"]["version"])' "$root/pyproject.toml")"
 say "building dailydiff $version (sdist and wheel)"
 rm -f "$dist"/dailydiff-*
+# setuptools reuses build/lib: a module deleted since the last build would still go into the wheel.
+rm -rf "$root/build"
 "$python" -m build --sdist --wheel --outdir "$dist" "$root" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; fail "build"; }
 wheel="$(ls "$dist"/dailydiff-"$version"-py3-none-any.whl)"
 sdist="$(ls "$dist"/dailydiff-"$version".tar.gz)"
