@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -37,17 +38,17 @@ sys.path.insert(0, str(ROOT / "tests"))
 from dailydiff.analysis.claims import commit_evidence, trace  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
 from fake_llm import FakeLLM  # noqa: E402
-from inventing_llm import InventingModel  # noqa: E402
+from inventing_llm import REPAIR_WORDS, InventingModel  # noqa: E402
 from smtp_server import SmtpServer, email_publish_toml, make_certificate  # noqa: E402
 from webhook_receiver import WebhookReceiver  # noqa: E402
 
 
 def run(repo: str, args: argparse.Namespace, work: Path, *, env: dict[str, str], extra: list[str],
-        config: str = "") -> float:  # fmt: skip
+        config: str = "", day: str = "", data: str = "data") -> float:  # fmt: skip
     cfg = work / "dailydiff.toml"
     cfg.write_text(config)
-    cmd = [sys.executable, "-m", "dailydiff", "report", repo, "--date", args.date, "--tz", args.tz,
-           "--data-dir", str(work / "data"), "--config", str(cfg), "--quiet", *extra]  # fmt: skip
+    cmd = [sys.executable, "-m", "dailydiff", "report", repo, "--date", day or args.date, "--tz", args.tz,
+           "--data-dir", str(work / data), "--config", str(cfg), "--quiet", *extra]  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **env},
                           capture_output=True, text=True, check=False)  # fmt: skip
@@ -134,24 +135,47 @@ def _mail_text(message: EmailMessage) -> str:
 
 
 def cost(repo: str, args: argparse.Namespace) -> None:
-    """Whole `report` runs of the day on a new store, grounding repair vs off, alternating, medians."""
+    """Whole `report` runs of the day, grounding repair vs off, alternating in rounds, medians: on a new store,
+    and on a store where the night before (the previous day) was reported first (not timed)."""
+    night_before = (date.fromisoformat(args.date) - timedelta(days=1)).isoformat()
     for label, latency in (("rules", None), (f"faithful model, L = {args.latency:g} s", args.latency)):
-        times: dict[str, list[float]] = {"repair": [], "off": []}
+        times: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for mode in ("off", "repair"):
-                with tempfile.TemporaryDirectory() as tmp:
+                with tempfile.TemporaryDirectory() as tmp, FakeLLM(
+                    latency=latency or 0, canned=InventingModel(language="en", invent=False)
+                ) as fake:
                     config = f'[analysis]\ngrounding = "{mode}"\n'
-                    if latency is None:
-                        times[mode].append(run(repo, args, Path(tmp), env={}, config=config,
-                                               extra=["--analyzer", "heuristic", "--lang", "en"]))  # fmt: skip
-                        continue
-                    with FakeLLM(latency=latency, canned=InventingModel(language="en", invent=False)) as fake:
-                        env = {"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url}
-                        times[mode].append(run(repo, args, Path(tmp), env=env, config=config,
-                                               extra=["--analyzer", "llm", "--lang", "en"]))  # fmt: skip
-        off, on = statistics.median(times["off"]), statistics.median(times["repair"])
-        print(f"cost, {label}: grounding off {off:.3f} s, repair {on:.3f} s (medians of {args.rounds}, new store, "
-              f"whole command): {on / off:.3f}×")  # fmt: skip
+                    env = {"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url}
+                    extra = ["--analyzer", "heuristic" if latency is None else "llm", "--lang", "en"]
+                    work = Path(tmp)
+                    times.setdefault((mode, "new"), []).append(run(repo, args, work, env=env, config=config,
+                                                                   extra=extra))  # fmt: skip
+                    run(repo, args, work, env=env, config=config, extra=extra, day=night_before, data="kept")
+                    times.setdefault((mode, "night before"), []).append(
+                        run(repo, args, work, env=env, config=config, extra=extra, data="kept")
+                    )
+        for store in ("new", "night before"):
+            off, on = statistics.median(times["off", store]), statistics.median(times["repair", store])
+            print(f"cost, {label}, {store} store: grounding off {off:.3f} s, repair {on:.3f} s "
+                  f"(medians of {args.rounds}, whole command): {on / off:.3f}×")  # fmt: skip
+    model = InventingModel(language="en")
+    asked: list[int] = []
+
+    def counting(body: dict[str, Any]) -> str | None:
+        messages = body.get("messages") or [{}]
+        asked.append(any(word in str(messages[-1].get("content", "")) for word in REPAIR_WORDS))
+        return model(body)
+
+    with tempfile.TemporaryDirectory() as tmp, FakeLLM(canned=counting) as fake:
+        env = {"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url}
+        extra = ["--analyzer", "llm", "--lang", "en"]
+        run(repo, args, Path(tmp), env=env, extra=extra)
+        first = sum(asked)
+        asked.clear()
+        run(repo, args, Path(tmp), env=env, extra=extra)
+        print(f"re-run: the first run asked {first} repair(s) of a model that invents in half the commits; "
+              f"the same report again asked {sum(asked)} repair(s) and {len(asked)} request(s) in all")
 
 
 def real_prose(args: argparse.Namespace) -> None:
@@ -221,12 +245,16 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--only-cost", action="store_true")
     parser.add_argument("--real", choices=["python", "native"], default="")
     parser.add_argument("--lang", default="en")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
     if args.real:
         real_prose(args)
+        return
+    if args.only_cost:
+        cost(args.repo, args)
         return
     for language in ("en", "zh"):
         for repairs in (False, True):
