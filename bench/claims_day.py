@@ -13,7 +13,7 @@
    claim the tracer did not find with the sentence it stood in, for a hand check (``--out FILE``: as TSV).
 
     python3 bench/claims_day.py REPO --date 2026-04-24 [--tz Asia/Shanghai] [--latency 1.0] [--rounds 5]
-    python3 bench/claims_day.py REPO --date 2026-04-24 --real python [--lang en] [--out flags.tsv]
+    python3 bench/claims_day.py REPO --date 2026-04-24 [--to D2] --real python [--lang en] [--out flags.tsv]
 """
 
 from __future__ import annotations
@@ -21,13 +21,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import date, timedelta
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +49,8 @@ from inventing_llm import REPAIR_WORDS, InventingModel  # noqa: E402
 from smtp_server import SmtpServer, email_publish_toml, make_certificate  # noqa: E402
 from webhook_receiver import WebhookReceiver  # noqa: E402
 
+CPU: list[float] = []  # each run's CPU seconds (user + system), the wall time's companion under load
+
 
 def run(repo: str, args: argparse.Namespace, work: Path, *, env: dict[str, str], extra: list[str],
         config: str = "", day: str = "", data: str = "data") -> float:  # fmt: skip
@@ -49,10 +58,12 @@ def run(repo: str, args: argparse.Namespace, work: Path, *, env: dict[str, str],
     cfg.write_text(config)
     cmd = [sys.executable, "-m", "dailydiff", "report", repo, "--date", day or args.date, "--tz", args.tz,
            "--data-dir", str(work / data), "--config", str(cfg), "--quiet", *extra]  # fmt: skip
-    started = time.perf_counter()
+    started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(ROOT / "src"), **env},
                           capture_output=True, text=True, check=False)  # fmt: skip
     took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"report failed ({done.returncode}): {done.stderr[-2000:]}")
     return took
@@ -140,25 +151,31 @@ def cost(repo: str, args: argparse.Namespace) -> None:
     night_before = (date.fromisoformat(args.date) - timedelta(days=1)).isoformat()
     for label, latency in (("rules", None), (f"faithful model, L = {args.latency:g} s", args.latency)):
         times: dict[tuple[str, str], list[float]] = {}
+        cpu: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for mode in ("off", "repair"):
-                with tempfile.TemporaryDirectory() as tmp, FakeLLM(
-                    latency=latency or 0, canned=InventingModel(language="en", invent=False)
-                ) as fake:
+                with (
+                    tempfile.TemporaryDirectory() as tmp,
+                    FakeLLM(latency=latency or 0, canned=InventingModel(language="en", invent=False)) as fake,
+                ):
                     config = f'[analysis]\ngrounding = "{mode}"\n'
                     env = {"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url}
                     extra = ["--analyzer", "heuristic" if latency is None else "llm", "--lang", "en"]
                     work = Path(tmp)
                     times.setdefault((mode, "new"), []).append(run(repo, args, work, env=env, config=config,
                                                                    extra=extra))  # fmt: skip
+                    cpu.setdefault((mode, "new"), []).append(CPU[-1])
                     run(repo, args, work, env=env, config=config, extra=extra, day=night_before, data="kept")
                     times.setdefault((mode, "night before"), []).append(
                         run(repo, args, work, env=env, config=config, extra=extra, data="kept")
                     )
+                    cpu.setdefault((mode, "night before"), []).append(CPU[-1])
         for store in ("new", "night before"):
             off, on = statistics.median(times["off", store]), statistics.median(times["repair", store])
+            c_off, c_on = statistics.median(cpu["off", store]), statistics.median(cpu["repair", store])
             print(f"cost, {label}, {store} store: grounding off {off:.3f} s, repair {on:.3f} s "
-                  f"(medians of {args.rounds}, whole command): {on / off:.3f}×")  # fmt: skip
+                  f"(medians of {args.rounds}, whole command): {on / off:.3f}×; CPU {c_off:.3f} s vs "
+                  f"{c_on:.3f} s: {c_on / c_off:.3f}×")  # fmt: skip
     model = InventingModel(language="en")
     asked: list[int] = []
 
@@ -174,12 +191,54 @@ def cost(repo: str, args: argparse.Namespace) -> None:
         first = sum(asked)
         asked.clear()
         run(repo, args, Path(tmp), env=env, extra=extra)
-        print(f"re-run: the first run asked {first} repair(s) of a model that invents in half the commits; "
-              f"the same report again asked {sum(asked)} repair(s) and {len(asked)} request(s) in all")
+        print(
+            f"re-run: the first run asked {first} repair(s) of a model that invents in half the commits; "
+            f"the same report again asked {sum(asked)} repair(s) and {len(asked)} request(s) in all"
+        )
+
+
+class _Recorder(ThreadingHTTPServer):
+    """A buffering proxy in front of the model server that keeps every request body: the prompts as sent,
+    for the hand check of each flag against what the model was really shown."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.bodies: list[dict[str, Any]] = []
+        super().__init__(("127.0.0.1", 0), _Forward)
+
+
+class _Forward(BaseHTTPRequestHandler):
+    server: _Recorder
+
+    def do_GET(self) -> None:
+        self._forward(None)
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.bodies.append(json.loads(body))
+        self._forward(body)
+
+    def _forward(self, body: bytes | None) -> None:
+        ask = urllib.request.Request(self.server.upstream + self.path, data=body, method=self.command,
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+        try:
+            with urllib.request.urlopen(ask, timeout=1800) as answer:
+                status, data, kind = answer.status, answer.read(), answer.headers.get("Content-Type")
+        except urllib.error.HTTPError as error:
+            status, data, kind = error.code, error.read(), error.headers.get("Content-Type")
+        self.send_response(status)
+        self.send_header("Content-Type", kind or "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
 
 
 def real_prose(args: argparse.Namespace) -> None:
-    """Section 3: a real model's claims, the flagged ones listed (see the module's docstring)."""
+    """Section 3: a real model's claims, the flagged ones listed (see the module's docstring), each with
+    what the prompt as sent holds of it (a hint for the hand check: ``exact``, ``any case``, or ``no``)."""
     import sqlite3
     import zlib
 
@@ -189,24 +248,33 @@ def real_prose(args: argparse.Namespace) -> None:
         work = Path(tmp)
         serving = llama_server(work) if args.real == "python" else native_server(work)
         with serving as base_url:
-            env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_LLM_BASE_URL": base_url,
-                   "DAILYDIFF_LLM_MODEL": "smollm2", "DAILYDIFF_LLM_TIMEOUT": "600"}  # fmt: skip
+            parts = urllib.parse.urlsplit(base_url)
+            recorder = _Recorder(f"{parts.scheme}://{parts.netloc}")
+            threading.Thread(target=recorder.serve_forever, daemon=True).start()
+            env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_LLM_MODEL": "smollm2",
+                   "DAILYDIFF_LLM_BASE_URL": f"http://127.0.0.1:{recorder.server_port}{parts.path}",
+                   "DAILYDIFF_LLM_TIMEOUT": "600"}  # fmt: skip
             started = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "dailydiff", "report", args.repo, "--from", args.date, "--to", args.date,
-                 "--lang", args.lang, "--analyzer", "llm", "--data-dir", str(work / "data"), "--output-dir",
-                 str(work / "out"), "--format", "json"],
+                [sys.executable, "-m", "dailydiff", "report", args.repo, "--from", args.date, "--to",
+                 args.to or args.date, "--tz", args.tz, "--lang", args.lang, "--analyzer", "llm", "--data-dir",
+                 str(work / "data"), "--output-dir", str(work / "out"), "--format", "json"],
                 env=env, capture_output=True, text=True, check=False,
             )  # fmt: skip
             took = time.perf_counter() - started
-        print(
-            f"{args.real} server, {args.date}..{args.date} ({args.lang}): exit {done.returncode} in {took:.0f} s"
-        )
+            recorder.shutdown()
+        print(f"{args.real} server, {args.date}..{args.to or args.date} ({args.lang}): exit {done.returncode} "
+              f"in {took:.0f} s, {len(recorder.bodies)} requests")  # fmt: skip
         print("\n".join(line for line in done.stderr.splitlines() if "claims" in line or "total" in line))
+        prompts: dict[str, str] = {}  # sha -> the first prompt that named it (the analysis request)
+        for body in recorder.bodies:
+            text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+            for sha in set(re.findall(r"\b[0-9a-f]{40}\b", text)):
+                prompts.setdefault(sha, text)
         db = sqlite3.connect(work / "data" / "dailydiff.sqlite3")
         rows = db.execute("SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%'").fetchall()
         stats = {"analyses": 0, "checked": 0, "supported": 0, "repaired": 0, "removed": 0, "marked": 0}
-        flags = []
+        flags: dict[tuple[str, str], str] = {}
         for sha, data in rows:
             analysis = json.loads(zlib.decompress(data) if isinstance(data, bytes) else data)
             g = analysis.get("grounding")
@@ -215,32 +283,42 @@ def real_prose(args: argparse.Namespace) -> None:
             stats["analyses"] += 1
             for key in ("checked", "supported", "repaired"):
                 stats[key] += g.get(key, 0)
-            stats[g["action"] if g["action"] in ("removed", "marked") else "none"] = stats.get(
-                g["action"] if g["action"] in ("removed", "marked") else "none", 0
-            ) + len(g.get("unverified", []))
+            if g["action"] in ("removed", "marked"):
+                stats[g["action"]] += len(g.get("unverified", []))
+            prompt = prompts.get(sha, "")
             for claim in g.get("claims", []):
-                if claim["where"] is None:
-                    sentence = next((s for s in g.get("removed", []) if claim["text"] in s), "")
-                    flags.append((sha[:12], claim["kind"], claim["text"], sentence))
+                if claim["where"] is not None or (sha, claim["text"]) in flags:
+                    continue
+                sentence = next((s for s in g.get("removed", []) if claim["text"] in s), "")
+                bare = claim["text"].strip("`()").lower()
+                hint = "exact" if claim["text"] in prompt else "any case" if bare in prompt.lower() else "no"
+                flags[sha, claim["text"]] = "\t".join(
+                    (
+                        sha[:12],
+                        claim["kind"],
+                        claim["text"],
+                        hint,
+                        sentence.replace("\t", " ").replace("\n", " "),
+                    )
+                )
         print(json.dumps(stats))
-        seen = set()
-        lines = []
-        for sha, kind, text, sentence in flags:
-            if (sha, text) in seen:
-                continue
-            seen.add((sha, text))
-            lines.append(f"{sha}\t{kind}\t{text}\t{sentence}")
-        print(f"{len(lines)} distinct flagged claims")
+        print(f"{len(flags)} distinct flagged claims")
         if args.out:
-            Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+            with open(args.out, "a", encoding="utf-8") as out:
+                out.write("".join(f"{args.real}\t{args.lang}\t{line}\n" for line in flags.values()))
+            prompt_file = Path(args.out).with_suffix(".prompts.json")
+            kept = json.loads(prompt_file.read_text("utf-8")) if prompt_file.exists() else {}
+            kept.update({sha[:12]: text for sha, text in prompts.items()})
+            prompt_file.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
         else:
-            print("\n".join(lines))
+            print("\n".join(flags.values()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repo")
     parser.add_argument("--date", default="2026-04-24")
+    parser.add_argument("--to", default="", help="with --real: the last day of a range (default: --date)")
     parser.add_argument("--tz", default="Asia/Shanghai")
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=5)

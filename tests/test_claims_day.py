@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,23 @@ def test_claims_sha_shows_each_claim_where_it_was_found_and_what_was_removed(
     # a commit it never analysed: a one-line error and a next step
     missing = dailydiff("report", *base, "--name", "demo/engine", "--claims", "ffffffff", env=env)
     assert missing.returncode == 2 and "ffffffff" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_claims_sha_of_a_rules_analysis_traces_it_again_with_places(repo: Path, tmp_path: Path) -> None:
+    """The rules' trace is not stored (they read the commit itself): `--claims` traces the text again and
+    says where each claim stands, not only that it was found."""
+    base = [str(repo), "--date", "2026-01-27", "--tz", "UTC", "--lang", "en", "--data-dir",
+            str(tmp_path / "data"), "--name", "demo/engine"]  # fmt: skip
+    built = dailydiff("report", *base, "--analyzer", "heuristic", "--output-dir", str(tmp_path / "out"))
+    assert built.returncode == 0, built.stderr
+    sha = subprocess.run(["git", "-C", str(repo), "log", "-1", "--format=%H"], capture_output=True, text=True,
+                         check=True).stdout.strip()  # fmt: skip
+    shown = dailydiff("report", *base, "--claims", sha[:10])
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    checked = int(re.search(r"claims (\d+) checked", lines[0]).group(1))  # type: ignore[union-attr]
+    rows = [line for line in lines[1:] if line.lstrip().startswith(("✓", "✗"))]
+    assert checked > 0 and len(rows) == checked, shown.stdout
+    places = ("message", "header", "pull request")
+    assert all(" diff " in row or row.rstrip().endswith(places) for row in rows), rows
+    assert not any(row.rstrip().endswith(" found") for row in rows), rows

@@ -317,17 +317,17 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
     """The claims of ``text``: (claim, its kind, start, end), in the order they stand, each span read once
     (``text[start:end]`` is the claim as written)."""
     rules = _rules()
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # 1 where an earlier kind's claim stands
     found: list[tuple[str, _Kind, int, int]] = []
     for kind in rules.kinds:
         if kind.needs is not None and kind.needs.search(text) is None:
             continue
         for m in kind.pattern.finditer(text):
             start, end = m.span()
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
+            if taken.find(1, start, end) >= 0:
                 continue
             claim = m.group(kind.group)
-            taken.append((start, end))
+            taken[start:end] = b"\x01" * (end - start)
             if claim.lower() in rules.not_claims or claim.lower().rstrip("()") in rules.not_claims:
                 continue
             if kind.min_value and float(claim.replace(",", "")) < kind.min_value:
@@ -416,6 +416,14 @@ def unsupported(analysis: Analysis, evidence: Evidence) -> list[str]:
     return missing
 
 
+_JOIN = "\n\x00\n"
+
+
+def traced(analysis: Analysis, evidence: Evidence) -> list[TracedClaim]:
+    """Every claim of an analysis's text with the place the evidence shows it (``--claims``)."""
+    return [claim for text in _texts(analysis) if text for claim in trace(text, evidence, located=True)]
+
+
 def _texts(analysis: Analysis) -> list[str]:
     ins = analysis.insights
     return [analysis.importance_reason, analysis.summary, *analysis.impact, ins.architecture, ins.performance,
@@ -436,11 +444,20 @@ def ground(
     ``mark`` marked; ``off``: the analysis as it is."""
     if mode == "off":
         return analysis
-    if mode == "trace":  # counted, nothing changed (the rules analyser: a claim it makes is in the diff)
-        traced = ground(analysis, evidence, "mark", language, located=False).grounding
-        assert traced is not None
-        return analysis.model_copy(update={"grounding": traced.model_copy(update={"action": "none"})})
     tally = _Tally()
+    if mode == "trace":  # counted, nothing changed (the rules analyser: a claim it makes is in the diff)
+        # One pass over the texts joined (a NUL line: no claim pattern crosses it); sentences only for a text
+        # holding a claim not found, to keep the sentence it stood in.
+        tally.claims = trace(_JOIN.join(filter(None, _texts(analysis))), evidence)
+        if any(claim.where is None for claim in tally.claims):
+            tally = _Tally()
+            for text in filter(None, _texts(analysis)):
+                _apply(text, evidence, "mark", language, tally, located=False)
+        checked, supported = tally.distinct()
+        # The trace is not kept: `--claims` traces the text again against the commit, with places.
+        grounding = Grounding(checked=checked, supported=supported, unverified=tally.unverified, action="none",
+                              removed=tally.removed)  # fmt: skip
+        return analysis.model_copy(update={"grounding": grounding})
 
     def fix(text: str) -> str:
         return _apply(text, evidence, mode, language, tally, located) if text else text

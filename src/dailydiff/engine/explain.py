@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from dailydiff.analysis.claims import commit_evidence, traced
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.text import terminal_text
 from dailydiff.common.timewindow import day_window, local_date_of
@@ -98,8 +99,10 @@ def claims_of_commit(located: Located, job: RepoJob, store: Store) -> str:
     lines = [
         f"{head}; claims {g.checked} checked, {g.supported} supported, {g.repaired} repaired, action {g.action}"
     ]
-    width = max((len(c.text) for c in g.claims), default=0)
-    for claim in dict.fromkeys(g.claims):  # each once, in the order the text says them
+    # The rules' trace is not stored (what they read is the commit itself): traced again, with places.
+    claims = g.claims or (traced(analysis, commit_evidence(located.commit)) if g.checked else [])
+    width = max((len(c.text) for c in claims), default=0)
+    for claim in dict.fromkeys(claims):  # each once, in the order the text says them
         where = "not found" if claim.where is None else claim.where
         lines.append(
             f"  {'✓' if claim.where else '✗'} {claim.kind:<10} {terminal_text(claim.text):<{min(width, 60)}}  {where}"
