@@ -219,18 +219,23 @@ class _Forward(BaseHTTPRequestHandler):
         self._forward(body)
 
     def _forward(self, body: bytes | None) -> None:
+        """The answer passed on as it comes (a streamed one too): HTTP/1.0, the end of the body is the close."""
         ask = urllib.request.Request(self.server.upstream + self.path, data=body, method=self.command,
                                      headers={"Content-Type": "application/json"})  # fmt: skip
         try:
-            with urllib.request.urlopen(ask, timeout=1800) as answer:
-                status, data, kind = answer.status, answer.read(), answer.headers.get("Content-Type")
+            answer = urllib.request.urlopen(ask, timeout=1800)
         except urllib.error.HTTPError as error:
-            status, data, kind = error.code, error.read(), error.headers.get("Content-Type")
-        self.send_response(status)
-        self.send_header("Content-Type", kind or "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+            answer = error
+        with answer:
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.headers.get("Content-Type") or "application/json")
+            self.end_headers()
+            try:
+                while chunk := answer.read1(65536):
+                    self.wfile.write(chunk)
+                    self.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading (an answer caught in a loop is cut off in the stream)
 
     def log_message(self, *args: object) -> None:
         pass
@@ -239,9 +244,6 @@ class _Forward(BaseHTTPRequestHandler):
 def real_prose(args: argparse.Namespace) -> None:
     """Section 3: a real model's claims, the flagged ones listed (see the module's docstring), each with
     what the prompt as sent holds of it (a hint for the hand check: ``exact``, ``any case``, or ``no``)."""
-    import sqlite3
-    import zlib
-
     from llama_server import llama_server, native_server
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -266,52 +268,108 @@ def real_prose(args: argparse.Namespace) -> None:
         print(f"{args.real} server, {args.date}..{args.to or args.date} ({args.lang}): exit {done.returncode} "
               f"in {took:.0f} s, {len(recorder.bodies)} requests")  # fmt: skip
         print("\n".join(line for line in done.stderr.splitlines() if "claims" in line or "total" in line))
-        prompts: dict[str, str] = {}  # sha -> the first prompt that named it (the analysis request)
-        for body in recorder.bodies:
-            text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
-            for sha in set(re.findall(r"\b[0-9a-f]{40}\b", text)):
-                prompts.setdefault(sha, text)
-        db = sqlite3.connect(work / "data" / "dailydiff.sqlite3")
-        rows = db.execute("SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%'").fetchall()
-        stats = {"analyses": 0, "checked": 0, "supported": 0, "repaired": 0, "removed": 0, "marked": 0}
-        flags: dict[tuple[str, str], str] = {}
-        for sha, data in rows:
-            analysis = json.loads(zlib.decompress(data) if isinstance(data, bytes) else data)
-            g = analysis.get("grounding")
-            if not g:
+        flagged(work, recorder.bodies, args, args.real)
+
+
+def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, label: str) -> None:
+    """The day's figures and its flagged claims (each with the prompt's hint), printed or added to --out."""
+    import sqlite3
+    import zlib
+
+    prompts: dict[str, str] = {}  # sha -> the first prompt that named it (the analysis request)
+    for body in bodies:
+        text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+        for sha in set(re.findall(r"\b[0-9a-f]{40}\b", text)):
+            prompts.setdefault(sha, text)
+    db = sqlite3.connect(work / "data" / "dailydiff.sqlite3")
+    rows = db.execute("SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%'").fetchall()
+    stats = {"analyses": 0, "checked": 0, "supported": 0, "repaired": 0, "removed": 0, "marked": 0}
+    flags: dict[tuple[str, str], str] = {}
+    for sha, data in rows:
+        analysis = json.loads(zlib.decompress(data) if isinstance(data, bytes) else data)
+        g = analysis.get("grounding")
+        if not g:
+            continue
+        stats["analyses"] += 1
+        for key in ("checked", "supported", "repaired"):
+            stats[key] += g.get(key, 0)
+        if g["action"] in ("removed", "marked"):
+            stats[g["action"]] += len(g.get("unverified", []))
+        prompt = prompts.get(sha, "")
+        for claim in g.get("claims", []):
+            if claim["where"] is not None or (sha, claim["text"]) in flags:
                 continue
-            stats["analyses"] += 1
-            for key in ("checked", "supported", "repaired"):
-                stats[key] += g.get(key, 0)
-            if g["action"] in ("removed", "marked"):
-                stats[g["action"]] += len(g.get("unverified", []))
-            prompt = prompts.get(sha, "")
-            for claim in g.get("claims", []):
-                if claim["where"] is not None or (sha, claim["text"]) in flags:
-                    continue
-                sentence = next((s for s in g.get("removed", []) if claim["text"] in s), "")
-                bare = claim["text"].strip("`()").lower()
-                hint = "exact" if claim["text"] in prompt else "any case" if bare in prompt.lower() else "no"
-                flags[sha, claim["text"]] = "\t".join(
-                    (
-                        sha[:12],
-                        claim["kind"],
-                        claim["text"],
-                        hint,
-                        sentence.replace("\t", " ").replace("\n", " "),
-                    )
+            sentence = next((s for s in g.get("removed", []) if claim["text"] in s), "")
+            bare = claim["text"].strip("`()").lower()
+            hint = "exact" if claim["text"] in prompt else "any case" if bare in prompt.lower() else "no"
+            flags[sha, claim["text"]] = "\t".join(
+                (
+                    sha[:12],
+                    claim["kind"],
+                    claim["text"],
+                    hint,
+                    sentence.replace("\t", " ").replace("\n", " "),
                 )
-        print(json.dumps(stats))
-        print(f"{len(flags)} distinct flagged claims")
-        if args.out:
-            with open(args.out, "a", encoding="utf-8") as out:
-                out.write("".join(f"{args.real}\t{args.lang}\t{line}\n" for line in flags.values()))
-            prompt_file = Path(args.out).with_suffix(".prompts.json")
-            kept = json.loads(prompt_file.read_text("utf-8")) if prompt_file.exists() else {}
-            kept.update({sha[:12]: text for sha, text in prompts.items()})
-            prompt_file.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
-        else:
-            print("\n".join(flags.values()))
+            )
+    print(json.dumps(stats))
+    print(f"{len(flags)} distinct flagged claims")
+    if args.out:
+        with open(args.out, "a", encoding="utf-8") as out:
+            out.write("".join(f"{label}\t{args.lang}\t{line}\n" for line in flags.values()))
+        prompt_file = Path(args.out).with_suffix(".prompts.json")
+        kept = json.loads(prompt_file.read_text("utf-8")) if prompt_file.exists() else {}
+        kept.update({sha[:12]: text for sha, text in prompts.items()})
+        prompt_file.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    else:
+        print("\n".join(flags.values()))
+
+
+def replayed(args: argparse.Namespace) -> None:
+    """``--answers DIR``: a real model's answers to the prompts as sent. Without answers in DIR, the day's
+    analysis prompts are written there (``SHA.prompt.txt``: the messages as dailydiff sends them) and the
+    bench stops; a model (a person's, a hosted one) writes ``SHA.json`` for each, the answer as its
+    schema asks. Run again: the day is analysed with those answers replayed by a local endpoint (a repair
+    request gets the same answer again: a model that does not listen), traced as any run, flags listed."""
+    folder = Path(args.answers)
+    folder.mkdir(parents=True, exist_ok=True)
+    answers = {p.name.split(".")[0]: p.read_text("utf-8") for p in folder.glob("*.json")}
+
+    def answer(body: dict[str, Any]) -> str | None:
+        text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+        sha = re.search(r"\b([0-9a-f]{40})\b", text)
+        schema = (body.get("response_format") or {}).get("json_schema") or {}
+        if sha is None or "summary" not in json.dumps(schema) + text[:4000]:
+            return None  # the probe, the overview: the endpoint's own answers
+        if not answers:
+            shown = [f"[{m['role']}]\n{m['content']}" for m in body["messages"]]
+            if schema:
+                shown.append(f"[the answer's JSON schema]\n{json.dumps(schema.get('schema', schema))}")
+            (folder / f"{sha.group(1)[:12]}.prompt.txt").write_text("\n\n".join(shown), "utf-8")
+        return answers.get(sha.group(1)[:12])
+
+    bodies: list[dict[str, Any]] = []
+
+    def recording(body: dict[str, Any]) -> str | None:
+        bodies.append(body)
+        return answer(body)
+
+    with tempfile.TemporaryDirectory() as tmp, FakeLLM(canned=recording) as fake:
+        work = Path(tmp)
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_LLM_MODEL": fake.model,
+               "DAILYDIFF_LLM_BASE_URL": fake.base_url}  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "dailydiff", "report", args.repo, "--from", args.date, "--to",
+             args.to or args.date, "--tz", args.tz, "--lang", args.lang, "--analyzer", "llm", "--data-dir",
+             str(work / "data"), "--output-dir", str(work / "out"), "--format", "json"],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        print(f"replayed answers ({len(answers)} in {folder}), {args.date}..{args.to or args.date} "
+              f"({args.lang}): exit {done.returncode}, {len(bodies)} requests")  # fmt: skip
+        if not answers:
+            print(f"the prompts are in {folder}: write SHA.json beside each SHA.prompt.txt, then run again")
+            return
+        print("\n".join(line for line in done.stderr.splitlines() if "claims" in line or "total" in line))
+        flagged(work, bodies, args, f"replay:{folder.name}")
 
 
 def main() -> None:
@@ -326,10 +384,14 @@ def main() -> None:
     parser.add_argument("--only-cost", action="store_true")
     parser.add_argument("--real", choices=["python", "native"], default="")
     parser.add_argument("--lang", default="en")
+    parser.add_argument("--answers", default="", help="a folder of a real model's answers (see replayed)")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
     if args.real:
         real_prose(args)
+        return
+    if args.answers:
+        replayed(args)
         return
     if args.only_cost:
         cost(args.repo, args)
