@@ -267,3 +267,70 @@ def test_the_rules_analyser_is_never_flagged_on_real_pull_request_bodies(languag
                 checked += grounding.checked
                 flagged += [(row["title"][:40], claim) for claim in grounding.unverified]
     assert checked > 1000 and flagged == [], flagged
+
+
+# What a capable model writes about what it was shown, and the tracer once flagged (a hand check of real
+# answers to real flashinfer prompts): each kind is a row of claims.toml or of the matching rules, with the
+# invented twin it must still flag.
+SHOWN = Evidence(
+    [
+        Section(
+            "message", "Revert PR 4122 (#4171)\n\nSee https://github.com/flashinfer-ai/flashinfer/issues/4375"
+        ),
+        Section(
+            "pull request",
+            "#4571 KDA\nFrom https://github.com/NVIDIA/TensorRT-LLM/pull/7072. Geomean `1.569460x/2.403220x`; "
+            "+30.18% at 512 tokens; +5.10% and +9.02% at E=2048.\nremove front-padding for q/k/v/o tensors",
+        ),
+        Section(
+            "diff",
+            "csrc/a.cu (modified, +9/-0)\n+static_assert(SMEM_TOTAL == 227328);\n"
+            '+  if (totalDynamicShmemSize > 48 * 1024) {\n+    TLLM_CHECK_WITH_INFO(ok, "");\n'
+            "+    cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, n);\n"
+            "+__global__ void TopKSamplingFromProbKernel(float* out);\n+struct HelixFifoInfo {};\n"
+            '+    jit_specs.append(gen_moe_alltoall_module())\n+        f"flashinfer::xqa_input_{dtype}"\n'
+            "+def decode_cp_a2a_init_workspace(): pass\n+    if has_w4afp8: pass\n"
+            "+| 896 | 16 | 512 | 13.341 | 10.248 |\n+| 2048 | 32 | 65536 |\n",
+            path="csrc/a.cu",
+        ),
+        Section("unseen files", "73 files, 71 more\ncsrc/b.cu\ncsrc/c.cu"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        ("It reverts #4122.", "It reverts #4123."),  # "PR 4122" in the message
+        ("Tracked in issue #4375.", "Tracked in issue #4376."),  # a link to the issue
+        ("The fence comes from TensorRT-LLM PR #7072.", "The fence comes from TensorRT-LLM PR #7073."),
+        (
+            "About 1.57x over the direct route and 2.40x overall.",
+            "About 1.58x over the direct route.",
+        ),  # rounded
+        ("Up to 30% faster.", "Up to 31% faster."),  # +30.18%, rounded
+        ("Gains of 5%–9% at E=2048.", "Gains of 4%–9% at E=2048."),
+        ("It holds 227,328 bytes of shared memory.", "It holds 227,329 bytes of shared memory."),  # code's
+        ("At 512 tokens it takes 13.341us.", "At 512 tokens it takes 13.351us."),  # a table's cells
+        ("Up to 65,536 tokens.", "Up to 65,537 tokens."),
+        ("Above 48 KB it asks for more.", "Above 64 KB it asks for more."),  # 48 * 1024
+        ("TLLM_CHECK guards the size.", "TLLM_ASSERT guards the size."),  # a name inside a longer one
+        ("It sets MaxDynamicSharedMemorySize.", "It sets MaxStaticSharedMemorySize."),
+        ("The TopK kernels and each FifoInfo.", "The TopKSampler kernels."),
+        ("moe_alltoall is built apart.", "moe_alltoall_v2 is built apart."),
+        ("Op names like flashinfer::xqa_... change.", "Op names like flashinfer::xqb_... change."),
+        ("It adds _init_workspace.", "It adds _free_workspace."),
+        ("For W4AFP8 weights.", "For W4A16 weights."),  # a format's name, in any letter case
+        ("The q/k/v/out tensors.", "The q/k/z_proj/out tensors."),  # a list of names, not a path
+        ("73 files are not shown.", "74 files are not shown."),  # the prompt's count of unseen files
+    ],
+)
+def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented: str) -> None:
+    traced = trace(text, SHOWN)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, SHOWN) if c.where is None], trace(invented, SHOWN)
+
+
+@pytest.mark.parametrize("text", ["No change on most shapes (+0.0x%).", "Shapes 1x8K x32K and 1×8K×64K."])
+def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
+    assert _kinds(text) == []

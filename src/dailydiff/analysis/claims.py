@@ -42,6 +42,7 @@ class _Kind:
     units: tuple[str, ...] = ()
     min_value: float = 0.0
     needs: re.Pattern[str] | None = None  # a text without it cannot hold the kind: its pattern is not run
+    forms: tuple[str, ...] = ()  # other ways the evidence writes the claim ({n}: the claim), any letter case
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def _rules() -> _Rules:
             tuple(row.get("units", ())),
             float(row.get("min_value", 0)),
             re.compile(row["needs"]) if row.get("needs") else None,
+            tuple(row.get("forms", ())),
         )
         for row in data["kind"]
     )
@@ -91,12 +93,21 @@ class Evidence:
         # Counts the diff shows by adding up (lines and files of a folder, of a kind of path, in all).
         self.figures = frozenset(str(n) for n in figures)
         self._folded: str | None = None
+        self._decimals: list[tuple[str, str]] | None = None
 
     @property
     def folded(self) -> str:
         if self._folded is None:
             self._folded = self.text.lower()
         return self._folded
+
+    @property
+    def decimals(self) -> list[tuple[str, str]]:
+        """Each number with a decimal part the evidence shows, with the few characters after it."""
+        if self._decimals is None:
+            text = self.text
+            self._decimals = [(m.group(), text[m.end() : m.end() + 9]) for m in _DECIMAL.finditer(text)]
+        return self._decimals
 
     def where(self, needle: str, *, folded: bool = False) -> str:
         """Where ``needle`` (as found) is first shown: ``diff path:line``, ``message``, …"""
@@ -161,6 +172,8 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 
 # finding -----------------------------------------------------------------------------------------
 
+_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
+
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
 
@@ -178,6 +191,38 @@ def _find_word(text: str, needle: str, start: int = 0) -> int:
             return at
         at = text.find(needle, at + 1)
     return -1
+
+
+def _find_part(text: str, needle: str) -> int:
+    """Where ``needle`` stands as a whole word or as a part of a longer name: between ``_``s
+    (`moe_alltoall` in `gen_moe_alltoall_module`), at a turn of letter case (`NoOp` in `NoOpPreprocess`,
+    `FifoInfo` in `HelixFifoInfo`), or as the name's own ``_`` says (`_init_workspace`, `xqa_…`); else -1."""
+    at = text.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        before = text[at - 1] if at > 0 else " "
+        after = text[end] if end < len(text) else " "
+        left = (
+            before not in _WORD
+            or before == "_"
+            or needle[0] == "_"
+            or (needle[0].isupper() and (before.islower() or before.isdigit()))
+        )
+        right = after not in _WORD or after == "_" or needle[-1] == "_" or after.isupper()
+        if left and right:
+            return at
+        at = text.find(needle, at + 1)
+    return -1
+
+
+def _name_found(evidence: Evidence, name: str) -> bool:
+    """A name shown whole or as a part of a longer one; a format's name (`W4AFP8`) in any letter case."""
+    if _find_part(evidence.text, name) >= 0:
+        return True
+    return bool(_FORMAT.fullmatch(name)) and _find_part(evidence.folded, name.lower()) >= 0
+
+
+_FORMAT = re.compile(r"[A-Z0-9]*\d[A-Z0-9]*[A-Z][A-Z0-9]*|[A-Z0-9]*[A-Z][A-Z0-9]*\d[A-Z0-9]*", re.ASCII)
 
 
 def _diff_line(patch: str, at: int) -> int:
@@ -229,21 +274,27 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
     how = kind.match
     if surface and surface != claim and how != "code" and _find_word(text, surface) >= 0:
         return surface  # written as the evidence writes it ("PR 3", "~4x", "99KB")
-    if how in ("verbatim", "flag"):
+    for form in kind.forms:  # the other ways the evidence writes it ("PR 12", "/pull/12", "48 * 1024")
+        written = form.format(n=claim.replace(",", "")).lower()
+        if _find_word(evidence.folded, written) >= 0:
+            return written
+    if how == "flag":
         return claim if _find_word(text, claim) >= 0 else None
+    if how == "verbatim":
+        return claim if _name_found(evidence, claim) else None
     if how == "folded":
-        if _find_word(text, claim) >= 0:
+        if _name_found(evidence, claim):
             return claim
         return claim if _find_word(evidence.folded, claim.lower()) >= 0 else None
     if how == "code":
         return _found_code(claim, evidence)
     if how == "path":
-        return _found_path(claim, text)
+        return _found_path(claim, text, evidence)
     if how == "version":
         bare = claim[1:] if claim[:1] in "vV" else claim
         return bare if _find_number(text, bare) >= 0 else None
     if how == "reference":
-        return f"#{claim}" if _find_word(text, f"#{claim}") >= 0 else None
+        return None  # its forms above are the ways it is written
     if how == "commit":
         at = text.find(claim.lower())
         while at >= 0:
@@ -251,20 +302,38 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
                 return claim
             at = text.find(claim.lower(), at + 1)
         return None
-    # numbers: percent, multiple, number
+    # numbers: percent, multiple, number. A number precise enough to say itself (three figures, or a
+    # decimal part) is found however the evidence goes on (a table's cell, code); else with its unit.
+    precise = "." in claim or len(claim.replace(",", "").lstrip("0")) >= 3
     for form in _number_forms(claim):
         if how == "number" and form in evidence.figures:
             return form
         at = _find_number(text, form)
         while at >= 0:
-            if how == "number":
-                return form
             rest = text[at + len(form) : at + len(form) + 9]
-            if how == "unit":
-                rest = rest.lstrip()
-            if any(rest.startswith(unit) for unit in kind.units):
+            if how == "number" or precise or _unit_follows(rest, kind):
                 return form
             at = _find_number(text, form, at + 1)
+    return _rounded(claim, kind, evidence, precise)
+
+
+def _unit_follows(rest: str, kind: _Kind) -> bool:
+    rest = rest.lstrip() if kind.match == "unit" else rest
+    return any(rest.startswith(unit) for unit in kind.units)
+
+
+def _rounded(claim: str, kind: _Kind, evidence: Evidence, precise: bool) -> str | None:
+    """A figure the evidence shows with more decimals, rounded or cut to the claim's ("30%" for
+    "+30.18%", "1.57x" for "1.569460x", "14.33us" for a table's 14.332): with the kind's unit after it
+    unless the claim is precise."""
+    plain = claim.replace(",", "")
+    places = len(plain.partition(".")[2])
+    for shown, rest in evidence.decimals:
+        if len(shown.partition(".")[2]) <= places or not (precise or _unit_follows(rest, kind)):
+            continue
+        cut = shown[: len(shown.partition(".")[0]) + (places + 1 if places else 0)]
+        if plain in (f"{float(shown):.{places}f}", cut):
+            return shown
     return None
 
 
@@ -272,7 +341,7 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     text = evidence.text
     bare = claim[:-2] if claim.endswith("()") else claim
     bare = bare.strip()
-    if _find_word(text, bare) >= 0:
+    if _find_word(text, bare) >= 0 or (_NAME.fullmatch(bare) and _name_found(evidence, bare)):
         return bare
     if "/" in bare and " " not in bare:
         return _found_path(bare, text)
@@ -286,15 +355,27 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     names = [name for name in re.findall(r"[A-Za-z_]\w*", bare, re.ASCII) if len(name) > 1]
     if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=-]+", bare, re.ASCII)):
         return None
-    if all(_find_word(text, name) >= 0 for name in names):
+    if all(_find_word(text, name) >= 0 or _name_found(evidence, name) for name in names):
         return names[-1]
     return None
 
 
 _PROSE = re.compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
+_NAME = re.compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
 
 
-def _found_path(claim: str, text: str) -> str | None:
+def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str | None:
+    """A path (or the end of one) as the evidence shows it; a list of names joined by "/" with no file
+    among them (`allreduce/allgather/reducescatter`, `q/k/v/out`): each name shown."""
+    found = _found_path_itself(claim, text)
+    names = claim.strip("/").split("/")
+    if found is None and evidence is not None and len(names) > 1 and not any("." in n for n in names):
+        return claim if all(n and (_name_found(evidence, n) or _find_word(evidence.folded, n.lower()) >= 0)
+                            for n in names) else None  # fmt: skip
+    return found
+
+
+def _found_path_itself(claim: str, text: str) -> str | None:
     path = claim.rstrip("/")
     for prefix in ("./", "a/", "b/", "/"):
         if path.startswith(prefix) and _find_word(text, path) < 0:

@@ -307,7 +307,9 @@ def _evidence(commit: Commit, fixed: Mapping[str, Any], selection: DiffSelection
     sections += [Section("diff", f"{b.header}\n{b.patch}", path=b.path) for b in selection.blocks]
     unseen = [o.path for o in selection.omitted[:listed]]
     if unseen:
-        sections.append(Section("unseen files", "\n".join(unseen)))
+        more = len(selection.omitted) - len(unseen)
+        counts = f"{len(selection.omitted)} files" + (f", {more} more" if more else "")
+        sections.append(Section("unseen files", "\n".join([counts, *unseen])))
     return Evidence(sections, figures(commit))
 
 
