@@ -334,3 +334,36 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
 @pytest.mark.parametrize("text", ["No change on most shapes (+0.0x%).", "Shapes 1x8K x32K and 1×8K×64K."])
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
     assert _kinds(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (
+            "It writes with st.global.b8/b16/v2.b32.",
+            "It writes with st.global.b8/b16/b64.",
+        ),  # a list of names
+        ("Its NonExec trait.", "Its NonCopy trait."),  # a part of `CopyAtomNonExec2DGather4TmaLoadType`
+        (
+            "The helper flashinfer/gdn_kernels/dtype_compat.as_bf16 converts them.",
+            "The helper flashinfer/gdn_kernels/dtype_compat.as_fp16 converts them.",
+        ),
+        ("cuTile wins at 16 tokens or fewer.", "cuTile wins at 8 tokens or fewer."),  # "ntok ≤ 16"
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_round(text: str, invented: str) -> None:
+    shown = Evidence(
+        [
+            Section("pull request", "#4300 fp8\ncuTile **wins at ntok ≤ 16** (1.00–1.10×)"),
+            Section(
+                "diff",
+                "flashinfer/gdn_kernels/dtype_compat.py (added, +9/-0)\n+def as_bf16(*xs):\n"
+                "+    st.global.b8 [$1], fp8_pair;\n+    .reg .b16 p01;\n+    st.global.v2.b32 [$8], {lo, hi};\n"
+                '+    "CopyAtomNonExec2DGather4TmaLoadType",\n',
+                path="flashinfer/gdn_kernels/dtype_compat.py",
+            ),
+        ]
+    )
+    traced = trace(text, shown)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)

@@ -43,6 +43,7 @@ class _Kind:
     min_value: float = 0.0
     needs: re.Pattern[str] | None = None  # a text without it cannot hold the kind: its pattern is not run
     forms: tuple[str, ...] = ()  # other ways the evidence writes the claim ({n}: the claim), any letter case
+    near: tuple[str, ...] = ()  # patterns of code that gives a number its unit ({n}: the number)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ def _rules() -> _Rules:
             float(row.get("min_value", 0)),
             re.compile(row["needs"]) if row.get("needs") else None,
             tuple(row.get("forms", ())),
+            tuple(row.get("near", ())),
         )
         for row in data["kind"]
     )
@@ -208,7 +210,10 @@ def _find_part(text: str, needle: str) -> int:
             or needle[0] == "_"
             or (needle[0].isupper() and (before.islower() or before.isdigit()))
         )
-        right = after not in _WORD or after == "_" or needle[-1] == "_" or after.isupper()
+        right = (
+            after not in _WORD or after == "_" or needle[-1] == "_" or after.isupper()
+            or (after.isdigit() and needle[-1].islower() and not needle.islower())  # `NonExec` in `NonExec2D`
+        )  # fmt: skip
         if left and right:
             return at
         at = text.find(needle, at + 1)
@@ -314,6 +319,9 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
             if how == "number" or precise or _unit_follows(rest, kind):
                 return form
             at = _find_number(text, form, at + 1)
+    for near in kind.near:  # a name of the unit compared with it: "ntok ≤ 16", "mNumTokens <= 64"
+        if re.search(near.format(n=re.escape(claim.replace(",", ""))), text):
+            return claim
     return _rounded(claim, kind, evidence, precise)
 
 
@@ -368,11 +376,23 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
     """A path (or the end of one) as the evidence shows it; a list of names joined by "/" with no file
     among them (`allreduce/allgather/reducescatter`, `q/k/v/out`): each name shown."""
     found = _found_path_itself(claim, text)
-    names = claim.strip("/").split("/")
-    if found is None and evidence is not None and len(names) > 1 and not any("." in n for n in names):
+    if found is not None or evidence is None:
+        return found
+    names = claim.strip("/").rstrip(".").split("/")  # a sentence's full stop is not the path's
+    head, _, attribute = names[-1].rpartition(".")
+    if head and not _FILE.search(names[-1]) and _find_word(text, attribute) >= 0:
+        # a module's name written as a path (`pkg/mod.as_bf16`): the module's file and the name shown
+        module = "/".join([*names[:-1], head]) + "."
+        if text.find(module) >= 0:
+            return claim
+    if len(names) > 1 and not any(_FILE.search(n) for n in names):
         return claim if all(n and (_name_found(evidence, n) or _find_word(evidence.folded, n.lower()) >= 0)
                             for n in names) else None  # fmt: skip
-    return found
+    return None
+
+
+_FILE = re.compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
+                   r"|cmake|in|jinja|j2|rs|go|js|ts|proto|lock|mk)$")  # fmt: skip
 
 
 def _found_path_itself(claim: str, text: str) -> str | None:
