@@ -367,3 +367,24 @@ def test_what_a_real_model_wrote_is_found_held_out_round(text: str, invented: st
     traced = trace(text, shown)
     assert traced and all(c.where is not None for c in traced), traced
     assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        ("约 −1900/+1050 行的改动。", "约 −1900/+1200 行的改动。"),  # round figures of +1054/−1909
+        ("About 1,900 lines go.", "About 2,100 lines go."),
+    ],
+)
+def test_a_round_figure_of_a_shown_one_is_found(text: str, invented: str) -> None:
+    shown = Evidence(
+        [Section("diff", "flashinfer/kda.py (modified, +1054/−1909)\n+x = 1\n", path="flashinfer/kda.py")]
+    )
+    traced = trace(text, shown)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+
+
+def test_a_figure_in_thousands_is_not_a_path() -> None:
+    assert [kind for _, kind in _kinds("改动规模约 +13.8k/−3.5k 行。")] != ["path"]
+    assert "path" not in [kind for _, kind in _kinds("About +13.8k/-3.5k lines.")]

@@ -322,7 +322,21 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
     for near in kind.near:  # a name of the unit compared with it: "ntok ≤ 16", "mNumTokens <= 64"
         if re.search(near.format(n=re.escape(claim.replace(",", ""))), text):
             return claim
-    return _rounded(claim, kind, evidence, precise)
+    return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
+
+
+def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
+    """A count or size written round ("约 1050 行", "about 1,900 lines") for a figure the evidence shows
+    exactly (+1054/−1909): the shown figure rounded to the claim's own zeros."""
+    plain = claim.replace(",", "")
+    zeros = len(plain) - len(plain.rstrip("0"))
+    if kind.match not in ("number", "unit") or "." in plain or not zeros or len(plain) < 3:
+        return None
+    for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text):
+        shown = m.group().replace(",", "")
+        if shown.isdigit() and shown != plain and round(int(shown), -zeros) == int(plain):
+            return m.group()
+    return None
 
 
 def _unit_follows(rest: str, kind: _Kind) -> bool:
