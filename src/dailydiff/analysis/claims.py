@@ -327,14 +327,19 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
 
 def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A count or size written round ("约 1050 行", "about 1,900 lines") for a figure the evidence shows
-    exactly (+1054/−1909): the shown figure rounded to the claim's own zeros."""
+    exactly (+1054/−1909): the shown figure rounded to the claim's own zeros, and within 1% of it."""
     plain = claim.replace(",", "")
     zeros = len(plain) - len(plain.rstrip("0"))
     if kind.match not in ("number", "unit") or "." in plain or not zeros or len(plain) < 3:
         return None
     for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text):
         shown = m.group().replace(",", "")
-        if shown.isdigit() and shown != plain and round(int(shown), -zeros) == int(plain):
+        # rounded to the claim's zeros, and close (within 1%: "6,000" is not any of 5,500..6,499)
+        if (
+            shown.isdigit()
+            and round(int(shown), -zeros) == int(plain)
+            and abs(int(shown) - int(plain)) * 100 <= int(plain)
+        ):
             return m.group()
     return None
 
