@@ -349,12 +349,18 @@ def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
             "The helper flashinfer/gdn_kernels/dtype_compat.as_fp16 converts them.",
         ),
         ("cuTile wins at 16 tokens or fewer.", "cuTile wins at 8 tokens or fewer."),  # "ntok ≤ 16"
+        ("The test uses only 7 tokens.", "The test uses only 9 tokens."),  # "num_tokens = 7"
     ],
 )
 def test_what_a_real_model_wrote_is_found_held_out_round(text: str, invented: str) -> None:
     shown = Evidence(
         [
             Section("pull request", "#4300 fp8\ncuTile **wins at ntok ≤ 16** (1.00–1.10×)"),
+            Section(
+                "diff",
+                "tests/test_route.py (added, +2/-0)\n+    num_tokens = 7\n",
+                path="tests/test_route.py",
+            ),
             Section(
                 "diff",
                 "flashinfer/gdn_kernels/dtype_compat.py (added, +9/-0)\n+def as_bf16(*xs):\n"
