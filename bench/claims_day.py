@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import re
@@ -234,8 +235,8 @@ class _Forward(BaseHTTPRequestHandler):
                 while chunk := answer.read1(65536):
                     self.wfile.write(chunk)
                     self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client stopped reading (an answer caught in a loop is cut off in the stream)
+            except (BrokenPipeError, ConnectionResetError, http.client.IncompleteRead):
+                pass  # the client stopped reading (a loop cut off), or the server ended the stream early
 
     def log_message(self, *args: object) -> None:
         pass
