@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from dailydiff.engine.base import BaseUnit
 from dailydiff.engine.outcome import BUILT, UnitOutcome
 from dailydiff.engine.request import Request
 from dailydiff.engine.runner import Plan
@@ -19,7 +20,7 @@ from dailydiff.models import DayReport
 
 
 @dataclass(frozen=True)
-class SiteUnit:
+class SiteUnit(BaseUnit):
     """The static site written into ``target`` by ``jobs`` processes: from the store (``reports`` None:
     only what changed since the last build) or from the reports read from JSON files."""
 

@@ -37,12 +37,9 @@ from dailydiff.common.aio import OffLoop, inline
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
 from dailydiff.common.timewindow import day_window, local_date_of, range_window
-from dailydiff.engine.addendum import late_commits, record_told
+from dailydiff.engine.addendum import late_commits
 from dailydiff.engine.analysing import Counts, Stage, analyse_commit
 from dailydiff.engine.deliver import (
-    DeliveryResult,
-    claim_owner,
-    delivery_alerts,
     publishers_for,
 )
 from dailydiff.engine.freshness import delivered, late_days, settings_digest, unchanged
@@ -100,6 +97,7 @@ class RepoResult:
     duration_seconds: float = 0.0
     fetched: int = 0
     requests: dict[str, dict[str, int]] = field(default_factory=dict)  # what its fetch asked each API
+    rewrites: list[DayReport] = field(default_factory=list)  # built days a later day's revert links changed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -161,7 +159,10 @@ class _Repo:
     unstored: set[str] = field(default_factory=set)
     absent: set[str] = field(default_factory=set)  # of them, those with no stored analysis at all
     deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
-    written: set[dt.date] = field(default_factory=set)  # days whose files this pass wrote (not gated)
+    written: set[dt.date] = field(default_factory=set)  # days this pass built (not gated)
+    rewrites: list[DayReport] = field(
+        default_factory=list
+    )  # of them, those a later day's revert links changed
 
     @functools.cached_property
     def settings_digest(self) -> str:
@@ -412,10 +413,8 @@ class Engine:
         for first in range(0, len(plan), STRETCH_DAYS):
             stretch = list(plan[first : first + STRETCH_DAYS])
             repo = _Repo(job, source, settings, analyzer, session, publishers, stretch, job.topics)
-            for outcome in await self.stream(repo, result):
-                if not self.options.keep_commits and outcome.report is not None:
-                    outcome.report = outcome.report.model_copy(update={"commits": []})
-                result.days.append(outcome)
+            result.days += await self.stream(repo, result)
+            result.rewrites += repo.rewrites
             del repo
             release_free_memory()  # the stretch's commits, let go: the next stretch starts from the floor
 
@@ -594,8 +593,17 @@ class Engine:
         finally:
             final.cancel()  # (a no-op once it is done; a cancelled day leaves nothing behind)
         outcome, relinked = await self.off(self._assemble, repo, date, commits, overview, fresh)
-        day = await self._deliver(repo, outcome)
-        self._rewrite(repo, relinked)
+        # The stored days this pass already built whose revert links this day changed: the day unit writes
+        # their files again (a range builds its days at once).
+        repo.rewrites += [report for report in relinked if report.date in repo.written]
+        report = outcome.report
+        if outcome.kept_previous or outcome.gated:
+            log.warning("%s: too many failed analyses; not published", report.date, extra=_extra(repo))
+        else:
+            log.info("%s: %d commit(s), %d watched", report.date, report.stats.total,
+                     sum(1 for c in report.commits if c.watch), extra=_extra(repo))  # fmt: skip
+        status = "kept-previous" if outcome.kept_previous else "gated" if outcome.gated else "built"
+        day = day_outcome(report.repo, report.date, status, report)
         if not (outcome.gated or outcome.kept_previous):
             repo.written.add(date)
             await self.off(
@@ -662,18 +670,6 @@ class Engine:
         report = link_reverts(report, self.store, relinked)
         return gate(report, settings, self.store), relinked
 
-    def _rewrite(self, repo: _Repo, relinked: Sequence[DayReport]) -> None:
-        """The files of days this pass already wrote whose stored report a later-built day's revert links
-        changed (a range builds its days at once): written again, so they say what the store says. Only
-        targets that update in place (files): nothing is sent twice."""
-        from dailydiff.render.edition import day_edition
-
-        outputs = [o for o in self.options.outputs if o.updates_in_place]
-        for report in relinked:
-            if report.date in repo.written and outputs:
-                edition = day_edition(report, repo.settings, self.options.history)
-                self.options.handed()(edition, (), None, outputs=outputs, secrets=self.options.secrets)
-
     async def _overview(
         self, repo: _Repo, rated: list[ReportCommit], final: Awaitable[list[ReportCommit]], date: dt.date
     ) -> tuple[Overview, bool]:
@@ -696,71 +692,6 @@ class Engine:
                 return previous.overview, False
             return await repo.session.overview(commits, language), True
         return await repo.session.overview(rated, language), True
-
-    async def _deliver(self, repo: _Repo, day: DayOutcome) -> UnitOutcome:
-        from dailydiff.render.edition import day_edition
-
-        report = day.report
-        extra = _extra(repo)
-        # The render stage: the day's edition, each part rendered once on first use, for every target; with
-        # a line for each of the repository's targets that has failed for days.
-        alerts = (
-            await self.off(
-                delivery_alerts,
-                self.store,
-                {report.repo: repo.publishers},
-                repo.settings.run.alert_after,
-                report.language,
-            )
-            if repo.publishers
-            else []
-        )
-        edition = day_edition(report, repo.settings, self.options.history, alerts=alerts)
-        shown = [
-            o for o in self.options.outputs if not ((day.gated or day.kept_previous) and o.updates_in_place)
-        ]
-        hand = self.options.handed()
-        _, written = hand(edition, (), None, outputs=shown, secrets=self.options.secrets)
-        if day.kept_previous or day.gated:
-            status = "kept-previous" if day.kept_previous else "gated"
-            log.warning("%s: too many failed analyses; not published", report.date, extra=extra)
-            skipped = [
-                DeliveryResult(p.name, p.type, p.target, "skipped", "too many failed analyses")
-                for p in repo.publishers
-            ]
-            return day_outcome(report.repo, report.date, status, report, skipped, written)
-
-        # The sending runs on a worker thread (publishers are blocking HTTP/SMTP clients); the ledger claims
-        # each delivery before it is sent, so another process never sends it too.
-        def send(store: Store) -> list[DeliveryResult]:
-            owner, timeout = claim_owner(), repo.settings.run.claim_timeout
-            done, _ = hand(edition, repo.publishers, store, force=self.options.force, secrets=self.options.secrets,
-                           claim_timeout=timeout, owner=owner)  # fmt: skip
-            record_told(report, repo.publishers, done, store, owner)  # its addendum unit sends the rest
-            return done
-
-        if not repo.publishers:
-            results: list[DeliveryResult] = []
-        elif self.options.open_store is not None:
-
-            def send_on_own_connection() -> list[DeliveryResult]:
-                assert self.options.open_store is not None
-                with self.options.open_store() as own:
-                    return send(own)
-
-            results = await asyncio.to_thread(send_on_own_connection)
-        else:
-            results = send(self.store)
-        # Each delivery (a failed one, a recovered claim) is said once, by the commands' one printer
-        # (engine/printer.py), with every other unit's.
-        log.info(
-            "%s: %d commit(s), %d watched",
-            report.date,
-            report.stats.total,
-            sum(1 for c in report.commits if c.watch),
-            extra=extra,
-        )
-        return day_outcome(report.repo, report.date, "built", report, results, written)
 
 
 def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
