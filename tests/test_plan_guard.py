@@ -272,10 +272,10 @@ def test_the_guards_fail_on_mutants() -> None:
                      "        deliver(edition, publishers, context.store)\n        held = outcome.status != BUILT")  # fmt: skip
     assert len(deliver_call_sites(mutant)) == 2
     # The day's engine sending the addendum itself again.
-    mutant = _mutant("dailydiff.engine.stream", "        repo.rewrites += ",
-                     "        addendum_sends(report, repo.settings, repo.publishers, self.store)\n        repo.rewrites += ")  # fmt: skip
+    mutant = _mutant("dailydiff.engine.stream", "        day = repo.built(outcome, relinked)",
+                     "        addendum_sends(report, repo.settings, repo.publishers, self.store)\n        day = repo.built(outcome, relinked)")  # fmt: skip
     assert addendum_senders(mutant) == [
-        f"dailydiff.engine.stream:{_line('dailydiff.engine.stream', 'repo.rewrites += ')}"
+        f"dailydiff.engine.stream:{_line('dailydiff.engine.stream', 'day = repo.built(outcome, relinked)')}"
     ]
     # A second look-back path (the engine's own, for plain runs).
     mutant = _mutant("dailydiff.engine.stream", "own = dates if dates is not None",
