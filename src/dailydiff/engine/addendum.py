@@ -327,3 +327,7 @@ def plan_addenda(plan: Any, available: Sequence[Publisher]) -> None:
             plan.add(AddendumUnit(job, unit.date, (unit.key,)))
         else:
             plan.add(AddendumUnit(job, unit.date, (unit.key,), look_back=True, besides=unit.besides))
+
+
+def plan_run_addenda(at: Any) -> None:  # at: engine/runner.py's PlanContext
+    plan_addenda(at.plan, at.available)

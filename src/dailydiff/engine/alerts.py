@@ -96,6 +96,10 @@ def add_alerts(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
     plan.add(AlertUnit(alerting, now.astimezone(dt.UTC).date(), needs))
 
 
+def plan_alerts(at: Any) -> None:  # at: engine/runner.py's PlanContext
+    add_alerts(at.plan, at.jobs, at.span.now)
+
+
 def silent_days(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime, date: dt.date | None = None) -> None:
     """Yesterday and today (or ``date``) of each repository (in its timezone), built and stored but sent
     nowhere: what `watch` and the push hooks alert from (the day's report is `run`'s to send, with each

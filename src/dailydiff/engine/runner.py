@@ -24,12 +24,13 @@ from dailydiff.common.aio import inline, run_sync
 from dailydiff.engine.base import Context
 from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver, pick_publishers, record_told
 from dailydiff.engine.identity import configured_refs
+from dailydiff.engine.kinds import KINDS
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.units import DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, EndpointRefused, StoreError
 
-if TYPE_CHECKING:  # the unit kinds a `run` adds are imported where it plans them (RUN_UNITS)
+if TYPE_CHECKING:  # the unit kinds a `run` adds are imported where it plans them (engine/kinds.py)
     from dailydiff.common.dates import DateSpec
     from dailydiff.engine.jobs import RepoJob
     from dailydiff.publish.base import Publisher
@@ -192,8 +193,10 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: 
         days = sorted({d for ds in caught.values() for d in ds})
         plan.notes.insert(0, f"catching up {len(days)} missed day(s) ({_span(days)}) of "
                              f"{', '.join(sorted(caught))}")  # fmt: skip
-    for add_units in RUN_UNITS:
-        add_units(PlanContext(plan, settings, jobs, request, store, base_dir, available))
+    at = PlanContext(plan, settings, jobs, request, store, base_dir, available)
+    for kind in KINDS.values():  # the kinds a `run` plans beside its days (engine/kinds.py), in order
+        kind.plan(at)
+    _plan_releases(at)
     return plan
 
 
@@ -249,7 +252,7 @@ def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, stor
             plan.add(LookBackUnit(job, today, own))
 
 
-def _plan_digests(at: PlanContext) -> None:
+def plan_digests(at: PlanContext) -> None:
     """One digest-day per [[digest]] per date, the dates taken in the digest's own timezone ([report]
     timezone) whatever its repositories' zones; it needs every day unit of its date."""
     plan, settings, jobs, request, base_dir, available, store = (at.plan, at.settings, at.jobs, at.span,
@@ -278,7 +281,7 @@ def _plan_digests(at: PlanContext) -> None:
             plan.add(DigestUnit(entry, index, date, ids, needs, targets=targets))
 
 
-def _plan_weeks(at: PlanContext) -> None:
+def plan_weeks(at: PlanContext) -> None:
     """A repository's week, on its [weekly] weekday: it needs the repository's days of that week."""
     plan, jobs, available = at.plan, at.jobs, at.available
     if not at.span.weeks:
@@ -298,37 +301,12 @@ def _plan_weeks(at: PlanContext) -> None:
             plan.add(WeekUnit(job.ref, job.settings, monday, needs, targets=targets))
 
 
-# The unit kinds a `run` plans beside its days, in order (a kind's units may need the ones before): each is
-# one function that adds its units to the plan (with their needs and targets). A new kind registers here.
-def _plan_addenda(at: PlanContext) -> None:
-    from dailydiff.engine.addendum import plan_addenda
-
-    plan_addenda(at.plan, at.available)
-
-
-def _add_alerts(at: PlanContext) -> None:
-    if not any(topic.alert for job in at.jobs for topic in job.topics):
-        return  # (no topic alerts: the alerts' modules are not loaded)
-    from dailydiff.engine.alerts import add_alerts
-
-    add_alerts(at.plan, at.jobs, at.span.now)
-
-
 def _plan_releases(at: PlanContext) -> None:
     if not any(job.settings.notes.on_tag for job in at.jobs):
         return  # (no [notes] on_tag: the release notes' modules are not loaded)
     from dailydiff.engine.release import plan_releases
 
     plan_releases(at.plan, at.jobs, at.span.now)
-
-
-RUN_UNITS: list[Callable[[PlanContext], None]] = [
-    _plan_addenda,  # late commits: after each day and look-back (addendum.py)
-    _add_alerts,  # [[watch]] alert: after the days (engine/alerts.py)
-    _plan_digests,
-    _plan_weeks,
-    _plan_releases,  # [notes] on_tag: new tags (engine/release.py)
-]
 
 
 # --- running it --------------------------------------------------------------------------------------------
