@@ -532,17 +532,17 @@ class NotesUnit(BaseUnit):
                            sends=sends)  # fmt: skip
 
 
-def plan_releases(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
+def plan_releases(at: Any) -> None:  # at: engine/runner.py's PlanContext
     """One release unit per git repository (a path or a git URL) with ``[notes] on_tag``: it needs the
     repository's days of the plan."""
     from dailydiff.sources import source_kind
 
-    for job in jobs:
+    for job in at.jobs:
         if not job.settings.notes.on_tag or source_kind(job.source) != "git":  # tags are read from git
             continue
-        today = local_date_of(now, job.settings.report.timezone)
-        needs = tuple(u.key for u in plan.days_of(job))
-        plan.add(ReleaseUnit(job, today, needs))
+        today = local_date_of(at.span.now, job.settings.report.timezone)
+        needs = tuple(u.key for u in at.plan.days_of(job))
+        at.plan.add(ReleaseUnit(job, today, needs))
 
 
 __all__ = [

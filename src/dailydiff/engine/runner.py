@@ -196,7 +196,6 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: 
     at = PlanContext(plan, settings, jobs, request, store, base_dir, available)
     for kind in KINDS.values():  # the kinds a `run` plans beside its days (engine/kinds.py), in order
         kind.plan(at)
-    _plan_releases(at)
     return plan
 
 
@@ -299,14 +298,6 @@ def plan_weeks(at: PlanContext) -> None:
             monday = unit.date - dt.timedelta(days=unit.date.weekday())
             needs = tuple(u.key for u in days if 0 <= (u.date - monday).days < 7)
             plan.add(WeekUnit(job.ref, job.settings, monday, needs, targets=targets))
-
-
-def _plan_releases(at: PlanContext) -> None:
-    if not any(job.settings.notes.on_tag for job in at.jobs):
-        return  # (no [notes] on_tag: the release notes' modules are not loaded)
-    from dailydiff.engine.release import plan_releases
-
-    plan_releases(at.plan, at.jobs, at.span.now)
 
 
 # --- running it --------------------------------------------------------------------------------------------
