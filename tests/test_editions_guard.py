@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from dailydiff.common.dates import DateSpec
-from dailydiff.engine import Request, plan, run
+from dailydiff.engine import Request, RunRequest, plan, run
 from dailydiff.publish.registry import PUBLISHERS
 from dailydiff.settings import load_settings
 from dailydiff.store import open_store
@@ -164,7 +164,7 @@ def test_every_unit_kind_s_editions_reach_the_runner_s_deliver_and_no_publisher_
     settings = load_settings(tmp_path / "dailydiff.toml", environ=dict(os.environ), cwd=tmp_path)
     recorder = Recorder(monkeypatch)
     with open_store(settings) as store:
-        request = Request("run", settings, store, DateSpec(date=SUNDAY.isoformat()), config_dir=tmp_path,
+        request = Request("run", settings, store, DateSpec(date=SUNDAY.isoformat()), of=RunRequest(), config_dir=tmp_path,
                           open_store=lambda: open_store(settings))  # fmt: skip
         planned = plan(request)
         day = store.get_report("proj", THURSDAY, "en")
