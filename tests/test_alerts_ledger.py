@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import TypeAdapter
 
-from dailydiff.engine.alerts import FOLDED, Sent, deliver_alerts
-from dailydiff.engine.deliver import DeliveryResult, deliver
+from dailydiff.common.dates import DateSpec
+from dailydiff.engine.alerts import FOLDED, alert_sends
+from dailydiff.engine.deliver import DeliveryResult
+from dailydiff.engine.outcome import UnitOutcome
+from dailydiff.engine.runner import send_outcomes
+from dailydiff.engine.runoptions import RunOptions
 from dailydiff.models import Level
 from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.publish.registry import build_publishers
 from dailydiff.render.alert import AlertItem
-from dailydiff.render.edition import Edition
 from dailydiff.scoring.alerting import last_quiet_window, quiet_window
 from dailydiff.settings import WatchTopic
 from dailydiff.settings.publishers import PublishEntry
@@ -56,15 +61,31 @@ def _item(n: int, at: dt.datetime, topic: str = "t") -> AlertItem:
                      language="en", timezone="UTC")  # fmt: skip
 
 
-def _send(edition: Edition, targets: Sequence[Publisher], ledger: Store) -> list[DeliveryResult]:
-    return deliver(edition, targets, ledger, secrets=Secrets({}))
+@dataclass
+class Sent:
+    results: list[DeliveryResult]
+    single: int
+    folded: int
+    held: int
+    messages: int
+
+
+def deliver_alerts(store: Store, items: Sequence[AlertItem], topics: Mapping[str, WatchTopic],
+                   available: Sequence[Publisher], now: dt.datetime, **targets: Any) -> Sent:  # fmt: skip
+    """The alert unit's pass: its editions (``alert_sends``), sent as the runner sends every unit's."""
+    sends, held = alert_sends(store, items, topics, available, now, **targets)
+    figures = {"single": 0, "folded": 0, "held": held, "messages": 0}
+    outcome = UnitOutcome("alert", "alerts", "built", now.date(), figures=figures, sends=sends)
+    send_outcomes([outcome], store, RunOptions(DateSpec(), secrets=Secrets({})))
+    f = outcome.figures
+    return Sent(outcome.publish, f["single"], f["folded"], f["held"], f["messages"])
 
 
 def _look(
     store: Store, hook: Publisher, items: Sequence[AlertItem], now: dt.datetime, **topic: object
 ) -> Sent:
     watch = WatchTopic(name="t", paths=["**"], alert=["hook"], **topic)  # type: ignore[arg-type]
-    return deliver_alerts(store, items, {"t": watch}, [hook], now, _send)
+    return deliver_alerts(store, items, {"t": watch}, [hook], now)
 
 
 def _alerts(hooks: WebhookReceiver) -> list[list[str]]:
@@ -216,7 +237,7 @@ def test_an_alert_goes_only_to_its_topic_s_targets_in_each_one_s_language(
     publishers = _two(hooks, other)
     item = _item(1, NOON - dt.timedelta(minutes=5))
     topic = WatchTopic(name="t", paths=["**"], alert=["other"])
-    sent = deliver_alerts(store, [item], {"t": topic}, publishers, NOON, _send, targets={"other": ("zh", "")})
+    sent = deliver_alerts(store, [item], {"t": topic}, publishers, NOON, targets={"other": ("zh", "")})
     assert (sent.single, sent.messages) == (1, 1)
     assert hooks.received.get("generic", []) == [] and len(other.received["generic"]) == 1
     row = store.delivery(item.ledger_repo, item.date, "zh", publishers[1].target)
@@ -234,7 +255,7 @@ def test_quiet_hours_hold_an_alert_for_every_target_and_send_nothing(
     night = dt.datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
     topic = WatchTopic(name="t", paths=["**"], alert=["hook", "other"], quiet="22:00-07:00")
     sent = deliver_alerts(
-        store, [_item(1, night - dt.timedelta(minutes=30))], {"t": topic}, publishers, night, _send
+        store, [_item(1, night - dt.timedelta(minutes=30))], {"t": topic}, publishers, night
     )
     assert (sent.held, sent.single, sent.folded, sent.messages, sent.results) == (2, 0, 0, 0, [])
     assert hooks.received.get("generic", []) == [] and other.received.get("generic", []) == []
@@ -337,7 +358,7 @@ def test_a_topic_naming_an_unknown_target_is_refused_naming_its_setting(
 
     topic = WatchTopic(name="t", paths=["**"], alert=["nope"])
     with pytest.raises(ConfigError) as raised:
-        deliver_alerts(store, [_item(1, NOON)], {"t": topic}, [_hook(hooks)], NOON, _send)
+        deliver_alerts(store, [_item(1, NOON)], {"t": topic}, [_hook(hooks)], NOON)
     assert raised.value.message == "invalid setting 'watch 't' alert': unknown publisher 'nope'"
 
 
@@ -345,7 +366,7 @@ def test_quiet_hours_are_judged_in_the_target_s_timezone(store: Store, hooks: We
     """15:30 UTC is 23:30 in Shanghai, the target's timezone: its alert waits (in UTC it would go)."""
     at = dt.datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
     topic = WatchTopic(name="t", paths=["**"], alert=["hook"], quiet="22:00-07:00")
-    sent = deliver_alerts(store, [_item(1, at - dt.timedelta(minutes=10))], {"t": topic}, [_hook(hooks)], at, _send,
+    sent = deliver_alerts(store, [_item(1, at - dt.timedelta(minutes=10))], {"t": topic}, [_hook(hooks)], at,
                           targets={"hook": ("", "Asia/Shanghai")})  # fmt: skip
     assert (sent.held, sent.messages) == (1, 0)
 
@@ -357,9 +378,9 @@ def test_overflow_held_for_two_targets_counts_both(
     publishers = _two(hooks, other)
     topic = WatchTopic(name="t", paths=["**"], alert=["hook", "other"], max_per_hour=1)
     items = [_item(n, NOON - dt.timedelta(minutes=30 - n)) for n in range(1, 5)]
-    first = deliver_alerts(store, items[:3], {"t": topic}, publishers, NOON, _send)
+    first = deliver_alerts(store, items[:3], {"t": topic}, publishers, NOON)
     assert (first.single, first.folded) == (2, 4)
-    later = deliver_alerts(store, items, {"t": topic}, publishers, NOON, _send)
+    later = deliver_alerts(store, items, {"t": topic}, publishers, NOON)
     assert (later.held, later.messages) == (2, 0)
 
 
@@ -373,6 +394,6 @@ def test_an_ended_quiet_window_is_folded_after_an_alert_another_topic_holds(
     y, x = _item(1, now - dt.timedelta(minutes=30), "night"), _item(2, now.replace(hour=12), "lunch")
     topics = {"night": WatchTopic(name="night", paths=["**"], alert=["hook"], quiet="22:00-07:00"),
               "lunch": WatchTopic(name="lunch", paths=["**"], alert=["hook"], quiet="12:00-13:00")}  # fmt: skip
-    sent = deliver_alerts(store, [y, x], topics, [_hook(hooks)], now, _send)
+    sent = deliver_alerts(store, [y, x], topics, [_hook(hooks)], now)
     assert (sent.held, sent.folded, sent.single) == (1, 1, 0)
     assert [p["reason"] for p in hooks.received["generic"]] == ["quiet"]

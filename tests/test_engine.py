@@ -257,7 +257,8 @@ def test_sigint_mid_analysis_exits_130_at_once_and_the_rerun_asks_only_for_what_
 
 def test_the_stages_are_wired_in_the_engine_only() -> None:
     """Fetching, scoring, analysing, gating and delivering are called from the engine's day pipeline
-    (engine/stream.py and its per-commit analysis stage, engine/analysing.py), nowhere else in the package
+    (engine/stream.py, its per-commit analysis stage, engine/analysing.py, and the day's assembly from a
+    repository's pass, engine/repopass.py), nowhere else in the package
     (the analysers' own convenience wrappers aside); a release's commits that no day holds go through the
     day's analysis stage, not a copy of it."""
     import ast
@@ -274,7 +275,7 @@ def test_the_stages_are_wired_in_the_engine_only() -> None:
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
                 if name in stages:
                     callers.setdefault(name, set()).add(str(path.relative_to(package)))
-    pipelines = {"engine/stream.py", "engine/analysing.py"}
+    pipelines = {"engine/stream.py", "engine/analysing.py", "engine/repopass.py"}
     # `dailydiff eval` scores its sample as a night does, to ask each commit at the depth a night would; it
     # analyses it per endpoint and stores nothing (analysis/evaluation.py): the one other caller of the score.
     callers["score_commit"] = callers.get("score_commit", set()) - {"analysis/evaluation.py"}

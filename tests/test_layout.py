@@ -223,8 +223,8 @@ def _calls(path: Path, name: str) -> bool:
 
 
 def test_every_unit_kind_reaches_its_targets_through_the_unit_runner_only() -> None:
-    """DESIGN: one deliver for every unit kind, called by the runner alone (``hand_over``, which the units,
-    the day's stream and its addendum hand their editions to): no command sends anything itself."""
+    """DESIGN: one deliver for every unit kind, called by the runner alone (``send_outcomes``, which sends the
+    editions every unit's build returns): no command sends anything itself."""
     callers = {module for module, path in MODULES.items() if _calls(path, "deliver")}
     assert callers == {"dailydiff.engine.runner"}, callers
     commands = {m for m in callers if m.startswith("dailydiff.cli")}

@@ -97,10 +97,10 @@ def _formats(formats: str | None, output_dir: Path | None, publish: bool) -> lis
 def _run(settings: Any, dates: Any, lang: str | None, name: str | None, outputs: list[Any], *, publish: bool,
          force: bool, config: Path | None, audience: str | None = None) -> list[Any]:  # fmt: skip
     """The digest-days planned and run by the engine."""
-    from dailydiff.engine import Request, plan, run
+    from dailydiff.engine import DigestRequest, Flags, Request, Targets, plan, run
 
     with open_store(settings) as store:
-        request = Request("digest", settings, store, dates, lang=lang, digest=name, outputs=outputs,
-                          publish=publish, force=force, config_dir=options.config_dir(config), audience=audience,
-                          open_store=lambda: open_store(settings))  # fmt: skip
+        request = Request("digest", settings, store, dates, Flags(language=lang),
+                          Targets(outputs, publish=publish), of=DigestRequest(name, audience), force=force,
+                          config_dir=options.config_dir(config), open_store=lambda: open_store(settings))  # fmt: skip
         return run(plan(request))

@@ -107,9 +107,11 @@ class Shared:
             checked_days(dates, tz, now, max_days=settings.run.max_days, yes=self.yes)
         return now
 
-    def flags(self) -> dict[str, Any]:
+    def flags(self) -> Any:
         """The flags that beat the settings file and a [[repos]] entry's keys (the plan layers them)."""
-        return {"tz": self.tz, "lang": self.lang, "formats": self.format_list(), "analyzer": self.analyzer}
+        from dailydiff.engine import Flags
+
+        return Flags(self.tz, self.lang, self.format_list(), self.analyzer)
 
     def defaults_note(self, settings: Settings, first_run: Callable[[], bool]) -> str | None:
         """The one line a first run on a terminal prints when the day and language are the defaults, not

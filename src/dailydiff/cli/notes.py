@@ -70,14 +70,15 @@ def notes_command(
     settings = shared.settings()
     store = open_store(settings)
     try:
-        from dailydiff.engine import Request, plan, run
+        from dailydiff.engine import Flags, Given, NotesRequest, Request, Targets, plan, run
         from dailydiff.engine.printer import publish_error
         from dailydiff.settings import no_pydantic_plugins
 
-        request = Request("notes", settings, store, lang=lang, analyzer=analyzer, force=force,
-                          config_dir=options.config_dir(config), source=source, span=span, since_tag=since_tag,
-                          unreleased=unreleased, notes_format=fmt, audience=AUDIENCES[audience],
-                          publish=publish, open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
+        request = Request("notes", settings, store, flags=Flags(language=lang, analyzer=analyzer),
+                          targets=Targets(publish=publish), given=Given(source),
+                          of=NotesRequest(span, since_tag, unreleased, fmt, AUDIENCES[audience]), force=force,
+                          config_dir=options.config_dir(config),
+                          open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
         with no_pydantic_plugins():  # the commits' models are built on first use: no plugin scan then
             outcomes = run(plan(request))
     finally:

@@ -47,15 +47,15 @@ def publish_command(
     quiet: options.Quiet = False,
 ) -> None:
     """Send stored report(s) through the configured publishers ([[publish]] in dailydiff.toml)."""
-    from dailydiff.engine import Request, plan, run
+    from dailydiff.engine import Given, Request, Targets, plan, run
     from dailydiff.engine.printer import delivery_lines, publish_error
 
     options.check_language_and_zone(lang, tz)
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
     with open_store(settings, quiet) as store:
-        request = Request("publish", settings, store, DateSpec(date, first, last), config_dir=config_dir(config),
-                          source=source, name=name, repo=repo, only=tuple(only), dry_run=dry_run, force=force,
-                          open_store=lambda: open_store(settings))  # fmt: skip
+        request = Request("publish", settings, store, DateSpec(date, first, last),
+                          targets=Targets(only=tuple(only), dry_run=dry_run), given=Given(source, name, repo),
+                          config_dir=config_dir(config), force=force, open_store=lambda: open_store(settings))  # fmt: skip
         planned = plan(request)
         sys.stdout.write(planned.text)
         outcomes = run(planned)
@@ -78,5 +78,5 @@ def _summarise(planned: Any, outcomes: list[Any], path: Path | None) -> None:
     rows = [{"repo": o.repo, "date": o.date.isoformat(), **p.as_dict()} for o in outcomes for p in o.publish]
     request = planned.request
     summary = {**envelope("publish", outcomes, exit_code(outcomes)), "repo": planned.repo,
-               "dry_run": request.dry_run, "missing": planned.missing, "publish": rows + planned.rows}  # fmt: skip
+               "dry_run": request.targets.dry_run, "missing": planned.missing, "publish": rows + planned.rows}  # fmt: skip
     write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")

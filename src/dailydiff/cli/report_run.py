@@ -50,17 +50,16 @@ def report(source: str, date: str | None = None, first: str | None = None, last:
     if publish and not settings.publish:
         raise UsageError("--publish needs [[publish]] entries in the settings", "add some to dailydiff.toml")
     say = say_on_stderr(json_logs)
-    from dailydiff.engine import Request, plan
+    from dailydiff.engine import Given, ReportRequest, Request, Targets, plan
     from dailydiff.sources.git import fetch_once
 
     store = open_store(settings)
     # One run: the repository's identity (planned) and its days (run) ask git each question once.
     with fetch_once(), contextlib.closing(store):
-        request = Request("report", settings, store, dates, **shared.flags(), now=now,
-                          config_dir=config_dir(config), source=source, name=name, branch=branch or "",
-                          all_branches=all_branches, publish=publish, force=force, explain=explain,
-                          reanalyze=reanalyze, say=None if quiet else say,
-                          open_store=lambda: open_store(settings))  # fmt: skip
+        request = Request("report", settings, store, dates, shared.flags(), Targets(publish=publish),
+                          Given(source, name, branch=branch or "", all_branches=all_branches),
+                          ReportRequest(explain, reanalyze), now=now, config_dir=config_dir(config), force=force,
+                          say=None if quiet else say, open_store=lambda: open_store(settings))  # fmt: skip
         if (
             explain is not None
         ):  # the rules for one commit: found in the store or the repository, nothing built
@@ -114,7 +113,7 @@ def _build(shared: Shared, planned: Any, output_dir: Path | None, say: Callable[
 
     request = planned.request
     store, settings = request.store, request.settings
-    outputs = _outputs(shared, settings, request.dates, output_dir, request.publish, planned.now)
+    outputs = _outputs(shared, settings, request.dates, output_dir, request.targets.publish, planned.now)
     run_id = store.start_run(" ".join(["report", *sys.argv[2:]]) if sys.argv[1:2] == ["report"] else "report")
     status = "failed"
     summary: dict[str, Any] | None = None
@@ -123,10 +122,10 @@ def _build(shared: Shared, planned: Any, output_dir: Path | None, say: Callable[
     progress = ProgressBar(stderr, enabled=bar, lines=not shared.quiet, say=say if json_logs else None)
     try:
         with progress as tally:
-            planned.request = replace(request, outputs=outputs, tally=tally)
+            planned.request = replace(request, targets=replace(request.targets, outputs=outputs), tally=tally)
             result = _days(run(planned))
         _flush(outputs)
-        summary = _summarise(result, request.publish, shared.summary_json)
+        summary = _summarise(result, request.targets.publish, shared.summary_json)
         if not shared.quiet:
             print_summary(result, [Path(p) for p in summary["written"]], output_dir, say)
         status = "ok"

@@ -107,14 +107,14 @@ def run_command(
     started = time.monotonic()
     settings = shared.settings({"run": {"concurrency": jobs}})  # read once: its warnings are said once
     _check_plan(plan, settings)
-    from dailydiff.engine import Request
+    from dailydiff.engine import Request, RunRequest, Targets
     from dailydiff.engine import plan as engine_plan
 
     store = open_store(settings)
     try:
-        request = Request("run", settings, store, dates, **shared.flags(), yes=yes, config_dir=options.config_dir(config),
-                          output_dir=output_dir, force=force, shard=shard, plan_name=plan,
-                          catch_up=date is None and first is None, open_store=lambda: open_store(settings))  # fmt: skip
+        request = Request("run", settings, store, dates, shared.flags(), Targets(output_dir=output_dir),
+                          of=RunRequest(shard, plan, catch_up=date is None and first is None), yes=yes, force=force,
+                          config_dir=options.config_dir(config), open_store=lambda: open_store(settings))  # fmt: skip
         planned = engine_plan(request)
     except BaseException:
         store.close()

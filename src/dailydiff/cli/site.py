@@ -58,11 +58,11 @@ def build_command(
     ),
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
-    from dailydiff.engine import Request, plan, run
+    from dailydiff.engine import Request, SiteRequest, Targets, plan, run
     from dailydiff.engine.printer import site_line
 
     settings = build_settings(config, data_dir, {"site": {"base_url": base_url, "title": title}})
-    request = Request("site", settings, None, output_dir=output_dir, jobs=jobs, from_json=from_json,
+    request = Request("site", settings, None, targets=Targets(output_dir=output_dir), of=SiteRequest(jobs, from_json),
                       open_store=lambda: open_existing_store(settings, quiet))  # fmt: skip
     outcomes = run(plan(request))
     if not quiet:

@@ -117,13 +117,13 @@ def test_command(
     data_dir: options.DataDir = None,
 ) -> None:
     """Whether TOPIC fires for each commit, and why — judged as an alert would be; nothing is sent."""
-    from dailydiff.engine import Request, plan, run
+    from dailydiff.engine import Request, WatchTestRequest, plan, run
 
     settings = build_settings(config, data_dir, {})
     store = open_store(settings)
     try:
-        planned = plan(Request("watch-test", settings, store, config_dir=options.config_dir(config), topic=topic,
-                               shas=shas, open_store=lambda: open_store(settings)))  # fmt: skip
+        planned = plan(Request("watch-test", settings, store, of=WatchTestRequest(topic, shas),
+                               config_dir=options.config_dir(config), open_store=lambda: open_store(settings)))  # fmt: skip
         outcomes = run(planned)
     finally:
         store.close()

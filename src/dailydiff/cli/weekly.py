@@ -99,13 +99,13 @@ def _outputs(
 def _run(settings: Settings, source: str | None, name: str | None, week: str | None, config: Path | None,
          outputs: list[Publisher], *, publish: bool, force: bool) -> list[Any]:  # fmt: skip
     """The weeks planned and run by the engine."""
-    from dailydiff.engine import Request, plan, run
+    from dailydiff.engine import Given, Request, Targets, WeeklyRequest, plan, run
 
     def warn(line: str) -> None:
         stderr.print(line, markup=False, highlight=False)
 
     with open_store(settings) as store:
-        request = Request("weekly", settings, store, source=source, name=name, week=week, outputs=outputs,
-                          config_dir=config_dir(config), publish=publish, force=force, say=warn,
-                          open_store=lambda: open_store(settings))  # fmt: skip
+        request = Request("weekly", settings, store, targets=Targets(outputs, publish=publish),
+                          given=Given(source, name), of=WeeklyRequest(week), force=force,
+                          config_dir=config_dir(config), say=warn, open_store=lambda: open_store(settings))  # fmt: skip
         return run(plan(request))

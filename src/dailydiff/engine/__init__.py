@@ -1,8 +1,9 @@
 """The engine: plans units (repository × day) and streams them through the stages — the one place that
 wires fetch → store → score → analyse → overview → render → deliver, for every command.
 
-A command sees only ``Request``, ``plan``, ``run`` and the ``printer``: it parses its flags into one
-``Request``, calls ``plan(request)`` then ``run(plan)``, and prints the outcomes with the printer.
+A command sees only its request (``Request`` and the typed values it is made of: engine/request.py), ``plan``,
+``run`` and the ``printer``: it parses its flags into one ``Request``, calls ``plan(request)`` then
+``run(plan)``, and prints the outcomes with the printer.
 
 The names below are imported on first use, so that importing one engine module does not import the
 streaming engine, the analysers and the publishers with it.
@@ -19,11 +20,33 @@ if TYPE_CHECKING:
     from dailydiff.engine.deliver import DeliveryResult, configured_publishers, deliver, publishers_for
     from dailydiff.engine.jobs import RepoJob, Shard, adhoc_job, parse_shard, plan_jobs, redact, shard_of
     from dailydiff.engine.printer import Tally
-    from dailydiff.engine.request import Request
+    from dailydiff.engine.request import (
+        DigestRequest,
+        Flags,
+        Given,
+        NotesRequest,
+        ReportRequest,
+        Request,
+        RunRequest,
+        SiteRequest,
+        Targets,
+        WatchTestRequest,
+        WeeklyRequest,
+    )
     from dailydiff.engine.stream import RepoResult, RunOptions
 
 _WHERE = {
     "Request": "request",
+    "Flags": "request",
+    "Targets": "request",
+    "Given": "request",
+    "RunRequest": "request",
+    "ReportRequest": "request",
+    "DigestRequest": "request",
+    "WeeklyRequest": "request",
+    "NotesRequest": "request",
+    "WatchTestRequest": "request",
+    "SiteRequest": "request",
     "plan": "commands",
     "run": "commands",
     "DeliveryResult": "deliver",
@@ -60,12 +83,22 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DateSpec",
     "DeliveryResult",
+    "DigestRequest",
+    "Flags",
+    "Given",
+    "NotesRequest",
     "RepoJob",
     "RepoResult",
+    "ReportRequest",
     "Request",
     "RunOptions",
+    "RunRequest",
     "Shard",
+    "SiteRequest",
     "Tally",
+    "Targets",
+    "WatchTestRequest",
+    "WeeklyRequest",
     "adhoc_job",
     "configured_publishers",
     "deliver",

@@ -6,7 +6,7 @@ place (files, GitHub) get the new report — and every chat and e-mail target th
 addendum, "2 late commit(s) for 2026-04-23", listing them: an edition of kind ``addendum``
 (render/edition.py) sent by ``deliver`` like every unit, keyed ``late:<repo>#<hash of its commits>``, by
 its own unit (``AddendumUnit``, below), which needs its day: the day's engine only records the targets that
-got the late commits in the day's own report (``record_told``).
+got the late commits in the day's own report (``told_in_report``).
 The ledger also keeps, per target, one row per announced commit (under the day's key, target
 ``<target>#late:<sha>``), so an addendum never repeats a commit and a commit is never announced twice.
 """
@@ -18,13 +18,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from dailydiff.engine.deliver import DeliveryResult, is_delivered, settle
+from dailydiff.engine.base import BaseUnit
+from dailydiff.engine.deliver import DeliveryResult, Told, is_delivered
 from dailydiff.engine.jobs import RepoJob
-from dailydiff.engine.outcome import BUILT, UnitOutcome, day_key
+from dailydiff.engine.outcome import BUILT, After, Send, UnitOutcome, day_key
 from dailydiff.models import DayReport, LateCommit, ReportCommit
 
 if TYPE_CHECKING:  # the editions are imported where an addendum is sent (start-up is measured)
-    from dailydiff.publish.base import Publisher, Secrets
+    from dailydiff.publish.base import Publisher
     from dailydiff.render.digest import DayDigest
     from dailydiff.render.edition import Edition
     from dailydiff.settings import Settings
@@ -54,54 +55,44 @@ def late_commits(
     ]
 
 
-def record_told(
-    report: DayReport,
-    targets: Sequence[Publisher],
-    delivered: Sequence[DeliveryResult],
-    store: Store,
-    owner: str,
-) -> None:
-    """After the day's own deliveries (``delivered``, one per target): a chat or e-mail target that got the
-    whole report just now has its late commits in it, recorded as announced (its addendum unit then owes it
-    none); so has a target that updates in place (files, GitHub) whose ledger row is this very report."""
-    if not report.late:
-        return
-    unit = (report.repo, report.date, report.language)
-    late = _late(report)
-    for publisher, outcome in zip(targets, delivered, strict=True):
-        if publisher.updates_in_place:
-            row = store.delivery(*unit, publisher.target)
-            if row is None or row.state != "delivered" or row.content_hash != outcome.content_hash:
+def told_in_report(
+    report: DayReport, targets: Sequence[Publisher]
+) -> Callable[[Store, list[DeliveryResult]], After]:
+    """After the day's own deliveries (one per target): a chat or e-mail target that got the whole report just
+    now has its late commits in it, recorded as announced (its addendum unit then owes it none); so has a
+    target that updates in place (files, GitHub) whose ledger row is this very report."""
+
+    def told(store: Store, delivered: list[DeliveryResult]) -> After:
+        if not report.late:
+            return After()
+        unit = (report.repo, report.date, report.language)
+        rows = []
+        for publisher, outcome in zip(targets, delivered, strict=True):
+            if publisher.updates_in_place:
+                row = store.delivery(*unit, publisher.target)
+                if row is None or row.state != "delivered" or row.content_hash != outcome.content_hash:
+                    continue
+            elif outcome.status != "ok":
                 continue
-        elif outcome.status != "ok":
-            continue
-        untold = [c for c in late if not _announced(store, unit, publisher, c.sha)]
-        if untold:
-            _record(store, unit, publisher, untold, owner, "in the day's report")
+            rows += _told(store, unit, publisher, _late(report), "in the day's report")
+        return After(rows)
+
+    return told
 
 
-def send_addendum(
-    report: DayReport,
-    settings: Settings,
-    targets: Sequence[Publisher],
-    store: Store,
-    *,
-    force: bool,
-    secrets: Secrets | None,
-    claim_timeout: float,
-    owner: str,
-    send: Callable[..., tuple[list[DeliveryResult], list[str]]],
-) -> list[DeliveryResult]:
+def addendum_sends(
+    report: DayReport, settings: Settings, targets: Sequence[Publisher], store: Store
+) -> list[Send]:
     """Each chat and e-mail target that has the day in the ledger as delivered gets one addendum of the late
     commits it was not told about (a target that got the whole report with them was told then:
-    ``record_told``); a target whose delivery of the day failed, or that waits for the day to settle, none."""
+    ``told_in_report``); a target whose delivery of the day failed, or that waits for the day to settle, none."""
     from dailydiff.render.edition import addendum_edition
 
     if not report.late or report.partial:
         return []
     unit = (report.repo, report.date, report.language)
     late = _late(report)
-    results = []
+    sends = []
     for publisher in targets:
         row = None if publisher.updates_in_place else store.delivery(*unit, publisher.target)
         if row is None or row.state != "delivered":
@@ -110,22 +101,24 @@ def send_addendum(
         if not untold:
             continue
         edition = addendum_edition(report, untold, settings)
-        [result], _ = send(edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout,
-                           owner=owner)  # fmt: skip
-        if _sent(store, edition, publisher):
-            _record(store, unit, publisher, untold, owner, f"addendum {edition.key.repo}")
-        results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status,
-                                      f"addendum ({len(untold)} late commit(s)): {result.detail}",
-                                      result.content_hash, result.recovered))  # fmt: skip
-    return results
+        rows = _told(store, unit, publisher, untold, f"addendum {edition.key.repo}")
+        sends.append(Send(edition, [publisher], (), note=f"addendum ({len(untold)} late commit(s))",
+                          claim_timeout=settings.run.claim_timeout, then=_once_sent(edition, publisher, rows)))  # fmt: skip
+    return sends
 
 
-def _sent(store: Store, edition: Edition, publisher: Publisher) -> bool:
+def _once_sent(
+    edition: Edition, publisher: Publisher, rows: list[Told]
+) -> Callable[[Store, list[DeliveryResult]], After]:
     """The addendum is in the ledger as delivered to ``publisher``: only then are its commits (or days) told.
     A send that did not happen — failed, skipped because the run is stopping, claimed by a process that then
     died — tells nothing: the next start sends it."""
-    row = store.delivery(edition.key.repo, edition.key.date, edition.key.language, publisher.target)
-    return row is not None and row.state == "delivered"
+
+    def told(store: Store, _: list[DeliveryResult]) -> After:
+        row = store.delivery(edition.key.repo, edition.key.date, edition.key.language, publisher.target)
+        return After(rows if row is not None and row.state == "delivered" else [])
+
+    return told
 
 
 def _late(report: DayReport) -> list[ReportCommit]:
@@ -156,18 +149,11 @@ def _announced(store: Store, unit: tuple[str, dt.date, str], publisher: Publishe
     return row is not None and row.state == "delivered"
 
 
-def _record(
-    store: Store,
-    unit: tuple[str, dt.date, str],
-    publisher: Publisher,
-    commits: Sequence[ReportCommit],
-    owner: str,
-    how: str,
-) -> None:
-    for commit in commits:
-        target = f"{publisher.target}{_ANNOUNCED}{commit.sha}"
-        seen = store.delivery(*unit, target)
-        settle(store, (*unit, target), publisher.name, commit.sha, owner, how, seen)
+def _told(store: Store, unit: tuple[str, dt.date, str], publisher: Publisher, commits: Sequence[ReportCommit],
+          how: str) -> list[Told]:  # fmt: skip
+    """The ledger rows that record ``commits`` announced to ``publisher`` (those not announced yet)."""
+    return [Told(unit, f"{publisher.target}{_ANNOUNCED}{c.sha}", publisher.name, c.sha, how)
+            for c in commits if not _announced(store, unit, publisher, c.sha)]  # fmt: skip
 
 
 # --- a digest-day's addendum: a repository whose day arrived after the digest was sent ------------------
@@ -175,47 +161,38 @@ def _record(
 _TOLD = "#day:"
 
 
-def deliver_digest_addendum(
-    digest: DayDigest,
-    settings: Settings,
-    targets: Sequence[Publisher],
-    delivered: Sequence[DeliveryResult],
-    store: Store,
-    *,
-    force: bool,
-    secrets: Secrets | None,
-    claim_timeout: float,
-    send: Callable[..., tuple[list[DeliveryResult], list[str]]],
-) -> list[DeliveryResult]:
+def digest_addendum(digest: DayDigest, settings: Settings, targets: Sequence[Publisher],
+                   claim_timeout: float) -> Callable[[Store, list[DeliveryResult]], After]:  # fmt: skip
     """A digest-day built again because a day it lacked arrived later (a repository in a later timezone):
-    each chat and e-mail target that had the digest gets one addendum of the repositories it was sent
-    without. The ledger keeps, per target, one row per repository told (under the digest's key, target
-    ``<target>#day:<repo>``): the whole digest sent just now tells every stored one; an addendum never
+    once the digest is sent, each chat and e-mail target that had it gets one addendum of the repositories it
+    was sent without. The ledger keeps, per target, one row per repository told (under the digest's key,
+    target ``<target>#day:<repo>``): the whole digest sent just now tells every stored one; an addendum never
     repeats one."""
     unit = (f"digest:{digest.name}", digest.date, digest.language)
     stored = [r.repo for r in digest.repos if r.stored]
-    rows = store.deliveries(*unit)
-    results = []
-    for publisher, outcome in zip(targets, delivered, strict=True):
-        if publisher.updates_in_place or outcome.status in ("failed", "waiting") or not stored:
-            continue
-        told = {t.split(_TOLD, 1)[1] for t in rows if t.startswith(publisher.target + _TOLD)}
-        untold = [repo for repo in stored if repo not in told]
-        if not untold:
-            continue
-        if outcome.status == "ok" or not told:  # the whole digest went out now (or before rows were kept)
-            _record_told(store, unit, publisher, untold, "in the digest")
-            continue
-        edition = digest_addendum_edition(digest, untold, settings)
-        [result], _ = send(
-            edition, [publisher], store, force=force, secrets=secrets, claim_timeout=claim_timeout
-        )
-        if _sent(store, edition, publisher):
-            _record_told(store, unit, publisher, untold, f"addendum {edition.key.repo}")
-        results.append(DeliveryResult(publisher.name, publisher.type, publisher.target, result.status,
-                                      f"addendum ({', '.join(untold)}): {result.detail}", result.content_hash,
-                                      result.recovered))  # fmt: skip
-    return results
+
+    def after(store: Store, delivered: list[DeliveryResult]) -> After:
+        rows = store.deliveries(*unit)
+        done = After()
+        for publisher, outcome in zip(targets, delivered, strict=True):
+            if publisher.updates_in_place or outcome.status in ("failed", "waiting") or not stored:
+                continue
+            told = {t.split(_TOLD, 1)[1] for t in rows if t.startswith(publisher.target + _TOLD)}
+            untold = [repo for repo in stored if repo not in told]
+            if not untold:
+                continue
+            if outcome.status == "ok" or not told:  # the whole digest went out now (or before rows were kept)
+                done.told += _told_repos(unit, publisher, untold, "in the digest")
+                continue
+            edition = digest_addendum_edition(digest, untold, settings)
+            then = _once_sent(
+                edition, publisher, _told_repos(unit, publisher, untold, f"addendum {edition.key.repo}")
+            )
+            done.sends.append(Send(edition, [publisher], (), claim_timeout, note=f"addendum ({', '.join(untold)})",
+                                   then=then))  # fmt: skip
+        return done
+
+    return after
 
 
 def digest_addendum_edition(digest: DayDigest, repos: Sequence[str], settings: Settings) -> Edition:
@@ -245,23 +222,24 @@ def digest_addendum_edition(digest: DayDigest, repos: Sequence[str], settings: S
     return edition
 
 
-def _record_told(store: Store, unit: tuple[str, dt.date, str], publisher: Publisher, repos: Sequence[str],
-                 how: str) -> None:  # fmt: skip
-    from dailydiff.engine.deliver import claim_owner
-
-    told = [(f"{publisher.target}{_TOLD}{repo}", repo) for repo in repos]
-    store.record_told(*unit, told, publisher=publisher.name, owner=claim_owner(), detail=how)
+def _told_repos(
+    unit: tuple[str, dt.date, str], publisher: Publisher, repos: Sequence[str], how: str
+) -> list[Told]:
+    return [
+        Told(unit, f"{publisher.target}{_TOLD}{repo}", publisher.name, repo, how, at_once=True)
+        for repo in repos
+    ]
 
 
 # --- the addendum as a unit: after its day ------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class AddendumUnit:
+class AddendumUnit(BaseUnit):
     """The addendum of a repository's day: it needs its day (``needs``: the day's unit key, or the
     repository's look-back unit for the days a look-back built again) and is built from what the store and
     the ledger then hold: each chat and e-mail target that had the day gets the late commits it was not told
-    about (``send_addendum``), handed to the runner like every edition. Keyed like what it needs: one per
+    about (``addendum_sends``), sent by the runner like every edition. Keyed like what it needs: one per
     day unit (``addendum:<repo> <date>``), one per look-back (``addendum:look-back:<repo> <today>``), whose
     days are the ``[run] lookback_days`` before today besides the plan's own."""
 
@@ -302,15 +280,12 @@ class AddendumUnit:
             built, undone = await asyncio.to_thread(unit._build, context)
             outcomes += built
             why += undone
-        failed = [
-            f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"
-        ]
-        return outcomes, "; ".join([*failed, *why])
+        return outcomes, "; ".join(why)
 
     def _build(self, context: Any) -> tuple[list[UnitOutcome], list[str]]:  # context: engine/units.py's
         """The addenda owed for its days, and why it is not done: a day of it not delivered everywhere yet
         (a shared plan builds that day again, and this unit after it, whatever plan names them)."""
-        from dailydiff.engine.deliver import claim_owner, publishers_for
+        from dailydiff.engine.deliver import publishers_for
         from dailydiff.render.edition import UnitKey
 
         job, settings = self.job, self.job.settings
@@ -326,12 +301,10 @@ class AddendumUnit:
                 report = store.get_report(repo, day, language)
                 if report is None or report.failure_gate(limit).gated:
                     continue  # a gated day is not published: nor is its addendum
-                results = send_addendum(report, settings, targets, store, force=context.options.force,
-                                        secrets=context.options.secrets, claim_timeout=settings.run.claim_timeout,
-                                        owner=claim_owner(), send=context.options.handed())  # fmt: skip
-                if results:
+                sends = addendum_sends(report, settings, targets, store)
+                if sends:
                     outcomes.append(UnitOutcome(self.kind, f"{job.label} {day.isoformat()}", BUILT, date=day,
-                                                repo=repo, publish=results, key=day_key(repo, day)))  # fmt: skip
+                                                repo=repo, key=day_key(repo, day), sends=sends))  # fmt: skip
                 if (report.late or not self.look_back) and not is_delivered(
                     store, UnitKey(repo, day, language), everywhere
                 ):
@@ -354,3 +327,7 @@ def plan_addenda(plan: Any, available: Sequence[Publisher]) -> None:
             plan.add(AddendumUnit(job, unit.date, (unit.key,)))
         else:
             plan.add(AddendumUnit(job, unit.date, (unit.key,), look_back=True, besides=unit.besides))
+
+
+def plan_run_addenda(at: Any) -> None:  # at: engine/runner.py's PlanContext
+    plan_addenda(at.plan, at.available)

@@ -3,8 +3,9 @@
 **One unit kind, three triggers.** ``AlertUnit`` reads the stored days of its repositories (today and
 yesterday in each one's timezone: what the day units of the same plan just built), finds every commit ×
 topic that fires (scoring/alerting.py; every commit of those two days, each repository's in its own zone,
-and none of an older day, so turning alerts on never floods a channel with history), and hands each to the runner for each target (``units.send``: the one
-``deliver``, in engine/runner.py ``hand_over``) and the delivery ledger, keyed ``alert:<repo>@<sha>#<topic>`` × target: sent exactly once whatever triggers it —
+and none of an older day, so turning alerts on never floods a channel with history), and returns an edition
+for each to each target, which the runner sends through the one ``deliver`` and the delivery ledger, keyed
+``alert:<repo>@<sha>#<topic>`` × target: sent exactly once whatever triggers it —
 `run` (a plan's days, then this unit: after the day's report, which marks commits alerted by an earlier
 trigger), `dailydiff watch` (cli/watch.py: yesterday and today built without their report being sent, then
 this unit) or `serve`'s push hooks (web/hooks.py, the same plan; engine/watching.py).
@@ -28,19 +29,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from dailydiff.engine.deliver import DeliveryResult, claim_owner, pick_publishers, settle
+from dailydiff.engine.base import BaseUnit, Context
+from dailydiff.engine.deliver import DeliveryResult, Told, pick_publishers
 from dailydiff.engine.jobs import RepoJob
-from dailydiff.engine.outcome import BUILT, NOTHING, UnitOutcome
-from dailydiff.engine.units import Alone, Context, DayUnit, send
+from dailydiff.engine.outcome import BUILT, NOTHING, After, Send, UnitOutcome
+from dailydiff.engine.units import DayUnit
 from dailydiff.models import DayReport, ReportCommit
 from dailydiff.publish.base import Publisher
 from dailydiff.render.alert import AlertItem, alert_edition, folded_edition
-from dailydiff.render.edition import Edition
 from dailydiff.scoring.alerting import commit_types, last_quiet_window, quiet_window, verdict
 from dailydiff.settings import WatchTopic
 from dailydiff.store import Delivery, Store
@@ -48,10 +48,7 @@ from dailydiff.store import Delivery, Store
 log = logging.getLogger("dailydiff.alerts")
 
 HOUR = dt.timedelta(hours=1)
-STOPPED = "stopping: sent by the next start"  # a message not yet claimed when the command was stopped
 FOLDED = "folded:"  # the ledger hash of an alert sent inside a folded message
-# How an edition reaches targets: handed to the runner (``units.send``), the deliveries to the targets.
-Send = Callable[[Edition, Sequence[Publisher], Store], list[DeliveryResult]]
 
 
 def alert_topics(job: RepoJob) -> list[WatchTopic]:
@@ -59,7 +56,7 @@ def alert_topics(job: RepoJob) -> list[WatchTopic]:
 
 
 @dataclass(frozen=True)
-class AlertUnit(Alone):
+class AlertUnit(BaseUnit):
     """The alerts of some repositories' stored days, as one unit (see the module's docstring)."""
 
     kind: ClassVar[str] = "alert"
@@ -73,37 +70,19 @@ class AlertUnit(Alone):
 
     @classmethod
     async def build(cls, context: Context, units: Sequence[AlertUnit]) -> tuple[list[UnitOutcome], str]:
-        outcomes = []
-        for unit in units:
-            # The pass runs in a thread, which a stop (Ctrl-C, SIGTERM: the unit's task cancelled) does not end:
-            # it is told, and sends nothing more — a message in flight finishes and is recorded, one not yet
-            # claimed is left to the next start.
-            stopping = threading.Event()
-            try:
-                outcomes.append(await asyncio.to_thread(unit._build, context, stopping))
-            except asyncio.CancelledError:
-                stopping.set()
-                raise
-        failed = [f"{p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"]
-        return outcomes, "; ".join(failed)
+        return [await asyncio.to_thread(unit._build, context) for unit in units], ""
 
-    def _build(self, context: Context, stopping: threading.Event) -> UnitOutcome:
+    def _build(self, context: Context) -> UnitOutcome:
         with context.own_store() as store:
             now = context.options.now or store.clock()
             items = find_alerts(store, self.jobs, now)
-            timeout = context.settings.run.claim_timeout
-
-            def handed(edition: Edition, targets: Sequence[Publisher], ledger: Store) -> list[DeliveryResult]:
-                if stopping.is_set():  # not claimed: the next start sends it, once
-                    return [DeliveryResult(p.name, p.type, p.target, "skipped", STOPPED) for p in targets]
-                return send(edition, targets, ledger, context, timeout)[0]
-
-            sent = deliver_alerts(store, items, topic_index(self.jobs), context.available, now, handed,
-                                  targets=target_preferences(context.settings))  # fmt: skip
-        figures = {"alerts": len(items), **sent.figures()}
-        status = BUILT if items else NOTHING
-        return UnitOutcome(self.kind, self.label, status, self.date, publish=sent.results, figures=figures,
-                           key=self.key)  # fmt: skip
+            sends, held = alert_sends(store, items, topic_index(self.jobs), context.available, now,
+                                      targets=target_preferences(context.settings))  # fmt: skip
+        for send in sends:
+            send.claim_timeout = context.settings.run.claim_timeout
+        figures = {"alerts": len(items), "single": 0, "folded": 0, "held": held, "messages": 0}
+        return UnitOutcome(self.kind, self.label, BUILT if items else NOTHING, self.date, figures=figures,
+                           key=self.key, sends=sends)  # fmt: skip
 
 
 def add_alerts(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
@@ -115,6 +94,10 @@ def add_alerts(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
     ids = {job.repo_id for job in alerting}
     needs = tuple(unit.key for unit in plan.days() if unit.job.repo_id in ids)
     plan.add(AlertUnit(alerting, now.astimezone(dt.UTC).date(), needs))
+
+
+def plan_alerts(at: Any) -> None:  # at: engine/runner.py's PlanContext
+    add_alerts(at.plan, at.jobs, at.span.now)
 
 
 def silent_days(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime, date: dt.date | None = None) -> None:
@@ -186,18 +169,6 @@ def item_of(rc: ReportCommit, report: DayReport, topic: str, why: Sequence[str])
 # --- sending -----------------------------------------------------------------------------------------------
 
 
-@dataclass
-class Sent:
-    results: list[DeliveryResult] = field(default_factory=list)
-    single: int = 0
-    folded: int = 0
-    held: int = 0
-    messages: int = 0
-
-    def figures(self) -> dict[str, int]:
-        return {"single": self.single, "folded": self.folded, "held": self.held, "messages": self.messages}
-
-
 def target_preferences(settings: Any) -> dict[str, tuple[str, str]]:
     """Each [[publish]] entry's alert language and timezone, by its name ('' where it keeps the repository's)."""
     from dailydiff.settings.publishers import entry_names
@@ -230,24 +201,25 @@ class _Target:
         return row is None or row.state != "delivered"
 
 
-def deliver_alerts(
+def alert_sends(
     store: Store,
     items: Sequence[AlertItem],
     topics: Mapping[str, WatchTopic],
     available: Sequence[Publisher],
     now: dt.datetime,
-    send: Send,
     *,
     targets: Mapping[str, tuple[str, str]] | None = None,
-) -> Sent:
-    """Deliver ``items`` (each of a topic in ``topics``) to the targets their topics name, each in the
+) -> tuple[list[Send], int]:
+    """What ``items`` (each of a topic in ``topics``) send to the targets their topics name, each in the
     target's language and judged by its timezone (``targets``: name -> (language, timezone), '' for the
-    repository's), each handed to the runner by ``send``; ``now`` judges quiet hours (the hour of bursts is the ledger's: the store's clock)."""
-    sent = Sent()
+    repository's), and how many wait; ``now`` judges quiet hours (the hour of bursts is the ledger's: the
+    store's clock). The runner sends them."""
+    sends: list[Send] = []
+    held = 0
     publishers = {p.name: p for p in available}
     for name, owed_items in _by_target(items, topics, available, targets or {}).items():
-        _deliver_to(store, publishers[name], owed_items, topics, now, send, sent)
-    return sent
+        held += _sends_to(store, publishers[name], owed_items, topics, now, sends)
+    return sends, held
 
 
 def _by_target(items: Sequence[AlertItem], topics: Mapping[str, WatchTopic], available: Sequence[Publisher],
@@ -263,31 +235,33 @@ def _by_target(items: Sequence[AlertItem], topics: Mapping[str, WatchTopic], ava
     return by_target
 
 
-def _deliver_to(store: Store, publisher: Publisher, owed_items: list[AlertItem], topics: Mapping[str, WatchTopic],
-                now: dt.datetime, send: Send, sent: Sent) -> None:  # fmt: skip
+def _sends_to(store: Store, publisher: Publisher, owed_items: list[AlertItem], topics: Mapping[str, WatchTopic],
+              now: dt.datetime, sends: list[Send]) -> int:  # fmt: skip
     """One target's alerts: those quiet hours hold now wait; those quiet hours held, one message; the rest
-    one message each up to the topic's hourly most, the overflow folded into one (one an hour)."""
+    one message each up to the topic's hourly most, the overflow folded into one (one an hour). Returns how
+    many wait."""
     target = _Target(store, publisher, owed_items)
     owed = [i for i in owed_items if target.owed(i)]
     quiet_now = [i for i in owed if quiet_window(topics[i.topic].quiet, now, i.timezone)]
     ended = _quiet_ended(owed, quiet_now, topics, now)
-    for quiet, held in ended.items():  # what the quiet hours held: one message
-        _fold(store, publisher, held, sent, send, quiet=quiet)
+    sends += [_fold(publisher, held, quiet=quiet) for quiet, held in ended.items()]  # what quiet hours held
     folded_now = {id(i) for held in ended.values() for i in held}
     rest = [i for i in owed if i not in quiet_now and id(i) not in folded_now]
-    sent.held += len(quiet_now)
+    held = len(quiet_now)
     most = min(topics[i.topic].max_per_hour for i in owed_items)
     budget = max(0, most - target.singles_this_hour)
-    for item in rest[:budget]:
-        results = send(alert_edition(item), [publisher], store)
-        sent.results += results
-        sent.single += results[0].status == "ok"
-        sent.messages += results[0].status == "ok"
+    sends += [Send(alert_edition(item), [publisher], then=_single) for item in rest[:budget]]
     overflow = rest[budget:]
     if overflow and not target.folded_this_hour:
-        _fold(store, publisher, overflow, sent, send, most=most)
+        sends.append(_fold(publisher, overflow, most=most))
     elif overflow:
-        sent.held += len(overflow)  # one folded message an hour: the rest waits for the next
+        held += len(overflow)  # one folded message an hour: the rest waits for the next
+    return held
+
+
+def _single(store: Store, results: list[DeliveryResult]) -> After:
+    ok = int(results[0].status == "ok")
+    return After(figures={"single": ok, "messages": ok})
 
 
 def _quiet_ended(owed: Sequence[AlertItem], quiet_now: Sequence[AlertItem], topics: Mapping[str, WatchTopic],
@@ -303,29 +277,21 @@ def _quiet_ended(owed: Sequence[AlertItem], quiet_now: Sequence[AlertItem], topi
     return ended
 
 
-def _fold(store: Store, publisher: Publisher, items: Sequence[AlertItem], sent: Sent, send: Send, *,
-          quiet: str = "", most: int = 0) -> None:  # fmt: skip
+def _fold(publisher: Publisher, items: Sequence[AlertItem], *, quiet: str = "", most: int = 0) -> Send:
     """Several alerts as one message to ``publisher``; once it is delivered, each alert is recorded
     delivered in it (a failed one is folded again by the next pass)."""
     first = items[0]
     edition = folded_edition(publisher.name, items, quiet=quiet, most=most, date=first.date,
                              language=first.language)  # fmt: skip
-    results = send(edition, [publisher], store)
-    sent.results += results
-    row = store.delivery(*_ledger_key(edition.key), publisher.target)
-    if row is None or row.state != "delivered":
-        return
-    sent.folded += len(items)
-    sent.messages += results[0].status == "ok"
-    owner = claim_owner()
-    marker = FOLDED + edition.key.repo
-    for item in items:
-        seen = store.delivery(item.ledger_repo, item.date, item.language, publisher.target)
-        if seen is not None and seen.state in ("delivered", "sending"):
-            continue
-        settle(store, (item.ledger_repo, item.date, item.language, publisher.target), publisher.name, marker,
-               owner, f"folded into {edition.title}", seen, sent=False)  # fmt: skip
 
+    def told(store: Store, results: list[DeliveryResult]) -> After:
+        key = edition.key
+        row = store.delivery(key.repo, key.date, key.language, publisher.target)
+        if row is None or row.state != "delivered":
+            return After()
+        marker = FOLDED + key.repo
+        rows = [Told((i.ledger_repo, i.date, i.language), publisher.target, publisher.name, marker,
+                     f"folded into {edition.title}", sent=False) for i in items]  # fmt: skip
+        return After(rows, {"folded": len(items), "messages": int(results[0].status == "ok")})
 
-def _ledger_key(key: Any) -> tuple[str, dt.date, str]:
-    return key.repo, key.date, key.language
+    return Send(edition, [publisher], then=told)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from dailydiff.common.dates import DateSpec, checked_days, clock, resolve_dates
 from dailydiff.engine.identity import configured_refs, repo_ref
 from dailydiff.engine.jobs import plan_jobs, with_flags
-from dailydiff.engine.request import Request
+from dailydiff.engine.request import Request, RunRequest
 from dailydiff.engine.runner import Plan, Span, check_targets, plan_run, run_plan
 from dailydiff.engine.units import DayUnit, DigestUnit, StoredDayUnit, WeekUnit
 from dailydiff.errors import ConfigError, DailyDiffError, PublishError
@@ -57,15 +57,15 @@ def run(plan: Plan) -> list[Any]:
     dates = DateSpec(first=days[0].isoformat(), last=days[-1].isoformat())
     options = RunOptions(dates=request.dates if request.command == "report" else dates, force=request.force,
                          now=plan.now, concurrency=settings.run.concurrency, tally=request.tally,
-                         secrets=_secrets(), outputs=request.outputs, history=history,
-                         keep_commits=request.keep_commits, open_store=reopen, skip_delivered=runs.skip_delivered,
+                         secrets=_secrets(), outputs=request.targets.outputs, history=history,
+                         keep_commits=False, open_store=reopen, skip_delivered=runs.skip_delivered,
                          raise_errors=runs.raise_errors)  # fmt: skip
     plan.options = options
     claims = None
-    if request.plan_name:
+    if isinstance(request.of, RunRequest) and request.of.plan_name:
         from dailydiff.engine.shared import SharedPlan
 
-        claims = SharedPlan(reopen, request.plan_name, settings.store.lease_seconds)
+        claims = SharedPlan(reopen, request.of.plan_name, settings.store.lease_seconds)
     return run_plan(plan, options, plan.available, request.store, settings, claims)
 
 
@@ -125,11 +125,13 @@ def _plan_run(request: Request) -> Plan:
     from dailydiff.publish.files import output_dir_publisher
 
     settings = request.settings
-    shard = parse_shard(request.shard)
+    shard = parse_shard(request.of.shard)
     jobs = plan_jobs(settings, shard, base_dir=request.config_dir, flags=request.flags)
     preload_llm(job.settings for job in jobs)  # the SDK's import overlaps the start below
     now = _now(request, [job.settings.report.timezone for job in jobs])
-    target = request.output_dir or (Path(settings.run.output_dir) if settings.run.output_dir else None)
+    target = request.targets.output_dir or (
+        Path(settings.run.output_dir) if settings.run.output_dir else None
+    )
     files = (
         output_dir_publisher(target, settings.report.path_template, settings.report.formats)
         if target
@@ -137,7 +139,7 @@ def _plan_run(request: Request) -> Plan:
     )
     available = configured_publishers(settings.publish, _secrets(), files)
     check_targets(settings, jobs, available)  # unknown publisher names: configuration errors, before any work
-    span = Span(request.dates, now, catch_up=request.catch_up, digests=shard is None, look_back=True)
+    span = Span(request.dates, now, catch_up=request.of.catch_up, digests=shard is None, look_back=True)
     planned = plan_run(settings, jobs, span, request.store, request.config_dir, available)
     planned.shard = shard
     return planned
@@ -150,11 +152,11 @@ def _report_job(request: Request) -> Any:
     from dailydiff.engine.jobs import adhoc_job
 
     settings = with_flags(request.settings, request.flags)
-    spec = settings.forge_source(request.source or "")  # an address on the configured GitLab
-    ref = repo_ref(settings, spec, base_dir=request.config_dir, name=request.name, store=request.store)
+    spec = settings.forge_source(request.given.source or "")  # an address on the configured GitLab
+    ref = repo_ref(settings, spec, base_dir=request.config_dir, name=request.given.name, store=request.store)
     if ref.note and request.say is not None:
         request.say(ref.note)
-    return adhoc_job(ref, settings, branch=request.branch, all_branches=request.all_branches)
+    return adhoc_job(ref, settings, branch=request.given.branch, all_branches=request.given.all_branches)
 
 
 def _plan_report(request: Request) -> Plan:
@@ -162,17 +164,17 @@ def _plan_report(request: Request) -> Plan:
     job = _report_job(request)
     now = _now(request, ())
     dates, notes = request.dates, []
-    if request.reanalyze is not None:
-        dates, note = _reanalyze(job, request, request.reanalyze)
+    if request.of is not None and request.of.reanalyze is not None:
+        dates, note = _reanalyze(job, request, request.of.reanalyze)
         request, notes = replace(request, dates=dates), [note]
     planned = Plan(jobs=[job], now=now, notes=notes)
-    if request.publish:
+    if request.targets.publish:
         from dailydiff.engine.deliver import configured_publishers
 
         planned.available = configured_publishers(request.settings.publish, _secrets())
     for date in dates.resolve(job.settings.report.timezone, now):
         planned.add(DayUnit(job, date))
-    if request.publish:
+    if request.targets.publish:
         from dailydiff.engine.addendum import plan_addenda
 
         plan_addenda(planned, planned.available)
@@ -198,7 +200,7 @@ def _plan_claims(request: Request) -> Plan:
     from dailydiff.engine.explain import claims_of_commit, locate_commit
 
     job = _report_job(request)
-    found = locate_commit(job, request.store, request.explain or "", request.dates, "--claims")
+    found = locate_commit(job, request.store, request.of.explain or "", request.dates, "--claims")
     return Plan(jobs=[job], text=claims_of_commit(found, job, request.store))
 
 
@@ -208,7 +210,7 @@ def _plan_explain(request: Request) -> Plan:
     from dailydiff.engine.explain import explain_commit, locate_commit
 
     job = _report_job(request)
-    found = locate_commit(job, request.store, request.explain or "", request.dates, "--explain")
+    found = locate_commit(job, request.store, request.of.explain or "", request.dates, "--explain")
     return Plan(jobs=[job], text=explain_commit(found, job))
 
 
@@ -224,8 +226,8 @@ def _plan_publish(request: Request) -> Plan:
     dates = resolve_dates(
         request.dates.date, request.dates.first, request.dates.last, settings.report.timezone
     )
-    source = request.source or ""
-    repo = request.repo or repo_ref(settings, source, base_dir=request.config_dir, name=request.name,
+    source = request.given.source or ""
+    repo = request.given.repo or repo_ref(settings, source, base_dir=request.config_dir, name=request.given.name,
                                     opened=True).id  # fmt: skip
     language = settings.report.language
     reports = [request.store.get_report(repo, d, language) for d in dates]
@@ -240,11 +242,11 @@ def _plan_publish(request: Request) -> Plan:
         )
     secrets = _secrets()
     configured = build_publishers(settings.publish, secrets)
-    targets = tuple(select(configured, request.only))
+    targets = tuple(select(configured, request.targets.only))
     planned = Plan(
         available=list(configured), missing=missing, repo=repo
     )  # --only: the others are alerted on
-    if request.dry_run:
+    if request.targets.dry_run:
         planned.text = _previews(found, settings, targets, secrets, request)
         planned.rows = [{"repo": r.repo, "date": r.date.isoformat(), "publisher": p.name, "type": p.type,
                          "status": "skipped", "detail": "dry run"} for r in found for p in targets]  # fmt: skip
@@ -282,8 +284,8 @@ def _plan_digest(request: Request) -> Plan:
     if request.flags.language is not None:  # the flag beats a [[digest]] entry's own language too
         entries = [e.model_copy(update={"language": request.flags.language}) for e in settings.digest]
         settings = settings.model_copy(update={"digest": entries})
-    if request.audience is not None:  # the flag beats each [[digest]] entry's own audience
-        entries = [e.model_copy(update={"audience": request.audience}) for e in settings.digest]
+    if request.of.audience is not None:  # the flag beats each [[digest]] entry's own audience
+        entries = [e.model_copy(update={"audience": request.of.audience}) for e in settings.digest]
         settings = settings.model_copy(update={"digest": entries})
     if not settings.digest:
         raise ConfigError("no [[digest]] entries are configured",
@@ -291,12 +293,12 @@ def _plan_digest(request: Request) -> Plan:
     dates = resolve_dates(
         request.dates.date, request.dates.first, request.dates.last, settings.report.timezone
     )
-    available = configured_publishers(settings.publish, _secrets()) if request.publish else []
-    if request.publish and not available:
+    available = configured_publishers(settings.publish, _secrets()) if request.targets.publish else []
+    if request.targets.publish and not available:
         raise ConfigError(
             "--publish needs [[publish]] entries", "add some to dailydiff.toml (see the README)"
         )
-    entries = digest_entries(settings, request.digest)  # an unknown name first: the user's mistake
+    entries = digest_entries(settings, request.of.name)  # an unknown name first: the user's mistake
     ids = tuple(r.id for r in configured_refs(settings, request.config_dir))
     stored = {day for _repo, day, _lang in request.store.list_reports()}
     if not stored & set(dates):
@@ -306,7 +308,7 @@ def _plan_digest(request: Request) -> Plan:
     planned = Plan(available=available)
     for entry in entries:
         index = settings.digest.index(entry) + 1
-        targets = tuple(digest_publishers(entry, index, available)) if request.publish else ()
+        targets = tuple(digest_publishers(entry, index, available)) if request.targets.publish else ()
         for date in dates:
             planned.add(DigestUnit(entry, index, date, ids, targets=targets))
     planned.request = replace(request, settings=settings)
@@ -325,16 +327,16 @@ def _plan_weekly(request: Request) -> Plan:
     from dailydiff.render.week import parse_week
 
     settings = with_flags(request.settings, request.flags)
-    configured = configured_publishers(settings.publish, _secrets()) if request.publish else []
-    available = weekly_publishers(settings, configured) if request.publish else []
-    if request.publish and not available:
+    configured = configured_publishers(settings.publish, _secrets()) if request.targets.publish else []
+    available = weekly_publishers(settings, configured) if request.targets.publish else []
+    if request.targets.publish and not available:
         raise ConfigError(
             "--publish needs [[publish]] entries", "add some to dailydiff.toml (see the README)"
         )
     planned = Plan(available=available)
     for ref, repo_settings, builder in _week_repos(request, settings):
         zone = check_timezone(repo_settings.report.timezone)
-        iso = parse_week(request.week, dt.datetime.now(dt.UTC).astimezone(zone).date())
+        iso = parse_week(request.of.week, dt.datetime.now(dt.UTC).astimezone(zone).date())
         if _stored(request, ref.id, iso, repo_settings, builder):
             planned.add(WeekUnit(ref, repo_settings, iso.days[0], builder=builder, targets=tuple(available)))
     return planned
@@ -343,7 +345,7 @@ def _plan_weekly(request: Request) -> Plan:
 def _week_repos(request: Request, settings: Settings) -> list[tuple[Any, Settings, str]]:
     """(identity, settings, the command that builds its days) for SOURCE or every [[repos]] entry: the id
     is the one `run` and `report` store the days under."""
-    base, source, name = request.config_dir, request.source, request.name
+    base, source, name = request.config_dir, request.given.source, request.given.name
     if source is None:
         return [
             (job.ref, job.settings, "dailydiff run")
@@ -378,7 +380,7 @@ def _stored(request: Request, repo: str, iso: Any, settings: Settings, builder: 
     others = sorted({lang for _, _, lang in store.list_reports(repo)} - {language})
     if others:
         hint += f" (the store has {repo} in {', '.join(others)}: or pass --lang {others[0]})"
-    if request.source is not None:
+    if request.given.source is not None:
         raise DailyDiffError(message, hint)
     if request.say is not None:
         request.say(f"dailydiff: warning: {message} — {hint}")
@@ -411,7 +413,7 @@ def _plan_watch_test(request: Request) -> Plan:
     from dailydiff.engine.watching import test_plan
 
     settings = request.settings
-    planned: Plan = test_plan(settings, request.config_dir, request.store, request.topic or "", request.shas,
+    planned: Plan = test_plan(settings, request.config_dir, request.store, request.of.topic, request.of.shas,
                               request.now or clock(settings.run.now))  # fmt: skip
     return planned
 
@@ -432,20 +434,20 @@ def _plan_notes(request: Request) -> Plan:
         job = _report_job(request)  # under the name `report` and `run` store it by: its analyses are found so
         settings = job.settings
         git = open_git(job, settings, request.store)
-    wanted = resolve_range(git, request.span, since_tag=request.since_tag, unreleased=request.unreleased,
+    wanted = resolve_range(git, request.of.span, since_tag=request.of.since_tag, unreleased=request.of.unreleased,
                            tag_pattern=settings.notes.tag_pattern)  # fmt: skip
-    if request.publish and wanted.tag == UNRELEASED:
+    if request.targets.publish and wanted.tag == UNRELEASED:
         raise UsageError("--publish makes the release of a tag", "give REF1..TAG")
     authors = authors_walk(git, wanted, request.store)  # kept, or walked while the rest goes on
     now = request.now or clock(settings.run.now)
     targets: tuple[Publisher, ...] = ()
-    if request.publish:
+    if request.targets.publish:
         from dailydiff.publish.release import release_publisher
 
         targets = (release_publisher(git, settings, _secrets()),)
     planned = Plan(jobs=[job], now=now)
-    audience: Audience = "user" if request.audience == "user" else "engineer"
-    planned.add(NotesUnit(git, wanted, audience, request.notes_format, now, targets, authors=authors))
+    audience: Audience = "user" if request.of.audience == "user" else "engineer"
+    planned.add(NotesUnit(git, wanted, audience, request.of.fmt, now, targets, authors=authors))
     planned.request = replace(request, settings=settings)
     return planned
 

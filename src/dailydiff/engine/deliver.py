@@ -109,22 +109,40 @@ def claim_owner() -> str:
     return f"{_HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def settle(
-    store: Store,
-    key: tuple[str, dt.date, str, str],
-    publisher: str,
-    marker: str,
-    owner: str,
-    detail: str,
-    seen: Any = None,
-    sent: bool = True,
-) -> None:
-    """A ledger key a message also settles (the alerts folded into one message, a commit an addendum told):
-    claimed and recorded delivered, with ``marker`` as its content, unless another process holds it."""
-    if store.claim_delivery(*key, publisher=publisher, content_hash=marker, owner=owner, seen=seen):
-        store.finish_delivery(
-            *key, owner=owner, state="delivered", content_hash=marker, detail=detail, sent=sent
-        )
+@dataclass(frozen=True)
+class Told:
+    """A ledger row a delivered message settles besides its own (the alerts folded into one message, a
+    commit an addendum or the day's report told, a repository a digest told): recorded delivered with
+    ``marker`` as its content where it has no row yet (or a failed one; ``at_once``: where it has none)."""
+
+    unit: tuple[str, dt.date, str]
+    target: str
+    publisher: str
+    marker: str
+    detail: str
+    sent: bool = True
+    at_once: bool = False  # one statement for many (a digest of 500 repositories tells 500 rows)
+
+
+def record_told(store: Store, told: Sequence[Told], owner: str) -> None:
+    """Settle ``told`` (the runner, after the deliveries that told them): each claimed and recorded unless
+    another process holds it or it is delivered already."""
+    groups: dict[tuple[tuple[str, dt.date, str], str, str], list[tuple[str, str]]] = {}
+    for row in told:
+        if row.at_once:
+            groups.setdefault((row.unit, row.publisher, row.detail), []).append((row.target, row.marker))
+            continue
+        key = (*row.unit, row.target)
+        seen = store.delivery(*key)
+        if seen is not None and seen.state in ("delivered", "sending"):
+            continue
+        if store.claim_delivery(
+            *key, publisher=row.publisher, content_hash=row.marker, owner=owner, seen=seen
+        ):
+            store.finish_delivery(*key, owner=owner, state="delivered", content_hash=row.marker,
+                                  detail=row.detail, sent=row.sent)  # fmt: skip
+    for (unit, publisher, detail), rows in groups.items():
+        store.record_told(*unit, rows, publisher=publisher, owner=owner, detail=detail)
 
 
 def _owner_is_gone(owner: str) -> bool:

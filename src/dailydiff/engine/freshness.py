@@ -8,11 +8,12 @@ source (``list_shas``: commit ids).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -206,3 +207,33 @@ async def unchanged(
     for sha, committed_at in await source.list_shas([day_window(d, tz) for d in stored]):
         listed[local_date_of(committed_at, tz)].add(sha)
     return {date for date, shas in stored.items() if listed.get(date, set()) == shas}
+
+
+async def days_to_build(
+    store: Store,
+    off: Callable[..., Awaitable[Any]],
+    source: CommitSource,
+    settings: Settings,
+    publishers: Sequence[Publisher],
+    dates: Sequence[dt.date],
+    besides: Sequence[dt.date] | None,
+    *,
+    now: dt.datetime,
+    checked: bool,
+    slots: asyncio.Semaphore | None,
+    extra: dict[str, str],
+) -> tuple[list[dt.date], set[dt.date]]:
+    """Of ``dates``, those up to date (delivered everywhere, when ``checked``), and the late days to build
+    again (of those asked for, and of the look-back besides them)."""
+    language, ratio = settings.report.language, settings.analysis.max_failure_ratio
+
+    def delivered_days() -> list[dt.date]:
+        return [d for d in dates if checked and delivered(store, publishers, source.repo, d, language, ratio)]
+
+    up_to_date = await off(delivered_days)
+    late: set[dt.date] = set()
+    if checked and settings.run.lookback_days:
+        plan = [d for d in dates if d not in up_to_date]
+        late = await late_days(store, source, settings, now, dates, plan, publishers=publishers, besides=besides,
+                               slots=slots, extra=extra)  # fmt: skip
+    return up_to_date, late

@@ -1,17 +1,20 @@
-"""The one outcome of a unit, whatever its kind (engine/units.py): its state in one word, every delivery it
-made, its report (days), the files a command's own outputs wrote."""
+"""The one outcome of a unit, whatever its kind (engine/units.py): its state in one word, what it asks the
+runner to send (``Send``), every delivery the runner made of it, its report (days), the files a command's
+own outputs wrote."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # an outcome names them; the renderers are imported where a unit is built
-    from dailydiff.engine.deliver import DeliveryResult
+    from dailydiff.engine.deliver import DeliveryResult, Told
     from dailydiff.models import DayReport
+    from dailydiff.publish.base import Publisher
     from dailydiff.render.edition import Edition
+    from dailydiff.store import Store
 
 # A unit's states, one word each. "partial" is reserved for a day whose window has not settled yet.
 BUILT, UP_TO_DATE, GATED, KEPT, DEFERRED, FAILED = (
@@ -23,6 +26,35 @@ BUILT, UP_TO_DATE, GATED, KEPT, DEFERRED, FAILED = (
     "failed",
 )
 EMPTY, NOTHING = "empty", "nothing-stored"
+
+
+@dataclass
+class After:
+    """What a unit reads from its deliveries once the runner made them: the ledger rows they settle besides
+    (engine/deliver.py ``Told``), figures they add to the outcome, and editions they still owe (a digest's
+    addendum), sent by the runner next."""
+
+    told: list[Told] = field(default_factory=list)
+    figures: dict[str, int] = field(default_factory=dict)
+    sends: list[Send] = field(default_factory=list)
+
+
+@dataclass
+class Send:
+    """An edition a unit asks the runner (engine/runner.py, the one caller of ``deliver``) to send: to the
+    command's own outputs (``outputs``: None for all of them) and to ``targets`` through the ledger, or, with
+    ``skipped``, to none of the targets, each said skipped for that reason (a gated day). ``then`` reads the
+    deliveries (and the store) and says what they settle and owe besides; ``note`` goes before each
+    delivery's detail."""
+
+    edition: Edition
+    targets: Sequence[Publisher] = ()
+    outputs: Sequence[Publisher] | None = None
+    claim_timeout: float = 900.0
+    skipped: str = ""
+    note: str = ""
+    said: bool = True  # its deliveries and files said in the outcome (not a day's files written again)
+    then: Callable[[Store, list[DeliveryResult]], After] | None = None
 
 
 @dataclass
@@ -41,6 +73,7 @@ class UnitOutcome:
     figures: dict[str, Any] = field(default_factory=dict)  # kind-specific counts for the JSON summary
     key: str = ""
     edition: Edition | None = field(default=None, repr=False)  # for a command's own outputs (stdout, -o)
+    sends: list[Send] = field(default_factory=list, repr=False)  # what the runner sends for it
 
     @property
     def delivered_ok(self) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dailydiff.common.timewindow import local_date_of
+from dailydiff.engine.base import BaseUnit
 from dailydiff.errors import DailyDiffError, SourceError, UsageError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level
 from dailydiff.render.notes import (
@@ -407,7 +408,7 @@ def _previous(source: GitSource, tag: str, commit_of: dict[str, str]) -> str:
 
 
 @dataclass(frozen=True)
-class ReleaseUnit:
+class ReleaseUnit(BaseUnit):
     """A repository's new tags (``[notes] on_tag``), for one day's run: each tag's notes built and delivered
     to the repository's targets (and its forge release with ``[notes] release``) through the ledger, keyed
     by repository and tag — so a tag reaches each target once, whatever runs or workers see it. It needs the
@@ -435,17 +436,11 @@ class ReleaseUnit:
         from dailydiff.engine.outcome import FAILED
 
         outcomes = [o for unit in units for o in await asyncio.to_thread(unit._build, context)]
-        failed = [
-            f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"
-        ]
-        return outcomes, "; ".join(
-            [*failed, *(f"{o.label}: {o.detail}" for o in outcomes if o.status == FAILED)]
-        )
+        return outcomes, "; ".join(f"{o.label}: {o.detail}" for o in outcomes if o.status == FAILED)
 
     def _build(self, context: Any) -> list[UnitOutcome]:
         from dailydiff.engine.deliver import publishers_for
-        from dailydiff.engine.outcome import BUILT, EMPTY, FAILED, UnitOutcome
-        from dailydiff.engine.units import send
+        from dailydiff.engine.outcome import BUILT, EMPTY, FAILED, Send, UnitOutcome
         from dailydiff.render.release import ledger_repo, release_edition
 
         settings = self.job.settings
@@ -470,16 +465,16 @@ class ReleaseUnit:
                                                 repo=ledger_repo(source.repo, tag)))  # fmt: skip
                     continue
                 edition = release_edition(notes, settings)
-                results, written = send(edition, targets, store, context, settings.run.claim_timeout)
                 figures = {"tag": tag, "previous": previous, **notes.figures.model_dump()}
+                send = Send(edition, targets, claim_timeout=settings.run.claim_timeout)
                 outcomes.append(UnitOutcome("release", label, BUILT if notes.entries else EMPTY, notes.date,
-                                            repo=ledger_repo(source.repo, tag), publish=results, written=written,
-                                            figures=figures, key=self.key, edition=edition))  # fmt: skip
+                                            repo=ledger_repo(source.repo, tag), figures=figures, key=self.key,
+                                            edition=edition, sends=[send]))  # fmt: skip
         return outcomes
 
 
 @dataclass(frozen=True)
-class NotesUnit:
+class NotesUnit(BaseUnit):
     """`notes`: the notes of one range, built from the stored analyses (the missing ones made now) and
     rendered in ``fmt`` (its outcome's ``figures["text"]``); with ``targets`` (`notes --publish`: the tag's
     forge release) delivered to them through the ledger."""
@@ -513,46 +508,41 @@ class NotesUnit:
 
     @classmethod
     async def build(cls, context: Any, units: Sequence[NotesUnit]) -> tuple[list[UnitOutcome], str]:
-        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
-        failed = [
-            f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"
-        ]
-        return outcomes, "; ".join(failed)
+        return [await asyncio.to_thread(unit._build, context) for unit in units], ""
 
     def _build(self, context: Any) -> UnitOutcome:
-        from dailydiff.engine.outcome import BUILT, EMPTY, UnitOutcome
-        from dailydiff.engine.units import send
+        from dailydiff.engine.outcome import BUILT, EMPTY, Send, UnitOutcome
         from dailydiff.render.release import ledger_repo, release_edition
 
         settings = context.settings
         with context.own_store() as store:
             notes = notes_of(store, settings, self.source, self.span, audience=self.audience, now=self.now,
                              authors=self.authors)  # fmt: skip
-            edition, results, written = None, list[Any](), list[str]()
+            edition, sends = None, []
             if self.targets:  # stdout and -o need no edition: the command writes the text
                 edition = release_edition(notes, settings)
-                results, written = send(edition, self.targets, store, context, settings.run.claim_timeout)
+                sends = [Send(edition, self.targets, claim_timeout=settings.run.claim_timeout)]
         f = notes.figures
         line = (f"{notes.repo} {self.span.base}..{self.span.head}: {f.commits} commit(s) in {f.entries} entr(ies); "
                 f"{f.reused} analysis(es) reused from the store, {f.analysed} made now; "
                 f"{f.llm_requests} LLM request(s)")  # fmt: skip
         figures = {**f.model_dump(), "text": render_notes(notes, self.fmt), "line": line}
         return UnitOutcome("release", self.label, BUILT if notes.entries else EMPTY, notes.date, key=self.key,
-                           repo=ledger_repo(notes.repo, notes.tag), publish=results, written=written,
-                           figures=figures, edition=edition)  # fmt: skip
+                           repo=ledger_repo(notes.repo, notes.tag), figures=figures, edition=edition,
+                           sends=sends)  # fmt: skip
 
 
-def plan_releases(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
+def plan_releases(at: Any) -> None:  # at: engine/runner.py's PlanContext
     """One release unit per git repository (a path or a git URL) with ``[notes] on_tag``: it needs the
     repository's days of the plan."""
     from dailydiff.sources import source_kind
 
-    for job in jobs:
+    for job in at.jobs:
         if not job.settings.notes.on_tag or source_kind(job.source) != "git":  # tags are read from git
             continue
-        today = local_date_of(now, job.settings.report.timezone)
-        needs = tuple(u.key for u in plan.days_of(job))
-        plan.add(ReleaseUnit(job, today, needs))
+        today = local_date_of(at.span.now, job.settings.report.timezone)
+        needs = tuple(u.key for u in at.plan.days_of(job))
+        at.plan.add(ReleaseUnit(job, today, needs))
 
 
 __all__ = [

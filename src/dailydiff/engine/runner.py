@@ -15,27 +15,30 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from dailydiff.common.aio import run_sync
-from dailydiff.engine.deliver import DEFAULT_CLAIM_TIMEOUT, DeliveryResult, deliver, pick_publishers
+from dailydiff.common.aio import inline, run_sync
+from dailydiff.engine.base import Context
+from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver, pick_publishers, record_told
 from dailydiff.engine.identity import configured_refs
+from dailydiff.engine.kinds import KINDS
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
 from dailydiff.engine.room import UnitRoom
-from dailydiff.engine.units import Context, DayUnit, DigestUnit, LookBackUnit, WeekUnit
+from dailydiff.engine.units import DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, EndpointRefused, StoreError
 
-if TYPE_CHECKING:  # the unit kinds a `run` adds are imported where it plans them (RUN_UNITS)
+if TYPE_CHECKING:  # the unit kinds a `run` adds are imported where it plans them (engine/kinds.py)
     from dailydiff.common.dates import DateSpec
     from dailydiff.engine.jobs import RepoJob
-    from dailydiff.publish.base import Publisher, Secrets
-    from dailydiff.render.edition import Edition
+    from dailydiff.publish.base import Publisher
     from dailydiff.settings import Settings
     from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
+STOPPED = "stopping: sent by the next start"  # a message not yet claimed when the command was stopped
 
 Unit = Any  # any class with the Unit surface (engine/units.py's ``Unit`` protocol)
 # Build a batch of units of one kind: their outcomes, and why they are not done ('' when they are).
@@ -190,8 +193,9 @@ def plan_run(settings: Settings, jobs: Sequence[RepoJob], request: Span, store: 
         days = sorted({d for ds in caught.values() for d in ds})
         plan.notes.insert(0, f"catching up {len(days)} missed day(s) ({_span(days)}) of "
                              f"{', '.join(sorted(caught))}")  # fmt: skip
-    for add_units in RUN_UNITS:
-        add_units(PlanContext(plan, settings, jobs, request, store, base_dir, available))
+    at = PlanContext(plan, settings, jobs, request, store, base_dir, available)
+    for kind in KINDS.values():  # the kinds a `run` plans beside its days (engine/kinds.py), in order
+        kind.plan(at)
     return plan
 
 
@@ -247,7 +251,7 @@ def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, stor
             plan.add(LookBackUnit(job, today, own))
 
 
-def _plan_digests(at: PlanContext) -> None:
+def plan_digests(at: PlanContext) -> None:
     """One digest-day per [[digest]] per date, the dates taken in the digest's own timezone ([report]
     timezone) whatever its repositories' zones; it needs every day unit of its date."""
     plan, settings, jobs, request, base_dir, available, store = (at.plan, at.settings, at.jobs, at.span,
@@ -276,7 +280,7 @@ def _plan_digests(at: PlanContext) -> None:
             plan.add(DigestUnit(entry, index, date, ids, needs, targets=targets))
 
 
-def _plan_weeks(at: PlanContext) -> None:
+def plan_weeks(at: PlanContext) -> None:
     """A repository's week, on its [weekly] weekday: it needs the repository's days of that week."""
     plan, jobs, available = at.plan, at.jobs, at.available
     if not at.span.weeks:
@@ -296,39 +300,6 @@ def _plan_weeks(at: PlanContext) -> None:
             plan.add(WeekUnit(job.ref, job.settings, monday, needs, targets=targets))
 
 
-# The unit kinds a `run` plans beside its days, in order (a kind's units may need the ones before): each is
-# one function that adds its units to the plan (with their needs and targets). A new kind registers here.
-def _plan_addenda(at: PlanContext) -> None:
-    from dailydiff.engine.addendum import plan_addenda
-
-    plan_addenda(at.plan, at.available)
-
-
-def _add_alerts(at: PlanContext) -> None:
-    if not any(topic.alert for job in at.jobs for topic in job.topics):
-        return  # (no topic alerts: the alerts' modules are not loaded)
-    from dailydiff.engine.alerts import add_alerts
-
-    add_alerts(at.plan, at.jobs, at.span.now)
-
-
-def _plan_releases(at: PlanContext) -> None:
-    if not any(job.settings.notes.on_tag for job in at.jobs):
-        return  # (no [notes] on_tag: the release notes' modules are not loaded)
-    from dailydiff.engine.release import plan_releases
-
-    plan_releases(at.plan, at.jobs, at.span.now)
-
-
-RUN_UNITS: list[Callable[[PlanContext], None]] = [
-    _plan_addenda,  # late commits: after each day and look-back (addendum.py)
-    _add_alerts,  # [[watch]] alert: after the days (engine/alerts.py)
-    _plan_digests,
-    _plan_weeks,
-    _plan_releases,  # [notes] on_tag: new tags (engine/release.py)
-]
-
-
 # --- running it --------------------------------------------------------------------------------------------
 
 
@@ -345,7 +316,6 @@ def run_plan(
     caller."""
     claims = claims or LocalClaims()
     shared = claims.shared
-    options = replace(options, hand_over=hand_over)  # every edition of the run reaches its targets here
 
     async def main() -> list[Claimed]:
         async with _engine_for(plan, store, options) as engine:
@@ -353,8 +323,13 @@ def run_plan(
             context = Context(store, options, available, settings, engine, options.secrets)
 
             async def build(units: Sequence[Any]) -> tuple[bool, str, list[UnitOutcome]]:
+                kind = type(units[0])
                 try:
-                    outcomes, why = await type(units[0]).build(context, units)
+                    outcomes, why = await kind.build(context, units)
+                    await _send(outcomes, context)
+                    why = "; ".join(
+                        filter(None, [why, await engine.off(kind.undone, context, units, outcomes)])
+                    )
                 except (StoreError, EndpointRefused):
                     # Not the unit's failure: the store cannot be written (a full disk: exit 74), or it is
                     # gone (exit 4), or a shared plan's unit was taken over, or the LLM endpoint refused the
@@ -386,7 +361,7 @@ def run_plan(
 def _engine_for(plan: Plan, store: Store, options: Any) -> Any:
     """The run's one engine (engine/stream.py); a plan whose every unit says it builds without one
     (``uses_engine = False``: `notes`) runs on what the engine does for all units only, without loading it."""
-    if plan.units and all(getattr(unit, "uses_engine", True) is False for unit in plan.units.values()):
+    if plan.units and not any(unit.uses_engine for unit in plan.units.values()):
         return _NoEngine(options)
     from dailydiff.engine.stream import Engine
 
@@ -402,6 +377,7 @@ class _NoEngine:
 
         self.tally = options.tally or Tally()
         self.room = UnitRoom(options.concurrency)  # no model: a fixed number, or the room's floor
+        self.off = inline
         self._stack = contextlib.ExitStack()
 
     async def __aenter__(self) -> _NoEngine:
@@ -469,25 +445,70 @@ def check_targets(settings: Settings, jobs: Sequence[RepoJob], available: Sequen
 # --- the one way to a target -------------------------------------------------------------------------------
 
 
-def hand_over(
-    edition: Edition,
-    targets: Sequence[Publisher],
-    store: Store | None,
-    *,
-    outputs: Sequence[Publisher] = (),
-    force: bool = False,
-    secrets: Secrets | None = None,
-    claim_timeout: float = DEFAULT_CLAIM_TIMEOUT,
-    owner: str | None = None,
-) -> tuple[list[DeliveryResult], list[str]]:
-    """Where every unit's edition reaches a target — the one call of ``deliver`` (engine/deliver.py): the
-    command's own ``outputs`` first (stdout, -o: no ledger), then ``targets`` through the ledger of
-    ``store``. Returns the targets' deliveries and the files the outputs wrote."""
-    sent: list[list[DeliveryResult]] = []
-    for group, ledger in ((outputs, None), (targets, store)):
-        sent.append(deliver(edition, group, ledger, force=force, secrets=secrets, claim_timeout=claim_timeout,
-                            owner=owner) if group else [])  # fmt: skip
-    return sent[1], [path for out in sent[0] for path in out.paths]
+async def _send(outcomes: Sequence[UnitOutcome], context: Context) -> None:
+    """What the units' outcomes ask to send (``UnitOutcome.sends``), sent: every edition of every unit kind
+    reaches its targets here, on a worker thread with a connection of its own (publishers are blocking
+    HTTP and SMTP clients). Once the run is stopped (Ctrl-C: this task cancelled; SIGTERM: engine/deliver.py)
+    nothing more is claimed: a message being sent finishes and is recorded, the rest is left to the next
+    start."""
+    if not any(o.sends for o in outcomes):
+        return
+    stopping = threading.Event()
+    opener = context.options.open_store
+
+    def send_all() -> None:
+        if opener is None:
+            return send_outcomes(outcomes, context.store, context.options, stopping)
+        with opener() as own:
+            send_outcomes(outcomes, own, context.options, stopping)
+
+    try:
+        if opener is None:
+            send_all()
+        else:
+            await asyncio.to_thread(send_all)
+    except asyncio.CancelledError:
+        stopping.set()
+        raise
+
+
+def send_outcomes(outcomes: Sequence[UnitOutcome], store: Store, options: Any,
+                  stopping: threading.Event | None = None) -> None:  # fmt: skip
+    """Each outcome's editions to the command's outputs (``options.outputs``: no ledger) and to their targets
+    through the ledger of ``store``: their deliveries and the files written said in the outcome."""
+    owner, stopping = claim_owner(), stopping or threading.Event()
+    for outcome in outcomes:
+        pending, outcome.sends = list(outcome.sends), []
+        while pending:
+            send = pending.pop(0)
+            outputs = options.outputs if send.outputs is None else send.outputs
+            targets = () if send.skipped or stopping.is_set() else send.targets
+            results, written = [], []
+            for group, ledger in ((outputs, None), (targets, store)):
+                sent = deliver(send.edition, group, ledger, force=options.force, secrets=options.secrets,
+                               claim_timeout=send.claim_timeout, owner=owner) if group else []  # fmt: skip
+                if ledger is None:
+                    written = [path for out in sent for path in out.paths]
+                else:
+                    results = sent
+            if send.skipped or stopping.is_set():
+                results = [DeliveryResult(p.name, p.type, p.target, "skipped", send.skipped or STOPPED)
+                           for p in send.targets]  # fmt: skip
+            if send.then is not None:
+                after = send.then(store, results)
+                record_told(store, after.told, owner)
+                for name, count in after.figures.items():
+                    outcome.figures[name] = outcome.figures.get(name, 0) + count
+                pending[:0] = after.sends
+            if send.note:
+                results = [replace(r, detail=f"{send.note}: {r.detail}") for r in results]
+            if send.said:
+                outcome.publish += results
+                outcome.written += written
+        if (
+            not options.keep_commits and outcome.report is not None
+        ):  # `run`: a day's commits, let go once sent
+            outcome.report = outcome.report.model_copy(update={"commits": []})
 
 
 __all__ = [
@@ -497,7 +518,6 @@ __all__ = [
     "Span",
     "check_targets",
     "day_key",
-    "hand_over",
     "plan_run",
     "run_plan",
 ]

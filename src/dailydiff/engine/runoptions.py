@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
     from dailydiff.analysis.base import Analyzer
     from dailydiff.common.dates import DateSpec
-    from dailydiff.engine.deliver import DeliveryResult, History
+    from dailydiff.engine.deliver import History
     from dailydiff.engine.printer import Tally
     from dailydiff.publish.base import Publisher, Secrets
     from dailydiff.sources import CommitSource
@@ -40,19 +40,9 @@ class RunOptions:
     # Keep each day's commits in the results (`report --explain`); `run` drops them once a day is
     # delivered, so a run's memory does not grow with the number of days.
     keep_commits: bool = True
-    # The runner's one way to a target (engine/runner.py ``hand_over``): every edition of the run goes
-    # through it — the command's outputs and the ledger's targets.
-    hand_over: Callable[..., tuple[list[DeliveryResult], list[str]]] | None = None
     # Sources (and analysers) already opened by the caller, by job key: a script, benchmark or test that
     # brings its own (a source on a fake forge, an analyser it counts the requests of).
     opened: Mapping[str, tuple[CommitSource, Analyzer | None]] = field(default_factory=dict)
-
-    def handed(self) -> Callable[..., tuple[list[DeliveryResult], list[str]]]:
-        if self.hand_over is None:
-            raise RuntimeError(
-                "the engine runs under the runner (engine/runner.py), which hands editions over"
-            )
-        return self.hand_over
 
 
 __all__ = ["RunOptions"]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from dailydiff.engine.base import BaseUnit
 from dailydiff.engine.outcome import BUILT, UnitOutcome
 from dailydiff.engine.request import Request
 from dailydiff.engine.runner import Plan
@@ -19,7 +20,7 @@ from dailydiff.models import DayReport
 
 
 @dataclass(frozen=True)
-class SiteUnit:
+class SiteUnit(BaseUnit):
     """The static site written into ``target`` by ``jobs`` processes: from the store (``reports`` None:
     only what changed since the last build) or from the reports read from JSON files."""
 
@@ -68,13 +69,13 @@ def plan_site(request: Request) -> Plan:
     from dailydiff.site import default_jobs
 
     settings = request.settings
-    target = request.output_dir or Path(settings.site.output_dir)
+    target = request.targets.output_dir or Path(settings.site.output_dir)
     if target.exists() and not target.is_dir():
         raise PublishError(f"{target} exists and is not a directory", "choose another --output-dir")
-    jobs = default_jobs() if request.jobs is None else request.jobs
+    jobs = default_jobs() if request.of.jobs is None else request.of.jobs
     if jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 2")
-    reports = tuple(reports_from_json(request.from_json)) if request.from_json is not None else None
+    reports = tuple(reports_from_json(request.of.from_json)) if request.of.from_json is not None else None
     planned = Plan(now=request.now)
     planned.add(SiteUnit(target, jobs, dt.date.today(), reports))
     return planned

@@ -2,11 +2,12 @@
 
 Every command plans units (engine/units.py) and hands them to the one runner (engine/runner.py); a
 repository's days are built here, by ``Engine.run_job``, on the runner's one event loop, as a stream with no
-barrier between phases:
+barrier between phases; it returns the days' reports (engine/repopass.py assembles each), whose editions are
+the day unit's and which the runner sends:
 
     fetch ─► store ─► score ─► analyse ─┬─► escalate ─────────┐   (one task per commit, started the
                                         │                     │    moment its details are stored)
-    day: every first analysis landed ───┴─► overview ─────────┴─► gate ─► render ─► deliver
+    day: every first analysis landed ───┴─► overview ─────────┴─► assemble ─► gate ─► the day's report
 
 Days and repositories overlap; what bounds them is ``[llm] concurrency`` (one adaptive limit shared by
 every analysis and overview of the run), each forge's ``concurrency`` (one semaphore per API host)
@@ -23,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import logging
 import time
 from collections import defaultdict
@@ -31,47 +31,36 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer, make_analyzer
+from dailydiff.analysis import Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
 from dailydiff.common.aio import OffLoop, inline
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
-from dailydiff.common.timewindow import day_window, local_date_of, range_window
-from dailydiff.engine.addendum import late_commits, record_told
-from dailydiff.engine.analysing import Counts, Stage, analyse_commit
+from dailydiff.common.timewindow import local_date_of, range_window
+from dailydiff.engine.analysing import Stage, analyse_commit
 from dailydiff.engine.deliver import (
-    DeliveryResult,
-    claim_owner,
-    delivery_alerts,
     publishers_for,
 )
-from dailydiff.engine.freshness import delivered, late_days, settings_digest, unchanged
+from dailydiff.engine.freshness import days_to_build, unchanged
 from dailydiff.engine.jobs import RepoJob, log_extra, redact
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.printer import Tally
-from dailydiff.engine.reverts import link_reverts
+from dailydiff.engine.repopass import RepoPass
 from dailydiff.engine.room import CountedSession, UnitRoom
 from dailydiff.engine.runoptions import RunOptions
 from dailydiff.engine.stages import (
-    DayOutcome,
-    gate,
     report_commit,
-    report_stats,
-    same_analyses,
 )
 from dailydiff.errors import DailyDiffError, EndpointRefused, SourceError, StoreError
 from dailydiff.models import (
     Analysis,
     Commit,
     DayReport,
-    Level,
-    Overview,
     ReportCommit,
-    RunSummary,
     Score,
 )
 from dailydiff.scoring.watch import matching_topics
-from dailydiff.settings import Settings, WatchTopic
+from dailydiff.settings import Settings
 from dailydiff.sources import CommitSource, open_source
 from dailydiff.sources.base import IncompleteFetch
 from dailydiff.sources.budget import RequestBudget
@@ -94,12 +83,27 @@ class RepoResult:
     key: str
     source: str
     repo: str | None = None
-    status: str = "ok"  # "ok", "failed" (see error), "undelivered" (a publisher failed), "gated"
+    status: str = "ok"  # "ok", "failed" (see error), "gated"
     error: str | None = None
     days: list[UnitOutcome] = field(default_factory=list)
     duration_seconds: float = 0.0
     fetched: int = 0
     requests: dict[str, dict[str, int]] = field(default_factory=dict)  # what its fetch asked each API
+    rewrites: list[DayReport] = field(default_factory=list)  # built days a later day's revert links changed
+
+    def done(self, started: float, extra: dict[str, str]) -> RepoResult:
+        self.duration_seconds = round(time.monotonic() - started, 3)
+        if any(d.status in {"gated", "kept-previous"} for d in self.days):
+            self.status = "gated"
+        built = sum(d.status != "up-to-date" for d in self.days)
+        log.info(
+            "done: %s; %d day(s) built, %d up to date",
+            self.status,
+            built,
+            len(self.days) - built,
+            extra=extra,
+        )
+        return self
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -129,46 +133,6 @@ def _store_thread(store: Store) -> bool:
 # the engine ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Repo:
-    """One repository of the run while it streams."""
-
-    job: RepoJob
-    source: CommitSource
-    settings: Settings
-    analyzer: Analyzer
-    session: AnalysisSession
-    publishers: list[Publisher]
-    plan: list[dt.date]  # the days to build in this pass, in order
-    watch: Sequence[WatchTopic]
-    started: float = field(default_factory=time.monotonic)
-    listed: asyncio.Event = field(default_factory=asyncio.Event)
-    shas: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
-    # None: the source could not fetch the commit (its sha and reason are in ``unfetched``)
-    pending: dict[str, asyncio.Future[tuple[Commit, Score, Analysis | None] | None]] = field(
-        default_factory=dict
-    )
-    # The same before any escalation: the commit as the day's overview sees it.
-    rated: dict[str, asyncio.Future[tuple[Commit, Score, Analysis | None] | None]] = field(
-        default_factory=dict
-    )
-    unfetched: dict[str, str] = field(default_factory=dict)
-    skipped: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
-    counts: dict[dt.date, Counts] = field(default_factory=lambda: defaultdict(Counts))
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
-    # Listed commits the store held no good analysis of, by the analyser at any depth, when they were listed:
-    # the first analysis of each is made without asking the store again (a new store's month: 117 statements).
-    unstored: set[str] = field(default_factory=set)
-    absent: set[str] = field(default_factory=set)  # of them, those with no stored analysis at all
-    deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
-    written: set[dt.date] = field(default_factory=set)  # days whose files this pass wrote (not gated)
-
-    @functools.cached_property
-    def settings_digest(self) -> str:
-        """What shapes the days' files besides their commits (engine/freshness.py)."""
-        return settings_digest(self.settings)
-
-
 class Engine:
     def __init__(self, store: Store, options: RunOptions) -> None:
         self.store = store
@@ -192,15 +156,6 @@ class Engine:
         self.tally.in_flight = lambda: sum(s.in_flight for s in self._sessions.values())
         self._counted = False
         self._batchers: dict[str, Any] = {}  # analyser name -> its analysis/batch.py Batcher
-
-    def count_units(self, jobs: Sequence[RepoJob]) -> None:
-        """Every unit of the plan, before any starts (the progress bar's total)."""
-        self.count(
-            sum(
-                len(self.options.dates.resolve(job.settings.report.timezone, self.options.now))
-                for job in jobs
-            )
-        )
 
     def count(self, days: int) -> None:
         """The plan's days, before any starts (the progress bar's total)."""
@@ -306,20 +261,7 @@ class Engine:
                 raise
             log.debug("internal error", exc_info=True, extra=extra)
             return _failed(result, f"internal error: {type(exc).__name__}: {exc}", started, extra)
-        result.duration_seconds = round(time.monotonic() - started, 3)
-        statuses = {p.status for d in result.days for p in d.publish}
-        if "failed" in statuses:
-            result.status = "undelivered"
-        elif any(d.status in {"gated", "kept-previous"} for d in result.days):
-            result.status = "gated"
-        log.info(
-            "done: %s; %d day(s) built, %d up to date",
-            result.status,
-            sum(d.status != "up-to-date" for d in result.days),
-            sum(d.status == "up-to-date" for d in result.days),
-            extra=extra,
-        )
-        return result
+        return result.done(started, extra)
 
     async def _run_job(
         self,
@@ -349,7 +291,14 @@ class Engine:
         self.claim(source.repo, job.key)
         result.repo = source.repo
         extra["repo"] = redact(source.repo)  # the id the source gives (`report SOURCE` learns it here)
-        plan = await self._days_to_build(source, settings, publishers, dates, besides, result, extra)
+        checked = self.options.skip_delivered and not self.options.force
+        up_to_date, late = await days_to_build(self.store, self.off, source, settings, publishers, dates, besides,
+                                               now=self.now, checked=checked, slots=self.slots(source), extra=extra)  # fmt: skip
+        result.days += [day_outcome(source.repo, d, "up-to-date") for d in up_to_date if d not in late]
+        self.tally.units_total += len(late - set(dates)) + (0 if self._counted else len(dates))
+        self.tally.units_done += len(up_to_date) - len(late & set(up_to_date))
+        self.tally.changed()
+        plan = sorted({d for d in dates if d not in up_to_date} | late)
         analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
         if not self.options.skip_delivered and not self.options.force and not publishers:
             # (with publishers — `report --publish` — the ledger decides what is sent, as ever)
@@ -368,42 +317,6 @@ class Engine:
             result.requests = source.spend()
         result.days.sort(key=lambda d: d.date)
 
-    async def _days_to_build(
-        self,
-        source: CommitSource,
-        settings: Settings,
-        publishers: Sequence[Publisher],
-        dates: Sequence[dt.date],
-        besides: Sequence[dt.date] | None,
-        result: RepoResult,
-        extra: dict[str, str],
-    ) -> list[dt.date]:
-        """The days to build (engine/freshness.py): those asked for that are not up to date, and the late
-        ones (of those asked for, and of the look-back); the up-to-date ones are said in ``result``."""
-        checked = self.options.skip_delivered and not self.options.force
-        language, ratio = settings.report.language, settings.analysis.max_failure_ratio
-
-        def delivered_days() -> list[dt.date]:
-            return [
-                d
-                for d in dates
-                if checked and delivered(self.store, publishers, source.repo, d, language, ratio)
-            ]
-
-        up_to_date = await self.off(delivered_days)
-        plan = [d for d in dates if d not in up_to_date]
-        late: set[dt.date] = set()
-        if checked and settings.run.lookback_days:
-            late = await late_days(self.store, source, settings, self.now, dates, plan, publishers=publishers,
-                                   besides=besides, slots=self.slots(source), extra=extra)  # fmt: skip
-        result.days += [day_outcome(source.repo, d, "up-to-date") for d in up_to_date if d not in late]
-        if not self._counted:
-            self.tally.units_total += len(dates)
-        self.tally.units_total += len(late - set(dates))
-        self.tally.units_done += len(up_to_date) - len(late & set(up_to_date))
-        self.tally.changed()
-        return sorted(set(plan) | late)
-
     async def _stretches(self, job: RepoJob, source: CommitSource, settings: Settings, analyzer: Analyzer,
                          publishers: list[Publisher], plan: Sequence[dt.date], result: RepoResult) -> None:  # fmt: skip
         """A long range streams a stretch of days at a time: what a stretch fetched and analysed is
@@ -411,11 +324,9 @@ class Engine:
         session = await self.session_for(analyzer)
         for first in range(0, len(plan), STRETCH_DAYS):
             stretch = list(plan[first : first + STRETCH_DAYS])
-            repo = _Repo(job, source, settings, analyzer, session, publishers, stretch, job.topics)
-            for outcome in await self.stream(repo, result):
-                if not self.options.keep_commits and outcome.report is not None:
-                    outcome.report = outcome.report.model_copy(update={"commits": []})
-                result.days.append(outcome)
+            repo = RepoPass(job, source, settings, analyzer, session, publishers, stretch, job.topics)
+            result.days += await self.stream(repo, result)
+            result.rewrites += repo.rewrites
             del repo
             release_free_memory()  # the stretch's commits, let go: the next stretch starts from the floor
 
@@ -423,7 +334,7 @@ class Engine:
     def now(self) -> dt.datetime:
         return self.options.now or dt.datetime.now(dt.UTC)
 
-    async def stream(self, repo: _Repo, result: RepoResult) -> list[UnitOutcome]:
+    async def stream(self, repo: RepoPass, result: RepoResult) -> list[UnitOutcome]:
         """Fetch the repository's whole plan in one pass, each commit's analysis started as it arrives and
         each day finished as soon as its last analysis lands."""
         tz = repo.settings.report.timezone
@@ -458,7 +369,7 @@ class Engine:
                     new.append(sha)
             result.fetched += len(repo.pending)
             repo.listed.set()
-            unstored, absent = self._unstored(repo, new)
+            unstored, absent = repo.not_analysed(self.store, new)
             repo.unstored |= unstored
             repo.absent |= absent
             if unstored:  # the analyser gets ready while the details are fetched
@@ -486,7 +397,7 @@ class Engine:
             date = local_date_of(placed_at, tz)
             if date in wanted:
                 repo.skipped[date].append(f"{sha} {reason}")
-                log.warning("%s: commit %s skipped: %s", date, sha, reason, extra=_extra(repo))
+                log.warning("%s: commit %s skipped: %s", date, sha, reason, extra=repo.extra())
 
         try:
             await repo.source.stream(
@@ -496,7 +407,7 @@ class Engine:
             store_arrived()
         except IncompleteFetch as exc:  # bad answers for some commits: those fail, the days go on
             store_arrived()
-            self._unfetched(repo, exc.failed)
+            repo.not_fetched(exc.failed)
         except BaseException:
             with contextlib.suppress(Exception):  # the failure told is the first one
                 store_arrived()
@@ -516,39 +427,16 @@ class Engine:
             await asyncio.gather(*repo.tasks, *day_tasks.values(), return_exceptions=True)
             raise
 
-    def _unstored(self, repo: _Repo, shas: list[str]) -> tuple[set[str], set[str]]:
-        """Those of these commits with no good stored analysis from the analyser (at any depth), and those
-        with none at all: one look at the store for them all (which exist, none read), instead of one per
-        commit as each arrives and another as its analysis is saved."""
-        if not shas:
-            return set(), set()
-        language = repo.settings.report.language
-        fingerprints = {repo.analyzer.fingerprint(level, language) for level in Level}
-        return self.store.unstored_analyses(repo.source.repo, shas, fingerprints)
-
-    def _unfetched(self, repo: _Repo, failed: dict[str, str]) -> None:
-        """Commits the source could not fetch: listed on stderr and in their day's summary, counted as
-        failed; their day is reported without them and is not up to date for the next run."""
-        for sha, reason in failed.items():
-            future = repo.pending.get(sha)
-            if future is None or future.done():
-                continue
-            repo.unfetched[sha] = reason
-            future.set_result(None)
-            if not repo.rated[sha].done():
-                repo.rated[sha].set_result(None)
-            log.warning(
-                "commit %s could not be fetched: %s; its day is reported without it and built again by the "
-                "next run", sha, reason, extra=_extra(repo),
-            )  # fmt: skip
-
     async def _commit(
-        self, repo: _Repo, commit: Commit, rated: asyncio.Future[tuple[Commit, Score, Analysis | None] | None]
+        self,
+        repo: RepoPass,
+        commit: Commit,
+        rated: asyncio.Future[tuple[Commit, Score, Analysis | None] | None],
     ) -> tuple[Commit, Score, Analysis | None]:
         """The commit through the analysis stage (engine/analysing.py); ``rated`` gets the first analysis
         the moment it lands (the overview starts from it)."""
         stage = Stage(self.store, repo.settings, repo.analyzer, repo.session, self.heuristic, self.tally,
-                      self.off, unstored=repo.unstored, absent=repo.absent, batch=self._batch(repo))  # fmt: skip
+                      self.off, unstored=repo.unstored, absent=repo.absent, batch=repo.batch(self._batchers, self.store, self.off))  # fmt: skip
         counts = repo.counts[local_date_of(commit.committed_at, repo.settings.report.timezone)]
 
         def first(analysed: tuple[Commit, Score, Analysis | None]) -> None:
@@ -557,24 +445,9 @@ class Engine:
 
         return await analyse_commit(stage, commit, counts, first)
 
-    def _batch(self, repo: _Repo) -> Callable[[AnalysisRequest, str], Awaitable[Analysis | None]] | None:
-        """The run's batch of first analyses at the repository's model ([llm] batch): one per analyser,
-        every repository using it gathered into it."""
-        if not repo.settings.llm.batch:
-            return None
-        from dailydiff.analysis.batch import Batcher  # (only in batch mode: the LLM session's modules)
-        from dailydiff.analysis.llm_session import LLMSession
-
-        session = repo.session.session if isinstance(repo.session, CountedSession) else repo.session
-        if not isinstance(session, LLMSession):
-            return None
-        if repo.analyzer.name not in self._batchers:
-            self._batchers[repo.analyzer.name] = Batcher(session, self.store, repo.settings, self.off)
-        return self._batchers[repo.analyzer.name].analyse
-
     # one day ---------------------------------------------------------------------------------------
 
-    async def _day(self, repo: _Repo, date: dt.date) -> UnitOutcome:
+    async def _day(self, repo: RepoPass, date: dt.date) -> UnitOutcome:
         await repo.listed.wait()
         if date in repo.deferred:  # nothing of it is built: the next run builds it whole
             return day_outcome(repo.source.repo, date, "deferred")
@@ -589,178 +462,21 @@ class Engine:
         rated = await landed(repo.rated)
         final = asyncio.ensure_future(landed(repo.pending))
         try:
-            overview, fresh = await self._overview(repo, rated, final, date)
+            overview, fresh = await repo.overview(self.store, self.off, self.heuristic, rated, final, date)
             commits = await final
         finally:
             final.cancel()  # (a no-op once it is done; a cancelled day leaves nothing behind)
-        outcome, relinked = await self.off(self._assemble, repo, date, commits, overview, fresh)
-        day = await self._deliver(repo, outcome)
-        self._rewrite(repo, relinked)
-        if not (outcome.gated or outcome.kept_previous):
-            repo.written.add(date)
+        outcome, relinked = await self.off(
+            repo.assemble, self.store, date, commits, overview, fresh, self.now
+        )
+        day = repo.built(outcome, relinked)
+        if day.status == "built":
             await self.off(
                 self.store.record_day_settings, repo.source.repo, date, language, repo.settings_digest
             )
         self.tally.units_done += 1
         self.tally.changed()
         return day
-
-    def _assemble(self, repo: _Repo, date: dt.date, commits: list[ReportCommit], overview: Overview,
-                  fresh: bool) -> tuple[DayOutcome, list[DayReport]]:  # fmt: skip
-        """The day's report from its analysed commits and overview, its reverts linked and its failure gate
-        applied (stored unless gated), and the stored days whose revert links it changed: the store's work
-        of a day, in one call off the event loop."""
-        settings = repo.settings
-        language, tz = settings.report.language, settings.report.timezone
-        shas = repo.shas.get(date, [])
-        unfetched = [sha for sha in shas if sha in repo.unfetched]
-        counts = repo.counts[date]
-        counts.failures[:0] = [f"{sha[:7]}: not fetched: {repo.unfetched[sha]}" for sha in unfetched]
-        fingerprints = {repo.analyzer.fingerprint(level, language) for level in Level}
-        stats = report_stats(commits, overview, self.store.spent_usage(repo.source.repo, shas, fingerprints))
-        spent = counts.usage + overview.usage if fresh else counts.usage
-        window = day_window(date, tz)
-        now = self.now
-        partial = now < window.end + dt.timedelta(hours=settings.run.settle)
-        late = late_commits(self.store, repo.source.repo, date, language, commits, now)
-        report = DayReport(
-            repo=repo.source.repo,
-            repo_url=repo.source.repo_url,
-            branch=repo.source.default_branch,
-            date=date,
-            timezone=tz,
-            language=language,
-            window=window,
-            commits=commits,
-            stats=stats,
-            overview=overview,
-            analyzer=repo.analyzer.name,
-            generated_at=now.replace(microsecond=0),
-            partial=partial,
-            late=late,
-            qualified_name=repo.job.qualified_name,
-            skipped=repo.skipped.get(date, []),
-            run=RunSummary(
-                fetched=len(commits),
-                analysed=counts.analysed,
-                cached=counts.cached,
-                escalated=counts.escalated,
-                fallback=stats.fallback,
-                failed=stats.failed + len(unfetched),
-                failures=counts.failures,
-                unfetched=unfetched,
-                prompt_tokens=spent.prompt_tokens,
-                completion_tokens=spent.completion_tokens,
-                cost=round(spent.cost, 6),
-                duration_seconds=round(time.monotonic() - repo.started, 3),
-                max_requests_per_commit=counts.max_requests,
-                estimated_prompt_tokens=spent.estimated_prompt_tokens,
-                cached_tokens=spent.cached_tokens,
-            ),
-        )
-        relinked: list[DayReport] = []
-        report = link_reverts(report, self.store, relinked)
-        return gate(report, settings, self.store), relinked
-
-    def _rewrite(self, repo: _Repo, relinked: Sequence[DayReport]) -> None:
-        """The files of days this pass already wrote whose stored report a later-built day's revert links
-        changed (a range builds its days at once): written again, so they say what the store says. Only
-        targets that update in place (files): nothing is sent twice."""
-        from dailydiff.render.edition import day_edition
-
-        outputs = [o for o in self.options.outputs if o.updates_in_place]
-        for report in relinked:
-            if report.date in repo.written and outputs:
-                edition = day_edition(report, repo.settings, self.options.history)
-                self.options.handed()(edition, (), None, outputs=outputs, secrets=self.options.secrets)
-
-    async def _overview(
-        self, repo: _Repo, rated: list[ReportCommit], final: Awaitable[list[ReportCommit]], date: dt.date
-    ) -> tuple[Overview, bool]:
-        """The day overview, and whether it was made now: from the first analyses (``rated``), while the
-        deeper re-analyses (``final``) are still under way. The stored report's overview is reused when that
-        report came from this analyser over the very same (final) analyses (a re-run makes no call, also
-        when the model's overview failed then and the rules stood in)."""
-        language = repo.settings.report.language
-        if not rated:
-            return self.heuristic.overview([], language), True
-        previous = await self.off(self.store.get_report, repo.source.repo, date, language)
-        if (
-            previous is not None
-            and previous.analyzer == repo.analyzer.name
-            and previous.overview.producer in (repo.analyzer.name, "heuristic")
-        ):
-            # A day built before: the same analyses keep its overview (the re-analyses are stored then).
-            commits = await final
-            if same_analyses(previous, commits):
-                return previous.overview, False
-            return await repo.session.overview(commits, language), True
-        return await repo.session.overview(rated, language), True
-
-    async def _deliver(self, repo: _Repo, day: DayOutcome) -> UnitOutcome:
-        from dailydiff.render.edition import day_edition
-
-        report = day.report
-        extra = _extra(repo)
-        # The render stage: the day's edition, each part rendered once on first use, for every target; with
-        # a line for each of the repository's targets that has failed for days.
-        alerts = (
-            await self.off(
-                delivery_alerts,
-                self.store,
-                {report.repo: repo.publishers},
-                repo.settings.run.alert_after,
-                report.language,
-            )
-            if repo.publishers
-            else []
-        )
-        edition = day_edition(report, repo.settings, self.options.history, alerts=alerts)
-        shown = [
-            o for o in self.options.outputs if not ((day.gated or day.kept_previous) and o.updates_in_place)
-        ]
-        hand = self.options.handed()
-        _, written = hand(edition, (), None, outputs=shown, secrets=self.options.secrets)
-        if day.kept_previous or day.gated:
-            status = "kept-previous" if day.kept_previous else "gated"
-            log.warning("%s: too many failed analyses; not published", report.date, extra=extra)
-            skipped = [
-                DeliveryResult(p.name, p.type, p.target, "skipped", "too many failed analyses")
-                for p in repo.publishers
-            ]
-            return day_outcome(report.repo, report.date, status, report, skipped, written)
-
-        # The sending runs on a worker thread (publishers are blocking HTTP/SMTP clients); the ledger claims
-        # each delivery before it is sent, so another process never sends it too.
-        def send(store: Store) -> list[DeliveryResult]:
-            owner, timeout = claim_owner(), repo.settings.run.claim_timeout
-            done, _ = hand(edition, repo.publishers, store, force=self.options.force, secrets=self.options.secrets,
-                           claim_timeout=timeout, owner=owner)  # fmt: skip
-            record_told(report, repo.publishers, done, store, owner)  # its addendum unit sends the rest
-            return done
-
-        if not repo.publishers:
-            results: list[DeliveryResult] = []
-        elif self.options.open_store is not None:
-
-            def send_on_own_connection() -> list[DeliveryResult]:
-                assert self.options.open_store is not None
-                with self.options.open_store() as own:
-                    return send(own)
-
-            results = await asyncio.to_thread(send_on_own_connection)
-        else:
-            results = send(self.store)
-        # Each delivery (a failed one, a recovered claim) is said once, by the commands' one printer
-        # (engine/printer.py), with every other unit's.
-        log.info(
-            "%s: %d commit(s), %d watched",
-            report.date,
-            report.stats.total,
-            sum(1 for c in report.commits if c.watch),
-            extra=extra,
-        )
-        return day_outcome(report.repo, report.date, "built", report, results, written)
 
 
 def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
@@ -775,11 +491,6 @@ def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
         future.add_done_callback(lambda f: f.exception())
     else:
         future.set_result(task.result())
-
-
-def _extra(repo: _Repo) -> dict[str, str]:
-    """A log record's fields for a repository whose source is open: named by the id the source gives."""
-    return {"repo": redact(repo.source.repo), "source": redact(repo.job.entry.source)}
 
 
 def _failed(result: RepoResult, error: str, started: float, extra: dict[str, str]) -> RepoResult:

@@ -14,7 +14,9 @@ Every kind is one class with the same small surface:
 - ``batch``: units with the same batch may be built by one call (a repository's days: one pass over
   its history), when the claims object hands several out at once (`run` does; a shared plan hands out
   one unit at a time);
-- ``build(context, units) → [UnitOutcome]``: builds and delivers them through the one deliver.
+- ``build(context, units) → [UnitOutcome]``: builds them; each outcome says what to send (``sends``: an
+  edition, its targets, what a delivered message settles besides), never what was sent: the runner
+  (engine/runner.py) sends it through the one deliver, then asks ``undone`` whether the units are done.
 
 Each unit ends in one ``UnitOutcome``; engine/printer.py turns outcomes into the ✓/–/✗ lines, the JSON
 summary and the exit code, whatever the kind.
@@ -27,111 +29,43 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.secrets import scrub
-from dailydiff.engine.deliver import DeliveryResult, delivery_alerts, is_delivered
+from dailydiff.engine.base import BaseUnit, Context
+from dailydiff.engine.deliver import delivery_alerts, is_delivered
 from dailydiff.engine.identity import RepoRef
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import (
     BUILT,
     EMPTY,
     FAILED,
+    GATED,
+    KEPT,
     NOTHING,
     UP_TO_DATE,
+    Send,
     UnitOutcome,
     day_key,
 )
 
 if TYPE_CHECKING:  # the editions and publishers are imported where a unit is built or sent
     from dailydiff.models import DayReport
-    from dailydiff.publish.base import Publisher, Secrets
-    from dailydiff.render.edition import Edition
+    from dailydiff.publish.base import Publisher
     from dailydiff.settings import DigestEntry, Settings
     from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.run")
 
 
-class Unit(Protocol):
-    """What every unit kind is (the runner needs nothing else): a key, the keys it needs, a batch, how lines
-    name it, its date, and ``build`` — which makes its edition and hands it to the runner
-    (``context.options.handed()``, through ``send`` below), returning one outcome per unit.
-
-    A new kind touches three places: this class (its own module beside this one), its edition builder
-    (render/edition.py, or its own render module), and one registration line: ``RUN_UNITS`` in
-    engine/runner.py for the units a `run` plans, or ``PLANNERS`` in engine/commands.py for a command of its
-    own."""
-
-    kind: ClassVar[str]
-    needs: tuple[str, ...]
-
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def label(self) -> str: ...
-
-    @property
-    def batch(self) -> str: ...
-
-    @property
-    def date(self) -> dt.date: ...
-
-    @classmethod
-    async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]: ...
-
-
-class Alone:
-    """A unit named by its key and built alone: its label and its batch are its key."""
-
-    @property
-    def key(self) -> str:
-        raise NotImplementedError
-
-    @property
-    def label(self) -> str:
-        return self.key
-
-    @property
-    def batch(self) -> str:
-        return self.key
-
-
-@dataclass
-class Context:
-    """What every unit of a run builds with: the store, the run's options, the publishers, one engine."""
-
-    store: Store
-    options: Any  # the engine's RunOptions (engine/stream.py, which builds on this module)
-    available: Sequence[Publisher]
-    settings: Settings
-    engine: Any  # the one Engine of the run
-    secrets: Secrets | None = None
-
-    def own_store(self) -> Store:
-        from dailydiff.store import open_store
-
-        return (self.options.open_store or (lambda: open_store(self.settings)))()
-
-
-def send(edition: Edition, targets: Sequence[Publisher], store: Store, context: Context,
-         claim_timeout: float) -> tuple[list[DeliveryResult], list[str]]:  # fmt: skip
-    """A unit hands its edition to the runner (engine/runner.py ``hand_over``): to the command's own outputs
-    (stdout, -o: no ledger), then to its targets (the ledger decides what is sent). Returns the deliveries
-    and the files written."""
-    return context.options.handed()(edition, targets, store, outputs=context.options.outputs,
-                                    force=context.options.force, secrets=context.options.secrets,
-                                    claim_timeout=claim_timeout)  # fmt: skip
-
-
 # --- a repository's day ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class DayUnit:
-    """A repository's day: fetched, scored, analysed, gated, rendered and delivered by the engine."""
+class DayUnit(BaseUnit):
+    """A repository's day: fetched, scored, analysed, gated and assembled by the engine; its edition made
+    here and sent by the runner."""
 
     kind: ClassVar[str] = "day"
     job: RepoJob
@@ -154,6 +88,13 @@ class DayUnit:
     async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]:
         return await build_days(context, units)
 
+    @classmethod
+    def undone(cls, context: Context, units: Sequence[Any], outcomes: Sequence[UnitOutcome]) -> str:
+        """Why the days are not done: built, and every delivery recorded (or held back until the day
+        settles), else the plan's next run builds them again."""
+        job = units[0].job
+        return "; ".join(filter(None, (day_done(o, job, context.available, context.store) for o in outcomes)))
+
 
 async def build_days(context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]:
     """A repository's day units and its look-back unit (one batch: one pass over its history, one listing),
@@ -174,11 +115,40 @@ async def build_days(context: Context, units: Sequence[Any]) -> tuple[list[UnitO
         return [UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, key=unit.key,
                             repo=result.repo or job.repo_id, detail=detail)], detail  # fmt: skip
     outcomes = _day_outcomes(result, job, set(dates))
+    await context.engine.off(_day_sends, context, job, outcomes, result.rewrites)
+    return outcomes, ""
 
-    def undone() -> str:
-        return "; ".join(filter(None, (day_done(o, job, context.available, context.store) for o in outcomes)))
 
-    return outcomes, await context.engine.off(undone)  # the ledger's statements, off the event loop
+def _day_sends(
+    context: Context, job: RepoJob, outcomes: Sequence[UnitOutcome], rewrites: Sequence[DayReport]
+) -> None:
+    """Each built day's edition to the command's outputs and to the repository's targets (a gated day: to the
+    outputs that do not keep it, the targets said skipped); then the files of days whose revert links a later
+    day changed, written again to the outputs that update in place (nothing is sent twice)."""
+    from dailydiff.engine.addendum import told_in_report
+    from dailydiff.engine.deliver import publishers_for
+    from dailydiff.render.edition import day_edition
+
+    settings, options = job.settings, context.options
+    publishers = publishers_for(job.entry, job.index, context.available)
+    for outcome in outcomes:
+        report = outcome.report
+        if report is None or outcome.status not in (BUILT, GATED, KEPT):
+            continue
+        # The day's edition, each part rendered once on first use, for every target; with a line for each of
+        # the repository's targets that has failed for days.
+        alerts = (delivery_alerts(context.store, {report.repo: publishers}, settings.run.alert_after,
+                                  report.language) if publishers else [])  # fmt: skip
+        edition = day_edition(report, settings, options.history, alerts=alerts)
+        held = outcome.status != BUILT
+        shown = [o for o in options.outputs if not (held and o.updates_in_place)]
+        outcome.sends.append(Send(edition, publishers, shown, settings.run.claim_timeout,
+                                  skipped="too many failed analyses" if held else "",
+                                  then=None if held else told_in_report(report, publishers)))  # fmt: skip
+    in_place = [o for o in options.outputs if o.updates_in_place]
+    if outcomes and in_place:
+        outcomes[-1].sends += [Send(day_edition(r, settings, options.history), (), in_place, said=False)
+                               for r in rewrites]  # fmt: skip
 
 
 def _day_outcomes(result: Any, job: RepoJob, wanted: set[dt.date]) -> list[UnitOutcome]:
@@ -233,18 +203,17 @@ def _held(outcome: UnitOutcome, publisher: Publisher) -> bool:
     return any(p.target == publisher.target and p.status == "waiting" for p in outcome.publish)
 
 
-def _undelivered(outcomes: Sequence[UnitOutcome]) -> str:
-    """Why units that deliver an edition are not done: a delivery failed, or a day it needs left nothing
-    (the plan's next run builds it again)."""
-    failed = [f"{o.label}: {p.publisher} failed" for o in outcomes for p in o.publish if p.status == "failed"]
-    return "; ".join([*failed, *(f"{o.label}: {o.detail}" for o in outcomes if o.detail)])
+def _unmet(outcomes: Sequence[UnitOutcome]) -> str:
+    """Why units are not done whatever is sent: a day they need left nothing (the plan's next run builds
+    them again)."""
+    return "; ".join(f"{o.label}: {o.detail}" for o in outcomes if o.detail)
 
 
 # --- a repository's look-back, in a shared plan --------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class LookBackUnit:
+class LookBackUnit(BaseUnit):
     """A repository's look-back for late commits, a unit of every `run` (plain or shared: the one path):
     the ``[run] lookback_days`` before today, besides the plan's own days (units of their own), each built
     again when a delivered report of it misses commits that landed late or still owes a target an addendum
@@ -276,12 +245,14 @@ class LookBackUnit:
     async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]:
         return await build_days(context, units)  # the days it finds late (or owing) are built again
 
+    undone = DayUnit.undone
+
 
 # --- a digest-day --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class DigestUnit:
+class DigestUnit(BaseUnit):
     """One ``[[digest]]`` for one date (in the digest's timezone, whatever its repositories' zones):
     built from the stored reports of its repositories (every configured one named, with "no report"
     where there is none), delivered to the digest's publishers."""
@@ -310,10 +281,10 @@ class DigestUnit:
     @classmethod
     async def build(cls, context: Context, units: Sequence[DigestUnit]) -> tuple[list[UnitOutcome], str]:
         outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
-        return outcomes, _undelivered(outcomes)
+        return outcomes, _unmet(outcomes)
 
     def _build(self, context: Context) -> UnitOutcome:
-        from dailydiff.engine.addendum import deliver_digest_addendum
+        from dailydiff.engine.addendum import digest_addendum
         from dailydiff.engine.digests import build_digest_day, llm_for_digests
         from dailydiff.render.edition import digest_edition
 
@@ -335,12 +306,9 @@ class DigestUnit:
                 else []
             )
             edition = digest_edition(digest, settings, day_targets, alerts)
-            results, written = send(edition, targets, store, context, settings.run.claim_timeout)
-            # A repository's day that arrived after the digest was sent (a later timezone): its addendum.
-            results += deliver_digest_addendum(digest, settings, targets, results, store, force=context.options.force,
-                                               secrets=context.options.secrets,
-                                               claim_timeout=settings.run.claim_timeout,
-                                               send=context.options.handed())  # fmt: skip
+        # A repository's day that arrived after the digest was sent (a later timezone): its addendum.
+        then = digest_addendum(digest, settings, targets, settings.run.claim_timeout)
+        send = Send(edition, targets, claim_timeout=settings.run.claim_timeout, then=then)
         missing = [r.repo for r in digest.repos if not r.stored]
         figures = {"name": self.entry.name, "language": digest.language, "repos": len(digest.repos),
                    "commits": digest.total, "high": len(digest.high), "overview": source,
@@ -349,7 +317,7 @@ class DigestUnit:
         # A day of the plan that left no report: the digest is built again once it has one (a re-run).
         unmet = [repo for repo in missing if day_key(repo, self.date) in self.needs]
         return UnitOutcome("digest", self.label, status, date=self.date, repo=self.entry.ledger_repo,
-                           publish=results, written=written, figures=figures, key=self.key, edition=edition,
+                           figures=figures, key=self.key, edition=edition, sends=[send],
                            detail=f"built without the day of {', '.join(unmet)}" if unmet else "")  # fmt: skip
 
 
@@ -357,7 +325,7 @@ class DigestUnit:
 
 
 @dataclass(frozen=True)
-class WeekUnit:
+class WeekUnit(BaseUnit):
     """A repository's ISO week, built from its stored days, delivered to ``[weekly] publishers``. A week
     whose days are not all stored and settled is held back from chat and e-mail (files show it marked)."""
 
@@ -397,7 +365,7 @@ class WeekUnit:
     @classmethod
     async def build(cls, context: Context, units: Sequence[WeekUnit]) -> tuple[list[UnitOutcome], str]:
         outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
-        return outcomes, _undelivered(outcomes)
+        return outcomes, _unmet(outcomes)
 
     def _build(self, context: Context) -> UnitOutcome:
         from dailydiff.engine.weekly import build_week, edition_of, iso_week
@@ -408,19 +376,19 @@ class WeekUnit:
                 return UnitOutcome("week", self.label, NOTHING, date=self.monday, repo=self.repo, key=self.key,
                                    detail=f"no stored day of {self.repo} in {self.week}")  # fmt: skip
             edition = edition_of(store, week, self.settings, self.builder)
-            results, written = send(edition, self.targets, store, context, self.settings.run.claim_timeout)
         figures = {"week": week.week, "language": week.language, "commits": week.totals.total,
                    "missing_days": [d.isoformat() for d in week.missing_days]}  # fmt: skip
         status = EMPTY if not week.totals.total else BUILT
-        return UnitOutcome("week", self.label, status, date=self.monday, repo=self.repo, publish=results,
-                           written=written, figures=figures, key=self.key, edition=edition)  # fmt: skip
+        send = Send(edition, self.targets, claim_timeout=self.settings.run.claim_timeout)
+        return UnitOutcome("week", self.label, status, date=self.monday, repo=self.repo, figures=figures,
+                           key=self.key, edition=edition, sends=[send])  # fmt: skip
 
 
 # --- a stored day (`publish`) --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class StoredDayUnit:
+class StoredDayUnit(BaseUnit):
     """A repository's day as the store holds it, sent again through the ledger (`publish`): nothing is
     fetched or analysed."""
 
@@ -448,7 +416,7 @@ class StoredDayUnit:
     @classmethod
     async def build(cls, context: Context, units: Sequence[StoredDayUnit]) -> tuple[list[UnitOutcome], str]:
         outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
-        return outcomes, _undelivered(outcomes)
+        return outcomes, _unmet(outcomes)
 
     def _build(self, context: Context) -> UnitOutcome:
         from dailydiff.render.edition import day_edition
@@ -457,6 +425,6 @@ class StoredDayUnit:
             alerts = delivery_alerts(store, {self.report.repo: context.available}, context.settings.run.alert_after,
                                      self.report.language) if self.targets else []  # fmt: skip
             edition = day_edition(self.report, context.settings, context.options.history, alerts=alerts)
-            results, written = send(edition, self.targets, store, context, context.settings.run.claim_timeout)
+        send = Send(edition, self.targets, claim_timeout=context.settings.run.claim_timeout)
         return UnitOutcome("day", self.label, BUILT, self.report.date, repo=self.report.repo, report=self.report,
-                           publish=results, written=written, key=self.key, edition=edition)  # fmt: skip
+                           key=self.key, edition=edition, sends=[send])  # fmt: skip

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.alerts import add_alerts, alert_topics, silent_days
+from dailydiff.engine.base import BaseUnit
 from dailydiff.engine.jobs import RepoJob, plan_jobs
 from dailydiff.engine.outcome import UnitOutcome
-from dailydiff.engine.units import Alone
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.store import Store
 
@@ -92,7 +92,7 @@ def _stored(store: Store, job: RepoJob, full: str, date: dt.date) -> Any:
 
 
 @dataclass(frozen=True)
-class TestUnit(Alone):
+class TestUnit(BaseUnit):
     """`watch test`: whether ``topic`` fires for each commit found, and why — judged the way the alert unit
     judges it (the stored day's level and types, the stored commit's patches); nothing is sent. Its lines
     are its outcome's ``figures["lines"]``."""
