@@ -7,7 +7,9 @@ import subprocess
 from pathlib import Path
 
 from alertkit import add_three, alerts_received, config_text, env_for, make_repo, python
+from gitrepo import CommitSpec, FileEdit, build_repo
 from netports import free_port
+from opsfixtures import cli_env
 from webhook_receiver import WebhookReceiver
 
 
@@ -37,3 +39,29 @@ def test_watch_once_whose_every_alert_failed_exits_7_in_one_line(tmp_path: Path)
     assert "Traceback" not in failed.stderr and "retried next time; hook: " in failed.stderr
     assert again.returncode == 0, again.stderr
     assert sorted(a["sha"] for a in alerts_received(hooks)) == sorted(shas[:2])
+
+
+DAY = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+
+
+def test_a_files_target_in_a_directory_named_reports_writes_reports_year_not_reports_reports(
+    tmp_path: Path,
+) -> None:
+    """`directory = "reports"` is the reports' root: reports/2026/widgets/2026-03-02.md, as `-o reports`
+    writes it — not reports/reports/2026/…; a path_template written out is taken as it is."""
+    build_repo(
+        tmp_path / "repo", [CommitSpec("feat: start", DAY.replace(hour=8), edits=[FileEdit("a.py", "x\n")])]
+    )
+    (tmp_path / "dailydiff.toml").write_text(
+        'data_dir = "data"\n[report]\ntimezone = "UTC"\n[analysis]\nanalyzer = "heuristic"\n'
+        '[[repos]]\nsource = "repo"\nname = "acme/widgets"\n'
+        '[[publish]]\ntype = "files"\nname = "archive"\ndirectory = "reports"\n'
+        '[[publish]]\ntype = "files"\nname = "mine"\ndirectory = "site/reports"\n'
+        'path_template = "reports/{date}.{ext}"\n',
+        encoding="utf-8",
+    )
+    env = {**cli_env(), "DAILYDIFF_RUN_NOW": (DAY + dt.timedelta(days=1, hours=9)).isoformat()}
+    done = _dailydiff(tmp_path, env, "run", "-c", "dailydiff.toml")
+    assert done.returncode == 0, done.stderr
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.md") if "repo" not in p.parts)
+    assert written == ["reports/2026/widgets/2026-03-02.md", "site/reports/reports/2026-03-02.md"], written
