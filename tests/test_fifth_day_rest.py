@@ -65,3 +65,30 @@ def test_a_files_target_in_a_directory_named_reports_writes_reports_year_not_rep
     assert done.returncode == 0, done.stderr
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.md") if "repo" not in p.parts)
     assert written == ["reports/2026/widgets/2026-03-02.md", "site/reports/reports/2026-03-02.md"], written
+
+
+def test_the_unreleased_section_of_release_notes_carries_no_date(tmp_path: Path) -> None:
+    """Keep a Changelog's `## [Unreleased]` (git-cliff's `## [unreleased]`): what no release holds has no
+    date until it is released — not today's date, as if released today; a tag's section keeps its date."""
+    from gitrepo import git
+
+    shas = build_repo(tmp_path / "repo", [
+        CommitSpec(f"feat: step {n}", DAY.replace(hour=n + 1), edits=[FileEdit("a.py", f"x = {n}\n")]) for n in range(3)
+    ])  # fmt: skip
+    git(tmp_path / "repo", "tag", "v1.0", shas[0])
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"))
+    said = {lang: _dailydiff(tmp_path, env, "notes", "repo", "--unreleased", "--analyzer", "heuristic", "--lang", lang)
+            for lang in ("en", "zh")}  # fmt: skip
+    tagged = _dailydiff(
+        tmp_path, env, "notes", "repo", "v1.0..HEAD", "--analyzer", "heuristic", "--lang", "en"
+    )
+    page = _dailydiff(
+        tmp_path, env, "notes", "repo", "--unreleased", "--analyzer", "heuristic", "--format", "html"
+    )
+    assert [said["en"].stdout.splitlines()[0], said["zh"].stdout.splitlines()[0]] == [
+        "## [Unreleased]",
+        "## [未发布]",
+    ]
+    assert tagged.stdout.startswith("## [HEAD] - 2026-03-02\n"), tagged.stdout
+    assert f"{dt.date.today()}" not in page.stdout and "..HEAD · 未发布</p>" in page.stdout, page.stdout
+    assert "<h1>发布说明：repo 未发布</h1>" in page.stdout, page.stdout

@@ -390,8 +390,13 @@ def notes_markdown(notes: ReleaseNotes) -> str:
     """A Keep a Changelog section, to prepend to CHANGELOG.md: ``## [tag] - date``, the overview, then a
     ``###`` list per group."""
     w = words(notes.language)
-    name = w["unreleased"] if notes.tag == "Unreleased" else notes.tag
-    lines = [f"## [{md_inline(name)}] - {notes.date.isoformat()}", ""]
+    # Keep a Changelog's (and git-cliff's): what no release holds yet has no date until it is released
+    heading = (
+        f"## [{w['unreleased']}]"
+        if notes.tag == "Unreleased"
+        else f"## [{md_inline(notes.tag)}] - {notes.date}"
+    )
+    lines = [heading, ""]
     if notes.overview:
         lines += [md_inline(notes.overview), ""]
     for group, found in notes.grouped():
@@ -464,7 +469,8 @@ def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
 
 
 def notes_title(notes: ReleaseNotes) -> str:
-    return words(notes.language)["title"].format(repo=notes.repo, tag=notes.tag)
+    w = words(notes.language)
+    return w["title"].format(repo=notes.repo, tag=w["unreleased"] if notes.tag == "Unreleased" else notes.tag)
 
 
 def notes_body(notes: ReleaseNotes) -> str:
@@ -474,7 +480,8 @@ def notes_body(notes: ReleaseNotes) -> str:
 
     w = words(notes.language)
     body = [
-        f'<p class="meta">{html.escape(notes.base)}..{html.escape(notes.head)} · {notes.date.isoformat()}</p>'
+        f'<p class="meta">{html.escape(notes.base)}..{html.escape(notes.head)} · '
+        f"{w['unreleased'] if notes.tag == 'Unreleased' else notes.date}</p>"
     ]
     if notes.overview:
         body.append(f"<p>{html.escape(notes.overview)}</p>")
