@@ -92,3 +92,59 @@ def test_the_unreleased_section_of_release_notes_carries_no_date(tmp_path: Path)
     assert tagged.stdout.startswith("## [HEAD] - 2026-03-02\n"), tagged.stdout
     assert f"{dt.date.today()}" not in page.stdout and "..HEAD · 未发布</p>" in page.stdout, page.stdout
     assert "<h1>发布说明：repo 未发布</h1>" in page.stdout, page.stdout
+
+
+def test_a_conventional_revert_with_a_scope_is_read_whole_and_folded_with_what_it_undid(
+    tmp_path: Path,
+) -> None:
+    """Item 10: `revert(attn): add sliding window` undoes the range's `feat(attn): add sliding window`: one
+    entry, the revert folded in; `revert(moe): …` of a change released before says it takes it back
+    (never "(moe): add fused MoE kernel", nor a bare "Add fused MoE kernel" that reads as an addition)."""
+    import json
+
+    from gitrepo import git
+
+    titles = ["feat(moe): add fused MoE kernel", "feat(attn): add sliding window",
+              "revert(attn): add sliding window", "revert(moe)!: add fused MoE kernel"]  # fmt: skip
+    shas = build_repo(tmp_path / "repo", [
+        CommitSpec(title, DAY.replace(hour=n + 1), edits=[FileEdit("a.py", f"x = {n}\n")]) for n, title in enumerate(titles)
+    ])  # fmt: skip
+    git(tmp_path / "repo", "tag", "v1.0", shas[0])
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"))
+    done = _dailydiff(
+        tmp_path,
+        env,
+        "notes",
+        "repo",
+        "--since-tag",
+        "--analyzer",
+        "heuristic",
+        "--format",
+        "json",
+        "--lang",
+        "en",
+    )
+    assert done.returncode == 0, done.stderr
+    entries = {
+        e["text"]: [(c["sha"], c["role"]) for c in e["commits"]] for e in json.loads(done.stdout)["entries"]
+    }
+    assert entries == {"Add sliding window": [(shas[1], "change"), (shas[2], "revert")],
+                       'Revert "add fused MoE kernel"': [(shas[3], "change")]}, entries  # fmt: skip
+
+
+def test_the_notes_overview_is_punctuated_and_counted_in_its_language(tmp_path: Path) -> None:
+    """Item 16: the zh overview's lists take 「；」 and 「项」, the en one says "1 author", "1 fix"."""
+    titles = ["feat: add the planner", "fix: the planner's edge", "feat: add the scheduler", "docs: a guide"]
+    build_repo(tmp_path / "repo", [
+        CommitSpec(title, DAY.replace(hour=n + 1), edits=[FileEdit("a.py", f"x = {n}\n")]) for n, title in enumerate(titles)
+    ])  # fmt: skip
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"))
+    said = {lang: _dailydiff(tmp_path, env, "notes", "repo", "--unreleased", "--analyzer", "heuristic", "--lang", lang)
+            .stdout.splitlines()[2] for lang in ("en", "zh")}  # fmt: skip
+    assert said["en"].startswith(
+        "Unreleased has 4 commits by 1 author: 2 features, 1 fix, 1 docs, tests and CI."
+    ), said
+    assert said["zh"].startswith(
+        "未发布 包含 1 位作者的 4 个提交：2 项新功能、1 项修复、1 项文档、测试与 CI。"
+    ), said
+    assert "；" in said["zh"] and "; " not in said["zh"], said
