@@ -148,3 +148,30 @@ def test_the_notes_overview_is_punctuated_and_counted_in_its_language(tmp_path: 
         "未发布 包含 1 位作者的 4 个提交：2 项新功能、1 项修复、1 项文档、测试与 CI。"
     ), said
     assert "；" in said["zh"] and "; " not in said["zh"], said
+
+
+def test_a_range_written_the_wrong_way_round_is_said_and_the_release_body_has_short_shas(
+    tmp_path: Path,
+) -> None:
+    """Item 16: `notes v1.1..v1.0` (newer first) held no commit and exited 0 without a word: now exit 2 in
+    one line naming the range to write; the release body names each commit by 12 digits, not 40."""
+    import re
+
+    from gitrepo import git
+
+    shas = build_repo(tmp_path / "repo", [
+        CommitSpec(f"feat: step {n}", DAY.replace(hour=n + 1), edits=[FileEdit("a.py", f"x = {n}\n")]) for n in range(3)
+    ])  # fmt: skip
+    git(tmp_path / "repo", "tag", "v1.0", shas[0])
+    git(tmp_path / "repo", "tag", "v1.1", shas[2])
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"))
+    wrong = _dailydiff(tmp_path, env, "notes", "repo", "v1.1..v1.0", "--analyzer", "heuristic")
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1, (wrong.returncode, wrong.stderr)
+    assert "v1.0 is older than v1.1" in wrong.stderr and "write v1.0..v1.1" in wrong.stderr, wrong.stderr
+    body = _dailydiff(
+        tmp_path, env, "notes", "repo", "v1.0..v1.1", "--analyzer", "heuristic", "--format", "release"
+    )
+    assert body.returncode == 0, body.stderr
+    assert not re.search(r"\b[0-9a-f]{40}\b", body.stdout) and f"{shas[2][:12]}" in body.stdout, body.stdout
+    same = _dailydiff(tmp_path, env, "notes", "repo", "v1.0..v1.0", "--analyzer", "heuristic")
+    assert same.returncode == 0, same.stderr  # an empty range written the right way is not refused

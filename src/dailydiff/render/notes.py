@@ -416,7 +416,8 @@ def notes_markdown(notes: ReleaseNotes) -> str:
 
 def notes_release_body(notes: ReleaseNotes) -> str:
     """The forge's release body: its own syntax — ``@login`` mentions, ``#12`` (GitHub) or ``!12`` (GitLab)
-    references and full shas, which the forge links itself — and a compare link."""
+    references and shas (12 digits, as git abbreviates them in a large repository), which the forge links
+    itself — and a compare link."""
     w = words(notes.language)
     lines: list[str] = []
     if notes.overview:
@@ -425,7 +426,7 @@ def notes_release_body(notes: ReleaseNotes) -> str:
         lines += [f"## {w[group]}", ""]
         for e in found:
             where = [e.pr_reference] if e.pr_reference else []
-            where += [c.sha for c in e.commits]
+            where += [c.sha[:12] for c in e.commits]  # the forge links a short sha as it links a full one
             lines.append(f"- {_quiet(md_inline(e.text))} {w['by']} {_who_md(e.author, notes.forge)} {w['in']} "
                          f"{', '.join(where)}")  # fmt: skip
         lines.append("")
@@ -435,7 +436,7 @@ def notes_release_body(notes: ReleaseNotes) -> str:
         lines += [f"## {w['first_timers']}", ""]
         firsts: dict[str, str] = {}
         for e in reversed(notes.entries):
-            firsts[e.author.login or e.author.name] = e.pr_reference or e.commits[0].sha
+            firsts[e.author.login or e.author.name] = e.pr_reference or e.commits[0].sha[:12]
         for a in notes.first_timers:
             first = firsts.get(a.login or a.name, "")
             lines.append("- " + w["first_made"].format(who=_who_md(a, notes.forge), where=first))
