@@ -175,3 +175,42 @@ def test_a_range_written_the_wrong_way_round_is_said_and_the_release_body_has_sh
     assert not re.search(r"\b[0-9a-f]{40}\b", body.stdout) and f"{shas[2][:12]}" in body.stdout, body.stdout
     same = _dailydiff(tmp_path, env, "notes", "repo", "v1.0..v1.0", "--analyzer", "heuristic")
     assert same.returncode == 0, same.stderr  # an empty range written the right way is not refused
+
+
+def test_a_run_over_days_before_yesterday_says_it_alerts_none_of_them(tmp_path: Path) -> None:
+    """Item 6's other half: `run --from` over older days alerts nothing of them, and says so in one line (a
+    night over yesterday says nothing of it)."""
+    build_repo(tmp_path / "repo", [
+        CommitSpec("fix(auth): check", DAY.replace(hour=h), edits=[FileEdit(f"src/auth/t{h}.py", "x\n")]) for h in (8, 9)
+    ])  # fmt: skip
+    topics = '[[watch]]\nname = "auth"\npaths = ["**/auth/**"]\nalert = ["hook"]\n'
+    (tmp_path / "dailydiff.toml").write_text(config_text(tmp_path / "repo", topics=topics), encoding="utf-8")
+    hooks = WebhookReceiver().start()
+    try:
+        env = {**env_for(hooks), "DAILYDIFF_RUN_NOW": (DAY + dt.timedelta(days=5, hours=9)).isoformat()}
+        old = _dailydiff(tmp_path, env, "run", "-c", "dailydiff.toml", "--data-dir", "data", "--from",
+                         str(DAY.date() - dt.timedelta(days=1)), "--to", str(DAY.date()))  # fmt: skip
+        night = _dailydiff(
+            tmp_path, env, "run", "-c", "dailydiff.toml", "--data-dir", "night"
+        )  # no missed days
+    finally:
+        hooks.stop()
+    assert old.returncode == 0 and night.returncode == 0, (old.stderr, night.stderr)
+    assert not alerts_received(hooks)
+    said = [line for line in old.stderr.splitlines() if "not alerted" in line]
+    assert said == ["dailydiff: warning: alerts: the commits of 2 day(s) before yesterday (2026-03-01, 2026-03-02) "
+                    "are not alerted; [[watch]] alert covers yesterday and today"], old.stderr  # fmt: skip
+    assert "not alerted" not in night.stderr, night.stderr
+
+
+def test_doctor_says_one_repository_and_one_topic(tmp_path: Path) -> None:
+    """Item 16's "1 repositories", seen again in `doctor`'s first line."""
+    build_repo(
+        tmp_path / "repo", [CommitSpec("feat: start", DAY.replace(hour=8), edits=[FileEdit("a.py", "x\n")])]
+    )
+    (tmp_path / "dailydiff.toml").write_text(
+        'data_dir = "data"\n[[repos]]\nsource = "repo"\n[[watch]]\nname = "auth"\npaths = ["**/auth/**"]\n',
+        encoding="utf-8",
+    )
+    done = _dailydiff(tmp_path, cli_env(), "doctor", "-c", "dailydiff.toml")
+    assert "is valid (1 repository, 1 watch topic)" in done.stdout + done.stderr, done.stdout + done.stderr
