@@ -214,3 +214,72 @@ def test_doctor_says_one_repository_and_one_topic(tmp_path: Path) -> None:
     )
     done = _dailydiff(tmp_path, cli_env(), "doctor", "-c", "dailydiff.toml")
     assert "is valid (1 repository, 1 watch topic)" in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+def test_every_mcp_tool_names_its_filters_alike_and_a_wrong_name_is_one_line(tmp_path: Path) -> None:
+    """Item 13: the tools took `repo`/`change_type` (search, ask, report) or `repository`/`type` (list_changes,
+    get_commit), a wrong name was dropped without a word (a search for `repository` searched everything) or
+    answered with pydantic's text, and `since: "yesterday"` was refused though `report --date` takes it."""
+    import json
+
+    from test_mcp import _session, _text
+
+    build_repo(tmp_path / "repo", [
+        CommitSpec("feat(attention): add a paged KV cache", DAY.replace(hour=9), edits=[FileEdit("attn.py", "x\n")]),
+        CommitSpec("fix(sampling): guard top-p", DAY.replace(hour=11), edits=[FileEdit("sampling.py", "y\n")]),
+    ])  # fmt: skip
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"))
+    args = (
+        "report",
+        "repo",
+        "--date",
+        str(DAY.date()),
+        "--tz",
+        "UTC",
+        "--lang",
+        "en",
+        "--name",
+        "acme/widgets",
+    )
+    assert _dailydiff(tmp_path, env, *args, "--analyzer", "heuristic", "--quiet").returncode == 0
+    seen: dict[str, object] = {}
+
+    async def body(client: object) -> None:
+        tools = {t.name: set(t.input_schema["properties"]) for t in (await client.list_tools()).tools}  # type: ignore[attr-defined]
+        seen["tools"] = tools
+        for key, (tool, arguments) in {
+            "wrong": ("search", {"question": "cache", "repo": ["acme/widgets"]}),
+            "kind": ("list_changes", {"limit": "many"}),
+            "filtered": ("search", {"question": "cache", "repository": "acme/widgets", "type": "feature",
+                                    "level": ["high", "medium", "low"], "since": "2026-03-01"}),
+            "yesterday": ("list_changes", {"since": "yesterday"}),
+            "report": ("report", {"repository": "acme/widgets", "date": "2026-03-02"}),
+        }.items():  # fmt: skip
+            result = await client.call_tool(tool, arguments)  # type: ignore[attr-defined]
+            seen[key] = (result.is_error, _text(result))
+
+    _session(tmp_path, {"DAILYDIFF_DATA_DIR": str(tmp_path / "data")}, body)
+    tools = seen["tools"]
+    assert isinstance(tools, dict)
+    for name, takes in tools.items():
+        assert not takes & {"repo", "change_type", "types", "repos"}, (name, takes)
+    for name in ("search", "ask", "list_changes"):
+        assert {"repository", "since", "until", "type", "level", "path"} <= tools[name], (name, tools[name])
+    assert "repository" in tools["report"] and "repository" in tools["get_commit"]
+    error, text = seen["wrong"]  # type: ignore[misc]
+    assert error and text == ("search takes no argument 'repo'; its arguments: level, limit, path, question, "
+                              "repository, since, topic, type, until"), text  # fmt: skip
+    error, text = seen["kind"]  # type: ignore[misc]
+    assert (
+        error and "\n" not in text and "pydantic" not in text and text.startswith("list_changes: limit: ")
+    ), text
+    error, text = seen["filtered"]  # type: ignore[misc]
+    found = json.loads(text)
+    assert not error and [h["title"] for h in found["commits"]] == [
+        "feat(attention): add a paged KV cache"
+    ], text
+    assert found["filters"]["repos"] == ["acme/widgets"] and found["filters"]["change_types"] == ["feature"]
+    error, text = seen["yesterday"]  # type: ignore[misc]
+    assert not error, text
+    error, text = seen["report"]  # type: ignore[misc]
+    assert not error and "acme/widgets" in text, text
