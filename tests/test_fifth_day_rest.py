@@ -283,3 +283,40 @@ def test_every_mcp_tool_names_its_filters_alike_and_a_wrong_name_is_one_line(tmp
     assert not error, text
     error, text = seen["report"]  # type: ignore[misc]
     assert not error and "acme/widgets" in text, text
+
+
+def test_stakeholder_themes_name_capabilities_and_the_weeks_before_count_in_any_language(
+    tmp_path: Path,
+) -> None:
+    """Item 11: a theme names what its most important commits do (not only a kind, areas and a fixed
+    sentence); a CI theme over .github keeps its label in Chinese ("CI/构建", never an empty title); a week
+    with no week stored before does not call every contributor new; an English edition over weeks built in
+    Chinese compares with the week before (never "first week")."""
+    from gitrepo import git
+
+    w1, w2 = DAY, DAY + dt.timedelta(days=7)
+    specs = [("feat(attention): add a paged KV cache for the decode kernels", w1, "src/attention/decode.py"),
+             ("ci: pin the GPU runner image", w1, ".github/workflows/ci.yml"),
+             ("feat(moe): support FP8 experts in the fused MoE path", w2, "src/moe/fused.py"),
+             ("ci: cache the wheels between jobs", w2, ".github/labeler.yml")]  # fmt: skip
+    build_repo(tmp_path / "repo", [CommitSpec(t, when.replace(hour=9 + n), edits=[FileEdit(p, f"x = {n}\n")])
+                                   for n, (t, when, p) in enumerate(specs)])  # fmt: skip
+    git(tmp_path / "repo", "remote", "add", "origin", "https://github.com/acme/widgets.git")
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"))
+    common = ("--tz", "UTC", "--analyzer", "heuristic", "--quiet")
+    for lang, first in (("zh", w1), ("en", w2)):
+        built = _dailydiff(tmp_path, env, "report", "repo", "--from", str(first.date()), "--to",
+                           str(w2.date() + dt.timedelta(days=6)), "--lang", lang, *common)  # fmt: skip
+        assert built.returncode == 0, built.stderr
+    weekly = ("weekly", "repo", "--tz", "UTC")
+    zh = _dailydiff(tmp_path, env, *weekly, "--week", "2026-W11", "--lang", "zh", "--audience", "stakeholder")
+    en = _dailydiff(tmp_path, env, *weekly, "--week", "2026-W11", "--lang", "en", "--audience", "stakeholder")
+    first = _dailydiff(tmp_path, env, *weekly, "--week", "2026-W10", "--lang", "zh")
+    assert zh.returncode == en.returncode == first.returncode == 0, (zh.stderr, en.stderr, first.stderr)
+    assert "support FP8 experts in the fused MoE path" in en.stdout, en.stdout  # the capability, named
+    assert "「support FP8 experts in the fused MoE path」" in zh.stdout, zh.stdout
+    assert "- **CI/构建** (1)" in zh.stdout and "- **** " not in zh.stdout, zh.stdout
+    assert "first week" not in en.stdout and "No week before" not in en.stdout, en.stdout
+    assert "Commits: 2 (same)" in en.stdout or "Commits: 2" in en.stdout, en.stdout
+    assert "贡献者：1（此前没有存储的周：无法判断谁是新贡献者）" in first.stdout, first.stdout
+    assert "修复占比：0%（2 个中 0 个；占比持平）" in zh.stdout, zh.stdout  # not "持平 个百分点"
