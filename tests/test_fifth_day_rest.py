@@ -320,3 +320,40 @@ def test_stakeholder_themes_name_capabilities_and_the_weeks_before_count_in_any_
     assert "Commits: 2 (same)" in en.stdout or "Commits: 2" in en.stdout, en.stdout
     assert "贡献者：1（此前没有存储的周：无法判断谁是新贡献者）" in first.stdout, first.stdout
     assert "修复占比：0%（2 个中 0 个；占比持平）" in zh.stdout, zh.stdout  # not "持平 个百分点"
+
+
+def test_an_empty_messages_summary_starts_with_what_it_changed_not_a_stop() -> None:
+    """Item 16: a commit with an empty message (or a body alone) had a summary starting with ". "."""
+    from dailydiff.analysis.heuristic import HeuristicAnalyzer
+    from dailydiff.models import Commit, FileChange, Level, Person, Score, Stats
+
+    person = Person(name="Ada", email="ada@x.org")
+    for message, lang, start in (("", "en", "Changes 1 file"), ("", "zh", "改动 1 个文件"),
+                                 ("\n\nbody only", "en", "body only. Changes 1 file")):  # fmt: skip
+        commit = Commit(repo="o/r", sha="b" * 40, author=person, committer=person, authored_at=DAY, committed_at=DAY,
+                        message=message, files=[FileChange(path="src/a.py", additions=3, deletions=1)],
+                        stats=Stats(additions=3, deletions=1, files=1))  # fmt: skip
+        summary = (
+            HeuristicAnalyzer().analyse(commit, Score(level=Level.LOW, score=1.0), Level.LOW, lang).summary
+        )
+        assert summary.startswith(start), (message, lang, summary)
+
+
+def test_a_review_bots_accepted_suggestion_is_not_a_coding_agents_commit() -> None:
+    """Item 16: `Co-authored-by: gemini-code-assist[bot]` (9 of flashinfer's commits since June) is a review
+    suggestion a person accepted, not a commit a coding agent wrote; a Claude trailer still is."""
+    from dailydiff.models import Commit, Person
+    from dailydiff.scoring.agents import agent_of
+
+    person = Person(name="Ada", email="ada@x.org")
+
+    def trailer(line: str) -> Commit:
+        return Commit(repo="o/r", sha="c" * 40, author=person, committer=person, authored_at=DAY, committed_at=DAY,
+                      message=f"fix: a guard\n\n{line}")  # fmt: skip
+
+    review = (
+        "Co-authored-by: gemini-code-assist[bot] <176961590+gemini-code-assist[bot]@users.noreply.github.com>"
+    )
+    rabbit = "Co-authored-by: coderabbitai[bot] <136622811+coderabbitai[bot]@users.noreply.github.com>"
+    assert agent_of(trailer(review)) is None and agent_of(trailer(rabbit)) is None
+    assert agent_of(trailer("Co-authored-by: Claude <noreply@anthropic.com>")) == "Claude"

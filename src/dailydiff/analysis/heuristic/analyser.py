@@ -304,7 +304,7 @@ class HeuristicAnalyzer:
                 body = zh.described(
                     facts.pr_number, first if len(first) >= 80 else facts.body(limit, paragraphs=2)
                 )
-        sentences = [subject + _ends(subject, lang)]
+        sentences = [subject + _ends(subject, lang)] if subject.strip() else []  # an empty message: no "."
         if facts.bot:
             sentences.append(t["bot"].format(bot=facts.bot))
         if body:
