@@ -357,3 +357,23 @@ def test_a_review_bots_accepted_suggestion_is_not_a_coding_agents_commit() -> No
     rabbit = "Co-authored-by: coderabbitai[bot] <136622811+coderabbitai[bot]@users.noreply.github.com>"
     assert agent_of(trailer(review)) is None and agent_of(trailer(rabbit)) is None
     assert agent_of(trailer("Co-authored-by: Claude <noreply@anthropic.com>")) == "Claude"
+
+
+def test_the_days_highlights_say_how_many_more_of_that_importance_there_are() -> None:
+    """Item 16: flashinfer's 2026-08-20 had 9 high commits and the overview showed 5, saying nothing of the
+    other 4; now its last line counts them. Five or fewer: no such line."""
+    from dailydiff.analysis.heuristic.analyser import heuristic_overview
+    from dailydiff.models import Level, Person, ReportCommit, Score
+
+    person = Person(name="Ada", email="ada@x.org")
+
+    def day(n: int) -> list[ReportCommit]:
+        return [ReportCommit(repo="o/r", sha=f"{i:x}" * 40, author=person, committer=person, authored_at=DAY,
+                             committed_at=DAY + dt.timedelta(minutes=i), message=f"feat: kernel number {i}",
+                             score=Score(level=Level.HIGH, score=20.0 - i), analysis=None, level=Level.HIGH)
+                for i in range(1, n + 1)]  # fmt: skip
+
+    nine = heuristic_overview(day(9), "en").highlights
+    assert len(nine) == 6 and nine[-1] == "🔴 … 4 more of the same importance", nine
+    assert heuristic_overview(day(9), "zh").highlights[-1] == "🔴 … 另有 4 个同等重要的提交"
+    assert len(heuristic_overview(day(5), "en").highlights) == 5
