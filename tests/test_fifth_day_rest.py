@@ -377,3 +377,25 @@ def test_the_days_highlights_say_how_many_more_of_that_importance_there_are() ->
     assert len(nine) == 6 and nine[-1] == "🔴 … 4 more of the same importance", nine
     assert heuristic_overview(day(9), "zh").highlights[-1] == "🔴 … 另有 4 个同等重要的提交"
     assert len(heuristic_overview(day(5), "en").highlights) == 5
+
+
+def test_the_days_line_adds_up_with_its_merges(tmp_path: Path) -> None:
+    """Item 16: "3 commits …; this run: analysed 2, cached 0, fallback 0, failed 0" left the merge out of the
+    run's sum: it is said (not analysed)."""
+    from gitrepo import commit, git
+
+    repo = tmp_path / "repo"
+    build_repo(repo, [CommitSpec("feat: start", DAY.replace(hour=8), edits=[FileEdit("a.py", "x\n")])])
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, CommitSpec("fix: side work", DAY.replace(hour=9), edits=[FileEdit("b.py", "y\n")]))
+    git(repo, "checkout", "-q", "-")
+    stamp = DAY.replace(hour=10).isoformat()
+    subprocess.run(["git", "merge", "--no-ff", "-q", "-m", "Merge branch side", "side"], cwd=repo, check=True,
+                   env={**cli_env(), "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp, "GIT_AUTHOR_NAME": "a",
+                        "GIT_AUTHOR_EMAIL": "a@b", "GIT_COMMITTER_NAME": "a", "GIT_COMMITTER_EMAIL": "a@b"})  # fmt: skip
+    env = cli_env(DAILYDIFF_DATA_DIR=str(tmp_path / "data"))
+    done = _dailydiff(tmp_path, env, "report", "repo", "--date", str(DAY.date()), "--tz", "UTC", "--analyzer",
+                      "heuristic", "-o", "out")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [line] = [x for x in done.stderr.splitlines() if " commits (" in x]
+    assert "this run: analysed 2, cached 0, fallback 0, failed 0, merges 1 (not analysed)" in line, line
