@@ -50,6 +50,7 @@ class FakeGitHubPublish:
     # is handled (what it creates is made), then answered after ``seconds`` with ``status`` (0: its own answer).
     acted: list[tuple[str, str, int, float]] = field(default_factory=list)
     latency: float = 0.0  # seconds before each request is handled, as GitHub's own (two writers overlap)
+    read_only: bool = False  # the token may read the repositories, not push (GitHub's `permissions.push`)
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -163,6 +164,7 @@ class FakeGitHubPublish:
                 repo = match.group(1)
                 return 200, {}, {"full_name": repo, "name": repo.split("/")[1], "private": False,
                                  "default_branch": self.default_branch,
+                                 "permissions": {"admin": False, "push": not self.read_only, "pull": True},
                                  "url": f"https://api.github.com/repos/{repo}"}  # fmt: skip
             match = re.fullmatch(
                 r"/repos/([^/]+/[^/]+)/git/(blobs|trees|commits|refs?)(?:/(.+))?", parts.path

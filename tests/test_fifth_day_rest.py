@@ -399,3 +399,40 @@ def test_the_days_line_adds_up_with_its_merges(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     [line] = [x for x in done.stderr.splitlines() if " commits (" in x]
     assert "this run: analysed 2, cached 0, fallback 0, failed 0, merges 1 (not analysed)" in line, line
+
+
+def test_doctor_tries_a_github_publishers_token_on_its_repository(tmp_path: Path) -> None:
+    """Item 16: `doctor` said nothing of a github-contents target's token: now a token GitHub refuses, one
+    that may only read, and one that may write are three different lines (nothing written)."""
+    from fake_github_publish import FakeGitHubPublish
+
+    build_repo(
+        tmp_path / "repo", [CommitSpec("feat: start", DAY.replace(hour=8), edits=[FileEdit("a.py", "x\n")])]
+    )
+    github = FakeGitHubPublish(token="ghp-fake-token").start()
+    said: dict[str, str] = {}
+    try:
+        (tmp_path / "dailydiff.toml").write_text(
+            'data_dir = "data"\n[[repos]]\nsource = "repo"\n'
+            '[[publish]]\ntype = "github-contents"\nname = "archive"\nrepository = "acme/reports"\n'
+            f'api_url = "{github.url}"\ntoken_env = "DD_TEST_GH_TOKEN"\nretries = 0\n',
+            encoding="utf-8",
+        )
+        for case, token in (
+            ("refused", "ghp-wrong-token"),
+            ("read", "ghp-fake-token"),
+            ("write", "ghp-fake-token"),
+        ):
+            github.read_only = case == "read"
+            done = _dailydiff(tmp_path, cli_env(DD_TEST_GH_TOKEN=token), "doctor", "-c", "dailydiff.toml")
+            said[case] = next(
+                (x for x in (done.stdout + done.stderr).splitlines() if "publisher archive" in x), ""
+            )
+    finally:
+        github.stop()
+    assert said["refused"].startswith("✗") and "rejected the token in $DD_TEST_GH_TOKEN" in said["refused"], (
+        said
+    )
+    assert said["read"].startswith("✗") and "may read acme/reports" in said["read"], said
+    assert said["write"].startswith("✓") and "may write to acme/reports" in said["write"], said
+    assert not [c for c in github.requests if c[0] != "GET"] and "ghp-wrong" not in str(said)
