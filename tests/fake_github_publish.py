@@ -49,6 +49,8 @@ class FakeGitHubPublish:
     # A receiver that acts, then answers badly: (method, path ending, status, seconds) — the next such request
     # is handled (what it creates is made), then answered after ``seconds`` with ``status`` (0: its own answer).
     acted: list[tuple[str, str, int, float]] = field(default_factory=list)
+    latency: float = 0.0  # seconds before each request is handled, as GitHub's own (two writers overlap)
+    read_only: bool = False  # the token may read the repositories, not push (GitHub's `permissions.push`)
     _next_id: int = 1000
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,6 +67,7 @@ class FakeGitHubPublish:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                time.sleep(fake.latency)
                 status, headers, body = fake.handle(self.command, self.path, dict(self.headers), raw)
                 then = fake.then(self.command, self.path)
                 if then is not None:
@@ -161,6 +164,7 @@ class FakeGitHubPublish:
                 repo = match.group(1)
                 return 200, {}, {"full_name": repo, "name": repo.split("/")[1], "private": False,
                                  "default_branch": self.default_branch,
+                                 "permissions": {"admin": False, "push": not self.read_only, "pull": True},
                                  "url": f"https://api.github.com/repos/{repo}"}  # fmt: skip
             match = re.fullmatch(
                 r"/repos/([^/]+/[^/]+)/git/(blobs|trees|commits|refs?)(?:/(.+))?", parts.path

@@ -105,7 +105,8 @@ def test_a_receiver_that_is_down_is_retried_through_the_ledger(tmp_path: Path) -
         failed = _cli(tmp_path, env_for(hooks), "watch", "--once")
         assert (
             "0 message(s) sent" in failed.stderr
-            and "2 delivery(ies) failed (retried next time)" in failed.stderr
+            and "2 delivery(ies) failed (retried next time; hook: " in failed.stderr
+            and failed.returncode == 7
         ), failed.stderr
         assert alerts_received(hooks) == [] and len(hooks.arrived["generic"]) == 2
         up = _cli(tmp_path, env_for(hooks), "watch", "--once")

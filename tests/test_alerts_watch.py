@@ -105,7 +105,7 @@ def test_watch_polls_with_304s_and_alerts_a_new_commit_within_one_interval(tmp_p
     assert proc.returncode == 143
     assert (
         lines.lines[-1]
-        == "dailydiff: error: stopped by SIGTERM — what was found and not yet sent is sent by the next start"
+        == "dailydiff: stopped by SIGTERM — what was found and not yet sent is sent by the next start"
     )
 
 

@@ -43,6 +43,7 @@ class Counting:
         self.name = name
         self.target = f"counting:{name}"
         self.updates_in_place = in_place
+        self.one_writer = ""
         self.skip_empty = False
         self.fail = fail
         self.full = full  # fails as a files output on a full disk does

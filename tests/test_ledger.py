@@ -50,6 +50,7 @@ location, drop_to, hold = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "hold"
 class Chat:
     name, type, target, parts, formats = "chat", "counting", "counting:chat", ("files",), ("md",)
     updates_in_place = skip_empty = False
+    one_writer = ""
     sent = 0
     def send(self, edition):
         Chat.sent += 1

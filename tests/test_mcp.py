@@ -77,7 +77,7 @@ def test_an_assistant_lists_the_tools_searches_and_reads_a_day(
         found = await client.call_tool("search", {"question": "注意力 since April"})
         seen["search"] = json.loads(_text(found))
         seen["report"] = await client.call_tool(
-            "report", {"repo": "flashinfer-ai/flashinfer", "date": "2026-03-02"}
+            "report", {"repository": "flashinfer-ai/flashinfer", "date": "2026-03-02"}
         )
         seen["digest"] = await client.call_tool("digest", {"date": "2026-03-02"})
         seen["repos"] = json.loads(_text(await client.call_tool("repositories", {})))
@@ -86,7 +86,7 @@ def test_an_assistant_lists_the_tools_searches_and_reads_a_day(
         )
         seen["bad"] = await client.call_tool("search", {"question": "x", "since": "April"})
         seen["missing"] = await client.call_tool(
-            "report", {"repo": "flashinfer-ai/flashinfer", "date": "2026-05-01"}
+            "report", {"repository": "flashinfer-ai/flashinfer", "date": "2026-05-01"}
         )
 
     _session(tmp_path, {"DAILYDIFF_DATA_DIR": str(data)}, body)
@@ -123,8 +123,8 @@ def test_a_postgres_password_reaches_no_tool_result_or_error(
 
     async def body(client: Any) -> None:
         calls = [("search", {"question": "attention"}), ("ask", {"question": "what changed in attention?"}),
-                 ("report", {"repo": "flashinfer-ai/flashinfer", "date": "2026-03-02"}),
-                 ("report", {"repo": "flashinfer-ai/flashinfer", "date": "2026-01-01"}),
+                 ("report", {"repository": "flashinfer-ai/flashinfer", "date": "2026-03-02"}),
+                 ("report", {"repository": "flashinfer-ai/flashinfer", "date": "2026-01-01"}),
                  ("digest", {"date": "2026-03-02"}), ("repositories", {}),
                  ("search", {"question": "x", "level": ["urgent"]})]  # fmt: skip
         for name, arguments in calls:

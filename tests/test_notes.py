@@ -291,7 +291,7 @@ def test_on_a_store_that_has_the_days_the_notes_ask_the_llm_nothing_unless_told_
     done = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=_llm_env(fake))
     assert done.returncode == 0 and fake.count == 0, done.stderr
     assert "11 analysis(es) reused from the store, 0 made now; 0 LLM request(s)" in done.stderr
-    assert done.stdout.splitlines()[2].startswith("v1.1 has 11 commit(s) by 3 author(s)")  # the rules'
+    assert done.stdout.splitlines()[2].startswith("v1.1 has 11 commits by 3 authors")  # the rules'
     assert sorted(linked_shas(done.stdout)) == sorted(range_shas(repo, "v1.0..v1.1"))
     always = _llm_env(fake) | {"DAILYDIFF_NOTES_LLM": "always"}
     told = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "llm", env=always)

@@ -233,6 +233,7 @@ class Recorder:
     parts = ("files",)
     formats = ("md",)
     updates_in_place = False
+    one_writer = ""
     skip_empty = False
 
     def __init__(self, name: str, fail: bool = False) -> None:

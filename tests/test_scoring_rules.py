@@ -346,7 +346,9 @@ def test_source_points_follow_the_share_of_source_lines_and_never_fall_below_a_q
 def test_a_revert_names_its_pull_request_from_the_body_or_else_from_the_quoted_title() -> None:
     from dailydiff.scoring.rules import RevertTarget
 
-    assert revert_target(_commit("Revert: bad idea")) == RevertTarget(sha=None, pr_number=None, title=None)
+    assert revert_target(_commit("Revert: bad idea")) == RevertTarget(
+        sha=None, pr_number=None, title="bad idea"
+    )
     quoted = _commit('Revert "feat: x (#99)"', body="Reverts org/repo#12")
     assert revert_target(quoted) == RevertTarget(sha=None, pr_number=12, title="feat: x (#99)")
     assert revert_target(_commit('Revert "feat: x (#99)"')) == RevertTarget(None, 99, "feat: x (#99)")

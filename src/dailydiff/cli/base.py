@@ -175,8 +175,17 @@ def failed(message: str, hint: str = "", code: int = 1) -> int:
 
 def stopped_code(hint: str = "") -> int:
     """Ctrl-C or SIGTERM: one line saying which, with what to do next where there is something to do; the
-    exit code, 130 or 143."""
-    return failed("stopped by SIGTERM" if _STOPPED_BY else "interrupted", hint, interrupted_exit_code())
+    exit code, 130 or 143. A stop someone asked for is no error: not said as one."""
+    from dailydiff.common.logs import json_logs
+
+    line = ("stopped by SIGTERM" if _STOPPED_BY else "interrupted") + (f" — {hint}" if hint else "")
+    if json_logs():
+        import logging
+
+        logging.getLogger("dailydiff").warning("%s", line)
+    else:
+        say(f"dailydiff: {line}")
+    return interrupted_exit_code()
 
 
 def failure_code(exc: BaseException) -> int | None:

@@ -297,6 +297,8 @@ def figures_line(figures: dict[str, Any]) -> str:
         f"this run: analysed {figures['analysed']}, cached {figures['cached']}, fallback {figures['fallback']}, "
         f"failed {figures['failed']}"
     )
+    if figures.get("merges"):  # what the four do not count: the day's merges, never analysed
+        line += f", merges {figures['merges']} (not analysed)"
     if figures.get("escalated"):
         line += f", re-analysed deeper {figures['escalated']}"
     if figures["prompt_tokens"] or figures["completion_tokens"]:
@@ -358,7 +360,7 @@ def print_summary(
             "failed": r.run.failed, "escalated": r.run.escalated, "prompt_tokens": r.run.prompt_tokens,
             "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
             "estimate_error": r.run.estimate_error, "max_requests_per_commit": r.run.max_requests_per_commit,
-            "cached_tokens": r.run.cached_tokens, **day_figures(r),
+            "cached_tokens": r.run.cached_tokens, "merges": r.stats.merges, **day_figures(r),
         }  # fmt: skip
         line = (
             f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "

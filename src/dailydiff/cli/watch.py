@@ -76,7 +76,12 @@ def watch_command(
             outcomes = run(planned)
             if not quiet:
                 stderr.print(_line(outcomes, seconds, once), markup=False)
-            if once:
+            if once:  # for cron: a look whose unit or every alert failed is said in one line, non-zero
+                from dailydiff.engine.printer import failed_unit, publish_error
+
+                error = failed_unit(outcomes) or publish_error(outcomes)
+                if error is not None:
+                    raise error
                 return
             if stop_taken():  # a SIGTERM taken during the look, its cancellation lost: no next look
                 raise KeyboardInterrupt
@@ -95,12 +100,13 @@ def _line(outcomes: list[Any], seconds: float, once: bool) -> str:
     for outcome in alerts:
         for name, value in outcome.figures.items():
             figures[name] = figures.get(name, 0) + value
-    sent_failed = sum(p.status == "failed" for o in alerts for p in o.publish)
+    reasons = [f"{p.publisher}: {p.detail}" for o in alerts for p in o.publish if p.status == "failed"]
+    sent_failed = len(reasons)
     when = dt.datetime.now().strftime("%H:%M:%S")
     line = (f"{when} watch: {figures.get('messages', 0)} message(s) sent ({figures.get('single', 0)} alert(s), "
             f"{figures.get('folded', 0)} folded, {figures.get('held', 0)} held)")  # fmt: skip
     if sent_failed:
-        line += f"; {sent_failed} delivery(ies) failed (retried next time)"
+        line += f"; {sent_failed} delivery(ies) failed (retried next time; {reasons[0]})"
     if failed:
         line += f"; failed: {', '.join(failed)}"
     return line if once else f"{line}; next look in {seconds:g}s"

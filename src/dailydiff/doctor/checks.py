@@ -48,7 +48,9 @@ def check_config(ctx: DoctorContext) -> list[CheckResult]:
             else "the defaults (no dailydiff.toml)"
         )
     s = ctx.settings
-    detail = f"{where} is valid ({len(s.repos)} repositories, {len(s.watch)} watch topics)"
+    repos, topics = len(s.repos), len(s.watch)
+    detail = (f"{where} is valid ({repos} {'repository' if repos == 1 else 'repositories'}, "
+              f"{topics} watch {'topic' if topics == 1 else 'topics'})")  # fmt: skip
     if not s.repos:
         return [
             CheckResult(

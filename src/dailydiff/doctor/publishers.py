@@ -4,8 +4,9 @@ A chat or webhook URL is asked with a ``HEAD`` through the publishers' own HTTP 
 retry): any answer means something listens there (a service answers a HEAD to a webhook with 400, 404 or
 405); a refused connection, an unknown host or silence is the ✗ the next `run` would meet on every
 delivery. An SMTP server is greeted (``EHLO``, ``STARTTLS`` when asked for, ``NOOP``) and left with
-``QUIT``; the `files` publisher's directory must exist or be creatable, and is not created. GitHub targets
-are the GitHub check's (its token and rate limit). One probe per publisher type: a plain table.
+``QUIT``; the `files` publisher's directory must exist or be creatable, and is not created; a GitHub
+target's repository is read with its token, which must be allowed to push. One probe per publisher type: a
+plain table.
 """
 
 from __future__ import annotations
@@ -103,6 +104,33 @@ def probe_files(name: str, entry: Any, deadline: float) -> CheckResult:
     return CheckResult(True, _label(name), f"{directory} {state}")
 
 
+def probe_github(name: str, entry: Any, deadline: float) -> CheckResult:
+    """The repository a GitHub publisher writes to, read once with its token (no retry): the token is
+    accepted, the repository seen, and GitHub says the token may push to it (``permissions.push``)."""
+    from dailydiff.publish.github import GitHubApi
+    from dailydiff.publish.http import Http
+
+    token = os.environ.get(entry.token_env, "")
+    if not token:  # the publishers check names the variable
+        return CheckResult(False, _label(name), f"${entry.token_env} is not set: {entry.repository} not tried",
+                           "export the token (contents: write; issues: write for github-issue)")  # fmt: skip
+    policy = entry.policy()
+    quick = policy.but(retries=0, timeout=min(policy.timeout, deadline), deadline=deadline)
+    try:
+        with Http(entry, policy=quick) as http:
+            _, repository = GitHubApi(entry, token, http).call("GET", "")
+    except DailyDiffError as exc:
+        said = re.sub(r" \(after \d+ attempts?\)$", "", exc.message)
+        return CheckResult(False, _label(name), f"{said}; nothing was written", exc.hint or "check the token")
+    where = f"{entry.repository} at {entry.api_url}"
+    if not (repository or {}).get("permissions", {}).get("push", True):
+        return CheckResult(False, _label(name), f"the token in ${entry.token_env} may read {where} but not write to it",
+                           "give the token contents: write (issues: write for github-issue) on that repository")  # fmt: skip
+    return CheckResult(
+        True, _label(name), f"the token in ${entry.token_env} may write to {where} (nothing was written)"
+    )
+
+
 PROBES: dict[str, Probe] = {
     "feishu": probe_http,
     "dingtalk": probe_http,
@@ -113,6 +141,8 @@ PROBES: dict[str, Probe] = {
     "webhook": probe_http,
     "email": probe_smtp,
     "files": probe_files,
+    "github-contents": probe_github,
+    "github-issue": probe_github,
 }
 
 

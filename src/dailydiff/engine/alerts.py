@@ -91,9 +91,17 @@ def add_alerts(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
     alerting = tuple(job for job in jobs if alert_topics(job))
     if not alerting:
         return
+    from dailydiff.common.timewindow import local_date_of
+
     ids = {job.repo_id for job in alerting}
-    needs = tuple(unit.key for unit in plan.days() if unit.job.repo_id in ids)
-    plan.add(AlertUnit(alerting, now.astimezone(dt.UTC).date(), needs))
+    days = [unit for unit in plan.days() if unit.job.repo_id in ids]
+    older = sorted({u.date for u in days
+                    if u.date < local_date_of(now, u.job.settings.report.timezone) - dt.timedelta(days=1)})  # fmt: skip
+    if older:  # a backfill alerts nothing of its older days: said, so that no one waits for those alerts
+        span = ", ".join(map(str, older)) if len(older) <= 3 else f"{older[0]} … {older[-1]}"
+        plan.notes.append(f"alerts: the commits of {len(older)} day(s) before yesterday ({span}) are not alerted; "
+                          "[[watch]] alert covers yesterday and today")  # fmt: skip
+    plan.add(AlertUnit(alerting, now.astimezone(dt.UTC).date(), tuple(unit.key for unit in days)))
 
 
 def plan_alerts(at: Any) -> None:  # at: engine/runner.py's PlanContext

@@ -39,11 +39,14 @@ thread. One publisher failing never stops the others; each delivery ends by its 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import random
 import socket
+import time
 import uuid
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -267,13 +270,33 @@ def _deliver_one(
             return result("skipped", not_ours, digest, recovered)
         sending = RESENDS.set(resends)
         try:
-            outcome = attempt(publisher, edition, secrets)
+            with _one_writer(store, publisher.one_writer, owner, claim_timeout):
+                outcome = attempt(publisher, edition, secrets)
         finally:
             RESENDS.reset(sending)
     state = "failed" if outcome.status is Status.FAILED else "delivered"
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail,
                           sent=tried)  # fmt: skip
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)
+
+
+@contextlib.contextmanager
+def _one_writer(store: Store, name: str, owner: str, lease: float) -> Iterator[None]:
+    """The send holds ``name`` (a branch every commit moves) in the store while it goes: two workers of a
+    shared plan, or two processes on one store, take turns instead of racing for the branch (the one that
+    lost would have its update refused and read the branch again). A holder that died is waited for at most
+    its lease (``claim_timeout``)."""
+    if not name:
+        yield
+        return
+    waited = 0
+    while not store.hold(name, owner, lease):
+        time.sleep(random.uniform(0.02, 0.1) * min(2**waited, 8))
+        waited += 1
+    try:
+        yield
+    finally:
+        store.let_go(name, owner)
 
 
 def _not_now(edition: Edition, publisher: Publisher, store: Store, key: tuple[str, dt.date, str, str],

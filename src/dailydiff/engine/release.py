@@ -108,7 +108,12 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     base, dots, head = spec.partition("..")
     if not dots or head.startswith(".") or not base or not head:
         raise UsageError(f"{spec!r} is not a range REF1..REF2", "e.g. v0.6.16..v0.6.17")
-    return NotesRange(base, head, head, (f"{base}..{head}",), (base,), _base_commit(source, base, head))
+    known_commit = _base_commit(source, base, head)
+    # `git log B..A` of a newer B is empty without a word: a range written the wrong way round is said
+    ahead, behind = _git(source, "rev-list", "--left-right", "--count", f"{base}...{head}", "--").split()
+    if behind == "0" and ahead != "0":
+        raise UsageError(f"{spec!r} holds no commit: {head} is older than {base}", f"write {head}..{base}")
+    return NotesRange(base, head, head, (f"{base}..{head}",), (base,), known_commit)
 
 
 def _base_commit(source: GitSource, base: str, head: str) -> str:

@@ -49,8 +49,11 @@ def build_week(
     digest = build_digest(repo, iso, reports, timezone=settings.report.timezone, language=language,
                           top_n=settings.weekly.top_commits, now=clock(settings.run.now))  # fmt: skip
     first = iso.monday - dt.timedelta(days=7 * LOOK_BACK_WEEKS)
-    history = {first + dt.timedelta(days=i): store.get_report(repo, first + dt.timedelta(days=i), language)
-               for i in range(7 * LOOK_BACK_WEEKS)}  # fmt: skip
+    # The weeks before are counted, not read: a day stored only in the other language counts as well (an
+    # English edition over weeks built in Chinese is not a "first week").
+    history = {day: store.get_report(repo, day, language) or next(
+                   (r for other in ("zh", "en") if other != language and (r := store.get_report(repo, day, other))), None)
+               for day in (first + dt.timedelta(days=i) for i in range(7 * LOOK_BACK_WEEKS))}  # fmt: skip
     digest = with_comparison(digest, {**history, **reports}, audience=audience or settings.weekly.audience,
                              priced=settings.llm.priced)  # fmt: skip
     return _written_by_llm(store, settings, digest, [r for r in reports.values() if r is not None])

@@ -62,6 +62,12 @@ class Publisher(Protocol):
     @property
     def updates_in_place(self) -> bool: ...
     @property
+    def one_writer(self) -> str:
+        """What only one writer at a time may change, across processes and machines (a branch: each send
+        moves it), '' when sends never race; deliver takes it from the store for the send."""
+        ...
+
+    @property
     def skip_empty(self) -> bool:
         """Nothing is sent for a day without commits ([[publish]] skip_empty; files never skip)."""
         ...

@@ -49,6 +49,7 @@ class EmailPublisher:
     parts: tuple[Part, ...] = ("mail",)
     formats: tuple[str, ...] = ()
     updates_in_place = False
+    one_writer = ""
 
     @property
     def skip_empty(self) -> bool:

@@ -124,6 +124,7 @@ class FilesPublisher:
     type = "files"
     parts: tuple[Part, ...] = ("files",)
     updates_in_place = True
+    one_writer = ""
     skip_empty = False  # the files of every day are written, empty ones too
 
     def __init__(self, entry: FilesEntry, name: str, secrets: Secrets | None = None, *,
@@ -204,6 +205,7 @@ class StdoutPublisher:
     target = "stdout"
     parts: tuple[Part, ...] = ("files",)
     updates_in_place = False  # shown, not kept: a gated day is shown under its warning
+    one_writer = ""
     skip_empty = False
 
     def __init__(self, plan: Sequence[dt.date] = (), stream: TextIO | None = None, fmt: str = "md") -> None:

@@ -137,6 +137,7 @@ class GitHubContentsPublisher:
         self.formats = tuple(entry.formats)
         where = f"{entry.api_url.rstrip('/')}/{entry.repository}@{entry.branch or '(default branch)'}"
         self.target = f"github-contents:{where}/{entry.path_template}"
+        self.one_writer = f"github-branch:{where}"  # every commit moves the branch: one writer at a time
 
     @property
     def skip_empty(self) -> bool:
@@ -179,8 +180,8 @@ class GitHubContentsPublisher:
             api = GitHubApi(self.entry, token, http)
             branch = self.entry.branch or self._default_branch(api)
             # One commit at a time to a branch from this process (a run's days are sent side by side: they
-            # would race each other); another process's commit (a `--plan` worker's) is met by reading the
-            # branch again, after a jittered wait.
+            # would race each other); other dailydiff processes on the store take turns with it too (deliver
+            # holds ``one_writer``); another writer's commit is met by reading the branch again.
             with _branch_lock(f"{self.entry.api_url}|{self.entry.repository}|{branch}"):
                 for attempt in range(MOVING_TRIES):
                     changed, unchanged = self._changed(api, branch, files)
@@ -330,6 +331,7 @@ class GitHubIssuePublisher:
     type = "github-issue"
     parts: tuple[Part, ...] = ("files",)
     updates_in_place = True  # the day's issue is edited, not opened again
+    one_writer = ""
     formats: tuple[str, ...] = ("md",)
 
     def __init__(self, entry: GitHubIssueEntry, name: str, secrets: Secrets,

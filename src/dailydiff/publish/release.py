@@ -40,6 +40,7 @@ class _ForgeRelease:
     parts: tuple[Part, ...] = ("files",)
     formats: tuple[str, ...] = ("release",)
     updates_in_place: bool = True
+    one_writer: str = ""
     skip_empty: bool = True
     # The forge section's timeouts and retries ([github] / [gitlab]); None: a publisher entry's defaults.
     policy: HttpPolicy | None = None

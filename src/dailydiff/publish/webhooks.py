@@ -82,6 +82,7 @@ class ChatPublisher:
     parts: tuple[Part, ...] = ("chat",)
     formats: tuple[str, ...] = ()
     updates_in_place = False  # a message: once sent, a changed edition would be a second one
+    one_writer = ""
     render: Callable[[Message, int], list[Any]]
 
     @property

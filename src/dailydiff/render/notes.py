@@ -67,9 +67,9 @@ def words(language: str) -> dict[str, str]:
     """Our phrases for release notes in ``language`` (the locale files' ``[notes]``)."""
     from dailydiff.common.i18n import words as locale_words
 
-    return {
-        k: str(v) for k, v in locale_words("notes", language if language in ("zh", "en") else "en").items()
-    }
+    return dict(
+        locale_words("notes", language if language in ("zh", "en") else "en")
+    )  # "1 commit", formatted
 
 
 class _Frozen(BaseModel):
@@ -204,11 +204,13 @@ def for_users(text: str) -> str:
     return plain(text)
 
 
-def _line(commit: Commit, audience: Audience) -> str:
-    subject = _title(commit.title).subject or commit.title
-    subject = clean(subject).strip()
+def _line(commit: Commit, audience: Audience, language: str) -> str:
+    info = _title(commit.title)
+    subject = clean(info.subject or commit.title).strip()
     if audience == "user":
         subject = for_users(subject)
+    if "revert" in info.types:  # a revert whose change is not in the range says what it takes back
+        return words(language)["revert"].format(title=subject or commit.short_sha)
     return subject[:1].upper() + subject[1:] if subject else commit.short_sha
 
 
@@ -247,7 +249,9 @@ def _pairs(commits: Sequence[RangeCommit]) -> dict[str, list[tuple[RangeCommit, 
     return joined
 
 
-def _entry(rc: RangeCommit, joined: Sequence[tuple[RangeCommit, str]], audience: Audience) -> NoteEntry:
+def _entry(
+    rc: RangeCommit, joined: Sequence[tuple[RangeCommit, str]], audience: Audience, language: str
+) -> NoteEntry:
     """One entry: a change (with its revert and re-land when the range has them)."""
     reland = next((r for r, role in joined if role == "reland"), None)
     shown = reland or rc  # a re-landed change is told by its re-land
@@ -261,7 +265,7 @@ def _entry(rc: RangeCommit, joined: Sequence[tuple[RangeCommit, str]], audience:
     analysis = shown.analysis
     return NoteEntry(
         group=group_of(shown) if not joined or reland else "other",
-        text=_line(commit, audience),
+        text=_line(commit, audience, language),
         commits=commits,
         author=author_of(commit),
         pr_number=pr.number if pr else None,
@@ -291,7 +295,7 @@ def build_notes(
     """The notes of ``commits`` (newest first, as git lists the range), with the rules' overview."""
     joined = _pairs(commits)
     folded = {rc.commit.sha for parts in joined.values() for rc, _ in parts}
-    entries = [_entry(rc, joined.get(rc.commit.sha, ()), audience) for rc in commits
+    entries = [_entry(rc, joined.get(rc.commit.sha, ()), audience, language) for rc in commits
                if rc.commit.sha not in folded]  # fmt: skip
     rank = {g: i for i, g in enumerate(GROUPS)}
     entries.sort(key=lambda e: rank[e.group])  # stable: newest first within a group
@@ -322,20 +326,20 @@ def rules_overview(notes: ReleaseNotes, commits: Sequence[RangeCommit]) -> str:
     """The overview paragraph from the figures (no LLM): what the release has, its breaking changes, and
     its most important changes."""
     w = words(notes.language)
-    counts = ", ".join(f"{len(found)} {w[g].lower()}" for g, found in notes.grouped()) or "0"
+    counts = w["list_sep"].join(w["count"].format(n=len(found), group=w[g][:1].lower() + w[g][1:])
+                                for g, found in notes.grouped()) or "0"  # fmt: skip
     authors = {author_of(rc.commit).login or author_of(rc.commit).name for rc in commits}
     new = w["new"].format(n=len(notes.first_timers)) if notes.first_timers else ""
-    text = w["summary"].format(
-        tag=notes.tag, commits=len(commits), authors=len(authors), new=new, counts=counts
-    )
+    tag = w["unreleased"] if notes.tag == "Unreleased" else notes.tag
+    text = w["summary"].format(tag=tag, commits=len(commits), authors=len(authors), new=new, counts=counts)
     breaking = [e.text for e in notes.entries if e.group == "breaking"]
     if breaking:
-        text += w["breaking_note"].format(n=len(breaking), titles="; ".join(breaking[:3]))
+        text += w["breaking_note"].format(n=len(breaking), titles=w["item_sep"].join(breaking[:3]))
     rank = {"high": 0, "medium": 1, "low": 2}
     top = sorted((e for e in notes.entries if e.group not in ("breaking", "docs_ci")),
                  key=lambda e: rank.get(e.level, 3))[:3]  # fmt: skip
     if top:
-        text += w["highlights"].format(titles="; ".join(e.text for e in top))
+        text += w["highlights"].format(titles=w["item_sep"].join(e.text for e in top))
     return text
 
 
@@ -390,8 +394,13 @@ def notes_markdown(notes: ReleaseNotes) -> str:
     """A Keep a Changelog section, to prepend to CHANGELOG.md: ``## [tag] - date``, the overview, then a
     ``###`` list per group."""
     w = words(notes.language)
-    name = w["unreleased"] if notes.tag == "Unreleased" else notes.tag
-    lines = [f"## [{md_inline(name)}] - {notes.date.isoformat()}", ""]
+    # Keep a Changelog's (and git-cliff's): what no release holds yet has no date until it is released
+    heading = (
+        f"## [{w['unreleased']}]"
+        if notes.tag == "Unreleased"
+        else f"## [{md_inline(notes.tag)}] - {notes.date}"
+    )
+    lines = [heading, ""]
     if notes.overview:
         lines += [md_inline(notes.overview), ""]
     for group, found in notes.grouped():
@@ -407,7 +416,8 @@ def notes_markdown(notes: ReleaseNotes) -> str:
 
 def notes_release_body(notes: ReleaseNotes) -> str:
     """The forge's release body: its own syntax — ``@login`` mentions, ``#12`` (GitHub) or ``!12`` (GitLab)
-    references and full shas, which the forge links itself — and a compare link."""
+    references and shas (12 digits, as git abbreviates them in a large repository), which the forge links
+    itself — and a compare link."""
     w = words(notes.language)
     lines: list[str] = []
     if notes.overview:
@@ -416,7 +426,7 @@ def notes_release_body(notes: ReleaseNotes) -> str:
         lines += [f"## {w[group]}", ""]
         for e in found:
             where = [e.pr_reference] if e.pr_reference else []
-            where += [c.sha for c in e.commits]
+            where += [c.sha[:12] for c in e.commits]  # the forge links a short sha as it links a full one
             lines.append(f"- {_quiet(md_inline(e.text))} {w['by']} {_who_md(e.author, notes.forge)} {w['in']} "
                          f"{', '.join(where)}")  # fmt: skip
         lines.append("")
@@ -426,7 +436,7 @@ def notes_release_body(notes: ReleaseNotes) -> str:
         lines += [f"## {w['first_timers']}", ""]
         firsts: dict[str, str] = {}
         for e in reversed(notes.entries):
-            firsts[e.author.login or e.author.name] = e.pr_reference or e.commits[0].sha
+            firsts[e.author.login or e.author.name] = e.pr_reference or e.commits[0].sha[:12]
         for a in notes.first_timers:
             first = firsts.get(a.login or a.name, "")
             lines.append("- " + w["first_made"].format(who=_who_md(a, notes.forge), where=first))
@@ -464,7 +474,8 @@ def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
 
 
 def notes_title(notes: ReleaseNotes) -> str:
-    return words(notes.language)["title"].format(repo=notes.repo, tag=notes.tag)
+    w = words(notes.language)
+    return w["title"].format(repo=notes.repo, tag=w["unreleased"] if notes.tag == "Unreleased" else notes.tag)
 
 
 def notes_body(notes: ReleaseNotes) -> str:
@@ -474,7 +485,8 @@ def notes_body(notes: ReleaseNotes) -> str:
 
     w = words(notes.language)
     body = [
-        f'<p class="meta">{html.escape(notes.base)}..{html.escape(notes.head)} · {notes.date.isoformat()}</p>'
+        f'<p class="meta">{html.escape(notes.base)}..{html.escape(notes.head)} · '
+        f"{w['unreleased'] if notes.tag == 'Unreleased' else notes.date}</p>"
     ]
     if notes.overview:
         body.append(f"<p>{html.escape(notes.overview)}</p>")

@@ -69,15 +69,43 @@ def rule_themes(reports: Sequence[DayReport], language: str) -> list[Theme]:
     types = change_type_labels(language)
     themes = []
     for kind, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        areas = Counter(human_area(_primary_area(rc), language) for _, rc in members)
+        label = types.get(kind, kind)
+        # an area the edition's filter would take out (".github", and the title with it where no blank stands
+        # between them: ".github：CI/构建") is no part of the title; with none, the theme is its kind alone
+        areas = Counter(area for _, rc in members
+                        if bare(title := S["theme"].format(type=label, area=(area := human_area(_primary_area(rc), language)))) == title)  # fmt: skip
         top = [a for a, _ in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))[:AREAS_PER_THEME]]
+        named = _capabilities([rc for _, rc in members], language)
         themes.append(Theme(
-            title=S["theme"].format(type=types.get(kind, kind), area=join_list(top, language)),
-            meaning=S["meaning"].get(kind, S["meaning"]["other"]),
+            title=S["theme"].format(type=label, area=join_list(top, language)) if top else label,
+            meaning=S["meaning"].get(kind, S["meaning"]["other"]) + (S["named"].format(items=named) if named else ""),
             count=len(members),
             commits=[SignalCommit(sha=rc.sha, title="", url=rc.url, date=r.date) for r, rc in members],
         ))  # fmt: skip
     return themes
+
+
+CAPABILITIES_PER_THEME = 2
+CAPABILITY_CHARS = 60
+_LEVEL_RANK = {"high": 0, "medium": 1, "low": 2}
+
+
+def _capabilities(commits: Sequence[ReportCommit], language: str) -> str:
+    """What the theme's most important commits do, in their own words (their titles' subjects, every word
+    that names code taken out, cut at a word): "Among them: CuTe DSL kernels for Rubin; a Router GEMM"."""
+    from dailydiff.scoring.rules import parse_title
+
+    S = words("stakeholder", language)
+    chosen: list[str] = []
+    for rc in sorted(commits, key=lambda rc: (_LEVEL_RANK.get(rc.level.value, 3), -rc.score.score)):
+        subject = " ".join(w for w in bare(parse_title(rc.title).subject or rc.title).split() if w[:1] != "@")
+        if len(subject) > CAPABILITY_CHARS:
+            subject = subject[:CAPABILITY_CHARS].rsplit(" ", 1)[0].rstrip(",;:-( ") + "…"
+        if len(subject.split()) >= 2 and subject.lower() not in (c.lower() for c in chosen):
+            chosen.append(subject)
+        if len(chosen) == CAPABILITIES_PER_THEME:
+            break
+    return S["item_sep"].join(S["item"].format(title=c) for c in chosen)
 
 
 def _links(commits: Sequence[SignalCommit], limit: int, language: str) -> str:

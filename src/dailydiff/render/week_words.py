@@ -40,7 +40,10 @@ def _parts(now: Mapping[str, int], before: Mapping[str, int] | None, names: Mapp
 
 
 def changed(C: Mapping[str, str], key: str, now: float, before: float | None) -> str:
-    """A figure's change as the sentence says it (``C[key]``: " (↑3)", "; ↑6 points"); '' without a week before."""
+    """A figure's change as the sentence says it (``C[key]``: " (↑3)", "; ↑6 points"; no change: ``C[key_same]``
+    where the unit would not read after "="); '' without a week before."""
+    if before is not None and now == before and f"{key}_same" in C:
+        return C[f"{key}_same"]
     return C[key].format(delta=delta(now, before, C["same"])) if before is not None else ""
 
 
@@ -97,8 +100,10 @@ def comparison_lines(week: WeekDigest) -> list[str]:
                               delta_pct=d(round(100 * figures.fix_share), lambda f: round(100 * f.fix_share), "points")),
         C["reverts"].format(reverts=figures.reverts, delta=d(figures.reverts, lambda f: f.reverts),
                             relands=figures.relands, delta_relands=d(figures.relands, lambda f: f.relands)),
-        C["contributors"].format(n=figures.contributors, delta=d(figures.contributors, lambda f: f.contributors),
-                                 new=len(figures.new_contributors), returning=len(figures.returning_contributors)),
+        # who is new is known only against weeks stored before this one (else every contributor was "new")
+        C["contributors" if any(p.stored for p in comparison.history[:-1]) else "contributors_unknown"].format(
+            n=figures.contributors, delta=d(figures.contributors, lambda f: f.contributors),
+            new=len(figures.new_contributors), returning=len(figures.returning_contributors)),
         C["agents"].format(n=figures.agent_commits, delta=d(figures.agent_commits, lambda f: f.agent_commits)),
     ]  # fmt: skip
     if b is not None or any(p.stored for p in comparison.history[:-1]):

@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # (the rules' worker process reads no settings: it is handed 
 _CONVENTIONAL_RE = lazy_compile(r"^\s*(?P<type>[A-Za-z]+)(?:\s?\((?P<scope>[^)]*)\))?(?P<bang>!)?\s*:\s*")
 _BRACKET_RE = lazy_compile(r"^\s*\[(?P<tag>[^\]\n]{1,40})\]\s*:?\s*")
 _SERIES_STEP_RE = lazy_compile(r"^\s*\d+\s*/\s*(?:\d+|n)\s+(?=\w)", re.I)
-_REVERT_RE = lazy_compile(r'^\s*revert\b\s*"?', re.I)
+# git's `Revert "…"`; a Conventional Commits `revert(scope):` is a prefix like any other (parse_title)
+_REVERT_RE = lazy_compile(r'^\s*revert\b(?!\s*(?:\([^)]*\))?!?\s*:)\s*"?', re.I)
 _PR_RE = lazy_compile(r"\(#(\d+)\)\s*$")
 
 CONVENTIONAL_TYPES: dict[str, str] = {
@@ -390,7 +391,8 @@ def label_types(commit: Commit) -> list[str]:
 
 def release_version(commit: Commit) -> str | None:
     """The version a release or version-bump commit announces (``bump version to 0.6.9`` → ``0.6.9``)."""
-    subject = parse_title(commit.title).subject if not _REVERT_RE.match(commit.title) else ""
+    info = parse_title(commit.title)
+    subject = info.subject if "revert" not in info.types else ""
     for pattern in _RELEASE_RES:
         match = pattern.search(subject) or pattern.search(commit.title)
         if match:
@@ -437,7 +439,8 @@ class RevertTarget:
 
 def revert_target(commit: Commit) -> RevertTarget | None:
     """The commit a revert undoes, as far as its message says; None when it is not a revert."""
-    if not _REVERT_RE.match(commit.title):
+    info = parse_title(commit.title)
+    if "revert" not in info.types:
         return None
     sha_match = _REVERTS_SHA_RE.search(commit.body)
     pr_number: int | None = None
@@ -445,7 +448,8 @@ def revert_target(commit: Commit) -> RevertTarget | None:
     if pr_match:
         pr_number = int(pr_match.group(1) or pr_match.group(2))
     quoted = re.match(r'^\s*revert\s*"(?P<title>.+)"', commit.title, re.I)
-    title = quoted.group("title") if quoted else None
+    # git's `Revert "<title>"`, or what follows a `revert(scope):` prefix (its subject)
+    title = quoted.group("title") if quoted else (None if _REVERT_RE.match(commit.title) else info.subject)
     if title and pr_number is None:
         inner = _PR_RE.search(title)
         pr_number = int(inner.group(1)) if inner else None
@@ -453,27 +457,22 @@ def revert_target(commit: Commit) -> RevertTarget | None:
 
 
 def find_reverted(commit: Commit, candidates: Sequence[Commit]) -> Commit | None:
-    """The commit among `candidates` (a day's report, the store's commits) that `commit` reverts."""
+    """The commit among `candidates` (a day's report, the store's commits) that `commit` reverts: by the sha
+    its message names, else its pull request, else its title, else the subject of its title (a
+    `revert(scope): subject` names no more than that) — the surest sign first, whatever the order."""
     target = revert_target(commit)
     if target is None:
         return None
-    for other in candidates:
-        if other.sha == commit.sha:
-            continue
-        if target.sha and other.sha.startswith(target.sha):
-            return other
-        if (
-            target.pr_number is not None
-            and (
-                (other.pr is not None and other.pr.number == target.pr_number)
-                or title_pr(other.title) == target.pr_number
-            )
-            and not _REVERT_RE.match(other.title)
-        ):
-            return other
-        if target.title and other.title.strip() == target.title.strip():
-            return other
-    return None
+    others = [c for c in candidates if c.sha != commit.sha]
+    plain = [c for c in others if "revert" not in parse_title(c.title).types]
+    signs = (
+        (others, lambda c: bool(target.sha) and c.sha.startswith(target.sha or "")),
+        (plain, lambda c: target.pr_number is not None
+         and ((c.pr is not None and c.pr.number == target.pr_number) or title_pr(c.title) == target.pr_number)),
+        (others, lambda c: bool(target.title) and c.title.strip() == (target.title or "").strip()),
+        (plain, lambda c: bool(target.title) and parse_title(c.title).subject == parse_title(target.title or "").subject),
+    )  # fmt: skip
+    return next((c for pool, sign in signs for c in pool if sign(c)), None)
 
 
 def commit_types(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -335,14 +335,19 @@ def _with_time(filters: SearchFilters, understood: Understood) -> SearchFilters:
 # ---- the shared edges of `search`, `ask`, the web API and the MCP server --------------------------------
 
 
-def parse_date(text: str | None, flag: str) -> dt.date | None:
-    """A YYYY-MM-DD argument (None when not given), or one UsageError naming ``flag``."""
+def parse_date(text: str | None, flag: str, timezone: str = "UTC") -> dt.date | None:
+    """A YYYY-MM-DD, ``today`` or ``yesterday`` (in ``timezone``) argument, as `report --date` takes it (None
+    when not given), or one UsageError naming ``flag``."""
     if not text:
         return None
+    from dailydiff.common.timewindow import parse_date as calendar_date
+
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{flag} {text!r} is not a date", "write it as YYYY-MM-DD") from None
+        return calendar_date(text, timezone)
+    except UsageError:
+        raise UsageError(
+            f"{flag} {text!r} is not a date", "write it as YYYY-MM-DD, today or yesterday"
+        ) from None
 
 
 def _choices(values: list[str] | None, allowed: list[str], flag: str) -> list[str]:
@@ -353,19 +358,24 @@ def _choices(values: list[str] | None, allowed: list[str], flag: str) -> list[st
     return chosen
 
 
+# What the command line calls each filter (the MCP tools call them since, until, type and level).
+CLI_NAMES = {"since": "--from", "until": "--to", "type": "--type", "level": "--level"}
+
+
 def filters_from(
     repo: list[str] | None, since: str | None, until: str | None, change_type: list[str] | None,
-    level: list[str] | None, topic: list[str] | None, path: str | None,
+    level: list[str] | None, topic: list[str] | None, path: str | None, *,
+    names: Mapping[str, str] = CLI_NAMES, timezone: str = "UTC",
 ) -> SearchFilters:  # fmt: skip
-    first, last = parse_date(since, "--from"), parse_date(until, "--to")
+    first, last = parse_date(since, names["since"], timezone), parse_date(until, names["until"], timezone)
     if first and last and first > last:
-        raise UsageError(f"--from {first} is after --to {last}", "swap them")
+        raise UsageError(f"{names['since']} {first} is after {names['until']} {last}", "swap them")
     return SearchFilters(
         repos=tuple(repo or ()),
         date_from=first,
         date_to=last,
-        change_types=tuple(_choices(change_type, [c.value for c in ChangeType], "--type")),
-        levels=tuple(_choices(level, [v.value for v in Level], "--level")),
+        change_types=tuple(_choices(change_type, [c.value for c in ChangeType], names["type"])),
+        levels=tuple(_choices(level, [v.value for v in Level], names["level"])),
         topics=tuple(topic or ()),
         path_glob=path or "",
     )

@@ -11,9 +11,10 @@ template placeholders, the outbound policy and the secret registry so that the s
 
 import re
 from collections.abc import Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dailydiff.common import placeholders, secrets
 
@@ -96,6 +97,17 @@ class FilesEntry(EntryBase):
     @classmethod
     def _path(cls, value: str) -> str:
         return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_root(cls, data: Any) -> Any:
+        """``directory = "reports"`` is the reports' root: the default template's own ``reports/`` is not
+        added below it again (reports/2026/…, never reports/reports/2026/…)."""
+        if isinstance(data, dict) and "path_template" not in data:
+            root = placeholders.template_root(DEFAULT_PATH_TEMPLATE).parts
+            if PurePath(str(data.get("directory", "."))).parts[-len(root) :] == root:
+                return {**data, "path_template": DEFAULT_PATH_TEMPLATE.split("/", len(root))[-1]}
+        return data
 
 
 class GitHubEntry(EntryBase):

@@ -313,6 +313,29 @@ class LedgerStore(StoreBase):
                     db.execute(db.dialect.analyse_units)
             return int(db.execute("SELECT COUNT(*) FROM units WHERE plan = ?", (plan,)).fetchone()[0])
 
+    def hold(self, name: str, owner: str, lease: float) -> bool:
+        """``owner`` holds ``name`` — a thing one writer at a time may change, whatever process or machine
+        writes it (a branch that every commit moves) — for ``lease`` seconds; True when taken: it was free,
+        let go, or its holder's lease ran out (the holder died). One atomic statement decides, as for a unit:
+        a row of unit_claims that no plan names (``hold:…``), so no worker ever claims it as a unit."""
+        now = self._db.dialect.now
+        unit = f"hold:{name}"
+        with self._tx() as db:
+            db.execute("INSERT INTO unit_claims (unit, state, updated_at) VALUES (?, 'free', ?) "
+                       "ON CONFLICT (unit) DO NOTHING", (unit, now_text()))  # fmt: skip
+            cursor = db.execute(
+                f"UPDATE unit_claims SET state = 'held', worker = ?, lease_until = {now} + ?, updated_at = ? "
+                f"WHERE unit = ? AND (state <> 'held' OR lease_until < {now})",
+                (owner, lease, now_text(), unit),
+            )
+            return cursor.rowcount == 1
+
+    def let_go(self, name: str, owner: str) -> None:
+        """``owner`` no longer holds ``name`` (nothing when another holds it: its lease had run out)."""
+        with self._tx() as db:
+            db.execute("UPDATE unit_claims SET state = 'free', worker = NULL, lease_until = NULL, updated_at = ? "
+                       "WHERE unit = ? AND worker = ? AND state = 'held'", (now_text(), f"hold:{name}", owner))  # fmt: skip
+
     def claim_unit(self, plan: str, worker: str, lease: float, slots: int | None = None) -> Claim | None:
         """The next unit of ``plan`` nobody holds — pending (and every unit it needs settled: done or failed;
         it is built from what they left and names what is missing), or running under

@@ -157,10 +157,10 @@ def list_changes(store: Store, prefer: str, *, repository: str | Sequence[str] |
                  since: str | None = None, until: str | None = None, path: str | None = None,
                  level: str | Sequence[str] | None = None, type: str | Sequence[str] | None = None,
                  author: str | None = None, agent: str | None = None, fields: Sequence[str] | None = None,
-                 limit: int = DEFAULT_LIMIT, cursor: str | None = None) -> dict[str, Any]:  # fmt: skip
+                 limit: int = DEFAULT_LIMIT, cursor: str | None = None, timezone: str = "UTC") -> dict[str, Any]:  # fmt: skip
     """One page of ``list_changes`` (shape SCHEMA); ``prefer``: the language listed where a commit has
-    several."""
-    first, last = parse_date(since, "since"), parse_date(until, "until")
+    several; ``timezone``: the one `today` and `yesterday` are read in."""
+    first, last = parse_date(since, "since", timezone), parse_date(until, "until", timezone)
     if first and last and first > last:
         raise UsageError(f"since {first} is after until {last}", "give since before until")
     if limit < 1:

@@ -38,8 +38,17 @@ INSTRUCTIONS = (
     "`ask` for an answer that cites commits, `report` for one repository's day, `digest` for a day across "
     "repositories, `repositories` for what is stored, `list_changes` for the analysed commits of a window of "
     "days (filtered by repository, path, level, type, author, agent; paginated) and `get_commit` for one "
-    "commit. Dates are YYYY-MM-DD."
+    "commit. Every tool names its filters alike: repository, since, until, type, level, path. Dates are "
+    "YYYY-MM-DD, today or yesterday."
 )
+# One value or several (`"high"` or `["high", "medium"]`), as every tool takes a filter.
+Words = list[str] | str | None
+# The filters' names in a tool's one-line errors (the command line's are --from, --to, --type, --level).
+MCP_NAMES = {"since": "since", "until": "until", "type": "type", "level": "level"}
+
+
+def _listed(value: Words) -> list[str] | None:
+    return [value] if isinstance(value, str) else value
 
 
 class ToolFailure(Exception):
@@ -62,7 +71,8 @@ def build_server(
     from mcp.server.mcpserver.exceptions import ToolError
     from mcp.types import ToolAnnotations
 
-    server = MCPServer(name="dailydiff", version=__version__, instructions=INSTRUCTIONS)
+    # WARNING: the SDK logs each refused call at INFO, in a rich console line on stderr (its one line is the answer)
+    server = MCPServer(name="dailydiff", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING")
     upgrade = threading.Thread(target=_open_once, args=(settings, on_slow), name="store-upgrade", daemon=True)
     if upgrade_first:
         upgrade.start()
@@ -102,11 +112,12 @@ def build_server(
 
         return call
 
-    def filters(repo: list[str] | None, since: str | None, until: str | None, change_type: list[str] | None,
-                level: list[str] | None, topic: list[str] | None, path: str | None) -> Any:  # fmt: skip
+    def filters(repository: Words, since: str | None, until: str | None, type: Words, level: Words, topic: Words,
+                path: str | None) -> Any:  # fmt: skip
         from dailydiff.search import filters_from
 
-        return filters_from(repo, since, until, change_type, level, topic, path)
+        return filters_from(_listed(repository), since, until, _listed(type), _listed(level), _listed(topic), path,
+                            names=MCP_NAMES, timezone=settings.report.timezone)  # fmt: skip
 
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
@@ -114,21 +125,22 @@ def build_server(
     @guarded
     def search(
         question: str,
-        repo: list[str] | None = None,
+        repository: Words = None,
         since: str | None = None,
         until: str | None = None,
-        change_type: list[str] | None = None,
-        level: list[str] | None = None,
-        topic: list[str] | None = None,
+        type: Words = None,
+        level: Words = None,
+        topic: Words = None,
         path: str | None = None,
         limit: int = 10,
     ) -> str:
         """The stored commits that answer QUESTION best (titles, pull requests, paths, analyses), ranked,
-        as JSON. Filters: repo (owner/name), since/until (YYYY-MM-DD), change_type, level (high, medium,
-        low), topic, path (a glob like **/attention/*); `agent:yes` in the question: commits a coding agent wrote."""
+        as JSON. Filters (as list_changes names them): repository (owner/name), since/until (YYYY-MM-DD, today
+        or yesterday), type (feature, bugfix, ...), level (high, medium, low), topic, path (a glob like
+        **/attention/*); `agent:yes` in the question: commits a coding agent wrote."""
         from dailydiff.search import result_json
 
-        chosen = filters(repo, since, until, change_type, level, topic, path)
+        chosen = filters(repository, since, until, type, level, topic, path)
         from dailydiff.search.hybrid import retrieve
 
         with store() as opened:
@@ -139,12 +151,12 @@ def build_server(
     @guarded
     def ask(
         question: str,
-        repo: list[str] | None = None,
+        repository: Words = None,
         since: str | None = None,
         until: str | None = None,
-        change_type: list[str] | None = None,
-        level: list[str] | None = None,
-        topic: list[str] | None = None,
+        type: Words = None,
+        level: Words = None,
+        topic: Words = None,
         path: str | None = None,
         limit: int = 12,
     ) -> str:
@@ -162,7 +174,7 @@ def build_server(
         )
         from dailydiff.search.hybrid import find_hybrid
 
-        chosen = filters(repo, since, until, change_type, level, topic, path)
+        chosen = filters(repository, since, until, type, level, topic, path)
         language = "zh" if is_chinese(question) else "en"
         with store() as opened:
             analyzer, why_not = ask_model(settings, opened)
@@ -186,12 +198,13 @@ def build_server(
 
     @server.tool(annotations=read_only)
     @guarded
-    def report(repo: str, date: str, language: str | None = None) -> str:
-        """One repository's report of one day (YYYY-MM-DD) as Markdown; language zh or en when both are
-        stored (the first stored otherwise)."""
+    def report(repository: str, date: str, language: str | None = None) -> str:
+        """One repository's (owner/name) report of one day (YYYY-MM-DD, today or yesterday) as Markdown;
+        language zh or en when both are stored (the first stored otherwise)."""
         from dailydiff.render.markdown import render_markdown
 
-        day = parse_date(date, "date")
+        repo = repository
+        day = parse_date(date, "date", settings.report.timezone)
         assert day is not None
         with store() as opened:
             stored = [lang for r, d, lang in opened.list_reports(repo) if d == day]
@@ -216,7 +229,7 @@ def build_server(
         else one written by the rules from that day's stored reports (nothing is stored)."""
         from dailydiff.render.digest import build_day_digest, load_digest, render_digest_markdown
 
-        day = parse_date(date, "date")
+        day = parse_date(date, "date", settings.report.timezone)
         assert day is not None
         with store() as opened:
             for stored_name, stored_day, stored_language in opened.list_digests():
@@ -283,7 +296,7 @@ def build_server(
         with store() as opened:
             return _json(listing(opened, settings.report.language, repository=repository, since=since,
                                  until=until, path=path, level=level, type=type, author=author, agent=agent,
-                                 fields=fields, limit=limit, cursor=cursor))  # fmt: skip
+                                 fields=fields, limit=limit, cursor=cursor, timezone=settings.report.timezone))  # fmt: skip
 
     @server.tool(annotations=read_only)
     @guarded
@@ -296,7 +309,38 @@ def build_server(
         with store() as opened:
             return _json(one(opened, settings.report.language, sha, repository, detail))
 
+    _checked_arguments(server)
     return server
+
+
+def _checked_arguments(server: Any) -> None:
+    """A tool's arguments are checked as the command line checks its flags: a name the tool does not take
+    (a filter that would be dropped without a word) or a value of the wrong kind is one line naming the
+    tool's arguments — never pydantic's text."""
+    from mcp.server.mcpserver.exceptions import ToolError
+    from pydantic import ValidationError
+
+    sdk_call = server.call_tool
+
+    async def call_tool(name: str, arguments: dict[str, Any], context: Any = None) -> Any:
+        schema = next((t.input_schema for t in await server.list_tools() if t.name == name), None)
+        takes = sorted((schema or {}).get("properties", {}))
+        unknown = sorted(set(arguments) - set(takes)) if schema is not None else []
+        if unknown:
+            raise ToolError(f"{name} takes no argument {', '.join(map(repr, unknown))}; its arguments: "
+                            f"{', '.join(takes)}")  # fmt: skip
+        try:
+            return await sdk_call(name, arguments, context)
+        except ToolError as exc:
+            if not isinstance(exc.__cause__, ValidationError):
+                raise
+            error = exc.__cause__.errors()[0]
+            where = ".".join(str(part) for part in error["loc"]) or name
+            raise ToolError(
+                f"{name}: {where}: {error['msg'].lower()}; its arguments: {', '.join(takes)}"
+            ) from None
+
+    server.call_tool = call_tool
 
 
 def _open_once(settings: Settings, on_slow: Callable[[str], None] | None) -> None:

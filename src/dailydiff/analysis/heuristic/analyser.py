@@ -304,7 +304,7 @@ class HeuristicAnalyzer:
                 body = zh.described(
                     facts.pr_number, first if len(first) >= 80 else facts.body(limit, paragraphs=2)
                 )
-        sentences = [subject + _ends(subject, lang)]
+        sentences = [subject + _ends(subject, lang)] if subject.strip() else []  # an empty message: no "."
         if facts.bot:
             sentences.append(t["bot"].format(bot=facts.bot))
         if body:
@@ -442,6 +442,12 @@ def _highlights(commits: Sequence[ReportCommit], lang: str) -> list[str]:
     shown: set[str] = set()
     for rc in ranked:
         if len(highlights) >= 5 or (rc.level is Level.LOW and len(highlights) >= 3):
+            # the commits as important as the last one shown, counted: a reader knows the five are not all
+            more = sum(
+                other.level is rc.level and other.sha not in pairs for other in ranked[ranked.index(rc) :]
+            )
+            if more and rc.level is not Level.LOW:
+                highlights.append(f"{_MARKS[rc.level.value]} … {T[lang]['ov_more'].format(n=more)}")
             break
         undone = pairs.get(rc.sha)
         if undone is None:

@@ -83,6 +83,7 @@ T: dict[str, dict[str, Any]] = {
         "ov_contributors": "{n} 位作者，最活跃：{names}",
         "ov_empty": "当日没有提交。",
         "ov_reverted": "{title}（当天添加又回滚）",
+        "ov_more": "另有 {n} 个同等重要的提交",
     },
     "en": {
         "revert": 'Reverts "{subject}"',
@@ -162,5 +163,6 @@ T: dict[str, dict[str, Any]] = {
         "ov_contributors": "{n} authors; most active: {names}",
         "ov_empty": "No commits on this day.",
         "ov_reverted": "{title} (added and reverted the same day)",
+        "ov_more": "{n} more of the same importance",
     },
 }
