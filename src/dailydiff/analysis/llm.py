@@ -48,6 +48,7 @@ from dailydiff.analysis.llm_session import LLMSession
 from dailydiff.analysis.llm_session import escalation_order as escalation_order
 from dailydiff.analysis.prompting import PromptBook, PromptTooLarge
 from dailydiff.analysis.schema import SCHEMA_VERSION, AnswerError
+from dailydiff.analysis.week import WEEK_SCHEMA, WEEK_TOKENS
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import HttpPolicy
 from dailydiff.errors import AnalysisError, EndpointRefused, StoreError
@@ -299,7 +300,6 @@ class LLMAnalyzer:
     def week(self, messages_for: Callable[[str], list[dict[str, str]]], language: str) -> tuple[str, Usage]:
         """A week's summary and themes (analysis/week.py): the reply's text and what it cost, outside any
         event loop. Raises UnusableAnswer or AnalysisError as ``ask`` does."""
-        from dailydiff.analysis.week import WEEK_SCHEMA, WEEK_TOKENS
 
         async def main() -> tuple[str, Usage]:
             async with self.session() as session:

@@ -31,7 +31,7 @@ from dailydiff.search import SearchResult
 from dailydiff.search.hybrid import find_hybrid
 from dailydiff.settings import Settings
 from dailydiff.site import Site, make_site, read_rows, stored_digests
-from dailydiff.store import Store
+from dailydiff.store import Store, open_store
 from dailydiff.store.search import SearchFilters
 
 CONTENT_TYPES = {
@@ -370,7 +370,6 @@ def create_app(
             return _json({"error": str(detail)}, status)
         return Response(f"{status}\n", status_code=status, media_type="text/plain", headers=SECURITY_HEADERS)
 
-    from dailydiff.store import open_store
     from dailydiff.web.hooks import hook_routes
 
     hook_paths, hooks = hook_routes(cache.settings, lambda: open_store(cache.settings))
