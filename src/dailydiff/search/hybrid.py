@@ -173,7 +173,7 @@ def find_hybrid(store: Store, settings: Any, question: str, filters: SearchFilte
     if early is None:
         return find(store, question, filters, limit, extra_words=extra_words)
     embedder, asked = early
-    batch = getattr(getattr(settings, "search", None), "embedding_batch", 32)
+    batch = settings.search.embedding_batch
     vectors = _Vectors(store, embedder, asked, batch)
     try:
         lexical = find(
