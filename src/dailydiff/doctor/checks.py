@@ -30,6 +30,7 @@ from dailydiff.publish.base import Secrets
 from dailydiff.publish.files import output_dir_publisher
 from dailydiff.publish.registry import build_publishers, entry_names, missing_environment
 from dailydiff.settings import RepoEntry, Settings, named_secrets, unknown_environment
+from dailydiff.settings.loading import env_names
 from dailydiff.sources import SOURCES, GitSource, source_kind
 from dailydiff.sources.git import is_git_url
 from dailydiff.sources.gitrun import has_commit_graph, run_git
@@ -331,7 +332,7 @@ def _configured(settings: Settings, failing: list[FailingTarget]) -> list[Failin
             output_dir_publisher(Path(settings.run.output_dir), report.path_template, report.formats)
         )
     urls = {
-        name: str(getattr(entry, "url_env", ""))
+        name: env_names(entry).get("url_env", "")
         for name, entry in zip(entry_names(settings.publish), settings.publish, strict=True)
     }
     unknown = [name for name, variable in urls.items() if variable and not os.environ.get(variable)]
