@@ -364,10 +364,10 @@ def create_app(
         return _json({"error": f"no API at {request.url.path}", "api": API_PATHS}, 404)
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 500)
+        # Any other exception is a bug of ours: a 500, and nothing of it said.
+        status, detail = (exc.status_code, exc.detail) if isinstance(exc, HTTPException) else (500, None)
         if request.url.path == "/api" or request.url.path.startswith("/api/"):
-            detail = getattr(exc, "detail", None) or "internal error"
-            return _json({"error": str(detail)}, status)
+            return _json({"error": str(detail or "internal error")}, status)
         return Response(f"{status}\n", status_code=status, media_type="text/plain", headers=SECURITY_HEADERS)
 
     from dailydiff.web.hooks import hook_routes
