@@ -235,23 +235,16 @@ def stats_line(report: DayReport) -> str:
     L = words("report", report.language)
     s = report.stats
     parts = [L["stats_line"].format(total=s.total, high=s.high, medium=s.medium, low=s.low)]
-    if s.merges:
-        parts.append(L["stats_merges"].format(n=s.merges))
-    # The same words and counts as the JSON and the run summary: fallback = the model failed and the rules
-    # stand in; failed = no analysis at all.
-    if s.fallback or report.analyzer != "heuristic":
-        parts.append(L["stats_fallback"].format(n=s.fallback))
-    if s.failed or report.analyzer != "heuristic":
-        parts.append(L["stats_failed"].format(n=s.failed))
-    if s.heuristic:
-        parts.append(L["stats_heuristic"].format(n=s.heuristic))
-    if s.grounding.removed:  # said where it is read: the text left out what the model made up
-        parts.append(L["stats_claims_removed"].format(n=s.grounding.removed))
-    if s.grounding.marked:
-        parts.append(L["stats_claims_marked"].format(n=s.grounding.marked))
-    agents = sum(1 for rc in report.commits if agent_of(rc))
-    if agents:  # commits a coding agent wrote (its trailers or committer say so)
-        parts.append(L["stats_agents"].format(n=agents))
+    asked = report.analyzer != "heuristic"
+    # (words, count, said when 0 too), in this order. The same words and counts as the JSON and the run
+    # summary: fallback = the model failed and the rules stand in; failed = no analysis at all; claims
+    # removed, said where it is read: the text left out what the model made up; agents: commits a coding
+    # agent wrote (its trailers or committer say so).
+    counts = (("stats_merges", s.merges, False), ("stats_fallback", s.fallback, asked),
+              ("stats_failed", s.failed, asked), ("stats_heuristic", s.heuristic, False),
+              ("stats_claims_removed", s.grounding.removed, False), ("stats_claims_marked", s.grounding.marked, False),
+              ("stats_agents", sum(1 for rc in report.commits if agent_of(rc)), False))  # fmt: skip
+    parts += [L[key].format(n=n) for key, n, said_at_zero in counts if n or said_at_zero]
     if s.prompt_tokens or s.completion_tokens:
         tokens = L["stats_tokens"].format(prompt=s.prompt_tokens, completion=s.completion_tokens)
         if s.replaced_prompt_tokens or s.replaced_completion_tokens:  # spent stays spent, shown apart
