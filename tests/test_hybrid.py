@@ -111,6 +111,7 @@ def _ids(store: Store, question: str, embedder: Any, limit: int = 4) -> list[str
 
 
 class _Search:
+    embedding_model = ""  # the embedder is the one a test passes
     fuse_languages = ("en", "zh")
     embedding_batch = 2
 
@@ -362,7 +363,7 @@ def test_retrieve_chooses_the_agents_filter_or_hybrid_retrieval(
     url, _ = embeddings
     settings = SimpleNamespace(
         search=SimpleNamespace(embedding_model="trigrams", embedding_base_url=url, embedding_batch=4,
-                               fuse_languages=["en"]),
+                               embedding_timeout=10.0, fuse_languages=["en"]),
         llm=SimpleNamespace(base_url="", api_key_env=""),
     )  # fmt: skip
     copy = tmp_path / "data"

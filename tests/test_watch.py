@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from dailydiff.models import Commit, FileChange, Person, PullRequest
-from dailydiff.scoring.watch import glob_pattern, matching_topics, topics_for, watched_first
+from dailydiff.scoring.watch import glob_pattern, matching_topics, topics_for
 from dailydiff.settings import WatchTopic
 
 NOW = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)
@@ -105,12 +105,3 @@ def test_topic_order_follows_the_config_and_subsets_by_name() -> None:
     assert matching_topics(make_commit("x"), topics) == ["b", "a"]
     assert [t.name for t in topics_for(topics, ["a"])] == ["a"]
     assert topics_for(topics, None) == topics
-
-
-def test_watched_first_is_stable() -> None:
-    class Item:
-        def __init__(self, name: str, watch: list[str]) -> None:
-            self.name, self.watch = name, watch
-
-    items = [Item("1", []), Item("2", ["t"]), Item("3", []), Item("4", ["u"])]
-    assert [i.name for i in watched_first(items)] == ["2", "4", "1", "3"]

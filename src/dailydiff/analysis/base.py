@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from dailydiff.common.aio import run_sync
 from dailydiff.models import Analysis, Commit, Level, Overview, ReportCommit, Score
 
 
@@ -72,8 +73,6 @@ def analyse_many(
     """Analyse a batch outside any event loop (benchmarks, tests, scripts), reporting each result as it
     lands. The engine does not use this: it awaits the session itself."""
     import asyncio  # (here: the rules' worker process imports this module and runs no event loop)
-
-    from dailydiff.common.aio import run_sync
 
     async def main() -> None:
         async with analyzer.session() as session:

@@ -180,7 +180,7 @@ class Batcher:
                 return
             await asyncio.sleep(min(wait, left))
             wait = min(wait * 2, LAST_POLL)
-        answers = await _answers(sdk, getattr(batch, "output_file_id", None))
+        answers = await _answers(sdk, batch.output_file_id)
         given = _hand(lines, keys, answers)
         (log.info if len(given) == len(keys) else log.warning)(
             "%s: batch %s %s: %d of %d commits answered%s", self.endpoint, batch_id, batch.status, len(given),

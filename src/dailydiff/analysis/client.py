@@ -68,7 +68,7 @@ CACHED_FIELDS = (("prompt_cache_hit_tokens",), ("prompt_tokens_details", "cached
 def usage_figures(usage: Any) -> tuple[int, int, int | None]:
     """Prompt, completion and cached tokens of a chat completion's ``usage`` (a dict or the SDK's object)."""
     if usage is not None and not isinstance(usage, dict):
-        usage = usage.model_dump() if hasattr(usage, "model_dump") else {}
+        usage = usage.model_dump()  # the SDK's models are pydantic's
     usage = usage or {}
     cached: int | None = None
     for path in CACHED_FIELDS:

@@ -32,8 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.claims import commit_evidence, ground
+from dailydiff.analysis.heuristic import HeuristicAnalyzer
+from dailydiff.analysis.llm import LLMAnalyzer
 from dailydiff.errors import AnalysisError, ConfigError
+from dailydiff.kinds import ChangeType
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score
+from dailydiff.scoring.rules import score_commit
 from dailydiff.settings import LLMSettings, Settings
 
 log = logging.getLogger("dailydiff.eval")
@@ -80,8 +85,6 @@ def shipped_sets() -> list[str]:
 
 def read_set(spec: str) -> list[Labels]:
     """The labelled set at path ``spec``, or the shipped set of that name (``flashinfer``)."""
-    from dailydiff.kinds import ChangeType
-
     path = Path(spec)
     if path.is_file():
         text, where = path.read_text(encoding="utf-8"), str(path)
@@ -131,8 +134,6 @@ class Item:
     @classmethod
     def of(cls, commit: Commit, settings: Settings, labels: Labels | None = None) -> Item:
         """A commit scored as a night scores it (the rules' level is the depth it is asked at)."""
-        from dailydiff.scoring.rules import score_commit
-
         return cls(commit, score_commit(commit, settings.scoring), labels)
 
     @property
@@ -227,7 +228,6 @@ class Endpoint:
         """What shapes an answer, hashed: endpoint, model, prompts, the settings an answer depends on."""
         if self.settings is None:
             return ""
-        from dailydiff.analysis.llm import LLMAnalyzer
 
         shaping = self.settings.model_dump(include={"base_url", "model", "response_mode", "temperature",
                                                     "max_tokens_field", "escalation", "output_tokens",
@@ -293,9 +293,6 @@ async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str,
     """Every item analysed by ``endpoint`` at once (its session's limit bounds the requests in flight);
     each outcome handed to ``on_done`` as it lands."""
     if endpoint.settings is None:
-        from dailydiff.analysis.claims import commit_evidence, ground
-        from dailydiff.analysis.heuristic import HeuristicAnalyzer
-
         # Its session: a worker process where the machine has a core to spare (analysis/heuristic/worker.py),
         # so the endpoints' answers are read meanwhile.
         async with HeuristicAnalyzer().session() as rules:
@@ -307,7 +304,6 @@ async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str,
                     analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
                 on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
         return
-    from dailydiff.analysis.llm import LLMAnalyzer
 
     analyzer = LLMAnalyzer(endpoint.settings, endpoint.api_key, store, grounding=endpoint.grounding)
     async with analyzer.session() as session:

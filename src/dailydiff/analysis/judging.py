@@ -16,6 +16,9 @@ from typing import Any
 
 from dailydiff.analysis.claims import commit_evidence, sentences
 from dailydiff.analysis.evaluation import HEADERS, RULES, Endpoint, Item, Outcome, analysis_text
+from dailydiff.analysis.llm import LLMAnalyzer, UnusableAnswer
+from dailydiff.common.aio import run_sync
+from dailydiff.errors import AnalysisError
 
 JUDGE_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -62,10 +65,6 @@ def judge_claims(judge: Endpoint, endpoints: Sequence[Endpoint], items: Sequence
                  done: dict[str, dict[str, Outcome]], limit: int, language: str,
                  store: Any) -> tuple[str, dict[str, Any]]:  # fmt: skip
     """The judge's rulings on the unsettled claims: one line for the table's notes and the JSON's part."""
-    from dailydiff.analysis.llm import LLMAnalyzer, UnusableAnswer
-    from dailydiff.common.aio import run_sync
-    from dailydiff.errors import AnalysisError
-
     assert judge.settings is not None
     claims = unsettled(endpoints, items, done, limit)
     analyzer = LLMAnalyzer(judge.settings, judge.api_key, store, grounding="off")

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from dailydiff.analysis.base import AnalysisRequest, OnResult, analyse_many
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
@@ -48,6 +48,7 @@ from dailydiff.analysis.llm_session import LLMSession
 from dailydiff.analysis.llm_session import escalation_order as escalation_order
 from dailydiff.analysis.prompting import PromptBook, PromptTooLarge
 from dailydiff.analysis.schema import SCHEMA_VERSION, AnswerError
+from dailydiff.analysis.week import WEEK_SCHEMA, WEEK_TOKENS
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import HttpPolicy
 from dailydiff.errors import AnalysisError, EndpointRefused, StoreError
@@ -56,6 +57,7 @@ from dailydiff.settings import LLMSettings
 from dailydiff.store import EndpointFacts, Store
 
 log = logging.getLogger("dailydiff.llm")
+T = TypeVar("T")
 
 DEPTH_SHARE = {Level.HIGH: 1.0, Level.MEDIUM: 0.6, Level.LOW: 0.3}
 REMEMBER_DAYS = 30  # a concurrency limit measured longer ago than this is found again
@@ -251,16 +253,7 @@ class LLMAnalyzer:
             async with self.session() as session:
                 return await session.ask(question, commit_lines, language)
 
-        try:
-            return run_sync(main())
-        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
-            # The model answered, but it looped, was cut off or was not the asked shape: not the endpoint's
-            # failure, and the caller has the retrieved commits to show instead.
-            if isinstance(exc, AnswerError) or getattr(exc, "kind", "") == "loop":
-                raise UnusableAnswer(str(exc)) from None
-            raise AnalysisError(
-                f"the LLM could not answer ({exc})", "try again, or ask with --no-llm"
-            ) from None
+        return _answered(main(), "answer", "try again, or ask with --no-llm")
 
     def notes(self, entries: Sequence[Any], audience: str, language: str, repo: str,
               tag: str) -> tuple[tuple[str, dict[int, str]], Usage]:  # fmt: skip
@@ -271,13 +264,7 @@ class LLMAnalyzer:
             async with self.session() as session:
                 return await session.notes(entries, audience, language, repo, tag)
 
-        try:
-            return run_sync(main())
-        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
-            if isinstance(exc, AnswerError) or getattr(exc, "kind", "") == "loop":
-                raise UnusableAnswer(str(exc)) from None
-            raise AnalysisError(f"the LLM could not write the notes ({exc})",
-                                "try again, or use --analyzer heuristic") from None  # fmt: skip
+        return _answered(main(), "write the notes", "try again, or use --analyzer heuristic")
 
     def rewrite(self, question: str, language: str) -> tuple[list[str], Usage]:
         """`dailydiff ask`: the question as search words in both languages; outside any event loop.
@@ -287,31 +274,18 @@ class LLMAnalyzer:
             async with self.session() as session:
                 return await session.rewrite(question, language)
 
-        try:
-            return run_sync(main())
-        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
-            if isinstance(exc, AnswerError) or getattr(exc, "kind", "") == "loop":
-                raise UnusableAnswer(str(exc)) from None
-            raise AnalysisError(
-                f"the LLM could not rewrite the question ({exc})", "try again, or ask with --no-llm"
-            ) from None
+        return _answered(main(), "rewrite the question", "try again, or ask with --no-llm")
 
     def week(self, messages_for: Callable[[str], list[dict[str, str]]], language: str) -> tuple[str, Usage]:
         """A week's summary and themes (analysis/week.py): the reply's text and what it cost, outside any
         event loop. Raises UnusableAnswer or AnalysisError as ``ask`` does."""
-        from dailydiff.analysis.week import WEEK_SCHEMA, WEEK_TOKENS
 
         async def main() -> tuple[str, Usage]:
             async with self.session() as session:
                 return await session._one_answer(language, WEEK_TOKENS, WEEK_SCHEMA, "week",
                                                  "the week's summary was cut off", messages_for)  # fmt: skip
 
-        try:
-            return run_sync(main())
-        except (LLMCallError, AnswerError, PromptTooLarge) as exc:
-            if isinstance(exc, AnswerError) or getattr(exc, "kind", "") == "loop":
-                raise UnusableAnswer(str(exc)) from None
-            raise AnalysisError(f"the LLM could not write the week ({exc})", "try again later") from None
+        return _answered(main(), "write the week", "try again later")
 
     def _fatal_error(self, error: LLMCallError) -> EndpointRefused:
         where = display_url(self.settings.base_url) or "the OpenAI API"
@@ -329,3 +303,15 @@ class LLMAnalyzer:
             f"the LLM endpoint {where} does not know model {self.settings.model!r}, or the URL is wrong ({error})",
             "check llm.model and llm.base_url (DAILYDIFF_LLM_MODEL, DAILYDIFF_LLM_BASE_URL)",
         )
+
+
+def _answered(main: Coroutine[Any, Any, T], failed: str, next_step: str) -> T:
+    """``main`` run outside any event loop. A model that answered, but looped, was cut off or was not the
+    asked shape raises UnusableAnswer (not the endpoint's failure: the caller has the retrieved commits to
+    show instead); any other failure AnalysisError, "the LLM could not ``failed``"."""
+    try:
+        return run_sync(main)
+    except (LLMCallError, AnswerError, PromptTooLarge) as exc:
+        if isinstance(exc, AnswerError) or (isinstance(exc, LLMCallError) and exc.kind == "loop"):
+            raise UnusableAnswer(str(exc)) from None
+        raise AnalysisError(f"the LLM could not {failed} ({exc})", next_step) from None

@@ -41,6 +41,7 @@ from dailydiff.analysis.prompting import Prompt, PromptTooLarge, safety_margin
 from dailydiff.analysis.providers import PROVIDERS
 from dailydiff.analysis.schema import (
     ASK_SCHEMA,
+    NOTES_SCHEMA,
     OVERVIEW_SCHEMA,
     RESPONSE_MODES,
     REWRITE_SCHEMA,
@@ -49,6 +50,7 @@ from dailydiff.analysis.schema import (
     answer_schema,
     parse_answer,
     parse_ask,
+    parse_notes,
     parse_overview,
     parse_rewrite,
     prompt_mode,
@@ -209,8 +211,6 @@ class LLMSession:
 
     async def notes(self, entries: Sequence[Any], audience: str, language: str, repo: str,
                     tag: str) -> tuple[tuple[str, dict[int, str]], Usage]:  # fmt: skip
-        from dailydiff.analysis.schema import NOTES_SCHEMA, parse_notes
-
         text, usage = await self._one_answer(
             language, NOTES_TOKENS, NOTES_SCHEMA, "release_notes", "the release notes were cut off",
             lambda mode: self.analyzer.prompts.notes_messages(entries, audience, language, mode, repo, tag),

@@ -18,11 +18,27 @@ import typer
 
 from dailydiff.analysis import api_key, llm_configured
 from dailydiff.analysis import evaluation as ev
+from dailydiff.analysis.endpoint import DEFAULT_CONTEXT
+from dailydiff.analysis.judging import judge_claims
+from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.analysis.llm_call import price
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, fail, handle_errors, open_store, say, stopped
+from dailydiff.cli.app import (
+    _stderr_console,
+    app,
+    build_settings,
+    fail,
+    handle_errors,
+    open_store,
+    say,
+    stopped,
+)
+from dailydiff.common.aio import run_sync
 from dailydiff.errors import ConfigError
 from dailydiff.models import Commit
 from dailydiff.settings import Settings
+from dailydiff.sources.git import GitSource
+from dailydiff.sources.gitremote import is_git_url
 
 FORMATS = ("md", "json")
 SAYS = {
@@ -102,8 +118,6 @@ def eval_command(
         notes: list[str] = []
         extra: dict[str, Any] = {}
         if judged is not None and not interrupted:
-            from dailydiff.analysis.judging import judge_claims
-
             try:
                 line, extra["judge"] = judge_claims(judged, endpoints, items, done, settings.eval.judge_claims,
                                                     language, store)  # fmt: skip
@@ -202,9 +216,6 @@ def _items(settings: Settings, store: Any, labelled: str | None, first: str | No
 def _set_commits(settings: Settings, store: Any, repo: str, shas: list[str]) -> dict[str, Commit]:
     """A set's commits of ``repo``, with their patches: from the clone of the [[repos]] entry that is that
     repository (a local path or a git URL), else from the store."""
-    from dailydiff.sources.git import GitSource
-    from dailydiff.sources.gitremote import is_git_url
-
     short = repo.rsplit("/", 1)[-1]
     for entry in settings.repos:
         local = is_git_url(entry.source) or Path(entry.source).expanduser().is_dir()
@@ -229,10 +240,6 @@ def _dry_run(endpoints: list[ev.Endpoint], items: list[ev.Item], caches: dict[st
              language: str) -> None:  # fmt: skip
     """Each endpoint's requests and their cost, estimated offline (the prompts as they would be built, the
     answers at their allowance: an upper bound), before anything is sent."""
-    from dailydiff.analysis.endpoint import DEFAULT_CONTEXT
-    from dailydiff.analysis.llm import LLMAnalyzer
-    from dailydiff.analysis.llm_call import price
-
     for endpoint in endpoints:
         if endpoint.settings is None:
             continue
@@ -255,8 +262,6 @@ def _run(endpoints: list[ev.Endpoint], items: list[ev.Item], caches: dict[str, e
          store: Any, quiet: bool) -> tuple[dict[str, dict[str, ev.Outcome]], bool]:  # fmt: skip
     """Every endpoint over the items it has no cached answer for, all at once, with a progress bar; what
     finished (cached answers included) and whether Ctrl-C stopped it."""
-    from dailydiff.common.aio import run_sync
-
     done = {e.name: {k: o for k, o in caches[e.name].known.items()} for e in endpoints}
     todo = {e.name: [i for i in items if i.key not in done[e.name]] for e in endpoints}
     total = sum(len(v) for v in todo.values())
@@ -288,8 +293,6 @@ class _Bar:
         self.progress: Any = None
         if enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            from dailydiff.cli.app import _stderr_console
 
             self.progress = Progress(TextColumn("dailydiff eval"), BarColumn(), MofNCompleteColumn(),
                                      TimeRemainingColumn(), console=_stderr_console(), transient=True)  # fmt: skip

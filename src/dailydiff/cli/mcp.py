@@ -6,6 +6,7 @@ from __future__ import annotations
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, say_store_upgrade
 from dailydiff.errors import UsageError
+from dailydiff.web.mcp import serve_stdio
 
 
 @app.command("mcp", cls=options.Command)
@@ -18,6 +19,5 @@ def mcp_command(config: options.Config = None, data_dir: options.DataDir = None)
         raise UsageError(
             "the MCP server needs the mcp package", "install it: pip install 'dailydiff[mcp]'"
         ) from None
-    from dailydiff.web.mcp import serve_stdio
 
     serve_stdio(build_settings(config, data_dir, {}), on_slow=say_store_upgrade)  # stderr: stdout is MCP

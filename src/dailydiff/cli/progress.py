@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from dailydiff.cli.base import say
 from dailydiff.engine.printer import Tally
 
 if TYPE_CHECKING:
@@ -44,8 +45,6 @@ def _bar(tally: Tally, console: Console) -> Progress:
 def _plain_line(line: str) -> None:
     """A progress line where there is no bar: written as the console would (cli/base.py ``say``), without
     starting rich's console for it."""
-    from dailydiff.cli.base import say
-
     say(f"dailydiff: {line}")
 
 

@@ -13,8 +13,10 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, open_store, say_store_upgrade, stderr
 from dailydiff.common import storeurl
+from dailydiff.common.embedder import embedder_from
 from dailydiff.common.storeurl import is_postgres
 from dailydiff.errors import StoreError, UsageError
+from dailydiff.search.hybrid import sync
 from dailydiff.store import DB_NAME, Store, store_location
 
 store_app = typer.Typer(
@@ -158,9 +160,6 @@ def check_command(config: options.Config = None, data_dir: options.DataDir = Non
 def reindex_command(config: options.Config = None, data_dir: options.DataDir = None) -> None:
     """Rebuild what is derived from the stored reports: the search index (whatever state it is in) and the
     cached answers that cannot be read. Searches then find what a fresh index finds."""
-    from dailydiff.common.embedder import embedder_from
-    from dailydiff.search.hybrid import sync
-
     settings = build_settings(config, data_dir, {})
     with _existing_store(settings) as store:
         rows = store.reindex_search()

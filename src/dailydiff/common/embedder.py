@@ -122,23 +122,21 @@ def _pooled(embedding: Any) -> list[float]:
 
 def embedder_from(settings: Any) -> EndpointEmbedder | None:
     """The embedder the settings name, or None (no ``[search] embedding_model``, or no endpoint)."""
-    section = getattr(settings, "search", None)
-    model = getattr(section, "embedding_model", "") if section is not None else ""
-    base = (
-        (getattr(section, "embedding_base_url", "") or getattr(settings.llm, "base_url", "")) if model else ""
-    )
-    if not model or not base:
+    section = settings.search
+    if section is None or not section.embedding_model:
         return None
-    key_env = getattr(settings.llm, "api_key_env", "")
-    return EndpointEmbedder(base, model, os.environ.get(key_env, "") if key_env else "",
-                            timeout=getattr(section, "embedding_timeout", 10.0))  # fmt: skip
+    base = section.embedding_base_url or settings.llm.base_url
+    if not base:
+        return None
+    key_env = settings.llm.api_key_env
+    return EndpointEmbedder(base, section.embedding_model, os.environ.get(key_env, "") if key_env else "",
+                            timeout=section.embedding_timeout)  # fmt: skip
 
 
 def fuses(settings: Any, question: str) -> bool:
     """Whether this question's language is one ``[search] fuse_languages`` fuses."""
-    section = getattr(settings, "search", None)
-    languages = getattr(section, "fuse_languages", []) if section is not None else []
-    return ("zh" if is_chinese(question) else "en") in languages
+    section = settings.search
+    return section is not None and ("zh" if is_chinese(question) else "en") in section.fuse_languages
 
 
 class Asked:

@@ -105,7 +105,8 @@ class _Template(jinja2.Template):
         try:
             return super().render(*args, **kwargs)
         except jinja2.TemplateError as exc:
-            error = _user_error(self.filename, getattr(self.environment, "templates_dir", ""), exc)
+            assert isinstance(self.environment, _Environment)  # the one that makes these templates
+            error = _user_error(self.filename, self.environment.templates_dir, exc)
             if error is None:
                 raise
             raise error from None

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dailydiff.errors import ConfigError, UsageError
+from dailydiff.models import Window
 
 if TYPE_CHECKING:  # the data model (pydantic) is imported by the windows, not by the date helpers
     from dailydiff.models import Window
@@ -35,8 +36,6 @@ def check_timezone(name: str) -> ZoneInfo:
 
 
 def day_window(date: dt.date, tz: str | ZoneInfo) -> Window:
-    from dailydiff.models import Window
-
     zone = check_timezone(tz) if isinstance(tz, str) else tz
     return Window(start=_local_midnight(date, zone), end=_local_midnight(date + dt.timedelta(days=1), zone))
 
@@ -48,8 +47,6 @@ def _local_midnight(date: dt.date, zone: ZoneInfo) -> dt.datetime:
 
 
 def range_window(first: dt.date, last: dt.date, tz: str | ZoneInfo) -> Window:
-    from dailydiff.models import Window
-
     return Window(start=day_window(first, tz).start, end=day_window(last, tz).end)
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dailydiff.common.aio import run_sync
 from dailydiff.errors import DailyDiffError
 from dailydiff.settings import ForgeSettings, RepoEntry, Settings, load_settings
 
@@ -69,8 +70,6 @@ def quick_get(
 ) -> ApiResponse:
     """One GET through a forge's client (its timeouts, bounded by doctor's deadline per check), any status
     returned as it came: a check reports what the server said, it does not wait for a limit or retry."""
-    from dailydiff.common.aio import run_sync
-
     bounded = {key: min(getattr(section, key), deadline)
                for key in ("read_timeout", "connect_timeout", "timeout")}  # fmt: skip
     quick = section.model_copy(update={"max_retry_after": 0.0, "retries": 1, **bounded})

@@ -17,13 +17,20 @@ import threading
 import tomllib
 from pathlib import Path
 
+from dailydiff import __version__
 from dailydiff.common.private import exposure
 from dailydiff.common.secrets import is_weak
 from dailydiff.doctor.base import CHECK_DEADLINE, Check, CheckResult, DoctorContext, RepoProbe
+from dailydiff.doctor.publishers import probe_targets
+from dailydiff.engine.deliver import configured_streaks
 from dailydiff.engine.identity import resolve_source
 from dailydiff.engine.jobs import redact
 from dailydiff.errors import DailyDiffError
+from dailydiff.publish.base import Secrets
+from dailydiff.publish.files import output_dir_publisher
+from dailydiff.publish.registry import build_publishers, entry_names, missing_environment
 from dailydiff.settings import RepoEntry, Settings, named_secrets, unknown_environment
+from dailydiff.settings.loading import env_names
 from dailydiff.sources import SOURCES, GitSource, source_kind
 from dailydiff.sources.git import is_git_url
 from dailydiff.sources.gitrun import has_commit_graph, run_git
@@ -263,14 +270,11 @@ def check_repos(ctx: DoctorContext) -> list[CheckResult]:
 def check_publishers(ctx: DoctorContext) -> list[CheckResult]:
     if ctx.settings is None or not ctx.settings.publish:
         return []
-    from dailydiff.publish.registry import entry_names, missing_environment
 
     problems = missing_environment(ctx.settings.publish, os.environ)
     if problems:
         return [CheckResult(False, "publishers", problem, "export it (in CI: a secret passed as env)")
                 for problem in problems]  # fmt: skip
-    from dailydiff.doctor.publishers import probe_targets
-
     names = entry_names(ctx.settings.publish)
     found = [CheckResult(True, "publishers", f"{', '.join(names)}: every named environment variable is set")]
     # each target tried without sending, within the check's deadline shared among them
@@ -323,11 +327,6 @@ def check_deliveries(ctx: DoctorContext) -> list[CheckResult]:
 def _configured(settings: Settings, failing: list[FailingTarget]) -> list[FailingTarget]:
     """The streaks of the targets configured here (engine/deliver.py configured_streaks): a publisher whose
     URL variable is unset here is matched by its name (the publishers check names the variable)."""
-    from dailydiff.engine.deliver import configured_streaks
-    from dailydiff.publish.base import Secrets
-    from dailydiff.publish.files import output_dir_publisher
-    from dailydiff.publish.registry import build_publishers, entry_names
-
     publishers = build_publishers(settings.publish, Secrets(os.environ))
     if settings.run.output_dir:  # the built-in files output of `run`
         report = settings.report
@@ -335,7 +334,7 @@ def _configured(settings: Settings, failing: list[FailingTarget]) -> list[Failin
             output_dir_publisher(Path(settings.run.output_dir), report.path_template, report.formats)
         )
     urls = {
-        name: str(getattr(entry, "url_env", ""))
+        name: env_names(entry).get("url_env", "")
         for name, entry in zip(entry_names(settings.publish), settings.publish, strict=True)
     }
     unknown = [name for name, variable in urls.items() if variable and not os.environ.get(variable)]
@@ -380,8 +379,6 @@ def _workflow_file(ctx: DoctorContext) -> Path | None:
 
 def check_version(ctx: DoctorContext) -> list[CheckResult]:
     """Which dailydiff is installed, and whether it is the version the workflow file pins."""
-    from dailydiff import __version__
-
     workflow = _workflow_file(ctx)
     if workflow is None:
         return [CheckResult(True, "version", f"dailydiff {__version__}")]

@@ -10,11 +10,13 @@ from collections.abc import Mapping
 
 from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext, quick_get
-from dailydiff.errors import SourceError
+from dailydiff.engine.identity import resolve_source
+from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.forges.github import ApiResponse, GitHubHttp, api_message
 from dailydiff.settings import RepoEntry, Settings
 from dailydiff.sources import source_kind
 from dailydiff.sources.github import TOKEN_ENV_DEFAULTS
+from dailydiff.store import open_store
 
 LOW_RATE_LIMIT = 100  # fewer requests left than this is not enough for a day of a busy repository
 
@@ -95,9 +97,6 @@ def check_github(ctx: DoctorContext) -> list[CheckResult]:
 
 def last_spend(settings: Settings) -> list[CheckResult]:
     """What the last run that fetched from GitHub asked of it, per repository (from the store's runs)."""
-    from dailydiff.errors import DailyDiffError
-    from dailydiff.store import open_store
-
     if not settings.store.url and not any(settings.data_path.glob("*.sqlite3")):
         return []  # no store yet: nothing ran
     try:
@@ -153,8 +152,6 @@ def probe_github(
 
 
 def _is_github(source: str, ctx: DoctorContext) -> bool:
-    from dailydiff.engine.identity import resolve_source
-
     try:
         return source_kind(resolve_source(source, ctx.base_dir)) == "github"
     except Exception:

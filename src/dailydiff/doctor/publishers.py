@@ -20,8 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from dailydiff.common.http import Again, GaveUp, Try
 from dailydiff.doctor.base import CheckResult
 from dailydiff.errors import DailyDiffError
+from dailydiff.publish.base import describe_url
+from dailydiff.publish.email import Watched, WatchedSSL
+from dailydiff.publish.http import Http
 
 Probe = Callable[[str, Any, float], CheckResult]
 
@@ -31,9 +35,6 @@ def _label(name: str) -> str:
 
 
 def probe_http(name: str, entry: Any, deadline: float) -> CheckResult:
-    from dailydiff.publish.base import describe_url
-    from dailydiff.publish.http import Http
-
     url = os.environ.get(entry.url_env, "")
     where = describe_url(url)
     policy = entry.policy()
@@ -56,9 +57,6 @@ def probe_smtp(name: str, entry: Any, deadline: float) -> CheckResult:
     """One attempt through the one send loop (common/http.py ``HttpPolicy.send``, no retry), its sockets
     under the attempt's watchdog as a delivery's are: a server that drips its greeting is cut at the
     deadline."""
-    from dailydiff.common.http import Again, GaveUp, Try
-    from dailydiff.publish.email import Watched, WatchedSSL
-
     port = entry.port or {"ssl": 465, "starttls": 587, "none": 25}[entry.security]
     where = f"{entry.host}:{port}"
     context = ssl.create_default_context(cafile=entry.ca_file or None)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from dailydiff.errors import DailyDiffError, OutputError, PublishError, UserTemplateError
 from dailydiff.publish.base import Publisher, PublishResult, Secrets, Status
+from dailydiff.settings.loading import env_names
 from dailydiff.settings.publishers import entry_names
 
 if TYPE_CHECKING:  # the editions' types; render/ loads when an edition is built
@@ -86,8 +87,7 @@ def missing_environment(entries: Sequence[Any], environ: Mapping[str, str]) -> l
     `[[publish]]` entries name but that are not set (their values are never read into the message)."""
     problems = []
     for name, entry in zip(entry_names(entries), entries, strict=True):
-        for field in ("url_env", "secret_env", "token_env", "password_env"):
-            variable = getattr(entry, field, "")
-            if variable and not environ.get(variable):
+        for field, variable in env_names(entry).items():
+            if not environ.get(variable):
                 problems.append(f"publisher {name}: environment variable {variable} ({field}) is not set")
     return problems

@@ -35,7 +35,15 @@ from zoneinfo import ZoneInfo
 from dailydiff.common import i18n, placeholders
 from dailydiff.common.text import md_inline, output_tree, safe_url
 from dailydiff.models import DayReport, ReportCommit
-from dailydiff.render.chat import Message, addendum_message, day_message, digest_message, week_message
+from dailydiff.render import renderers_for
+from dailydiff.render.chat import (
+    Message,
+    addendum_message,
+    addendum_title,
+    day_message,
+    digest_message,
+    week_message,
+)
 
 if TYPE_CHECKING:
     from dailydiff.render.charts import Chart
@@ -298,7 +306,6 @@ def day_edition(
 ) -> Edition:
     """A repository's day. ``history`` (the stored days before it) gives the mail its chart of the day
     against the median of those days; ``alerts``, its messages (each target's without those about itself)."""
-    from dailydiff.render import renderers_for
 
     def retold(kept: tuple[Alert, ...]) -> Edition:
         return day_edition(plain, settings, history, gated=gated, alerts=kept)
@@ -347,8 +354,6 @@ def addendum_edition(report: DayReport, late: Sequence[ReportCommit], settings: 
     """The late commits of a repository's day that was already delivered (engine/addendum.py): a message
     and a mail listing them, keyed by the day and the commits (``late:<repo>#<hash>``), so each addendum
     is a unit of its own in the ledger."""
-    from dailydiff.render.chat import addendum_title
-
     shas = ",".join(sorted(rc.sha for rc in late))
     key = UnitKey(f"late:{report.repo}#{hashlib.sha256(shas.encode()).hexdigest()[:16]}", report.date,
                   report.language)  # fmt: skip

@@ -20,6 +20,7 @@ from dailydiff.common.secrets import scrub
 from dailydiff.common.text import clean
 from dailydiff.models import DayReport, Level
 from dailydiff.render.digest import DayDigest
+from dailydiff.render.notes import notes_body, notes_title
 from dailydiff.render.safe_html import plain_text
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -156,8 +157,6 @@ def _entry_of(feed: ET.Element, repo: str, date: dt.date, updated: str) -> AtomE
 
 def release_entry(notes: Any) -> AtomEntry:
     """A release's entry (``notes``: render.notes.ReleaseNotes): its id from the repository and the tag."""
-    from dailydiff.render.notes import notes_body, notes_title
-
     feed = _feed("", "", EPOCH, "", "", "")
     entry = _sub(feed, "entry")
     _sub(entry, "id", f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'release/{notes.repo}/{notes.tag}')}")

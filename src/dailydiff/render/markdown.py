@@ -79,27 +79,20 @@ def commit_anchors(commits: list[ReportCommit]) -> dict[str, str]:
     return anchors
 
 
+_NOTES = {AnalysisStatus.FALLBACK: "fallback_note", AnalysisStatus.FAILED: "failed_note"}  # words of each
+
+
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id: str, heading: str,
                  toc_chars: int) -> dict[str, Any]:  # fmt: skip
     L = words("report", report.language)
     analysis = rc.analysis
     types = change_type_labels(report.language)
     note = ""
-    raw = None
-    if analysis is not None:
-        if analysis.status is AnalysisStatus.FALLBACK:
-            note = L["fallback_note"].format(error=failure_reason(analysis.error, report.language))
-        elif analysis.status is AnalysisStatus.FAILED:
-            note = L["failed_note"].format(error=failure_reason(analysis.error, report.language))
-        if analysis.raw:
-            raw = _fence(analysis.raw)
-    insights = []
-    if analysis is not None:
-        for name in ("architecture", "performance", "security"):
-            text = getattr(analysis.insights, name)
-            if text:
-                insights.append((name, text))
-    pr = pr_context(rc)
+    if analysis is not None and (note_key := _NOTES.get(analysis.status)):
+        note = L[note_key].format(error=failure_reason(analysis.error, report.language))
+    insights = [(name, text) for name in ("architecture", "performance", "security")
+                if analysis is not None and (text := getattr(analysis.insights, name))]  # fmt: skip
+    agent = agent_of(rc) or ""
     return {
         "anchor": anchor_id,
         "time": rc.committed_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
@@ -110,7 +103,7 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "short_sha": rc.short_sha,
         "url": safe_url(rc.url),
         "changes": f"+{rc.stats.additions}/−{rc.stats.deletions} · " + L["files"].format(n=rc.stats.files),
-        "pr": pr,
+        "pr": pr_context(rc),
         "is_merge": rc.is_merge,
         "analysis": analysis,
         "level": rc.level.value,
@@ -120,12 +113,12 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         else L["none"],
         "insights": insights,
         "note": note,
-        "raw": raw,
+        "raw": _fence(analysis.raw) if analysis is not None and analysis.raw else None,
         "watch": rc.watch,
         "watch_mark": " 👀" if rc.watch or rc.alerted_at else "",
         "alerted": alerted_text(rc.alerted_at, report.language, zone),
-        "agent": agent_of(rc) or "",
-        "agent_mark": f" 🤖 {agent}" if (agent := agent_of(rc)) else "",
+        "agent": agent,
+        "agent_mark": f" 🤖 {agent}" if agent else "",
         "branch": clean(report.branch_of(rc)),
     }
 
@@ -235,23 +228,16 @@ def stats_line(report: DayReport) -> str:
     L = words("report", report.language)
     s = report.stats
     parts = [L["stats_line"].format(total=s.total, high=s.high, medium=s.medium, low=s.low)]
-    if s.merges:
-        parts.append(L["stats_merges"].format(n=s.merges))
-    # The same words and counts as the JSON and the run summary: fallback = the model failed and the rules
-    # stand in; failed = no analysis at all.
-    if s.fallback or report.analyzer != "heuristic":
-        parts.append(L["stats_fallback"].format(n=s.fallback))
-    if s.failed or report.analyzer != "heuristic":
-        parts.append(L["stats_failed"].format(n=s.failed))
-    if s.heuristic:
-        parts.append(L["stats_heuristic"].format(n=s.heuristic))
-    if s.grounding.removed:  # said where it is read: the text left out what the model made up
-        parts.append(L["stats_claims_removed"].format(n=s.grounding.removed))
-    if s.grounding.marked:
-        parts.append(L["stats_claims_marked"].format(n=s.grounding.marked))
-    agents = sum(1 for rc in report.commits if agent_of(rc))
-    if agents:  # commits a coding agent wrote (its trailers or committer say so)
-        parts.append(L["stats_agents"].format(n=agents))
+    asked = report.analyzer != "heuristic"
+    # (words, count, said when 0 too), in this order. The same words and counts as the JSON and the run
+    # summary: fallback = the model failed and the rules stand in; failed = no analysis at all; claims
+    # removed, said where it is read: the text left out what the model made up; agents: commits a coding
+    # agent wrote (its trailers or committer say so).
+    counts = (("stats_merges", s.merges, False), ("stats_fallback", s.fallback, asked),
+              ("stats_failed", s.failed, asked), ("stats_heuristic", s.heuristic, False),
+              ("stats_claims_removed", s.grounding.removed, False), ("stats_claims_marked", s.grounding.marked, False),
+              ("stats_agents", sum(1 for rc in report.commits if agent_of(rc)), False))  # fmt: skip
+    parts += [L[key].format(n=n) for key, n, said_at_zero in counts if n or said_at_zero]
     if s.prompt_tokens or s.completion_tokens:
         tokens = L["stats_tokens"].format(prompt=s.prompt_tokens, completion=s.completion_tokens)
         if s.replaced_prompt_tokens or s.replaced_completion_tokens:  # spent stays spent, shown apart

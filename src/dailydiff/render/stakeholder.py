@@ -18,6 +18,7 @@ from dailydiff.common.text import md_inline, safe_url
 if TYPE_CHECKING:
     from dailydiff.render.digest import DayDigest
 from dailydiff.models import ChangeType, DayReport, ReportCommit
+from dailydiff.render.digest import repo_state
 from dailydiff.render.plainwords import plain
 from dailydiff.render.week import Theme, WeekDigest
 from dailydiff.render.week_compare import SignalCommit, areas_of
@@ -219,8 +220,6 @@ def llm_themes(
 def render_stakeholder_digest_markdown(digest: DayDigest) -> str:
     """A digest-day for stakeholders: its one line, each repository's counts, the overview's highlights, with
     anything technical taken out (no commit lists)."""
-    from dailydiff.render.digest import repo_state
-
     D = words("digest", digest.language)
     S = words("stakeholder", digest.language)
     R = words("report", digest.language)

@@ -14,7 +14,7 @@ from dailydiff.common.i18n import words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.render.charts import PNG_WIDTH, Chart, figure_view, render_png
-from dailydiff.render.mail import Image, Mail
+from dailydiff.render.mail import Image, Mail, markdown_to_text
 from dailydiff.render.markdown import generation_stamp
 from dailydiff.render.stakeholder import stakeholder_compare_lines
 from dailydiff.render.week import WeekDigest
@@ -95,7 +95,6 @@ def build_weekly_mail(week: WeekDigest, subject: str, text: str, charts: Sequenc
             footer=footer + (f" · {cost}" if cost else ""),
         )
     )
-    from dailydiff.render.mail import markdown_to_text  # the plain part: text, not Markdown source (issue 63)
 
     # The pictures' numbers in the text part too (a reader without images, a screen reader).
     tables = [part for chart in charts for part in (chart.title, chart.alt, "", chart.text_table(), "")]

@@ -17,6 +17,9 @@ import jinja2
 import tomli_w
 
 from dailydiff import __version__
+from dailydiff.settings.whole import window_minutes
+from dailydiff.sources import forge_name
+from dailydiff.sources.git import is_git_url
 
 CONFIG_NAME = "dailydiff.toml"
 WORKFLOW_PATH = ".github/workflows/dailydiff.yml"
@@ -73,8 +76,6 @@ def config_text(repos: Sequence[str] = ()) -> str:
 def local_sources(repos: Sequence[str], base: Path) -> list[tuple[str, str]]:
     """The ``repos[N].source`` keys (as in the file, counted from 1) that name a local path (relative to
     ``base``, where the config lives): a workflow that runs on a fresh runner cannot read them."""
-    from dailydiff.sources import forge_name
-    from dailydiff.sources.git import is_git_url
 
     def local(spec: str) -> bool:
         if is_git_url(spec):
@@ -136,8 +137,6 @@ def _template(name: str) -> jinja2.Template:
 def nightly_schedule(data: dict[str, Any]) -> dict[str, str]:
     """When the workflow runs: 02:00 Asia/Shanghai (18:00 UTC), or, when the config gives the model price
     windows (``[[llm.models."…".windows]]``, UTC), the start of its cheapest (off-peak hours)."""
-    from dailydiff.settings.whole import window_minutes
-
     llm = data.get("llm", {})
     model = llm.get("models", {}).get(llm.get("model", ""), {})
     default = {

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import TypeVar
 
 from dailydiff.models import Commit
 from dailydiff.settings.ops import WatchTopic
@@ -154,11 +153,3 @@ def topics_for(all_topics: Sequence[WatchTopic], names: Sequence[str] | None) ->
         return list(all_topics)
     wanted = set(names)
     return [topic for topic in all_topics if topic.name in wanted]
-
-
-T = TypeVar("T")
-
-
-def watched_first(commits: Sequence[T]) -> list[T]:
-    """Commits with a watch topic first (stable otherwise): the order chat messages use."""
-    return sorted(commits, key=lambda c: not getattr(c, "watch", None))

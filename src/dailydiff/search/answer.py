@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from dailydiff.analysis import llm_configured, make_analyzer
+from dailydiff.analysis.llm import UnusableAnswer
 from dailydiff.common.text import clean
 from dailydiff.models import RunSummary
 from dailydiff.search import SearchResult, bounded
@@ -84,8 +86,6 @@ def rewrite_words(store: Store, analyzer: Any, question: str, language: str) -> 
     """The question as search words in English and Chinese, written by the model once and kept in the
     store (a reply without words is kept as none). Returns the words and what asking cost (None: cached).
     The question is read within the search's bounds (a longer one is sent cut, as it is searched)."""
-    from dailydiff.analysis.llm import UnusableAnswer
-
     question = bounded(question)[0]
     key = _key("rewrite", analyzer, analyzer.prompts.rewrite_messages(question, language, "json_schema"))
     cached = store.answer(key)
@@ -129,8 +129,6 @@ def llm_answer(
     if cached is not None:  # derived data: asked again, once, and the answer replaced
         warn("the kept answer to this question cannot be read (damaged, or written by another version): "
              "asking again")  # fmt: skip
-    from dailydiff.analysis.llm import UnusableAnswer
-
     run_id = store.start_run("ask")
     try:
         text, usage = analyzer.ask(result.question, lines, language)
@@ -153,8 +151,6 @@ def llm_answer(
 def ask_model(settings: Any, store: Store) -> tuple[Any, str]:
     """The configured LLM, whatever ``[analysis] analyzer`` says (it chooses how reports are analysed, not
     whether a question is answered); without one, why not in a few words."""
-    from dailydiff.analysis import llm_configured, make_analyzer
-
     if not settings.llm.model:
         return None, "no LLM model is configured: set llm.model or DAILYDIFF_LLM_MODEL"
     if not llm_configured(settings):

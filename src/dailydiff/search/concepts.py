@@ -10,7 +10,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dailydiff.common.packaged import toml
 from dailydiff.common.searchterms import terms
+from dailydiff.settings import kept
 
 _HAN = (
     (0x3400, 0x4DBF),
@@ -78,8 +80,6 @@ def glossary() -> Glossary:
     """The glossary as its words are read: built from glossary.toml and the report locales' change-type
     labels, or read back as the last run built it from the same files and code (building it took about 40 ms
     of CPU, a tenth of a `search`; settings/kept.py keeps it, as it keeps validated settings)."""
-    from dailydiff.settings import kept
-
     package = Path(__file__).parent.parent
     sources = [package / "search" / "glossary.toml", *sorted((package / "common" / "locale").glob("*.toml"))]
     try:
@@ -98,7 +98,6 @@ def glossary() -> Glossary:
 
 def _built() -> Glossary:
     from dailydiff.common.i18n import LANGUAGES, words
-    from dailydiff.common.packaged import toml
 
     data = toml("search/glossary.toml")
     raw: list[tuple[str, list[str]]] = [("kind", g) for g in data["kinds"]]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dailydiff.common.embedder import Asked, ask_early, embedder_from
+from dailydiff.common.stopping import taken as stop_taken
 from dailydiff.errors import DailyDiffError
 from dailydiff.search import SearchResult, find
 from dailydiff.search.rank import Hit
@@ -75,7 +76,6 @@ def sync(
     reused = [link for k in stored for link in by_key.get(k, [])]
     if reused:
         store.save_vectors(embedder.model, [], reused)
-    from dailydiff.common.stopping import taken as stop_taken
 
     for start in range(0, len(missing), batch):
         if stop_taken():  # a SIGTERM: what is not embedded yet is the next store's or search's
@@ -173,7 +173,7 @@ def find_hybrid(store: Store, settings: Any, question: str, filters: SearchFilte
     if early is None:
         return find(store, question, filters, limit, extra_words=extra_words)
     embedder, asked = early
-    batch = getattr(getattr(settings, "search", None), "embedding_batch", 32)
+    batch = settings.search.embedding_batch
     vectors = _Vectors(store, embedder, asked, batch)
     try:
         lexical = find(

@@ -414,13 +414,22 @@ def _with_store_url(settings: Any, url: str) -> Any:
     return settings.model_copy(update={"store": settings.store.model_copy(update={"url": url})})
 
 
+def env_names(entry: Any) -> dict[str, str]:
+    """The environment variables a `[[publish]]` entry names, by key (``url_env`` → ``HOOK_URL``), the keys
+    it leaves empty or does not have left out."""
+    values = vars(entry)
+    return {
+        key: values[key] for key in ("url_env", "secret_env", "token_env", "password_env") if values.get(key)
+    }
+
+
 def _secret_envs(settings: "Settings | ReadSettings") -> dict[str, str]:
     """The variables the ``*_env`` keys name, with the key that names each."""
     names = {settings.github.token_env: "github.token_env", settings.gitlab.token_env: "gitlab.token_env",
              settings.llm.api_key_env: "llm.api_key_env", settings.serve.mcp_token_env: "serve.mcp_token_env"}  # fmt: skip
     for i, entry in enumerate(settings.publish, 1):
-        for field in ("url_env", "secret_env", "token_env", "password_env"):
-            names[getattr(entry, field, "")] = f"publish[{i}].{field}"
+        for field, variable in env_names(entry).items():
+            names[variable] = f"publish[{i}].{field}"
     evaluation = getattr(settings, "eval", None)  # (a command that only reads the store has no [eval])
     for i, endpoint in enumerate(evaluation.endpoints if evaluation is not None else [], 1):
         names[endpoint.api_key_env or ""] = f"eval.endpoints[{i}].api_key_env"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dailydiff.common import placeholders, secrets
+from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 
 if TYPE_CHECKING:
     from dailydiff.common.http import HttpPolicy  # built where a delivery goes out
@@ -67,8 +68,6 @@ class EntryBase(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
-
         if value and not is_timezone(value):
             raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
         return value

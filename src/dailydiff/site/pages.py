@@ -32,6 +32,7 @@ from dailydiff.render.html import (
 )
 from dailydiff.render.json import render_json
 from dailydiff.render.markdown import commit_anchors
+from dailydiff.render.notes import ReleaseNotes, notes_body, notes_title
 from dailydiff.render.week import IsoWeek, WeekDigest, build_digest
 from dailydiff.render.weekly_html import WeeklyLinks, render_weekly_html
 from dailydiff.site.model import (
@@ -118,8 +119,6 @@ class Site:
         repositories' sections (a repository without a day on the site has none): per tag, the engineer's
         notes before the users', ``prefer_language`` (else the site's) before another; newest first. Notes
         this version cannot read are left out."""
-        from dailydiff.render.notes import ReleaseNotes
-
         prefer = prefer_language or self.language
         sections = {section.repo: section for section in self.repos}
         chosen: dict[tuple[str, str], tuple[tuple[bool, bool], str]] = {}
@@ -414,8 +413,6 @@ class Site:
     def render_release(self, section: RepoSection, release: ReleasePage) -> str:
         """A tag's release notes, in the site's frame, linked back to its repository's page."""
         from markupsafe import Markup
-
-        from dailydiff.render.notes import notes_body, notes_title
 
         notes = release.notes
         ctx = self._ctx(release.path, notes.language, section.feed_path)

@@ -25,10 +25,17 @@ if TYPE_CHECKING:
     from dailydiff.sources.budget import RequestBudget
 
 Listed = list[tuple[str, dt.datetime]]  # (sha, committed_at)
+# What ``stream`` is given: the listing, each commit, each commit seen but unreadable (sha, where it sits, why),
+# a moment's local date (for a budget's whole days) and the slots that bound the requests in flight.
+OnListed = Callable[[Listed], None]
+OnCommit = Callable[[Commit], None]
+OnUnreadable = Callable[[str, dt.datetime, str], None]
+DayOf = Callable[[dt.datetime], dt.date]
+Slots = asyncio.Semaphore | None
 
 
-def nothing_unreadable(sha: str, placed_at: dt.datetime, reason: str) -> None:
-    return None
+def ignore(*told: object) -> None:
+    """A callback that wants nothing of what it is told."""
 
 
 class CommitSource(Protocol):
@@ -55,17 +62,9 @@ class CommitSource(Protocol):
 
     def commits(self, window: Window) -> list[Commit]: ...
 
-    async def stream(
-        self,
-        window: Window,
-        on_listed: Callable[[Listed], None],
-        on_commit: Callable[[Commit], None],
-        *,
-        slots: asyncio.Semaphore | None = None,
-        budget: RequestBudget | None = None,
-        day_of: Callable[[dt.datetime], dt.date] | None = None,
-        on_unreadable: Callable[[str, dt.datetime, str], None] = nothing_unreadable,
-    ) -> object:
+    async def stream(self, window: Window, on_listed: OnListed, on_commit: OnCommit, *,
+                     slots: Slots = None, budget: RequestBudget | None = None, day_of: DayOf | None = None,
+                     on_unreadable: OnUnreadable = ignore) -> object:  # fmt: skip
         """Feed the window's commits to the caller as they arrive: ``on_listed`` once with every (sha,
         committed_at), then ``on_commit`` per commit; ``on_unreadable`` for each commit seen but unreadable
         (sha, where it sits, why). ``slots`` bound the requests in flight; with a ``budget`` (and ``day_of``)
@@ -107,17 +106,9 @@ class SourceBase:
     def commits(self, window: Window) -> list[Commit]:
         raise NotImplementedError
 
-    async def stream(
-        self,
-        window: Window,
-        on_listed: Callable[[Listed], None],
-        on_commit: Callable[[Commit], None],
-        *,
-        slots: asyncio.Semaphore | None = None,
-        budget: RequestBudget | None = None,
-        day_of: Callable[[dt.datetime], dt.date] | None = None,
-        on_unreadable: Callable[[str, dt.datetime, str], None] = nothing_unreadable,
-    ) -> object:
+    async def stream(self, window: Window, on_listed: OnListed, on_commit: OnCommit, *,
+                     slots: Slots = None, budget: RequestBudget | None = None, day_of: DayOf | None = None,
+                     on_unreadable: OnUnreadable = ignore) -> object:  # fmt: skip
         commits = await asyncio.to_thread(self.commits, window)
         for sha, placed_at, reason in self.unreadable:
             on_unreadable(sha, placed_at, reason)

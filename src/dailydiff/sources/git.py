@@ -27,9 +27,10 @@ from dailydiff.common.secrets import scrub
 from dailydiff.errors import SourceError
 from dailydiff.models import Commit, FileChange, FileStatus, Person, Stats, Window
 from dailydiff.scoring.paths import is_generated
-from dailydiff.sources.base import IncompleteFetch, Listed, SourceBase, clip_patch, nothing_unreadable
+from dailydiff.sources.base import IncompleteFetch, Listed, SourceBase, clip_patch, ignore
 
 if TYPE_CHECKING:
+    from dailydiff.sources.base import DayOf, OnCommit, OnListed, OnUnreadable, Slots
     from dailydiff.sources.budget import RequestBudget
 from dailydiff.sources.gitclone import fetch_once, git_auth_env, mirror, once
 from dailydiff.sources.gitremote import (
@@ -218,17 +219,9 @@ class GitSource(SourceBase):
         self._partial = self._prefetch(selection)
         return selection
 
-    async def stream(
-        self,
-        window: Window,
-        on_listed: Callable[[Listed], None],
-        on_commit: Callable[[Commit], None],
-        *,
-        slots: asyncio.Semaphore | None = None,
-        budget: RequestBudget | None = None,
-        day_of: Callable[[dt.datetime], dt.date] | None = None,
-        on_unreadable: Callable[[str, dt.datetime, str], None] = nothing_unreadable,
-    ) -> object:
+    async def stream(self, window: Window, on_listed: OnListed, on_commit: OnCommit, *,
+                     slots: Slots = None, budget: RequestBudget | None = None, day_of: DayOf | None = None,
+                     on_unreadable: OnUnreadable = ignore) -> object:  # fmt: skip
         """The window's commits handed over as ``git log -p`` prints them, while it goes on: its listing
         (a `git log` of shas beside it) first. With every branch read, each commit's branch is decided once
         all are read: then the window is read whole first."""

@@ -38,7 +38,7 @@ from dailydiff.forges.github import (
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
-from dailydiff.sources.base import ForgeSource, IncompleteFetch, clip_patch, iso_z, utc_time
+from dailydiff.sources.base import ForgeSource, IncompleteFetch, clip_patch, ignore, iso_z, utc_time
 from dailydiff.sources.budget import RequestBudget, day_costs
 from dailydiff.sources.github_diff import DiffSection, split_diff
 from dailydiff.sources.github_pulls import PullRequestFinder
@@ -46,7 +46,7 @@ from dailydiff.store import Store
 
 if TYPE_CHECKING:
     from dailydiff.settings import Settings
-    from dailydiff.sources.base import SourceOptions
+    from dailydiff.sources.base import DayOf, OnCommit, OnListed, OnUnreadable, Slots, SourceOptions
 
 log = logging.getLogger("dailydiff.github")
 
@@ -110,17 +110,9 @@ class GitHubSource(ForgeSource):
 
     # fetching --------------------------------------------------------------------------------------
 
-    async def stream(
-        self,
-        window: Window,
-        on_listed: Callable[[list[tuple[str, dt.datetime]]], None] = lambda listed: None,
-        on_commit: Callable[[Commit], None] = lambda commit: None,
-        *,
-        slots: asyncio.Semaphore | None = None,
-        budget: RequestBudget | None = None,
-        day_of: Callable[[dt.datetime], dt.date] | None = None,
-        on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
-    ) -> list[Commit]:
+    async def stream(self, window: Window, on_listed: OnListed = ignore, on_commit: OnCommit = ignore, *,
+                     slots: Slots = None, budget: RequestBudget | None = None, day_of: DayOf | None = None,
+                     on_unreadable: OnUnreadable = ignore) -> list[Commit]:  # fmt: skip
         """The window's commits, streamed: ``on_listed`` gets every (sha, committed_at) once the list is
         read, then ``on_commit`` each commit the moment its details are in, while the others are still
         being fetched. ``slots`` bounds the requests in flight (one semaphore shared by a whole run).

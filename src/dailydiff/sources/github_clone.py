@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from dailydiff.models import Commit, PullRequest, Window
+from dailydiff.sources.base import DayOf, OnCommit, OnListed, OnUnreadable, Slots, ignore
 from dailydiff.sources.budget import RequestBudget
 from dailydiff.sources.forge_clone import CloneMode
 from dailydiff.sources.github import GitHubSource, web_base
@@ -36,17 +36,9 @@ class GitHubCloneSource(CloneMode, GitHubSource):
     def all_branches_wanted(self) -> bool:
         return self.all_branches
 
-    async def stream(
-        self,
-        window: Window,
-        on_listed: Callable[[list[tuple[str, dt.datetime]]], None] = lambda listed: None,
-        on_commit: Callable[[Commit], None] = lambda commit: None,
-        *,
-        slots: asyncio.Semaphore | None = None,
-        budget: RequestBudget | None = None,
-        day_of: Callable[[dt.datetime], dt.date] | None = None,
-        on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
-    ) -> list[Commit]:
+    async def stream(self, window: Window, on_listed: OnListed = ignore, on_commit: OnCommit = ignore, *,
+                     slots: Slots = None, budget: RequestBudget | None = None, day_of: DayOf | None = None,
+                     on_unreadable: OnUnreadable = ignore) -> list[Commit]:  # fmt: skip
         git = await asyncio.to_thread(self._clone)
         # The changes are read (their file versions fetched, `git log -p`) while GitHub is asked for the
         # pull requests of the window's commits, listed first without them: the day's first analysis waits

@@ -16,7 +16,6 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -29,12 +28,20 @@ from dailydiff.forges.gitlab import GitLabHttp, find_gitlab_token
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GitLabSettings
-from dailydiff.sources.base import ForgeSource, IncompleteFetch, clip_patch, iso_z, request_body, utc_time
+from dailydiff.sources.base import (
+    ForgeSource,
+    IncompleteFetch,
+    clip_patch,
+    ignore,
+    iso_z,
+    request_body,
+    utc_time,
+)
 from dailydiff.store import Store
 
 if TYPE_CHECKING:
     from dailydiff.settings import Settings
-    from dailydiff.sources.base import SourceOptions
+    from dailydiff.sources.base import DayOf, OnCommit, OnListed, OnUnreadable, Slots, SourceOptions
     from dailydiff.sources.budget import RequestBudget
 
 log = logging.getLogger("dailydiff.gitlab")
@@ -79,17 +86,9 @@ class GitLabSource(ForgeSource):
 
     # fetching --------------------------------------------------------------------------------------
 
-    async def stream(
-        self,
-        window: Window,
-        on_listed: Callable[[list[tuple[str, dt.datetime]]], None] = lambda listed: None,
-        on_commit: Callable[[Commit], None] = lambda commit: None,
-        *,
-        slots: asyncio.Semaphore | None = None,
-        budget: RequestBudget | None = None,
-        day_of: Callable[[dt.datetime], dt.date] | None = None,
-        on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
-    ) -> list[Commit]:
+    async def stream(self, window: Window, on_listed: OnListed = ignore, on_commit: OnCommit = ignore, *,
+                     slots: Slots = None, budget: RequestBudget | None = None, day_of: DayOf | None = None,
+                     on_unreadable: OnUnreadable = ignore) -> list[Commit]:  # fmt: skip
         """The window's commits: ``on_listed`` once the list is read, then ``on_commit`` per commit as its
         diff and merge requests come in. (No request budget: GitLab says what is left as it answers.)"""
         http = self._http(slots)

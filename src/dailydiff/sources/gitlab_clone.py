@@ -9,12 +9,11 @@ through the environment (``oauth2``:token as Basic, scoped to the instance's ori
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from dailydiff.models import Commit, Window
+from dailydiff.sources.base import DayOf, OnCommit, OnListed, OnUnreadable, Slots, ignore
 from dailydiff.sources.budget import RequestBudget
 from dailydiff.sources.forge_clone import CloneMode
 from dailydiff.sources.gitlab import GitLabSource, web_base
@@ -27,17 +26,9 @@ class GitLabCloneSource(CloneMode, GitLabSource):
     def clone_address(self) -> tuple[str, str]:
         return f"{web_base(self.settings.api_url)}/{self.path}.git", "oauth2"
 
-    async def stream(
-        self,
-        window: Window,
-        on_listed: Callable[[list[tuple[str, dt.datetime]]], None] = lambda listed: None,
-        on_commit: Callable[[Commit], None] = lambda commit: None,
-        *,
-        slots: asyncio.Semaphore | None = None,
-        budget: RequestBudget | None = None,
-        day_of: Callable[[dt.datetime], dt.date] | None = None,
-        on_unreadable: Callable[[str, dt.datetime, str], None] = lambda sha, placed_at, reason: None,
-    ) -> list[Commit]:
+    async def stream(self, window: Window, on_listed: OnListed = ignore, on_commit: OnCommit = ignore, *,
+                     slots: Slots = None, budget: RequestBudget | None = None, day_of: DayOf | None = None,
+                     on_unreadable: OnUnreadable = ignore) -> list[Commit]:  # fmt: skip
         git = await asyncio.to_thread(self._clone)
         commits = await asyncio.to_thread(git.commits, window)
         for sha, placed_at, reason in git.unreadable:

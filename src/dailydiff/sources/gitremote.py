@@ -14,6 +14,7 @@ from dailydiff.errors import SourceError
 
 if TYPE_CHECKING:
     from dailydiff.models import PullRequest  # the data model (pydantic): imported where a commit is read
+from dailydiff.models import PullRequest
 from dailydiff.sources.gitclone import once
 from dailydiff.sources.gitrun import branch_name, run_git
 
@@ -64,7 +65,6 @@ def pull_request_named(message: str, forge: str, repo_url: str | None) -> PullRe
     if match is None:
         return None
     number = int(next(group for group in match.groups() if group))
-    from dailydiff.models import PullRequest
 
     return PullRequest(number=number, url=page.format(base=repo_url, n=number))
 

@@ -26,16 +26,6 @@ AUTHORS_KEY = "notes-authors:v1:"  # + the commit whose history's authors the st
 SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
-def git_text(cwd: Path | str, *args: str) -> str:
-    """git ``args`` in ``cwd`` (its output; '' when it fails), in the environment `run_git` gives git."""
-    try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False,
-                              env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"})  # fmt: skip
-    except OSError:
-        return ""
-    return done.stdout.decode("utf-8", "replace").strip() if done.returncode == 0 else ""
-
-
 def known_authors(cwd: Path | str, known: Sequence[str]) -> set[str]:
     """The e-mails and names of everyone with a commit in ``known`` (the history before the range), as
     ``ident`` gives them."""

@@ -96,8 +96,7 @@ class StoreBase:
         PostgreSQL store's session runs them side by side with this one's on the server; a SQLite store's
         connection keeps each thread's cursors to itself (store/sqlite.py ``beside``). Closed by the caller
         when it is not ``self``."""
-        beside = getattr(self._db, "beside", None)
-        return self if beside is None else type(self)(beside())
+        return type(self)(self._db.beside())
 
     @property
     def location(self) -> str:

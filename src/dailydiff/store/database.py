@@ -45,6 +45,7 @@ class Database(Protocol):
 
     dialect: Dialect
     location: str  # for messages: a path, or a URL without its password
+    search_index_rebuilt: bool  # by a migration, once an opening
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement; the result iterates rows and has fetchone/fetchall/description/rowcount."""
@@ -64,6 +65,9 @@ class Database(Protocol):
 
     def after_copy(self, table: str) -> None:
         """Bring auto-numbering up to date after rows were copied in with their ids."""
+
+    def beside(self) -> Database:
+        """The same store on a connection of its own, for another thread's statements."""
 
     def close(self) -> None: ...
 

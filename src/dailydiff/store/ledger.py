@@ -227,45 +227,24 @@ class LedgerStore(StoreBase):
         (``delivered`` under skip_empty). What was sent must be recorded: a connection lost meanwhile (a
         server restart) is made again and the record tried once more (it is conditional on the claim, so
         doing it twice is harmless)."""
-        args = (repo, date, language, target, owner, state, content_hash, detail, sent)
+
+        def record() -> bool:
+            with self._tx() as db:
+                cursor = db.execute(
+                    "UPDATE delivery_ledger SET state = ?, content_hash = ?, detail = ?, sent = ?, "
+                    "version = version + 1, updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
+                    "AND claim_owner = ? AND state = 'sending'",
+                    (state, content_hash, scrub(detail), int(sent), self.clock().isoformat(timespec="microseconds"),
+                     repo, date.isoformat(), language, target, owner),
+                )  # fmt: skip
+                return cursor.rowcount == 1
+
         try:
-            return self._finish_delivery(*args)
+            return record()
         except StoreFullError:
             raise
         except StoreError:
-            return self._finish_delivery(*args)
-
-    def _finish_delivery(
-        self,
-        repo: str,
-        date: dt.date,
-        language: str,
-        target: str,
-        owner: str,
-        state: str,
-        content_hash: str,
-        detail: str,
-        sent: bool,
-    ) -> bool:
-        with self._tx() as db:
-            cursor = db.execute(
-                "UPDATE delivery_ledger SET state = ?, content_hash = ?, detail = ?, sent = ?, "
-                "version = version + 1, updated_at = ? WHERE repo = ? AND date = ? AND language = ? AND target = ? "
-                "AND claim_owner = ? AND state = 'sending'",
-                (
-                    state,
-                    content_hash,
-                    scrub(detail),
-                    int(sent),
-                    self.clock().isoformat(timespec="microseconds"),
-                    repo,
-                    date.isoformat(),
-                    language,
-                    target,
-                    owner,
-                ),
-            )
-            return cursor.rowcount == 1
+            return record()
 
     # units of shared plans (workers claim them with leases) ------------------------------------------
     # A unit (a repository-day, a digest-day) is one row of unit_claims whatever plans name it; `units`

@@ -55,7 +55,7 @@ def _rebuild_search_index(db: Any) -> None:
     pending migrations ask for it (a store from before m014 and m016 is rebuilt once, not twice)."""
     from dailydiff.store.search import rebuild_index
 
-    if getattr(db, "search_index_rebuilt", False):
+    if db.search_index_rebuilt:
         return
     rebuild_index(db)
     db.search_index_rebuilt = True

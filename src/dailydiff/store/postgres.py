@@ -83,6 +83,7 @@ class Limits:
 
 class PostgresDatabase:
     dialect = POSTGRES
+    search_index_rebuilt = False  # once an opening (store/migrations.py)
 
     def __init__(self, url: str, limits: Limits | None = None, on_slow: OnSlow | None = None, *,
                  checked: bool = False) -> None:  # fmt: skip
@@ -164,7 +165,7 @@ class PostgresDatabase:
                                      application_name="dailydiff", options=options)  # fmt: skip
 
     def _broken(self) -> bool:
-        return bool(self._db.closed or getattr(self._db, "broken", False))
+        return bool(self._db.closed or self._db.broken)
 
     def _reconnect(self) -> None:
         """The server went away (a restart, a fail-over): connect again, backing off, until

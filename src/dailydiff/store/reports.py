@@ -113,7 +113,7 @@ class ReportStore(StoreBase):
                 repo, [(str(s), str(f), self._load(Analysis, d, "analysis")) for s, f, d in rows]
             )
             cursor = self._db.execute("DELETE FROM analyses WHERE repo = ? AND sha = ?", (repo, sha))
-        return int(getattr(cursor, "rowcount", 0) or 0)
+        return int(cursor.rowcount or 0)
 
     def _keep_spent(self, repo: str, replaced: Iterable[tuple[str, str, Analysis]]) -> None:
         """Record what analyses that are being replaced or dropped cost (inside the caller's transaction)."""

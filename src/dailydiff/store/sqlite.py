@@ -24,6 +24,7 @@ _FULL_HINT = "free some space and run the same command again; what was analysed 
 
 class SQLiteDatabase:
     dialect = SQLITE
+    search_index_rebuilt = False  # once an opening (store/migrations.py)
 
     def __init__(self, path: Path, on_slow: OnSlow | None = None, *, checked: bool = False) -> None:
         """``checked``: this process opened the store already (``beside``): its schema is not looked at again."""

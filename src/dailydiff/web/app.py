@@ -31,7 +31,7 @@ from dailydiff.search import SearchResult
 from dailydiff.search.hybrid import find_hybrid
 from dailydiff.settings import Settings
 from dailydiff.site import Site, make_site, read_rows, stored_digests
-from dailydiff.store import Store
+from dailydiff.store import Store, open_store
 from dailydiff.store.search import SearchFilters
 
 CONTENT_TYPES = {
@@ -364,13 +364,12 @@ def create_app(
         return _json({"error": f"no API at {request.url.path}", "api": API_PATHS}, 404)
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 500)
+        # Any other exception is a bug of ours: a 500, and nothing of it said.
+        status, detail = (exc.status_code, exc.detail) if isinstance(exc, HTTPException) else (500, None)
         if request.url.path == "/api" or request.url.path.startswith("/api/"):
-            detail = getattr(exc, "detail", None) or "internal error"
-            return _json({"error": str(detail)}, status)
+            return _json({"error": str(detail or "internal error")}, status)
         return Response(f"{status}\n", status_code=status, media_type="text/plain", headers=SECURITY_HEADERS)
 
-    from dailydiff.store import open_store
     from dailydiff.web.hooks import hook_routes
 
     hook_paths, hooks = hook_routes(cache.settings, lambda: open_store(cache.settings))

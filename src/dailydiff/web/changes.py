@@ -32,6 +32,7 @@ from typing import Any
 from dailydiff.common.text import clean
 from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, Level, ReportCommit
+from dailydiff.scoring.agents import agent_of as named
 from dailydiff.search import parse_date
 from dailydiff.store import Store
 from dailydiff.store.changes import Change
@@ -50,8 +51,6 @@ DETAILS = ("summary", "analysis", "diffstat")
 
 def agent_of(commit: ReportCommit) -> str | None:
     """The coding agent that wrote ``commit`` (the one table, scoring/agents.toml), lower-cased, or None."""
-    from dailydiff.scoring.agents import agent_of as named
-
     found = commit.agent or named(commit)
     return found.lower() if found else None
 

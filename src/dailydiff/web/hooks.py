@@ -38,8 +38,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from dailydiff.common.dates import clock
 from dailydiff.common.stopping import taken as stop_taken
 from dailydiff.common.text import output_tree
+from dailydiff.engine.commands import alert_pass
+from dailydiff.engine.deliver import configured_publishers
+from dailydiff.engine.watching import alerting_jobs, job_of_push
+from dailydiff.errors import ConfigError
+from dailydiff.publish.base import Secrets
 from dailydiff.settings import Settings
 
 log = logging.getLogger("dailydiff.hooks")
@@ -120,9 +126,6 @@ class Hooks:
 
     def jobs(self) -> list[Any]:
         if self._jobs is None:
-            from dailydiff.engine.watching import alerting_jobs
-            from dailydiff.errors import ConfigError
-
             try:
                 self._jobs = alerting_jobs(self.settings)
             except ConfigError:  # no [[repos]]: every push is for an unknown repository
@@ -162,7 +165,6 @@ class Hooks:
             return _answer({"error": "the body is not JSON, or is nested too deep"}, 400)
         if not isinstance(repository, str) or not repository:
             return _answer({"error": "the push names no repository"}, 400)
-        from dailydiff.engine.watching import job_of_push
 
         job = job_of_push(self.jobs(), repository)
         if job is None:
@@ -188,11 +190,6 @@ class Hooks:
     def _work(self) -> None:
         """Build and alert each pushed repository (pushes that queue up meanwhile are one pass); between
         pushes, look at held alerts every ``QUIET_TICK`` seconds when a topic has quiet hours."""
-        from dailydiff.common.dates import clock
-        from dailydiff.engine.commands import alert_pass
-        from dailydiff.engine.deliver import configured_publishers
-        from dailydiff.publish.base import Secrets
-
         quiet = any(t.quiet for job in self.jobs() for t in job.topics)
         available = configured_publishers(self.settings.publish, Secrets(os.environ))
         while not stop_taken():

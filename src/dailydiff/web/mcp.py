@@ -22,9 +22,14 @@ from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.secrets import scrub
 from dailydiff.common.text import clean
 from dailydiff.errors import DailyDiffError, UsageError
-from dailydiff.search import parse_date
+from dailydiff.render.digest import build_day_digest, load_digest, render_digest_markdown
+from dailydiff.render.markdown import render_markdown
+from dailydiff.search import filters_from, parse_date, result_json
+from dailydiff.search.hybrid import find_hybrid, retrieve
 from dailydiff.settings import Settings
 from dailydiff.store import Store, open_store
+from dailydiff.web.changes import get_commit as one
+from dailydiff.web.changes import list_changes as listing
 
 T = TypeVar("T")
 MAX_LIMIT = 50
@@ -114,8 +119,6 @@ def build_server(
 
     def filters(repository: Words, since: str | None, until: str | None, type: Words, level: Words, topic: Words,
                 path: str | None) -> Any:  # fmt: skip
-        from dailydiff.search import filters_from
-
         return filters_from(_listed(repository), since, until, _listed(type), _listed(level), _listed(topic), path,
                             names=MCP_NAMES, timezone=settings.report.timezone)  # fmt: skip
 
@@ -138,10 +141,8 @@ def build_server(
         as JSON. Filters (as list_changes names them): repository (owner/name), since/until (YYYY-MM-DD, today
         or yesterday), type (feature, bugfix, ...), level (high, medium, low), topic, path (a glob like
         **/attention/*); `agent:yes` in the question: commits a coding agent wrote."""
-        from dailydiff.search import result_json
 
         chosen = filters(repository, since, until, type, level, topic, path)
-        from dailydiff.search.hybrid import retrieve
 
         with store() as opened:
             result = retrieve(opened, settings, question, chosen, max(1, min(limit, MAX_LIMIT)))
@@ -163,7 +164,6 @@ def build_server(
         """An answer to QUESTION from the stored history, citing the commits it rests on ([abc1234]), in the
         question's language, with the retrieved commits. Without a configured LLM, or when its answer cites
         no retrieved commit, the retrieved commits grouped by repository and month, and why."""
-        from dailydiff.search import result_json
         from dailydiff.search.answer import (
             ask_model,
             llm_answer,
@@ -172,7 +172,6 @@ def build_server(
             usable_answer,
             why_unusable,
         )
-        from dailydiff.search.hybrid import find_hybrid
 
         chosen = filters(repository, since, until, type, level, topic, path)
         language = "zh" if is_chinese(question) else "en"
@@ -201,7 +200,6 @@ def build_server(
     def report(repository: str, date: str, language: str | None = None) -> str:
         """One repository's (owner/name) report of one day (YYYY-MM-DD, today or yesterday) as Markdown;
         language zh or en when both are stored (the first stored otherwise)."""
-        from dailydiff.render.markdown import render_markdown
 
         repo = repository
         day = parse_date(date, "date", settings.report.timezone)
@@ -227,7 +225,6 @@ def build_server(
     def digest(date: str, name: str | None = None, language: str | None = None) -> str:
         """A day (YYYY-MM-DD) across repositories as Markdown: the stored digest NAME when there is one,
         else one written by the rules from that day's stored reports (nothing is stored)."""
-        from dailydiff.render.digest import build_day_digest, load_digest, render_digest_markdown
 
         day = parse_date(date, "date", settings.report.timezone)
         assert day is not None
@@ -291,8 +288,6 @@ def build_server(
         fix, ...), author (part of a name, e-mail or login), agent (yes, no, or a name such as claude).
         LIMIT per page (at most 100: a larger one is capped and the answer says so); pass next_cursor as
         CURSOR for the next page."""
-        from dailydiff.web.changes import list_changes as listing
-
         with store() as opened:
             return _json(listing(opened, settings.report.language, repository=repository, since=since,
                                  until=until, path=path, level=level, type=type, author=author, agent=agent,
@@ -304,8 +299,6 @@ def build_server(
         """One stored commit by its sha (7 characters or more) as JSON (schema dailydiff.commit/1): the
         fields of list_changes with author, time and pull request; DETAIL analysis adds the whole analysis
         (impact, insights, recommendations), diffstat the files changed with their line counts."""
-        from dailydiff.web.changes import get_commit as one
-
         with store() as opened:
             return _json(one(opened, settings.report.language, sha, repository, detail))
 

@@ -11,10 +11,12 @@ from typing import Any, Literal
 
 import uvicorn
 
+from dailydiff.common.stopping import TAKEN
 from dailydiff.errors import UsageError
 from dailydiff.settings import Settings
 from dailydiff.store import Store
 from dailydiff.web.app import LOOPBACK_HOSTS, SiteCache, create_app
+from dailydiff.web.mcp import http_endpoint
 
 
 class _Server(uvicorn.Server):
@@ -27,8 +29,6 @@ class _Server(uvicorn.Server):
     drain: Callable[[], None] = staticmethod(lambda: None)
 
     def handle_exit(self, sig: int, frame: Any) -> None:
-        from dailydiff.common.stopping import TAKEN
-
         if sig == signal.SIGTERM and self.stopped_by == signal.SIGTERM:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
@@ -102,8 +102,6 @@ def _drain(web: Any, seconds: float) -> None:
 
 def _mcp_endpoint(settings: Settings, token: str) -> tuple[Any, Any]:
     """`serve`'s /mcp (web/mcp.py), which needs the optional ``mcp`` package."""
-    from dailydiff.web.mcp import http_endpoint
-
     try:
         import mcp  # noqa: F401
     except ImportError:

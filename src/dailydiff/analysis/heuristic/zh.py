@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dailydiff.common.lazyre import lazy_compile
+from dailydiff.common.packaged import toml
 
 _CJK = lazy_compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = lazy_compile(r"[A-Za-z]")
@@ -42,8 +43,6 @@ class _Words:
 
 def _data(path: str) -> dict[str, Any]:
     """A packaged TOML file, parsed once (common/packaged.py): never changed here."""
-    from dailydiff.common.packaged import toml
-
     return toml(path)
 
 
