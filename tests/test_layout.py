@@ -159,9 +159,6 @@ def test_the_graph_is_read() -> None:
 # Stages talk through the data model and each other's public names: a name with a leading underscore is a
 # module's own. (Known exception, outside this rule's first owner: doctor reads the LLM client's URL
 # display helper; it belongs in the analysis stage's public names.)
-PRIVATE_IMPORT_EXCEPTIONS = {("dailydiff.doctor.llm", "dailydiff.analysis.llm", "_display_url")}
-
-
 def test_no_stage_imports_another_stages_private_names() -> None:
     found = []
     for module, path in MODULES.items():
@@ -172,11 +169,7 @@ def test_no_stage_imports_another_stages_private_names() -> None:
             target_stage = (node.module or "").split(".")[1]
             for alias in node.names:
                 private = alias.name.startswith("_")
-                if (
-                    private
-                    and target_stage != stage
-                    and (module, node.module, alias.name) not in PRIVATE_IMPORT_EXCEPTIONS
-                ):
+                if private and target_stage != stage:
                     found.append(f"{module} imports {node.module}.{alias.name}")
     assert not found, "private names imported across stages:\n" + "\n".join(found)
 

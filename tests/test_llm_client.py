@@ -151,7 +151,7 @@ def test_commit_text_cannot_close_its_data_block() -> None:
 
 
 def test_endpoint_credentials_never_appear_in_messages() -> None:
-    from dailydiff.analysis.llm import _display_url
+    from dailydiff.analysis.endpoint import display_url as _display_url
 
     assert _display_url("https://user:s3cret@llm.example.com/v1?key=abc") == "https://llm.example.com/v1"
     assert _display_url("http://127.0.0.1:8000/v1") == "http://127.0.0.1:8000/v1"

@@ -62,7 +62,6 @@ T = TypeVar("T")
 DEPTH_SHARE = {Level.HIGH: 1.0, Level.MEDIUM: 0.6, Level.LOW: 0.3}
 REMEMBER_DAYS = 30  # a concurrency limit measured longer ago than this is found again
 FIRST_TOKEN_STRETCH = 5  # a long prompt's first token may take at most this many request deadlines
-_display_url = display_url  # (doctor's name for it)
 
 
 class UnusableAnswer(Exception):

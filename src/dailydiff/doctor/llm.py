@@ -12,10 +12,10 @@ from typing import Any
 
 from dailydiff.analysis import analyzer_name, api_key
 from dailydiff.analysis.client import ChatClient, LLMCallError
+from dailydiff.analysis.endpoint import display_url
 from dailydiff.analysis.llm import (
     PROBE_DEADLINE,
     PROBE_TOKENS,
-    _display_url,
     context_from,
     negotiate_mode,
     slots_from,
@@ -115,7 +115,7 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
     if not llm.model:
         return [CheckResult(False, "llm", "an analyser is set to llm but no model is configured",
                             "set llm.model (or DAILYDIFF_LLM_MODEL), or use the heuristic analyser")]  # fmt: skip
-    where = f"{llm.model} at {_display_url(llm.base_url) or 'the OpenAI API'}"
+    where = f"{llm.model} at {display_url(llm.base_url) or 'the OpenAI API'}"
     # doctor's own deadline, not a run's (which may give an answer minutes): a hung endpoint is a finding.
     bounded = llm.model_copy(update={key: min(getattr(llm, key), ctx.deadline)
                                      for key in ("timeout", "read_timeout", "connect_timeout")})  # fmt: skip
