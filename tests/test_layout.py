@@ -157,8 +157,7 @@ def test_the_graph_is_read() -> None:
 
 
 # Stages talk through the data model and each other's public names: a name with a leading underscore is a
-# module's own. (Known exception, outside this rule's first owner: doctor reads the LLM client's URL
-# display helper; it belongs in the analysis stage's public names.)
+# module's own.
 def test_no_stage_imports_another_stages_private_names() -> None:
     found = []
     for module, path in MODULES.items():
