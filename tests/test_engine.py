@@ -378,7 +378,7 @@ def test_a_report_ends_once_its_days_are_written_without_tearing_its_modules_dow
     with Store.open(data) as store:
         assert store.count_commits() == total + 1  # the big one too: written before the store closed
     failed = report(tmp_path / "nowhere")
-    assert failed.returncode != 0 and failed.stderr.endswith("exit handlers ran\ntorn down\n")
+    assert failed.returncode == 3 and failed.stderr.endswith("exit handlers ran\ntorn down\n")
     profile = tmp_path / "report.prof"  # a profiled command ends the normal way: the profiler writes its file
     profiled = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "dailydiff", "report",
                                str(repo), "--date", str(first), "--tz", "UTC", "--analyzer", "heuristic",

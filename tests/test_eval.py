@@ -245,7 +245,7 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
 ) -> None:
     repo, _ = history
     result = dailydiff("eval", "-c", _config(tmp_path, repo, fakes), "--data-dir", tmp_path / "data", *args)
-    assert result.returncode != 0
+    assert result.returncode == 2, result.stderr
     assert said in result.stderr and result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
@@ -360,7 +360,7 @@ def test_the_stored_history_is_sampled_and_left_as_it_was(
     nothing = dailydiff(
         "eval", "-c", config, "--data-dir", tmp_path / "data", "--from", "2027-01-01", "--lang", "en"
     )
-    assert nothing.returncode != 0 and "no stored report has commits in that range" in nothing.stderr
+    assert nothing.returncode == 1 and "no stored report has commits in that range" in nothing.stderr
 
 
 def test_ctrl_c_keeps_what_finished_and_prints_the_partial_table(

@@ -669,7 +669,7 @@ def test_a_worker_ends_once_its_night_is_recorded_without_tearing_its_modules_do
         DAILYDIFF_STORE_URL=other, DAILYDIFF_TEST_HOOK="http://127.0.0.1:9/hook"
     )  # nobody listens
     failed = watched_exit(*args, "--quiet", cwd=tmp_path, env=refused)
-    assert failed.returncode not in (0, 1) and failed.stderr.endswith("exit handlers ran\n"), failed.stderr
+    assert failed.returncode == 7 and failed.stderr.endswith("exit handlers ran\n"), failed.stderr
     assert (
         "torn down" not in failed.stderr and "2 of 2 publish step(s) failed" in failed.stderr
     )  # said, then ended

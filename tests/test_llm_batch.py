@@ -241,7 +241,7 @@ def test_a_batch_deadline_that_is_neither_a_time_nor_seconds_is_one_line_with_th
 ) -> None:
     _night(tmp_path, deadline="soon")
     done = _run(tmp_path, fake)
-    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "batch_deadline" in done.stderr and '"06:30"' in done.stderr, done.stderr
     assert fake.count == 0
 

@@ -286,7 +286,7 @@ def test_a_window_that_is_not_hours_is_refused_with_the_form_to_use(
 ) -> None:
     (tmp_path / "dailydiff.toml").write_text('[[llm.models."fake-model".windows]]\nhours = "evening"\n')
     done = report(repo, tmp_path, fake)
-    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr
     assert '"HH:MM-HH:MM"' in done.stderr and fake.count == 0
 
 

@@ -383,7 +383,7 @@ def test_a_gitlab_release_is_refused_as_a_draft_and_made_once_then_updated_witho
         git(repo, "remote", "set-url", "origin", "https://gitlab.example.com/acme/widget.git")  # links' host
         env = _env(DAILYDIFF_GITLAB_API_URL=gitlab.url, GITLAB_TOKEN="glpat-secret")
         refused = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=env)
-        assert refused.returncode != 0 and "GitLab has no draft releases" in refused.stderr
+        assert refused.returncode == 2 and "GitLab has no draft releases" in refused.stderr
         assert "Traceback" not in refused.stderr and gitlab.count("releases") == 0
         public = {**env, "DAILYDIFF_NOTES_DRAFT": "false"}
         made = notes(repo, tmp_path, "v1.0..v1.1", "--analyzer", "heuristic", "--publish", env=public)

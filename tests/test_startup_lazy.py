@@ -148,7 +148,7 @@ def test_a_report_of_what_is_not_a_repository_fails_in_one_line_as_before(tmp_pa
                           capture_output=True, text=True, env={**env, "PYTHONPATH": str(ROOT / "src")},
                           cwd=tmp_path, timeout=120, check=False)  # fmt: skip
     typers = dailydiff(*_report_args(source, tmp_path / "data2"), cwd=tmp_path)
-    assert done.returncode == typers.returncode != 0
+    assert done.returncode == typers.returncode == 3
     assert done.stderr.splitlines() == [line.replace("data2", "data") for line in typers.stderr.splitlines()]
     assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr, done.stderr
 
