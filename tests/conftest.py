@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="dailydiff-tests-data-")
 atexit.register(shutil.rmtree, os.environ["XDG_DATA_HOME"], ignore_errors=True)
 # The real servers' fixtures: PostgreSQL (pg_server, pg_url) and SmolLM2 (real_server), one per test process.
+# A real component that is missing fails the run in CI and skips elsewhere, by one rule: tests/required.py.
 pytest_plugins = ["pgserver", "llama_server"]
 
 # The files that take longest (measured with --durations on two workers), handed out first. Under

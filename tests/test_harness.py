@@ -58,8 +58,22 @@ def test_a_missing_component_fails_in_ci_and_skips_elsewhere(
     monkeypatch.delenv("DAILYDIFF_CI", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    with pytest.raises(outcome):
-        missing("markdownlint-cli is not installed")
+    with pytest.raises(outcome, match="missing real component markdownlint: npm markdownlint-cli"):
+        missing("markdownlint")
+
+
+def test_every_skip_for_a_missing_component_goes_through_the_one_rule() -> None:
+    """No test skips on its own (a skip that CI would not turn into a failure): the one place that skips is
+    required.missing, which fails instead under CI."""
+    own = Path(__file__).resolve()
+    skips = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if path.name != "required.py" and path != own
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if any(word in line for word in ("pytest.skip(", "skipif(", "importorskip(", "pytest.xfail("))
+    ]
+    assert skips == []
 
 
 def test_ci_runs_the_tests_as_ci() -> None:

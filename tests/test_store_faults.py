@@ -18,6 +18,7 @@ import pytest
 from dailydiff.store import DB_NAME, Store
 from fixtures import build_sample_repo
 from opsfixtures import dailydiff
+from required import missing
 
 DAY = "2026-01-19"
 
@@ -95,7 +96,10 @@ def test_rows_changed_by_a_newer_version_are_a_store_error(repo: Path, tmp_path:
 def _small_disk(path: Path, size: str) -> Iterator[Path]:
     """A real full disk: a small tmpfs (the tests run as root, as CI does; mounting must work)."""
     path.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True,
+                             text=True, check=False)  # fmt: skip
+    if mounted.returncode:
+        missing("tmpfs", mounted.stderr.strip())
     try:
         yield path
     finally:
