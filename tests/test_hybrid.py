@@ -467,59 +467,67 @@ def test_vectors_are_scored_alike_with_and_without_numpy(
     assert [round(s, 5) for s in scores] == [-8.0, 1.0]
 
 
-def test_a_batch_the_server_is_too_slow_for_is_split_not_sent_again() -> None:
-    """A server that takes 0.15 s a text, and an embedder that waits 0.5 s: a batch of eight times out and is
-    sent again as halves until they answer in time, and later batches are no bigger; no batch is sent
-    twice; one text too slow still fails."""
-    import asyncio
+# The embedder's timeout in the two tests below. A batch the server is "too slow" for is held until the test
+# ends, never answered within it; every other batch is answered at once: what is asserted is counted (the
+# batches sent), not timed, and the timeout leaves a loaded machine room for an answer given at once.
+TIMEOUT = 2.0
 
-    from dailydiff.common.embedder import EmbeddingError
+
+@contextlib.contextmanager
+def _holding(too_slow: Any) -> Iterator[tuple[str, list[list[str]]]]:
+    """An embeddings server that records each batch, holds those ``too_slow(texts)`` picks until the block
+    ends (past any timeout), and answers the others at once."""
+    import asyncio
+    import threading
 
     sent: list[list[str]] = []
+    release = threading.Event()
 
-    async def slow(request: Request) -> JSONResponse:
+    async def embed(request: Request) -> JSONResponse:
         texts = (await request.json())["input"]
         sent.append(texts)
-        await asyncio.sleep(0.15 * len(texts) if texts != ["a very slow text"] else 1.5)
+        if too_slow(texts):
+            await asyncio.to_thread(release.wait, 60)
         return JSONResponse(
             {"data": [{"index": i, "embedding": trigram_vector(t)} for i, t in enumerate(texts)]}
         )
 
+    with serving(Starlette(routes=[Route("/v1/embeddings", embed, methods=["POST"])])) as url:
+        try:
+            yield url + "/v1", sent
+        finally:
+            release.set()
+
+
+def test_a_batch_the_server_is_too_slow_for_is_split_not_sent_again() -> None:
+    """A server too slow for more than two texts a request (it answers them after the embedder's timeout):
+    a batch of eight times out and is sent again as halves until they answer in time, and later batches are
+    no bigger; no batch is sent twice; one text too slow still fails."""
+    from dailydiff.common.embedder import EmbeddingError
+
     texts = [f"commit {i}: fix the lock in module {i}" for i in range(8)]
-    with serving(Starlette(routes=[Route("/v1/embeddings", slow, methods=["POST"])])) as url:
-        embedder = EndpointEmbedder(url + "/v1", "m", timeout=0.5, retries=1)
+    with _holding(lambda batch: len(batch) > 2 or batch == ["a very slow text"]) as (url, sent):
+        embedder = EndpointEmbedder(url, "m", timeout=TIMEOUT, retries=1)
         assert embedder.embed(texts) == [trigram_vector(t) for t in texts]
-        assert sent[0] == texts and sent[1] == texts[:4] and all(len(batch) <= 4 for batch in sent[1:])
+        assert sent[:2] == [texts, texts[:4]] and all(len(batch) <= 4 for batch in sent[1:])
         assert len({tuple(batch) for batch in sent}) == len(sent)  # none sent twice
         learned, before = embedder.most, len(sent)
         assert embedder.embed(texts[::-1]) == [trigram_vector(t) for t in texts[::-1]]
-        assert learned <= 2 and all(
+        assert learned == 2 and all(
             len(batch) <= learned for batch in sent[before:]
         )  # no batch too big again
         with pytest.raises(EmbeddingError, match="ReadTimeout"):
             embedder.embed(["a very slow text"])
+        assert sent[-2:] == [["a very slow text"]] * 2  # one text: asked again (retries=1), then given up
 
 
 def test_batches_cut_after_one_timed_out_keep_every_text_in_order() -> None:
     """Texts asked two a batch; the first batch times out, so the batches after it are of one. Every text is
     still embedded once, in order: the batches were cut with the new size while stepped by the old one, and
     the fourth text was skipped (seven vectors for eight, each after it a text off)."""
-    import asyncio
-
-    sent: list[list[str]] = []
-
-    async def first_pair_slow(request: Request) -> JSONResponse:
-        texts = (await request.json())["input"]
-        sent.append(texts)
-        if len(texts) == 2 and texts[0] == "text 0":
-            await asyncio.sleep(1.5)  # past the embedder's 0.3 s
-        return JSONResponse(
-            {"data": [{"index": i, "embedding": trigram_vector(t)} for i, t in enumerate(texts)]}
-        )
-
     texts = [f"text {i}" for i in range(8)]
-    with serving(Starlette(routes=[Route("/v1/embeddings", first_pair_slow, methods=["POST"])])) as url:
-        embedder = EndpointEmbedder(url + "/v1", "m", timeout=0.3, retries=0)
+    with _holding(lambda batch: batch == ["text 0", "text 1"]) as (url, sent):
+        embedder = EndpointEmbedder(url, "m", timeout=TIMEOUT, retries=0)
         embedder.most = 2  # learned from an earlier batch
         assert embedder.embed(texts) == [trigram_vector(t) for t in texts]
     assert sent[0] == ["text 0", "text 1"] and all(len(batch) == 1 for batch in sent[1:]), sent
