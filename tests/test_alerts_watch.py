@@ -179,12 +179,11 @@ def test_a_sigterm_whose_cancellation_was_lost_in_a_look_stops_watch_before_its_
     hooks = WebhookReceiver().start()
     try:
         env = env_for(hooks)
-        began = time.monotonic()
         result = dailydiff("watch", "--every", "1h", "-c", str(tmp_path / "dailydiff.toml"), "--data-dir",
                            str(tmp_path / "data"), cwd=tmp_path, env=env)  # fmt: skip
     finally:
         hooks.stop()
-    assert time.monotonic() - began < 30 and looks == [1]
+    assert looks == [1]  # one look, never another after the interval (a wait for it: the test's timeout)
     assert result.returncode == 128 + signal.SIGTERM, result.stderr
     assert "stopped by SIGTERM" in result.stderr
 

@@ -190,13 +190,13 @@ def test_150_commit_day_summarised_to_ten_messages_loses_nothing_silently(receiv
 def test_retries_on_429_honour_retry_after_and_on_5xx(receiver: WebhookReceiver) -> None:
     receiver.script = {"slack": [429], "discord": [503, 502]}
     receiver.retry_after = "1"
-    started = time.monotonic()
-    _, results = run(make_report(3), environ(receiver), ("slack", "discord"))
+    # A delivery's deadline (10 s here) cuts whatever it is waiting for: a runaway back-off would fail it, so
+    # both succeeding is the bound (an outcome, not a timing: a loaded machine needs 1 s and a little).
+    _, results = run(make_report(3), environ(receiver), ("slack", "discord"), deadline=10)
     assert [r.status for r in results] == [Status.OK, Status.OK], results
     slack_hits = receiver.hits["slack"]
     assert slack_hits[1] - slack_hits[0] >= 0.95  # waited as asked, not the 0.01 s back-off
     assert len(receiver.hits["discord"]) == 3
-    assert time.monotonic() - started < 30  # no runaway back-off (wide: a loaded machine)
 
 
 def test_persistent_5xx_fails_after_the_configured_attempts(receiver: WebhookReceiver) -> None:
@@ -236,7 +236,8 @@ def test_a_retry_after_longer_than_allowed_fails_at_once(receiver: WebhookReceiv
     started = time.monotonic()
     _, results = run(make_report(3), environ(receiver), ("discord",), max_retry_after=60)
     assert results[0].status is Status.FAILED and "asks to wait 3600s" in results[0].detail
-    assert time.monotonic() - started < 30  # not the 60 s max_retry_after, let alone 3600 s
+    assert len(receiver.hits["discord"]) == 1  # not asked again
+    assert time.monotonic() - started < 60  # failed before the 60 s max_retry_after it did not wait
 
 
 @pytest.mark.parametrize("bad", [f"https://127.0.0.1:abc/services/{HOOK_TOKEN}",
