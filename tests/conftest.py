@@ -56,6 +56,9 @@ LONGEST_FIRST = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+    for item in items:  # the longest files are slow as a whole: `make quick` (-m "not slow") leaves them out
+        if item.path.name in rank:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
