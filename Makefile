@@ -23,8 +23,8 @@ format:
 test: lint
 	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh -n 2 --dist loadfile --no-loadscope-reorder --max-worker-restart 0
 
-# The quick loop: what is not marked slow (real processes, servers, a browser, and tests/conftest.py's longest
-# files), on two workers, without lint: about a third of `make test`'s time.
+# The quick loop: what is not marked slow (real processes, servers, a browser, and tests/conftest.py's slow
+# files), on two workers, without lint.
 quick:
 	bash scripts/pytest.sh -n 2 --dist loadfile --no-loadscope-reorder --max-worker-restart 0 -m "not slow and not llm_server"
 
