@@ -151,8 +151,11 @@ def test_postgresql_killed_mid_run_and_left_down_ends_the_run_with_exit_4(tmp_pa
                 (tmp_path / "summary.json").read_text(encoding="utf-8")
             )  # written all the same
             assert summary["exit_code"] == 4 and "reconnect_seconds" in summary["error"]["message"], summary
-            assert killed_at - started < KILL_AFTER + 10 and analysed < 36, (killed_at - started, analysed)
-            assert took < RECONNECT + 10, (took, stderr)
+            assert analysed < 36, analysed  # killed mid-run: counted, not timed (a loaded machine is slower)
+            # It tried for the whole window from the first lost connection, then stopped: the window is the
+            # lower bound; the upper one leaves a loaded machine room to notice the loss and exit (measured
+            # 25.7 s for a 15 s window at a load of 12 on 2 cores).
+            assert RECONNECT <= took < RECONNECT + 60, (took, stderr)
             print(
                 f"killed {killed_at - started:.1f} s into the run ({analysed} of 36 commits analysed); "
                 f"exit 4 {took:.1f} s after the kill; {hooks.waiting} message(s) held"
