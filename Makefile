@@ -29,7 +29,7 @@ quick:
 	bash scripts/pytest.sh -n 2 --dist loadfile --no-loadscope-reorder --max-worker-restart 0 -m "not slow and not llm_server"
 
 golden:
-	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py tests/test_golden_editions.py tests/test_scenarios.py -q
+	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/render/test_golden.py tests/render/test_golden_editions.py tests/render/test_scenarios.py -q
 
 bench:
 	$(PYTHON) bench/run.py

@@ -15,7 +15,10 @@ import pytest
 
 from dailydiff.common import secrets, templates
 
-sys.path.insert(0, str(Path(__file__).parent))
+# The shared helpers (fakes, fixtures, servers) stay in tests/, importable from every stage folder; a stage's
+# test module that another imports (test_github_source's fixtures, test_deliver's edition…) is too.
+TESTS = Path(__file__).parent
+sys.path[:0] = [str(TESTS), *sorted({str(path.parent) for path in TESTS.glob("*/test_*.py")})]
 # No test reads or writes the user's own data directory (~/.local/share/dailydiff): a command a test runs
 # without --data-dir keeps its store in this test process's own directory (each xdist worker has one).
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="dailydiff-tests-data-")

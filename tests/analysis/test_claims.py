@@ -233,7 +233,9 @@ def test_counts_the_diff_adds_up_are_supported_and_others_are_not() -> None:
     assert [c.text for c in trace("Changes 55 lines.", evidence) if c.where is None] == ["55"]
 
 
-BODIES = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))["bodies"]
+BODIES = json.loads((Path(__file__).parents[1] / "data" / "pr_bodies.json").read_text(encoding="utf-8"))[
+    "bodies"
+]
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

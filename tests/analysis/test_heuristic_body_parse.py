@@ -12,7 +12,9 @@ import pytest
 from dailydiff.analysis.heuristic import body
 from dailydiff.analysis.heuristic.body import _blocks, _parser, _prepare, _top_blocks, body_gist
 
-BODIES = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))["bodies"]
+BODIES = json.loads((Path(__file__).parents[1] / "data" / "pr_bodies.json").read_text(encoding="utf-8"))[
+    "bodies"
+]
 # What a block-at-a-time read must get right besides the templates: a list after its paragraph, a fence
 # holding a heading, a comment holding one, a link reference defined below its use, an empty body.
 EDGES = [

@@ -18,7 +18,9 @@ from dailydiff.analysis.heuristic.body import body_gist
 from dailydiff.common.text import md_inline
 from dailydiff.models import Commit, FileChange, Level, Person, PullRequest, Score, Stats
 
-BODIES = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))["bodies"]
+BODIES = json.loads((Path(__file__).parents[1] / "data" / "pr_bodies.json").read_text(encoding="utf-8"))[
+    "bodies"
+]
 MOMENT = dt.datetime(2026, 4, 24, 3, 0, tzinfo=dt.UTC)
 PERSON = Person(name="Dev", email="dev@example.com")
 MD = MarkdownIt("commonmark")

@@ -341,7 +341,7 @@ def test_rerun_makes_no_request_and_a_new_model_or_prompt_reanalyses(
         assert other.count == CANARY + COMMITS + 1
     prompts = tmp_path / "prompts"
     prompts.mkdir()
-    source = Path(__file__).parents[1] / "src/dailydiff/analysis/prompts/analyse.system.en.j2"
+    source = Path(__file__).parents[2] / "src/dailydiff/analysis/prompts/analyse.system.en.j2"
     (prompts / "analyse.system.en.j2").write_text(source.read_text() + "\nBe brief.\n")
     fake.reset()
     run_day(repo, settings_for(fake, tmp_path, prompts_dir=str(prompts)))

@@ -24,7 +24,7 @@ from fake_llm import FakeLLM
 DAY = dt.date(2026, 1, 5)
 REPOS = ("alpha", "beta", "gamma")
 PER_DAY = 3
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture

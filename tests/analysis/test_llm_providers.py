@@ -340,7 +340,7 @@ def test_two_workers_of_one_plan_each_stop_after_their_canary(
         workers = []
         for worker in ("w1", "w2"):
             env = {k: v for k, v in os.environ.items() if not k.startswith("DAILYDIFF_")}
-            env.update(PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"), NO_COLOR="1",
+            env.update(PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"), NO_COLOR="1",
                        DAILYDIFF_LLM_BASE_URL=fake.base_url, DAILYDIFF_LLM_MODEL=model,
                        DAILYDIFF_LLM_API_KEY=f"sk-wrong-{worker}-000111", DAILYDIFF_STORE_URL=pg_url)  # fmt: skip
             workers.append(subprocess.Popen(
@@ -367,7 +367,7 @@ def test_a_weeks_cached_tokens_are_its_days_and_unknown_stays_unknown() -> None:
     from dailydiff.render.week import build_digest as build_week
     from dailydiff.render.week_build import with_comparison
 
-    golden = Path(__file__).parent / "golden"
+    golden = Path(__file__).parents[1] / "golden"
     report = DayReport.model_validate_json((golden / "sample-2026-01-19.en.json").read_text(encoding="utf-8"))
     second = report.model_copy(update={"date": report.date + dt.timedelta(days=1)})
     year, week, _ = report.date.isocalendar()

@@ -14,7 +14,7 @@ from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.models import Commit, FileChange, Level, PullRequest, Score, Stats
 from test_heuristic_summary import BODIES, MOMENT, PERSON
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 from zh_summaries import problems
 
 

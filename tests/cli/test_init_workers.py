@@ -16,7 +16,7 @@ from dailydiff import __version__
 from dailydiff.cli.app import app
 from dailydiff.scaffold import KUBERNETES_PATH, RUN_COMMAND, WORKER_COMMAND, WORKFLOW_PATH
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 CONFIG = '[[repos]]\nsource = "a/b"\n\n[[publish]]\ntype = "slack"\nurl_env = "TEAM_SLACK_URL"\n'
 
 

@@ -23,7 +23,7 @@ from gitrepo import CommitSpec, FileEdit, build_repo
 from test_search_cli import declared_flags, typers_command
 from test_startup import imported_by
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _typers_report() -> Command:

@@ -20,7 +20,7 @@ import dailydiff.cli
 from dailydiff.cli.app import COMMANDS, app
 from gitrepo import CommitSpec, FileEdit, build_repo
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Never needed to start, to print the help or to report a local repository with the heuristic analyser.
 HEAVY = ["openai", "httpx2", "starlette", "uvicorn", "rich.progress", "markdown_it", "nh3", "dailydiff.doctor",
          "dailydiff.web", "dailydiff.publish.github", "dailydiff.publish.webhooks", "dailydiff.publish.email",

@@ -18,7 +18,7 @@ from gitrepo import CommitSpec, FileEdit, build_repo
 from test_notes import build_tagged_repo
 from test_startup import imported_by, loaded
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Needed to render or send a day, or to plan what only `run` plans: never before the first git call.
 NOT_BEFORE_GIT = ["jinja2", "dailydiff.common.templates", "dailydiff.render.edition", "dailydiff.render.chat",
                   "dailydiff.render.markdown", "dailydiff.publish.base", "dailydiff.publish.registry",

@@ -76,7 +76,7 @@ def _read(question: str) -> dict[str, list[str]]:
     import sys
     from pathlib import Path
 
-    src = Path(__file__).resolve().parents[1] / "src"
+    src = Path(__file__).resolve().parents[2] / "src"
     done = subprocess.run([sys.executable, "-c", _PROBE, question], capture_output=True, text=True, check=True,
                           env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"})  # fmt: skip
     return json.loads(done.stdout)  # type: ignore[no-any-return]

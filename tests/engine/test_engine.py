@@ -27,7 +27,7 @@ from dailyrepos import build_daily_repo
 from fake_llm import FakeLLM
 from llm_fixtures import DAY, make_repo
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 PRICES = '[llm.models."fake-model"]\ninput_price = 2.0\noutput_price = 8.0\n'
 
 

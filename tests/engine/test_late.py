@@ -27,7 +27,7 @@ from smtp_server import SmtpServer, email_publish_toml, make_certificate
 from webhook_receiver import WebhookReceiver
 
 SH = ZoneInfo("Asia/Shanghai")
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 D = dt.date(2026, 4, 23)
 HOOK = "tok3n-late"
 

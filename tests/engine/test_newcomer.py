@@ -396,7 +396,7 @@ def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
     main, child = pty.openpty()
     env = {**os.environ, "COLUMNS": "80", "TERM": "xterm"}
     env = {k: v for k, v in env.items() if not k.startswith("DAILYDIFF_") and k not in ("NO_COLOR", "CI")}
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")  # this checkout's code
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")  # this checkout's code
     process = subprocess.Popen([sys.executable, "-m", "dailydiff", *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                stdout=child, stderr=child)  # fmt: skip
     os.close(child)
@@ -432,12 +432,12 @@ def test_item09_a_first_run_on_a_terminal_says_what_it_assumes(tmp_path: Path) -
     assert "note:" not in _on_a_terminal(given, tmp_path)[1]
     piped = subprocess.run([sys.executable, "-m", "dailydiff", *first[:2], "--data-dir", str(tmp_path / "c"), "-o",
                             str(tmp_path / "out")], cwd=tmp_path, capture_output=True, text=True,
-                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")})  # fmt: skip
+                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")})  # fmt: skip
     assert piped.returncode == 0 and "note:" not in piped.stderr, piped.stderr
 
 
 def test_item09_the_readme_quickstart_shows_tz_and_lang() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     first_command = readme.split("```bash\n", 1)[1].split("```", 1)[0]
     assert "--tz Asia/Shanghai" in first_command and "--lang zh" in first_command
 

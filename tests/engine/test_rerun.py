@@ -16,7 +16,7 @@ from dailydiff.store import Store
 from fixtures import at
 from gitrepo import CommitSpec, FileEdit, build_repo, commit
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 NOW = "2026-02-01T00:00:00+00:00"
 

@@ -478,7 +478,7 @@ def test_a_fleets_plan_asks_the_store_twice_whatever_its_size(tmp_path: Path) ->
     has a report."""
     from dailydiff.engine.runner import Span, plan_run
 
-    sample = next(p for p in sorted((Path(__file__).parent / "golden").rglob("*.json"))
+    sample = next(p for p in sorted((Path(__file__).parents[1] / "golden").rglob("*.json"))
                   if '"commits"' in p.read_text(encoding="utf-8"))  # fmt: skip
     report = DayReport.model_validate_json(sample.read_text(encoding="utf-8"))
     repos = [f"octo/r{n:03d}" for n in range(400)]

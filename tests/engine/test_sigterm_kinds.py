@@ -22,7 +22,7 @@ from webhook_receiver import WebhookReceiver
 
 pytestmark = pytest.mark.slow
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 SUNDAY = dt.date(2026, 4, 19)
 MONDAY = SUNDAY - dt.timedelta(days=6)
 NOW = dt.datetime(2026, 4, 20, 3, 0, tzinfo=dt.UTC)

@@ -16,7 +16,7 @@ import pytest
 from netports import free_port
 from opsfixtures import build_fixture_repo, dailydiff
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DAY = "2026-01-06"
 
 

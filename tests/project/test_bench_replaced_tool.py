@@ -18,7 +18,7 @@ from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
 from required import libfaketime
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import replaced_tool
 
 GITHUB_STAND_IN = '''"""A stand-in for PyGithub: a request at a time, 0.25 s from one's end to the next (its default)."""

@@ -27,7 +27,7 @@ with postgres_server(stop_on_signals=True) as server:
 
 
 def test_a_process_stopped_by_sigterm_stops_its_server_and_removes_its_directory() -> None:
-    with subprocess.Popen([sys.executable, "-c", _HOLDER, str(Path(__file__).parent)],
+    with subprocess.Popen([sys.executable, "-c", _HOLDER, str(Path(__file__).parents[1])],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as holder:  # fmt: skip
         try:
             assert holder.stdout is not None
@@ -65,7 +65,7 @@ with postgres_server() as server:
 
 
 def test_a_server_whose_process_was_killed_is_stopped_and_removed_by_its_watchdog() -> None:
-    with subprocess.Popen([sys.executable, "-c", _KILLED, str(Path(__file__).parent)],
+    with subprocess.Popen([sys.executable, "-c", _KILLED, str(Path(__file__).parents[1])],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as holder:  # fmt: skip
         assert holder.stdout is not None
         root, port = holder.stdout.readline().split()

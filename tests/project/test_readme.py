@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gitrepo import CommitSpec, FileEdit, build_repo
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))  # the default report timezone
 
 

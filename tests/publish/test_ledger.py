@@ -28,7 +28,9 @@ from test_deliver import Counting, edition
 
 # The child's import path: the very `dailydiff` this test imported (under `make mutation`, the mutated
 # copy), and tests/ for the report fixture.
-PYTHONPATH = os.pathsep.join([str(Path(dailydiff.__file__).resolve().parents[1]), str(Path(__file__).parent)])
+PYTHONPATH = os.pathsep.join(
+    [str(Path(dailydiff.__file__).resolve().parents[1]), str(Path(__file__).parents[1])]
+)
 
 # A second process delivering the same day to the same target (``counting:chat``), as another user when
 # given one. Held ("hold"), it judges a `sending` claim by a ``now`` that says "deciding" and waits for a

@@ -20,7 +20,7 @@ from dailydiff.publish import files as files_module
 from dailydiff.publish.files import output_dir_publisher
 from gitrepo import CommitSpec, FileEdit, build_repo
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # The command in a fresh interpreter, every fsync and syncfs it makes counted (with the path each is made
 # for), written as JSON at its exit.

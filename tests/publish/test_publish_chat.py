@@ -242,7 +242,7 @@ def test_feishu_themes_show_no_backticks_and_do_not_repeat_the_counts_line() -> 
     from dailydiff.analysis.heuristic import heuristic_overview
     from dailydiff.models import DayReport
 
-    golden = Path(__file__).parent / "golden" / "sample-2026-01-19.zh.json"
+    golden = Path(__file__).parents[1] / "golden" / "sample-2026-01-19.zh.json"
     report = DayReport.model_validate_json(golden.read_text(encoding="utf-8"))
     report = report.model_copy(update={"overview": heuristic_overview(report.commits, "zh")})
     post = cf.feishu_payloads(day_message(report, URL), 1)[0]["content"]["post"]["zh_cn"]["content"]
@@ -258,7 +258,7 @@ def _rule_based_zh_day() -> object:
     from dailydiff.analysis.heuristic import heuristic_overview
     from dailydiff.models import DayReport
 
-    golden = Path(__file__).parent / "golden" / "sample-2026-01-19.zh.json"
+    golden = Path(__file__).parents[1] / "golden" / "sample-2026-01-19.zh.json"
     report = DayReport.model_validate_json(golden.read_text(encoding="utf-8"))
     return report.model_copy(update={"overview": heuristic_overview(report.commits, "zh")})
 

@@ -160,7 +160,7 @@ def test_missing_environment_lists_unset_variables() -> None:
 def test_readme_publishing_example_is_valid_config(tmp_path: Path) -> None:
     from dailydiff.settings import load_settings
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Publishing", 1)[1]
     example = section.split("```toml\n", 1)[1].split("```", 1)[0]
     config = tmp_path / "dailydiff.toml"
@@ -175,7 +175,7 @@ def test_email_html_turns_report_anchors_into_heading_ids() -> None:
 
     from dailydiff.render.mail import markdown_to_html
 
-    markdown = (Path(__file__).parent / "golden" / "sample-2026-01-19.zh.md").read_text(encoding="utf-8")
+    markdown = (Path(__file__).parents[1] / "golden" / "sample-2026-01-19.zh.md").read_text(encoding="utf-8")
     html = markdown_to_html(markdown)
     assert "&lt;a id=" not in html  # no tag shown as text
     ids = set(re.findall(r'id="([^"]+)"', html))

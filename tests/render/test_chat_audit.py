@@ -18,7 +18,7 @@ from fixtures import build_sample_repo
 from gitrepo import CommitSpec, FileEdit, build_repo, git
 from publish_reports import make_report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 import chat_audit  # noqa: E402
 

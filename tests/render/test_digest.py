@@ -161,7 +161,7 @@ def test_chat_fits_and_names_every_repository(service: str) -> None:
 
     date = dt.date(2026, 1, 19)
     base = json.loads(
-        (Path(__file__).parent / "golden" / "sample-2026-01-19.en.json").read_text(encoding="utf-8")
+        (Path(__file__).parents[1] / "golden" / "sample-2026-01-19.en.json").read_text(encoding="utf-8")
     )
     day: dict[str, DayReport] = {}
     for i in range(40):

@@ -471,7 +471,7 @@ def test_the_readme_says_this_waves_features_as_the_product_does_them() -> None:
     from dailydiff.scoring.alerting import verdict
     from dailydiff.settings import WatchTopic
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     person = Person(name="Ada", email="ada@x.org")
     patch = "@@ -0,0 +1,3 @@\n+import os\n+\n+DB_PASSWORD = 'x'\n"
     commit = Commit(repo="o/r", sha="a" * 40, author=person, committer=person, authored_at=DAY, committed_at=DAY,

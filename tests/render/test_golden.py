@@ -13,7 +13,7 @@ import pytest
 from dailydiff.render import render_json, render_markdown
 from fixtures import add_merge, build_day_reports, build_sample_repo
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 REGENERATE = os.environ.get("DAILYDIFF_REGENERATE_GOLDEN") == "1"
 NOW = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)
 

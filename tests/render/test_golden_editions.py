@@ -20,7 +20,7 @@ from dailydiff.render.week import build_digest as build_week
 from dailydiff.render.week_build import with_comparison
 from dailydiff.settings import load_settings
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 EDITIONS = GOLDEN / "editions"
 REGENERATE = os.environ.get("DAILYDIFF_REGENERATE_GOLDEN") == "1"
 NOW = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)

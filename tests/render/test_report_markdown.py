@@ -17,7 +17,7 @@ from fixtures import add_merge, build_day_reports, build_sample_repo
 from required import markdownlint
 
 NOW = dt.datetime(2026, 1, 20, 2, 0, tzinfo=dt.UTC)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 from clirun import dailydiff
 from webhook_receiver import WebhookReceiver
 
-SCENARIOS = Path(__file__).parent / "golden" / "scenarios"
+SCENARIOS = Path(__file__).parents[1] / "golden" / "scenarios"
 REGENERATE = os.environ.get("DAILYDIFF_REGENERATE_GOLDEN") == "1"
 NAMES = sorted(p.name for p in SCENARIOS.iterdir() if (p / "scenario.toml").is_file())
 

@@ -404,7 +404,7 @@ def test_a_breaking_change_a_security_fix_and_a_day_that_failed_are_each_a_signa
     from dailydiff.render.week_compare import compare
     from dailydiff.render.week_words import signal_text
 
-    golden = Path(__file__).parent / "golden" / "sample-2026-01-19.en.json"
+    golden = Path(__file__).parents[1] / "golden" / "sample-2026-01-19.en.json"
     report = DayReport.model_validate_json(golden.read_text(encoding="utf-8"))
     first, second, *rest = report.commits
     assert first.analysis is not None and second.analysis is not None

@@ -12,7 +12,9 @@ import pytest
 from dailydiff.models import ChangeType, Commit, FileChange, Person
 from dailydiff.scoring.rules import commit_types, parse_title
 
-DEV_SET = json.loads((Path(__file__).parent / "data" / "seed_change_types.json").read_text(encoding="utf-8"))
+DEV_SET = json.loads(
+    (Path(__file__).parents[1] / "data" / "seed_change_types.json").read_text(encoding="utf-8")
+)
 MOMENT = dt.datetime(2026, 1, 19, tzinfo=dt.UTC)
 
 

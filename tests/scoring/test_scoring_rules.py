@@ -257,7 +257,7 @@ def test_report_explain_prints_the_table_for_one_commit(tmp_path: Path) -> None:
                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
     base = [sys.executable, "-m", "dailydiff", "report", str(repo), "--date", "2026-01-19", "--analyzer",
             "heuristic", "--data-dir", str(tmp_path / "data"), "-q"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     result = subprocess.run(
         [*base, "--explain", sha[:8]], capture_output=True, text=True, timeout=120, env=env
     )

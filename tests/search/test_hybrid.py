@@ -254,7 +254,7 @@ def test_the_words_and_the_vectors_of_a_sqlite_store_are_read_at_once_without_a_
                                   [(f"other-{n}", bytes(2304)) for n in range(3000)])  # fmt: skip
     probe = ",".join(str(v) for v in trigram_vector("attention kernel"))
     done = subprocess.run([sys.executable, "-c", _BOTH_SIDES, str(copy / DB_NAME), probe], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")})  # fmt: skip
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")})  # fmt: skip
     assert done.returncode == 0 and done.stdout.startswith("ok"), (
         done.returncode,
         done.stdout,
@@ -653,7 +653,7 @@ def test_search_asks_for_the_questions_embedding_before_loading_the_search(
     data = tmp_path / "data"
     data.mkdir()
     (data / DB_NAME).write_bytes((reported / DB_NAME).read_bytes())
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
            "DAILYDIFF_SEARCH_EMBEDDING_MODEL": "trigrams", "DAILYDIFF_SEARCH_EMBEDDING_BASE_URL": url,
            "DAILYDIFF_SEARCH_FUSE_LANGUAGES": '["en"]'}  # fmt: skip
     probe = tmp_path / "seen.json"
@@ -724,7 +724,7 @@ def hanging_endpoint() -> Iterator[str]:
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """The command in a process of its own: a hang ends the process, not the test run."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src"), "NO_COLOR": "1"}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src"), "NO_COLOR": "1"}
     return subprocess.run([sys.executable, "-m", "dailydiff", *args], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
 

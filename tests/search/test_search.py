@@ -1869,9 +1869,9 @@ def test_the_remembered_terms_of_a_token_are_the_terms_made_word_by_word() -> No
     from dailydiff.common import searchterms as st
 
     seeds = json.loads(
-        (Path(__file__).parent / "data" / "seed_change_types.json").read_text(encoding="utf-8")
+        (Path(__file__).parents[1] / "data" / "seed_change_types.json").read_text(encoding="utf-8")
     )
-    bodies = json.loads((Path(__file__).parent / "data" / "pr_bodies.json").read_text(encoding="utf-8"))[
+    bodies = json.loads((Path(__file__).parents[1] / "data" / "pr_bodies.json").read_text(encoding="utf-8"))[
         "bodies"
     ]
     texts = [t for b in bodies for t in (b["title"], b["body"])] + [

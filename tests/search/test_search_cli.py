@@ -21,7 +21,7 @@ from dailydiff.cli.direct import LIMITS, SEARCH, read_search
 from gitrepo import CommitSpec, FileEdit, build_repo
 from test_startup import imported_by
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def typers_command(name: str) -> Command:

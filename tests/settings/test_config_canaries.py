@@ -38,7 +38,7 @@ from clirun import dailydiff
 from pgserver import PostgresServer
 from webhook_receiver import WebhookReceiver
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 DATE = "2026-01-19"
 
 
@@ -408,7 +408,7 @@ def test_every_variable_the_project_reads_or_sets_is_known() -> None:
     read = re.compile(r"""(?:environ(?:\.get)?\(?\[?|getenv\()\s*["'](DAILYDIFF_[A-Z0-9_]+)["']""")
     sets = re.compile(r"(?:export\s+|\b)(DAILYDIFF_[A-Z0-9_]+)=")
     names: set[str] = set()
-    for path in [*root.glob("src/**/*.py"), *root.glob("tests/*.py")]:
+    for path in [*root.glob("src/**/*.py"), *root.glob("tests/**/*.py")]:
         names |= set(read.findall(path.read_text(encoding="utf-8")))
     for path in [root / ".ci" / "run", root / "Makefile", *root.glob(".github/workflows/*.yml")]:
         if path.is_file():

@@ -456,7 +456,7 @@ def test_svg_of_a_chart_is_deterministic() -> None:
     svg = render_svg(day_against_median(report, []))
     again = DayReport.model_validate_json(report.model_dump_json())
     assert render_svg(day_against_median(again, [])) == svg
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]
     code = (
         "import sys; from sitefixtures import many_reports; "
         "from dailydiff.render.charts import day_against_median, render_svg; "
@@ -476,7 +476,7 @@ def test_kept_numbers_are_the_same_bytes_in_every_process() -> None:
     import subprocess
     import sys
 
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parents[1]
     code = (
         "import json; from sitefixtures import many_reports; "
         "from dailydiff.render.charts import DayNumbers; "

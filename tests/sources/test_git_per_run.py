@@ -89,7 +89,7 @@ def test_a_report_asks_git_each_question_about_its_repository_once(tmp_path: Pat
     repo = tmp_path / "repo"
     build_daily_repo(repo, FIRST, 2, per_day=2)
     git_calls.unlink(missing_ok=True)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     done = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "--date", FIRST.isoformat(),
                            "--tz", "UTC", "--analyzer", "heuristic", "--lang", "en", "--data-dir",
                            str(tmp_path / "data"), "--format", "json", "--quiet"], capture_output=True, text=True,

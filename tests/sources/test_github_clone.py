@@ -238,7 +238,7 @@ def _cli(
 ) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
     env.update({"DAILYDIFF_GITHUB_API_URL": fake.url, "DAILYDIFF_GITHUB_MODE": mode,
-                "DAILYDIFF_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(Path(__file__).parents[1] / "src")})  # fmt: skip
+                "DAILYDIFF_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(Path(__file__).parents[2] / "src")})  # fmt: skip
     if token:
         env["GITHUB_TOKEN"] = token
     command = [sys.executable, "-m", "dailydiff", "report", REPO, "--analyzer", "heuristic", "-v", *args]

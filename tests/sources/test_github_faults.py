@@ -226,7 +226,7 @@ def test_a_day_from_a_dripping_github_ends_within_a_few_deadlines_with_one_line(
     fake.drip = 0.1  # a byte every 0.1 s: the per-read timeout (30 s) would never fire
     env = {k: v for k, v in os.environ.items() if "TOKEN" not in k and not k.startswith("DAILYDIFF_")}
     env.update(
-        PYTHONPATH=str(Path(__file__).resolve().parents[1] / "src"),
+        PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"),
         DAILYDIFF_GITHUB_API_URL=fake.url,
         DAILYDIFF_GITHUB_TIMEOUT="0.25",
         DAILYDIFF_GITHUB_RETRIES="1",

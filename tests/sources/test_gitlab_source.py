@@ -38,7 +38,7 @@ from gitrepo import git
 from test_github_source import DAYS, FIRST_DAY, TZ, _key, repo_path  # noqa: F401  (repo_path: a fixture)
 
 PROJECT = "acme/platform/demo"  # a nested group
-DATA = Path(__file__).parent / "data" / "gitlab_api"
+DATA = Path(__file__).parents[1] / "data" / "gitlab_api"
 
 
 def _merge_requests(path: Path, shas: list[str]) -> list[FakeMergeRequest]:
@@ -339,7 +339,7 @@ def test_the_token_is_in_no_output(
     data = tmp_path / "data"
     env = {**os.environ, "DAILYDIFF_GITLAB_TOKEN": canary, "DAILYDIFF_GITLAB_API_URL": fake.url,
            "DAILYDIFF_DATA_DIR": str(data), "DAILYDIFF_DEBUG": "1",
-           "PYTHONPATH": str(Path(__file__).parents[1] / "src")}  # fmt: skip
+           "PYTHONPATH": str(Path(__file__).parents[2] / "src")}  # fmt: skip
     fake.fail_next(1, 502)
     done = subprocess.run(
         [sys.executable, "-m", "dailydiff", "report", f"gitlab:{PROJECT}", "--date", str(DAYS[3]),
@@ -526,7 +526,7 @@ def test_a_project_address_on_the_configured_gitlab_is_that_gitlab_project(
 
     # `report SOURCE` with the address: the GitLab source, its merge requests in the report.
     env = {**os.environ, "DAILYDIFF_GITLAB_API_URL": fake.url, "DAILYDIFF_DATA_DIR": str(tmp_path / "cli"),
-           "PYTHONPATH": str(Path(__file__).parents[1] / "src")}  # fmt: skip
+           "PYTHONPATH": str(Path(__file__).parents[2] / "src")}  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-m", "dailydiff", "report", f"{fake.web_url}/{PROJECT}", "--date", str(DAYS[3]),
          "--tz", TZ, "--analyzer", "heuristic"],

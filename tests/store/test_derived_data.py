@@ -297,7 +297,7 @@ def test_store_check_while_another_process_writes_reports_no_damage(tmp_path: Pa
     build_repo(repo, SPECS)
     world = World(tmp_path, repo)
     world.build(DAY1, DAY2, DAY3)
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
     writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(world.data), "20"], env=env,
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:

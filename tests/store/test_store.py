@@ -61,7 +61,7 @@ def _statements(store: Store) -> Iterator[list[str]]:
 
 
 def _report(repo: str = "o/r", day: int = 19) -> DayReport:
-    sample = Path(__file__).parent / "golden"
+    sample = Path(__file__).parents[1] / "golden"
     for path in sorted(sample.rglob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         if "commits" in data and "repo" in data:

@@ -29,7 +29,7 @@ from fixtures import build_day_reports
 from pgserver import PASSWORD
 from webserver import serving
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 FIRST = dt.date(2026, 1, 1)
 DAYS = 30
 

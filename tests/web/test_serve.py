@@ -27,7 +27,7 @@ from netports import free_port
 from sitefixtures import DAY1, DAY2, Fixture, real_reports
 from webserver import serving
 
-SRC = Path(__file__).resolve().parents[1] / "src"
+SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
