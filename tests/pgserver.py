@@ -1,7 +1,7 @@
 """A real PostgreSQL server for the tests: Debian's package, initdb in a temporary directory, listening on
 127.0.0.1 (a free port) with password authentication, stopped at the end of the session.
 
-Missing PostgreSQL is a failure, not a skip (`.ci/run` installs it). As root, the server runs as the
+Missing PostgreSQL fails the run in CI and skips its tests elsewhere (tests/required.py). As root, the server runs as the
 `postgres` user (or `nobody`): PostgreSQL refuses to run as root. A benchmark (``stop_on_signals``) stopped by
 SIGTERM or SIGHUP (ended with `kill`, its terminal closed) stops its server on the way out too; the test
 processes keep their signals as pytest and xdist set them. A process that ends without stopping its server
@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from netports import free_port
+from required import missing
 
 PG_BIN_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 USER = "dailydiff"
@@ -117,7 +118,7 @@ def _chown(path: Path) -> None:
 @contextlib.contextmanager
 def postgres_server(*, stop_on_signals: bool = False) -> Iterator[PostgresServer]:
     if not PG_BIN_DIRS:
-        raise RuntimeError("PostgreSQL is not installed (apt-get install postgresql); .ci/run installs it")
+        missing("postgresql")
     # On a RAM disk where there is one (durability is not under test: fsync is off too): initdb and removing
     # the data directory of a module's many databases take seconds each on a busy disk. Short: a Unix socket
     # path is ≤ 107 bytes.

@@ -34,7 +34,7 @@ from dailydiff.cli.app import (
     stopped,
 )
 from dailydiff.common.aio import run_sync
-from dailydiff.errors import ConfigError
+from dailydiff.errors import ConfigError, UsageError
 from dailydiff.models import Commit
 from dailydiff.settings import Settings
 from dailydiff.sources.git import GitSource
@@ -93,9 +93,9 @@ def eval_command(
 ) -> None:
     """Endpoints side by side over a sample of your history or a labelled set: quality, tokens, cost, speed."""
     if fmt not in FORMATS:
-        raise fail(f"unknown --format {fmt!r}", "choose md or json")
+        raise UsageError(f"unknown --format {fmt!r}", "choose md or json")
     if lang not in (None, "zh", "en"):
-        raise fail(f"unknown --lang {lang!r}", "choose zh or en")
+        raise UsageError(f"unknown --lang {lang!r}", "choose zh or en")
     settings = build_settings(config, data_dir, {})
     language = lang or settings.report.language
     endpoints = _endpoints(settings, endpoint_names)

@@ -1,0 +1,399 @@
+"""The claims tracer (analysis/claims.py): each kind of claim found in prose, traced to what the model was
+shown, forgiving where writing is and strict where facts are; unsupported sentences removed or marked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from dailydiff.analysis.claims import (
+    Evidence,
+    Section,
+    claims_in,
+    commit_evidence,
+    day_grounding,
+    ground,
+    sentences,
+    trace,
+)
+from dailydiff.analysis.heuristic import HeuristicAnalyzer
+from dailydiff.models import (
+    Analysis,
+    Commit,
+    FileChange,
+    Grounding,
+    Insights,
+    Level,
+    Person,
+    PullRequest,
+    Score,
+    Stats,
+)
+
+NOW = dt.datetime(2026, 4, 24, tzinfo=dt.UTC)
+EVIDENCE = Evidence(
+    [
+        Section("header", "flashinfer-ai/flashinfer 3f2a9c1d0e4b\n3 files, +1506/-20"),
+        Section(
+            "message",
+            "perf(decode): 2.3x faster split-k for BatchDecodeWrapper (#1506)\n\nSets "
+            "FLASHINFER_SPLIT_K=1 by default; adds --split-k to the benchmark. Requires v0.6.16.",
+        ),
+        Section(
+            "pull request", "#2210 Faster decode\nperformance\nMeasured 35% lower latency on H100, 4 GB less."
+        ),
+        Section(
+            "diff",
+            "flashinfer/decode.py (modified, +12/-3)\n@@ -40,3 +40,5 @@ class BatchDecodeWrapper:\n"
+            "     def plan(self, q):\n+        self._split_k = split_k_default()\n+        torch.cuda.synchronize()\n",
+            path="flashinfer/decode.py",
+        ),
+        Section(
+            "diff",
+            "csrc/batch_decode.cu (modified, +1494/-17)\n@@ -1,1 +1,2 @@\n+namespace flashinfer::decode {\n",
+            path="csrc/batch_decode.cu",
+        ),
+    ]
+)
+
+
+def _kinds(text: str) -> list[tuple[str, str]]:
+    return [(claim, kind.name) for claim, kind, _, _ in claims_in(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Edits `flashinfer/decode.py`.", [("flashinfer/decode.py", "code")]),
+        (
+            "Edits flashinfer/decode.py and decode.py.",
+            [("flashinfer/decode.py", "path"), ("decode.py", "file")],
+        ),
+        ("Sets FLASHINFER_SPLIT_K and --split-k.", [("FLASHINFER_SPLIT_K", "env"), ("--split-k", "flag")]),
+        ("See PR #1506 and 3f2a9c1d.", [("1506", "reference"), ("3f2a9c1d", "commit")]),
+        ("Needs v0.6.16.", [("v0.6.16", "version")]),
+        (
+            "35% lower, 2.3× faster, 4 GB less, 1,506 lines.",
+            [("35", "percent"), ("2.3", "multiple"), ("4", "size"), ("1,506", "count")],
+        ),
+        (
+            "Calls split_k_default() in BatchDecodeWrapper.plan via flashinfer::decode.",
+            [
+                ("split_k_default()", "call"),
+                ("BatchDecodeWrapper.plan", "identifier"),
+                ("flashinfer::decode", "identifier"),
+            ],
+        ),
+        ("新增 `split_k_default`，提速 2.3 倍。", [("split_k_default", "code"), ("2.3", "multiple")]),
+        ("修改了split_k_default函数", [("split_k_default", "identifier")]),
+        # prose abbreviations, well-known names and small counts are not claims
+        ("E.g. PyTorch and CuTe, i.e. two tests in 3 files.", []),
+    ],
+)
+def test_each_kind_of_claim_is_read_from_prose(text: str, expected: list[tuple[str, str]]) -> None:
+    assert _kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The change is in decode.py.",  # a file name matches its path
+        "It edits flashinfer-ai/flashinfer/decode.py.",  # the repository's name put in front
+        "It is 2.3× faster.",  # 2.3x = 2.3×
+        "提速 2.3 倍。",  # = 2.3 倍
+        "Adds 1506 lines.",  # 1,506 = 1506 (here the header says +1506)
+        "Touches `BatchDecodeWrapper.plan`.",  # a qualified name put together from its parts
+        "Latency is 35 % lower.",
+        "Sets `FLASHINFER_SPLIT_K=1`.",
+        "Reported in pull request #2210.",
+        "Needs 0.6.16.",
+        "The `namespace flashinfer::decode` block.",
+    ],
+)
+def test_forgiving_where_writing_is(text: str) -> None:
+    traced = trace(text, EVIDENCE)
+    assert traced and all(c.where is not None for c in traced), traced
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        ("Edits flashinfer/prefill.py.", "flashinfer/prefill.py"),
+        ("Adds `split_k_heuristic`.", "split_k_heuristic"),
+        ("Calls fused_moe_v2() now.", "fused_moe_v2()"),
+        ("It is 3.1× faster.", "3.1"),
+        ("Latency is 36% lower.", "36"),
+        ("Fixes #9999.", "9999"),
+        ("Sets FLASHINFER_SPLIT_Q.", "FLASHINFER_SPLIT_Q"),
+        ("Needs v0.7.0.", "v0.7.0"),
+        ("Cuts memory by 2 GB.", "2"),
+        ("`BatchPrefillWrapper.plan` changes too.", "BatchPrefillWrapper.plan"),
+    ],
+)
+def test_strict_where_facts_are(text: str, invented: str) -> None:
+    traced = trace(text, EVIDENCE)
+    assert [c.text for c in traced if c.where is None] == [invented]
+
+
+def test_where_a_claim_was_found_is_named() -> None:
+    where = {c.text: c.where for c in trace(
+        "In flashinfer/decode.py, `split_k_default` (#2210) is 2.3x faster; FLASHINFER_SPLIT_K too.",
+        EVIDENCE, located=True)}  # fmt: skip
+    assert where == {
+        "flashinfer/decode.py": "diff flashinfer/decode.py",
+        "split_k_default": "diff flashinfer/decode.py:41",
+        "2210": "pull request",
+        "2.3": "message",
+        "FLASHINFER_SPLIT_K": "message",
+    }
+
+
+def test_sentences_split_at_their_ends_and_join_back() -> None:
+    text = "Uses torch.cuda.synchronize here. Then e.g. more! 第一句。第二句；end"
+    parts = sentences(text)
+    assert "".join(parts) == text
+    assert parts == ["Uses torch.cuda.synchronize here. ", "Then e.g. more! ", "第一句。", "第二句；", "end"]
+
+
+def _analysis(**fields: object) -> Analysis:
+    base: dict[str, object] = {"analyzer": "llm:fake", "summary": "", "importance_reason": "Decode path."}
+    return Analysis.model_validate({**base, **fields})
+
+
+def test_repair_mode_removes_only_the_sentences_with_an_unsupported_claim() -> None:
+    analysis = _analysis(
+        summary="Split-k decode in flashinfer/decode.py is 2.3x faster. It also rewrites csrc/prefill.cu. "
+        "Latency drops 35%.",
+        risks=["Invented helper fused_moe_v2() may break.", "BatchDecodeWrapper callers see new defaults."],
+        insights=Insights(performance="Saves 9 GB in `split_k_cache`."),
+    )
+    grounded = ground(analysis, EVIDENCE, "repair", "en")
+    assert grounded.summary == "Split-k decode in flashinfer/decode.py is 2.3x faster. Latency drops 35%."
+    assert grounded.risks == ["BatchDecodeWrapper callers see new defaults."]
+    assert grounded.insights.performance == "(removed: not found in the diff)"
+    g = grounded.grounding
+    assert g is not None and g.action == "removed"
+    assert g.unverified == ["csrc/prefill.cu", "9", "split_k_cache", "fused_moe_v2()"]
+    assert g.checked == 8 and g.supported == 4
+    assert len(g.removed) == 3 and g.published().removed == []
+
+
+def test_mark_mode_keeps_and_marks_in_the_reports_language() -> None:
+    analysis = _analysis(summary="改动了 `split_k_heuristic`。提速 2.3 倍。")
+    grounded = ground(analysis, EVIDENCE, "mark", "zh")
+    assert grounded.summary == "改动了 `split_k_heuristic`。 ⚠️ diff 中未见：split_k_heuristic提速 2.3 倍。"
+    assert grounded.grounding is not None and grounded.grounding.action == "marked"
+
+
+def test_a_supported_analysis_is_unchanged_byte_for_byte() -> None:
+    analysis = _analysis(summary="Decode in flashinfer/decode.py is 2.3x faster.  ", risks=["None seen. "])
+    grounded = ground(analysis, EVIDENCE, "repair", "en")
+    assert grounded.summary == analysis.summary and grounded.risks == analysis.risks
+    assert grounded.grounding == Grounding(
+        checked=2, supported=2, action="none", claims=grounded.grounding.claims
+    )
+
+
+def test_off_traces_nothing() -> None:
+    analysis = _analysis(summary="Edits csrc/prefill.cu.")
+    assert ground(analysis, EVIDENCE, "off", "en") == analysis
+
+
+def test_the_day_adds_up_its_analyses() -> None:
+    day = day_grounding([
+        Grounding(checked=10, supported=10),
+        Grounding(checked=5, supported=3, unverified=["a", "b"], action="removed", repaired=0),
+        Grounding(checked=6, supported=5, unverified=["c"], action="marked"),
+        Grounding(checked=4, supported=4, action="repaired", repaired=2),
+        None,
+    ])  # fmt: skip
+    assert (day.checked, day.supported, day.repaired, day.removed, day.marked) == (25, 22, 2, 2, 1)
+
+
+def test_counts_the_diff_adds_up_are_supported_and_others_are_not() -> None:
+    """The rules analyser says "Changes 37 lines of source", "csrc: 2 file(s), +30/−0": sums a reader of the
+    diff makes (per folder, per kind of path, in all); a count the diff does not add up to is unsupported."""
+    person = Person(name="Ada", email="ada@example.com")
+    files = [FileChange(path="csrc/a.cu", additions=20, deletions=1, patch="@@ -1 +1 @@\n+x\n"),
+             FileChange(path="csrc/b.cu", additions=10, deletions=6, patch="@@ -1 +1 @@\n+y\n"),
+             FileChange(path="tests/test_a.py", additions=40, deletions=0, patch="@@ -1 +1 @@\n+z\n")]  # fmt: skip
+    commit = Commit(repo="o/r", sha="a" * 40, author=person, committer=person, authored_at=NOW, committed_at=NOW,
+                    message="feat: a", stats=Stats(additions=70, deletions=7, files=3), files=files)  # fmt: skip
+    evidence = commit_evidence(commit)
+    for text in (
+        "Changes 37 lines of source.",
+        "Changes 77 lines.",
+        "csrc gets 30 lines.",
+        "Adds 40 lines of tests.",
+    ):
+        assert all(c.where for c in trace(text, evidence)), text
+    assert [c.text for c in trace("Changes 55 lines.", evidence) if c.where is None] == ["55"]
+
+
+BODIES = json.loads((Path(__file__).parents[1] / "data" / "pr_bodies.json").read_text(encoding="utf-8"))[
+    "bodies"
+]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_rules_analyser_is_never_flagged_on_real_pull_request_bodies(language: str) -> None:
+    """The rules say only what the commit says, so a claim they make that the tracer does not find is the
+    tracer's false flag: over 42 real bodies (33 of flashinfer's squash merges), in the message and in the
+    pull request, at every depth, none."""
+    analyser = HeuristicAnalyzer()
+    person = Person(name="Dev", email="dev@example.com")
+    patch = "@@ -1,3 +1,9 @@\n import torch\n+def fused_moe_kernel(x):\n+    return x\n+class MoERunner:\n+    pass\n"
+    files = [FileChange(path="flashinfer/fused_moe/core.py", additions=40, deletions=3, patch=patch),
+             FileChange(path="tests/moe/test_core.py", additions=25, deletions=0, patch="@@ -0,0 +1 @@\n+def test_moe():\n"),
+             FileChange(path="csrc/fused_moe/kernel.cu", additions=300, deletions=250, patch="@@ -1 +1 @@\n-int a;\n+int b;\n")]  # fmt: skip
+    flagged = []
+    checked = 0
+    for row in BODIES:
+        for in_pr in (False, True):
+            message = row["title"] if in_pr else f"{row['title']}\n\n{row['body']}"
+            pr = (
+                PullRequest(number=4061, title=row["title"], body=row["body"], labels=["perf"])
+                if in_pr
+                else None
+            )
+            commit = Commit(repo="flashinfer-ai/flashinfer", sha="b" * 40, author=person, committer=person,
+                            authored_at=NOW, committed_at=NOW, message=message, files=files, pr=pr,
+                            stats=Stats(additions=365, deletions=253, files=3))  # fmt: skip
+            for depth in Level:
+                analysis = analyser.analyse(commit, Score(level=depth, score=6.0), depth, language)
+                grounding = ground(analysis, commit_evidence(commit), "trace", language).grounding
+                assert grounding is not None
+                checked += grounding.checked
+                flagged += [(row["title"][:40], claim) for claim in grounding.unverified]
+    assert checked > 1000 and flagged == [], flagged
+
+
+# What a capable model writes about what it was shown, and the tracer once flagged (a hand check of real
+# answers to real flashinfer prompts): each kind is a row of claims.toml or of the matching rules, with the
+# invented twin it must still flag.
+SHOWN = Evidence(
+    [
+        Section(
+            "message", "Revert PR 4122 (#4171)\n\nSee https://github.com/flashinfer-ai/flashinfer/issues/4375"
+        ),
+        Section(
+            "pull request",
+            "#4571 KDA\nFrom https://github.com/NVIDIA/TensorRT-LLM/pull/7072. Geomean `1.569460x/2.403220x`; "
+            "+30.18% at 512 tokens; +5.10% and +9.02% at E=2048.\nremove front-padding for q/k/v/o tensors",
+        ),
+        Section(
+            "diff",
+            "csrc/a.cu (modified, +9/-0)\n+static_assert(SMEM_TOTAL == 227328);\n"
+            '+  if (totalDynamicShmemSize > 48 * 1024) {\n+    TLLM_CHECK_WITH_INFO(ok, "");\n'
+            "+    cudaFuncSetAttribute(k, cudaFuncAttributeMaxDynamicSharedMemorySize, n);\n"
+            "+__global__ void TopKSamplingFromProbKernel(float* out);\n+struct HelixFifoInfo {};\n"
+            '+    jit_specs.append(gen_moe_alltoall_module())\n+        f"flashinfer::xqa_input_{dtype}"\n'
+            "+def decode_cp_a2a_init_workspace(): pass\n+    if has_w4afp8: pass\n"
+            "+| 896 | 16 | 512 | 13.341 | 10.248 |\n+| 2048 | 32 | 65536 |\n",
+            path="csrc/a.cu",
+        ),
+        Section("unseen files", "73 files, 71 more\ncsrc/b.cu\ncsrc/c.cu"),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        ("It reverts #4122.", "It reverts #4123."),  # "PR 4122" in the message
+        ("Tracked in issue #4375.", "Tracked in issue #4376."),  # a link to the issue
+        ("The fence comes from TensorRT-LLM PR #7072.", "The fence comes from TensorRT-LLM PR #7073."),
+        (
+            "About 1.57x over the direct route and 2.40x overall.",
+            "About 1.58x over the direct route.",
+        ),  # rounded
+        ("Up to 30% faster.", "Up to 31% faster."),  # +30.18%, rounded
+        ("Gains of 5%–9% at E=2048.", "Gains of 4%–9% at E=2048."),
+        ("It holds 227,328 bytes of shared memory.", "It holds 227,329 bytes of shared memory."),  # code's
+        ("At 512 tokens it takes 13.341us.", "At 512 tokens it takes 13.351us."),  # a table's cells
+        ("Up to 65,536 tokens.", "Up to 65,537 tokens."),
+        ("Above 48 KB it asks for more.", "Above 64 KB it asks for more."),  # 48 * 1024
+        ("TLLM_CHECK guards the size.", "TLLM_ASSERT guards the size."),  # a name inside a longer one
+        ("It sets MaxDynamicSharedMemorySize.", "It sets MaxStaticSharedMemorySize."),
+        ("The TopK kernels and each FifoInfo.", "The TopKSampler kernels."),
+        ("moe_alltoall is built apart.", "moe_alltoall_v2 is built apart."),
+        ("Op names like flashinfer::xqa_... change.", "Op names like flashinfer::xqb_... change."),
+        ("It adds _init_workspace.", "It adds _free_workspace."),
+        ("For W4AFP8 weights.", "For W4A16 weights."),  # a format's name, in any letter case
+        ("The q/k/v/out tensors.", "The q/k/z_proj/out tensors."),  # a list of names, not a path
+        ("73 files are not shown.", "74 files are not shown."),  # the prompt's count of unseen files
+    ],
+)
+def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented: str) -> None:
+    traced = trace(text, SHOWN)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, SHOWN) if c.where is None], trace(invented, SHOWN)
+
+
+@pytest.mark.parametrize("text", ["No change on most shapes (+0.0x%).", "Shapes 1x8K x32K and 1×8K×64K."])
+def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
+    assert _kinds(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (
+            "It writes with st.global.b8/b16/v2.b32.",
+            "It writes with st.global.b8/b16/b64.",
+        ),  # a list of names
+        ("Its NonExec trait.", "Its NonCopy trait."),  # a part of `CopyAtomNonExec2DGather4TmaLoadType`
+        (
+            "The helper flashinfer/gdn_kernels/dtype_compat.as_bf16 converts them.",
+            "The helper flashinfer/gdn_kernels/dtype_compat.as_fp16 converts them.",
+        ),
+        ("cuTile wins at 16 tokens or fewer.", "cuTile wins at 8 tokens or fewer."),  # "ntok ≤ 16"
+        ("The test uses only 7 tokens.", "The test uses only 9 tokens."),  # "num_tokens = 7"
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_round(text: str, invented: str) -> None:
+    shown = Evidence(
+        [
+            Section("pull request", "#4300 fp8\ncuTile **wins at ntok ≤ 16** (1.00–1.10×)"),
+            Section(
+                "diff",
+                "tests/test_route.py (added, +2/-0)\n+    num_tokens = 7\n",
+                path="tests/test_route.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/gdn_kernels/dtype_compat.py (added, +9/-0)\n+def as_bf16(*xs):\n"
+                "+    st.global.b8 [$1], fp8_pair;\n+    .reg .b16 p01;\n+    st.global.v2.b32 [$8], {lo, hi};\n"
+                '+    "CopyAtomNonExec2DGather4TmaLoadType",\n',
+                path="flashinfer/gdn_kernels/dtype_compat.py",
+            ),
+        ]
+    )
+    traced = trace(text, shown)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        ("约 −1900/+1050 行的改动。", "约 −1900/+1200 行的改动。"),  # round figures of +1054/−1909
+        ("About 1,900 lines go.", "About 2,100 lines go."),
+        ("About 1,900 lines go.", "About 2,000 lines go."),  # 1,909 rounds to 2,000 too: not close enough
+    ],
+)
+def test_a_round_figure_of_a_shown_one_is_found(text: str, invented: str) -> None:
+    shown = Evidence(
+        [Section("diff", "flashinfer/kda.py (modified, +1054/−1909)\n+x = 1\n", path="flashinfer/kda.py")]
+    )
+    traced = trace(text, shown)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+
+
+def test_a_figure_in_thousands_is_not_a_path() -> None:
+    assert [kind for _, kind in _kinds("改动规模约 +13.8k/−3.5k 行。")] != ["path"]
+    assert "path" not in [kind for _, kind in _kinds("About +13.8k/-3.5k lines.")]
