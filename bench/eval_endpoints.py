@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -67,12 +68,19 @@ def run(cfg: Path, data: Path, labelled: str, n: int, names: list[str]) -> tuple
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {
         "PYTHONPATH": str(ROOT / "src")
     }
-    began = time.monotonic()
+    began, spent = time.monotonic(), _children_cpu()
     done = subprocess.run(args, capture_output=True, text=True, env=env, check=False)
     wall = time.monotonic() - began
     if done.returncode != 0:
         sys.exit(f"eval failed ({done.returncode}): {done.stderr}")
-    return wall, json.loads(done.stdout)
+    return wall, json.loads(done.stdout) | {"cpu": _children_cpu() - spent}
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes: the command's own work, which a loaded
+    machine stretches in wall time (the figure beside the ratio says how much of the wall was the machine)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -105,7 +113,7 @@ def main() -> None:
                   f"(valid {rows['a']['valid']}/{n}, {rows['b']['valid']}/{n})")  # fmt: skip
             total = sum(asked.values())
             shared = (math.ceil(total / c) + 1) * latency
-            print(f"  eval {wall:.2f} s; LLM bound, each endpoint its own C: (⌈{max(asked.values())}/{c}⌉+1)·L = "
+            print(f"  eval {wall:.2f} s (its own CPU {out['cpu']:.1f} s; load {os.getloadavg()[0]:.1f}); LLM bound, each endpoint its own C: (⌈{max(asked.values())}/{c}⌉+1)·L = "
                   f"{bound:.1f} s: ratio {wall / bound:.2f}× (≤ 1.3× wanted)")  # fmt: skip
             print(f"  as the issue writes it, every request under one C: (⌈{total}/{c}⌉+1)·L = {shared:.1f} s: "
                   f"ratio {wall / shared:.2f}×")  # fmt: skip

@@ -2,7 +2,8 @@
 (multipart, as the SDK uploads), ``POST /v1/batches``, ``GET /v1/batches/{id}``, ``POST
 /v1/batches/{id}/cancel`` and ``GET /v1/files/{id}/content``. Each line of a batch is answered by the
 FakeLLM itself (its knobs apply), once the batch has run ``delay`` seconds; its requests are recorded with
-``batch`` set to the batch's id.
+``batch`` set to the batch's id. ``GET /v1/batches`` lists them, newest first, paginated as OpenAI does
+(``limit``, ``after``, ``has_more``).
 
     with FakeLLM() as fake:
         api = BatchAPI.on(fake)
@@ -17,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 if TYPE_CHECKING:
     from fake_llm import FakeLLM
@@ -32,12 +34,16 @@ class BatchAPI:
     never: bool = False  # a batch never ends by itself (in_progress until cancelled)
     expire_every: int = 0  # every Nth line is left unanswered: the batch ends "expired", those in the errors
     error_every: int = 0  # every Nth line is an error line (its request refused), in the error file
+    # The answer to a batch's creation waits for this (the batch exists meanwhile): a client killed while it
+    # waits made a batch it never heard of.
+    hold_create: threading.Event | None = None
     # -- records --------------------------------------------------------------------------------------
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)  # batch ids, in order
     cancelled: list[str] = field(default_factory=list)
     polls: int = 0
+    listed: int = 0  # pages of the batch list asked for
 
     @classmethod
     def on(cls, fake: FakeLLM) -> BatchAPI:
@@ -60,15 +66,22 @@ class BatchAPI:
 
     def handle(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[int, str, bytes]:
         """(status, content type, body) of one request."""
-        kind, ident, action = _PATHS.match(path).groups()  # type: ignore[union-attr]
+        path, _, query = path.partition("?")
+        kind, ident, action = _PATHS.match(path.rstrip("/")).groups()  # type: ignore[union-attr]
         ident = (ident or "").lstrip("/")
+        if kind == "batches" and method == "POST" and not ident:
+            with self._lock:
+                created = self._create(json.loads(raw))
+            if self.hold_create is not None:
+                self.hold_create.wait(60)
+            return self._json(200, created)
         with self._lock:
             if kind == "files" and method == "POST" and not ident:
                 return self._json(200, self._upload(headers, raw))
             if kind == "files" and method == "GET" and action == "/content" and ident in self.files:
                 return 200, "application/octet-stream", self.files[ident]
-            if kind == "batches" and method == "POST" and not ident:
-                return self._json(200, self._create(json.loads(raw)))
+            if kind == "batches" and method == "GET" and not ident:
+                return self._json(200, self._list(dict(parse_qsl(query))))
             if kind == "batches" and ident in self.batches:
                 if method == "POST" and action == "/cancel":
                     self.cancelled.append(ident)
@@ -82,6 +95,14 @@ class BatchAPI:
 
     def _json(self, status: int, body: dict[str, Any]) -> tuple[int, str, bytes]:
         return status, "application/json", json.dumps(body).encode()
+
+    def _list(self, query: dict[str, str]) -> dict[str, Any]:
+        newest = list(reversed(self.created))
+        start = newest.index(query["after"]) + 1 if query.get("after") in newest else 0
+        page = newest[start : start + int(query.get("limit", 20))]
+        self.listed += 1
+        return {"object": "list", "data": [self.batches[b] for b in page], "first_id": page[0] if page else None,
+                "last_id": page[-1] if page else None, "has_more": start + len(page) < len(newest)}  # fmt: skip
 
     def _upload(self, headers: Any, raw: bytes) -> dict[str, Any]:
         boundary = re.search(r"boundary=([^;]+)", headers.get("Content-Type", "")).group(1).strip('"')  # type: ignore[union-attr]

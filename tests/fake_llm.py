@@ -152,6 +152,7 @@ class FakeLLM:
     # Where usage says what the cache served: "deepseek" (prompt_cache_hit/miss_tokens), "openai"
     # (prompt_tokens_details.cached_tokens), "null" (prompt_tokens_details: null, vLLM without the flag).
     cache_field: str = ""
+    stream_usage: bool = True  # False: a stream ends with no usage, whatever is asked (llama-cpp-python's server)
     cache_block: int = 64  # the cache serves whole blocks of this many tokens of a prefix seen before
     truncate_at: int | None = (
         None  # the prompt is cut to this many tokens, silently (Ollama's runtime context)
@@ -730,7 +731,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake._stop.wait(60)
             return
         if fake.batch_api is not None and fake.batch_api.serves(path):
-            self._raw(*fake.batch_api.handle("GET", path, self.headers, b""))
+            self._raw(*fake.batch_api.handle("GET", self.path, self.headers, b""))
             return
         if path == "/v1/models":
             entry: dict[str, Any] = {"id": fake.model, "object": "model", "owned_by": "fake"}
@@ -852,7 +853,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if ends_early and sent >= (fake.end_early_after or 0):
                     return  # over: the connection closes without a finish reason
             event({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
-            if (body.get("stream_options") or {}).get("include_usage"):
+            if fake.stream_usage and (body.get("stream_options") or {}).get("include_usage"):
                 event({**base, "choices": [], "usage": answer["usage"]})
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()

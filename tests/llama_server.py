@@ -77,13 +77,16 @@ def model_file() -> Path:
 
 
 @contextmanager
-def llama_server(log_dir: Path, *, startup: float = 180.0, seed: int | None = None) -> Iterator[str]:
+def llama_server(
+    log_dir: Path, *, startup: float = 180.0, seed: int | None = None, port: int | None = None
+) -> Iterator[str]:
     """Start llama-cpp-python's server, wait until it answers GET /v1/models, yield its base URL, stop it.
-    ``seed``: the sampler's (by default random), for runs that must sample alike."""
+    ``seed``: the sampler's (by default random), for runs that must sample alike; ``port``: a fixed one (a
+    bench that resumes from answers cached by endpoint address)."""
     if importlib.util.find_spec("llama_cpp") is None:
         missing("llama-cpp-python")
     gguf = model_file()
-    port = free_port()
+    port = port or free_port()
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL,
         "--n_ctx", str(CONTEXT), "--host", "127.0.0.1", "--port", str(port), "--n_threads", THREADS,
@@ -122,13 +125,18 @@ def native_binary() -> str:
 
 @contextmanager
 def native_server(
-    log_dir: Path, *, parallel: int = 1, startup: float = 180.0, seed: int | None = None
+    log_dir: Path,
+    *,
+    parallel: int = 1,
+    startup: float = 180.0,
+    seed: int | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
     """Start llama.cpp's llama-server with ``parallel`` slots (the context is split between them, as
     llama.cpp does), yield its base URL, stop it. ``seed``: the sampler's (by default random)."""
     binary = native_binary()
     gguf = model_file()
-    port = free_port()
+    port = port or free_port()
     command = [
         binary, "--model", str(gguf), "--alias", MODEL, "--ctx-size", str(CONTEXT * parallel),
         "--parallel", str(parallel), "--host", "127.0.0.1", "--port", str(port), "--threads", THREADS,

@@ -442,3 +442,38 @@ def test_an_endpoint_that_refuses_the_key_is_a_row_of_failures_asked_again_next_
     again = _eval(config, tmp_path, "--set", labelled, "--endpoint", "costly")
     assert next(r for r in again["endpoints"] if r["name"] == "costly")["valid"] == len(shas)
     assert fakes["costly"].not_probes > asked  # the refusals were not cached as answers
+
+
+def test_every_cell_of_the_table_is_a_figure_or_says_why_it_is_none(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    """An endpoint that streams no usage and states no cached tokens, with no price (llama-cpp-python's server
+    on a laptop), beside one that states them, priced: no blank, no 0 that means "unknown"."""
+    repo, shas = history
+    fakes["faithful"].stream_usage = False
+    fakes["costly"].cache_field = "openai"
+    config = _config(tmp_path, repo, fakes)
+    labelled = str(_set_file(tmp_path / "set.jsonl", shas))
+    for lang, unreported, no_price in (("en", "not reported by the endpoint", "no price set"),
+                                       ("zh", "端点未报告", "未设价格")):  # fmt: skip
+        out = tmp_path / f"table.{lang}.md"
+        costly_in, billed = fakes["costly"].tokens_in, len(fakes["costly"].billed)  # (each language: its own)
+        result = dailydiff("eval", "-c", config, "--data-dir", tmp_path / "data", "--set", labelled, "--endpoint",
+                           "faithful", "--endpoint", "costly", "--lang", lang, "-o", out)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        rows = {line.split(" | ")[0].strip("| "): line.strip("|").split(" | ")
+                for line in out.read_text().splitlines() if line.startswith("| ")}  # fmt: skip
+        faithful, costly = rows["faithful"], rows["costly"]
+        assert faithful[6].startswith(f"{unreported} / ") and faithful[6].endswith(f"({unreported})")
+        assert faithful[7:9] == [no_price, no_price]
+        tokens_in, _, rest = costly[6].partition(" / ")
+        assert int(tokens_in.replace(",", "")) == fakes["costly"].tokens_in - costly_in > 0
+        cached = int(rest.rsplit("(", 1)[1].rstrip(")").replace(",", ""))
+        assert cached == sum(b["cached"] for b in fakes["costly"].billed[billed:]) > 0
+        assert all(c.startswith("$") for c in costly[7:9])
+        assert all(cell.strip() not in ("", "–") for row in rows.values() for cell in row), rows
+    data = _eval(config, tmp_path, "--set", labelled, "--endpoint", "faithful")
+    row = next(r for r in data["endpoints"] if r["name"] == "faithful")
+    assert (row["tokens_in"], row["tokens_in_unreported"], row["cached_tokens"], row["priced"]) == (
+        0, len(shas), None, False,
+    )  # fmt: skip

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,29 +160,37 @@ def test_a_batch_that_misses_its_deadline_is_asked_synchronously_and_the_night_d
     _delivered(tmp_path)
 
 
+def _killed_once_sent(tmp: Path, fake: FakeLLM, api: BatchAPI, after: float = 0.0) -> None:
+    """`dailydiff run` in a process of its own, killed (SIGKILL) ``after`` seconds once its batch exists at
+    the provider."""
+    env = {**_env(fake), "PYTHONPATH": str(SRC)}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "dailydiff", "run", "--config", str(_night(tmp)), "--date", str(DAY),
+         "--data-dir", str(tmp / "data")], cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        until = time.monotonic() + 60
+        while not api.created and time.monotonic() < until and first.poll() is None:
+            time.sleep(0.02)
+        assert api.created, first.communicate(timeout=5)
+        time.sleep(after)
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+    finally:
+        if api.hold_create is not None:
+            api.hold_create.set()
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == -signal.SIGKILL
+
+
 def test_a_run_killed_while_its_batch_is_open_picks_it_up_and_never_sends_it_twice(
     fake: FakeLLM, tmp_path: Path
 ) -> None:
     api = BatchAPI.on(fake)
     api.never = True
-    config = _night(tmp_path)
-    env = {**_env(fake), "PYTHONPATH": str(SRC)}
-    first = subprocess.Popen(
-        [sys.executable, "-m", "dailydiff", "run", "--config", str(config), "--date", str(DAY), "--data-dir",
-         str(tmp_path / "data")], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        until = time.monotonic() + 60
-        while not api.created and time.monotonic() < until and first.poll() is None:
-            time.sleep(0.05)
-        assert api.created, first.communicate(timeout=5)
-        time.sleep(0.5)  # polling its batch
-        first.send_signal(signal.SIGKILL)
-        first.communicate(timeout=30)
-    finally:
-        if first.poll() is None:
-            first.kill()
-    assert first.returncode == -signal.SIGKILL
+    _killed_once_sent(tmp_path, fake, api, after=0.5)  # polling its batch
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.json"))
     asked_before = len(_own_analyses(fake))
     api.never = False  # the batch finishes while no run is there
@@ -193,6 +202,59 @@ def test_a_run_killed_while_its_batch_is_open_picks_it_up_and_never_sends_it_twi
     _delivered(tmp_path)
     again = _run(tmp_path, fake)  # delivered once: nothing more
     assert again.returncode == 0 and api.created == ["batch-1"]
+
+
+def test_a_run_killed_between_the_batch_s_creation_and_its_row_finds_it_at_the_provider_and_never_sends_twice(
+    fake: FakeLLM, tmp_path: Path
+) -> None:
+    api = BatchAPI.on(fake)
+    api.never = True
+    api.hold_create = threading.Event()  # the batch exists at the provider; the run has not heard of it yet
+    _killed_once_sent(tmp_path, fake, api)
+    api.never = False
+    done = _run(tmp_path, fake)
+    assert done.returncode == 0, done.stderr
+    assert api.created == ["batch-1"], api.created  # found through the provider's list, not sent again
+    assert api.listed >= 1 and "picked up" in done.stderr
+    assert _own_analyses(fake) == []
+    _delivered(tmp_path)
+
+
+def test_an_open_batch_no_run_asks_for_again_is_cancelled_and_forgotten_once_its_window_has_passed(
+    fake: FakeLLM, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from dailydiff.store import Store
+
+    api = BatchAPI.on(fake)
+    _night(tmp_path)
+    # Two batches earlier runs left open, for commits no run asks for any more: one sent 25 hours ago, past the
+    # 24-hour window; one an hour ago (another run's, maybe still wanted). And a placeholder of a batch the
+    # provider never made, as old.
+    for n in (1, 2):
+        api.files[f"file-old-{n}"] = b""
+        api.handle("POST", "/v1/batches", {}, json.dumps({"endpoint": "/v1/chat/completions", "completion_window":
+                   "24h", "input_file_id": f"file-old-{n}"}).encode())  # fmt: skip
+    path = tmp_path / "data" / "dailydiff.sqlite3"
+    with Store.connect(str(path)) as store:
+        for row, key in (("batch-1", "gone@1#f"), ("batch-2", "gone@2#f"), ("upload:file-never", "gone@3#f")):
+            store.save_llm_batch(row, fake.base_url, fake.model, [key])
+
+    def ago(hours: int) -> str:
+        return (dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)).isoformat(timespec="seconds")
+
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE llm_batches SET created_at = ? WHERE batch_id != 'batch-2'", (ago(25),))
+        db.execute("UPDATE llm_batches SET created_at = ? WHERE batch_id = 'batch-2'", (ago(1),))
+    db.close()
+    done = _run(tmp_path, fake)
+    assert done.returncode == 0, done.stderr
+    assert api.created == ["batch-1", "batch-2", "batch-3"]  # the night's: one batch
+    assert api.cancelled == ["batch-1"]
+    with Store.connect(str(path)) as store:
+        assert list(store.open_llm_batches(fake.base_url, fake.model)) == ["batch-2"]
+    _delivered(tmp_path)
 
 
 def test_a_store_from_before_batches_is_upgraded_and_keeps_open_batches_until_closed(tmp_path: Path) -> None:
@@ -209,9 +271,13 @@ def test_a_store_from_before_batches_is_upgraded_and_keeps_open_batches_until_cl
     db.close()
     with Store.connect(path) as store:
         assert "m022_llm_batches" in store.applied_migrations()
-        store.save_llm_batch("batch-1", "http://x/v1", "m", ["a@1#f", "b@2#f"])
+        store.save_llm_batch(
+            "upload:file-1", "http://x/v1", "m", ["a@1#f", "b@2#f"]
+        )  # before the provider names it
+        store.save_llm_batch("batch-1", "http://x/v1", "m", ["a@1#f", "b@2#f"], replaces="upload:file-1")
         store.save_llm_batch("batch-1", "http://x/v1", "m", ["other"])  # recorded once
-        assert store.open_llm_batches("http://x/v1", "m") == {"batch-1": ["a@1#f", "b@2#f"]}
+        opened = store.open_llm_batches("http://x/v1", "m")
+        assert list(opened) == ["batch-1"] and opened["batch-1"].custom_ids == ["a@1#f", "b@2#f"]
         assert store.open_llm_batches("http://x/v1", "other-model") == {}
         store.close_llm_batch("batch-1")
         assert store.open_llm_batches("http://x/v1", "m") == {}

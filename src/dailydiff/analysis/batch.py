@@ -4,8 +4,12 @@ DashScope and OpenAI).
 
 The commits the run asks about (those without a stored analysis) are gathered for a moment, written as one
 JSONL of chat-completion requests — each line keyed by ``custom_id``, the commit and the fingerprint its
-analysis is cached by — uploaded, and sent as one batch; its id is kept in the store until its answers are
-read, so a run stopped meanwhile picks it up next time instead of sending it again. The batch is polled
+analysis is cached by — uploaded, and sent as one batch; its row is kept in the store until its answers are
+read, so a run stopped meanwhile picks it up next time instead of sending it again. The row is written before
+the batch is created, keyed by the uploaded file (``upload:<file id>``) and named once the provider answers:
+a run killed between the two finds the batch through the provider's list (by its input file), and one
+killed before the creation sends the commits again. A batch no run asks for again is cancelled and
+forgotten once its completion window has passed. The batch is polled
 until it is done or ``[llm] batch_deadline``; each answer then goes through the session's own answer
 handling (parsed, re-asked once when unparsed, its claims traced, its provenance kept), and what it did not
 answer by then (a line that errored or expired, a batch still running, an endpoint without a Batch API) is
@@ -40,6 +44,9 @@ GATHER = 1.0  # seconds with no new commit before the gathered ones go (a run li
 FIRST_POLL, LAST_POLL = 0.2, 60.0  # seconds between two looks at the batch: doubling from the first
 ENDED = frozenset({"completed", "failed", "expired", "cancelled"})
 CHAT: Final = "/v1/chat/completions"
+WINDOW = dt.timedelta(hours=24)  # the completion window asked for: by then the provider has ended the batch
+CLOCKS_APART = dt.timedelta(hours=1)  # ours and the provider's, at most, when its list is read back in time
+UPLOADED = "upload:"  # a row's id until the provider has named its batch: this and the input file's id
 # A clock deadline that passed less than this long ago has passed (a run after it asks synchronously at
 # once); one further back is the next day's (a run at 23:00 with "06:30" waits until the morning).
 PASSED = dt.timedelta(hours=6)
@@ -135,14 +142,7 @@ class Batcher:
         sdk = await self.session.client.openai()
         if self.deadline is None:
             self.deadline = batch_deadline(self.deadline_setting, self.timezone, dt.datetime.now(dt.UTC))
-        waits: dict[str, list[str]] = {}
-        opened: dict[str, list[str]] = await self.call(self.store.open_llm_batches, self.endpoint, self.model)
-        for batch_id, keys in opened.items():  # left open by a run that stopped: picked up, not sent again
-            mine = [key for key in keys if key in lines]
-            if mine:
-                waits[batch_id] = mine
-                log.info("%s: batch %s, left open by an earlier run, picked up (%d of its %d requests)",
-                         self.endpoint, batch_id, len(mine), len(keys))  # fmt: skip
+        waits = await self._left_open(sdk, lines)
         taken = {key for keys in waits.values() for key in keys}
         new = [key for key in lines if key not in taken]
         if new:
@@ -151,14 +151,45 @@ class Batcher:
                 for key in new
             ).encode()
             uploaded = await sdk.files.create(file=("dailydiff-batch.jsonl", data), purpose="batch")
+            placeholder = UPLOADED + uploaded.id
+            await self.call(self.store.save_llm_batch, placeholder, self.endpoint, self.model, new)
             batch = await sdk.batches.create(
                 input_file_id=uploaded.id, endpoint=CHAT, completion_window="24h"
             )
-            await self.call(self.store.save_llm_batch, batch.id, self.endpoint, self.model, new)
+            await self.call(self.store.save_llm_batch, batch.id, self.endpoint, self.model, new, placeholder)
             waits[batch.id] = new
             log.info("%s: batch %s sent (%d commits); waited for until %s", self.endpoint, batch.id, len(new),
                      self.deadline.astimezone(ZoneInfo(self.timezone)).strftime("%Y-%m-%d %H:%M %Z"))  # fmt: skip
         await asyncio.gather(*(self._collect(sdk, batch_id, keys, lines) for batch_id, keys in waits.items()))
+
+    async def _left_open(self, sdk: Any, lines: dict[str, _Line]) -> dict[str, list[str]]:
+        """The batches earlier runs left open that hold some of ``lines``: id -> those lines' keys (picked up,
+        not sent again). A row whose batch the provider never made is forgotten (its lines are sent again);
+        one that no run asked for within the completion window is cancelled and forgotten."""
+        waits: dict[str, list[str]] = {}
+        opened = await self.call(self.store.open_llm_batches, self.endpoint, self.model)
+        now = dt.datetime.now(dt.UTC)
+        for row_id, row in opened.items():
+            batch_id: str | None = row_id
+            if row_id.startswith(UPLOADED):  # stopped between the batch's creation and its name: ask the list
+                batch_id = await _made_from(sdk, row_id.removeprefix(UPLOADED), row.created_at - CLOCKS_APART)
+                if batch_id is not None:
+                    await self.call(self.store.save_llm_batch, batch_id, self.endpoint, self.model,
+                                    row.custom_ids, row_id)  # fmt: skip
+            mine = [key for key in row.custom_ids if key in lines]
+            if batch_id is not None and mine:
+                waits[batch_id] = mine
+                log.info("%s: batch %s, left open by an earlier run, picked up (%d of its %d requests)",
+                         self.endpoint, batch_id, len(mine), len(row.custom_ids))  # fmt: skip
+            elif (batch_id is None and mine) or now - row.created_at > WINDOW:
+                if batch_id is not None:
+                    with contextlib.suppress(Exception):  # (ended by now, as a rule)
+                        await sdk.batches.cancel(batch_id)
+                await self.call(self.store.close_llm_batch, batch_id or row_id)
+                log.info("%s: batch %s, left open since %s, forgotten (%s)", self.endpoint, batch_id or row_id,
+                         row.created_at.isoformat(timespec="minutes"),
+                         "never made: its commits are sent again" if batch_id is None else "no run asked for it")  # fmt: skip
+        return waits
 
     async def _collect(self, sdk: Any, batch_id: str, keys: list[str], lines: dict[str, _Line]) -> None:
         """The batch's answers handed to the commits waiting for them, once it has ended; at the deadline it
@@ -188,6 +219,17 @@ class Batcher:
         )  # fmt: skip
         await asyncio.gather(*(line.read.wait() for line in given))
         await self.call(self.store.close_llm_batch, batch_id)
+
+
+async def _made_from(sdk: Any, file_id: str, since: dt.datetime) -> str | None:
+    """The id of the batch the provider made from input file ``file_id``, from its list of batches (newest
+    first, read back to ``since``); None: it made none."""
+    async for batch in sdk.batches.list(limit=100):
+        if batch.input_file_id == file_id:
+            return str(batch.id)
+        if batch.created_at < since.timestamp():
+            break
+    return None
 
 
 def _hand(lines: dict[str, _Line], keys: list[str], answers: dict[str, Any]) -> list[_Line]:

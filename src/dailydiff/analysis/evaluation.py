@@ -37,7 +37,7 @@ from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.analysis.llm import LLMAnalyzer
 from dailydiff.errors import AnalysisError, ConfigError
 from dailydiff.kinds import ChangeType
-from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score
+from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score, known_sum
 from dailydiff.scoring.rules import score_commit
 from dailydiff.settings import LLMSettings, Settings
 
@@ -224,6 +224,19 @@ class Endpoint:
     api_key: str = ""
     grounding: str = ""
 
+    @property
+    def priced(self) -> bool:
+        """Whether a price is set for its model (the rules cost nothing and need none)."""
+        if self.settings is None:
+            return True
+        own = self.settings.models.get(self.settings.model)
+        if own is not None and (own.input_price is not None or own.output_price is not None):
+            return True  # (a model's price of 0 is set: free)
+        profile = self.settings.profile()
+        return bool(
+            profile.input_price or profile.output_price or profile.cached_input_price or profile.windows
+        )
+
     def cache_name(self, language: str) -> str:
         """What shapes an answer, hashed: endpoint, model, prompts, the settings an answer depends on."""
         if self.settings is None:
@@ -341,9 +354,11 @@ class Row:
     removed: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
-    cached_tokens: int = 0
+    unreported_in: int = 0  # analyses whose endpoint sent no prompt-token count (a stream without usage)
+    cached_tokens: int | None = None  # None: no answer said (unknown, not 0)
     requests: int = 0
     cost: float = 0.0
+    priced: bool = True  # False: the endpoint has no price set (its cost is not known, not free)
     latency_p50: float | None = None
     latency_p95: float | None = None
     failures: dict[str, int] = field(default_factory=dict)
@@ -356,8 +371,9 @@ class Row:
     def json(self, night: int) -> dict[str, Any]:
         out = {"name": self.name, "model": self.model, "commits": self.commits, "valid": self.valid,
                "checked": self.checked, "supported": self.supported, "removed": self.removed,
-               "tokens_in": self.tokens_in, "tokens_out": self.tokens_out, "cached_tokens": self.cached_tokens,
-               "requests": self.requests, "cost": round(self.cost, 6),
+               "tokens_in": self.tokens_in, "tokens_in_unreported": self.unreported_in, "tokens_out": self.tokens_out,
+               "cached_tokens": self.cached_tokens,
+               "requests": self.requests, "cost": round(self.cost, 6), "priced": self.priced,
                "cost_per_commit": round(self.cost / self.commits, 6) if self.commits else None,
                "cost_per_night": round(self.cost / self.commits * night, 6) if self.commits else None,
                "latency_p50": self.latency_p50, "latency_p95": self.latency_p95, "failures": self.failures}  # fmt: skip
@@ -431,8 +447,9 @@ def grounding_of(analysis: Analysis) -> tuple[int, int, int]:
     return grounding.checked, grounding.supported, removed
 
 
-def row_of(name: str, model: str, outcomes: Iterable[Outcome], labels: dict[str, Labels]) -> Row:
-    row = Row(name=name, model=model)
+def row_of(name: str, model: str, outcomes: Iterable[Outcome], labels: dict[str, Labels], *,
+           priced: bool = True) -> Row:  # fmt: skip
+    row = Row(name=name, model=model, priced=priced)
     latencies: list[float] = []
     failures: Counter[str] = Counter()
     pairs: list[tuple[Labels, Analysis]] = []
@@ -450,10 +467,9 @@ def row_of(name: str, model: str, outcomes: Iterable[Outcome], labels: dict[str,
         )
         usage = analysis.usage
         row.tokens_in += usage.prompt_tokens
+        row.unreported_in += usage.requests > 0 and usage.prompt_tokens == 0
         row.tokens_out += usage.completion_tokens
-        row.cached_tokens += int(
-            usage.model_dump().get("cached_tokens") or 0
-        )  # (issue 83's figure, when present)
+        row.cached_tokens = known_sum(row.cached_tokens, usage.cached_tokens)
         row.requests += usage.requests
         row.cost += usage.cost
         latencies += outcome.latencies
@@ -479,32 +495,15 @@ def ranked(rows: Sequence[Row]) -> list[Row]:
     return rules + sorted((r for r in rows if r.name != RULES), key=merit)
 
 
-HEADERS = {
-    "en": {"endpoint": "endpoint", "model": "model", "commits": "commits", "valid": "valid JSON",
-           "supported": "claims supported", "removed": "removed", "tokens": "tokens in / out (cached)",
-           "cost": "cost / commit", "night": "cost / night", "latency": "latency p50 / p95 (s)",
-           "failures": "failures", "types": "types", "level": "level", "facts": "facts",
-           "title": "dailydiff eval: {n} commits ({what})", "history": "stored history", "none": "none",
-           "legend": "Best first after the rules: valid answers × claims supported, then facts, cost, speed. Cost / "
-                     "night: a night of {n} commits like these; latency: per request.",
-           "partial": "interrupted: {done} of {total} answers finished; the table shows those",
-           "judge": "judge {name}: {n} claims the tracer did not find ruled: {agree} agree with the tracer "
-                    "(unsupported), {disagree} supported, {unsure} unsure"},
-    "zh": {"endpoint": "端点", "model": "模型", "commits": "提交", "valid": "有效 JSON",
-           "supported": "论断有据", "removed": "删除", "tokens": "输入 / 输出 token（缓存）",
-           "cost": "每提交费用", "night": "每晚费用", "latency": "延迟 p50 / p95（秒）",
-           "failures": "失败", "types": "类型", "level": "级别", "facts": "要点",
-           "title": "dailydiff eval：{n} 个提交（{what}）", "history": "已存历史", "none": "无",
-           "legend": "规则分析之后按优劣排列：有效回答 × 论断有据，其次要点、费用、速度。每晚费用：一晚 {n} 个这样的提交；"
-                     "延迟：每个请求。",
-           "partial": "已中断：{total} 个回答中完成 {done} 个；表中只含这些",
-           "judge": "评审 {name}：追踪器未找到的 {n} 条论断：{agree} 条同意追踪器（无据），{disagree} 条有据，"
-                    "{unsure} 条不确定"},
-}  # fmt: skip
+def words(language: str) -> dict[str, Any]:
+    """The table's and the command's words in ``language`` (the locale files' ``[eval]``)."""
+    from dailydiff.common.i18n import words as locale_words
+
+    return locale_words("eval", language)
 
 
-def _share(part: int, whole: int) -> str:
-    return f"{part}/{whole} ({100 * part / whole:.0f}%)" if whole else "–"
+def _share(part: int, whole: int, nothing: str = "–") -> str:
+    return f"{part}/{whole} ({100 * part / whole:.0f}%)" if whole else nothing
 
 
 def _money(value: float | None) -> str:
@@ -512,7 +511,7 @@ def _money(value: float | None) -> str:
 
 
 def markdown(rows: Sequence[Row], language: str, night: int, what: str, notes: Sequence[str] = ()) -> str:
-    h = HEADERS.get(language, HEADERS["en"])
+    h = words(language)
     labelled = any(r.agreement is not None for r in rows)
     head = [h["endpoint"], h["model"], h["commits"], h["valid"], h["supported"], h["removed"], h["tokens"],
             h["cost"], h["night"], h["latency"], h["failures"]] + ([h["types"], h["level"], h["facts"]] if labelled else [])  # fmt: skip
@@ -522,9 +521,23 @@ def markdown(rows: Sequence[Row], language: str, night: int, what: str, notes: S
         data = r.json(night)
         latency = "–" if r.latency_p50 is None else f"{r.latency_p50:.2f} / {r.latency_p95:.2f}"
         failures = ", ".join(f"{k} {v}" for k, v in r.failures.items()) or h["none"]
-        cells = [r.name, r.model, str(r.commits), _share(r.valid, r.commits), _share(r.supported, r.checked),
-                 str(r.removed), f"{r.tokens_in:,} / {r.tokens_out:,} ({r.cached_tokens:,})",
-                 _money(data["cost_per_commit"]), _money(data["cost_per_night"]), latency, failures]  # fmt: skip
+        cached = (
+            h["no_llm"]
+            if r.name == RULES
+            else h["unreported"]
+            if r.cached_tokens is None
+            else f"{r.cached_tokens:,}"
+        )
+        costs = [
+            _money(data[k]) if r.priced else h["no_price"] for k in ("cost_per_commit", "cost_per_night")
+        ]
+        tokens_in = (
+            h["unreported"] if r.unreported_in and not r.tokens_in
+            else f"{r.tokens_in:,} ({h['some_unreported'].format(n=r.unreported_in)})" if r.unreported_in
+            else f"{r.tokens_in:,}"
+        )  # fmt: skip
+        cells = [r.name, r.model, str(r.commits), _share(r.valid, r.commits), _share(r.supported, r.checked, h["no_claims"]),
+                 str(r.removed), f"{tokens_in} / {r.tokens_out:,} ({cached})", *costs, latency, failures]  # fmt: skip
         if labelled:
             a = r.agreement or {}
             cells += [

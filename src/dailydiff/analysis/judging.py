@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dailydiff.analysis.claims import commit_evidence, sentences
-from dailydiff.analysis.evaluation import HEADERS, RULES, Endpoint, Item, Outcome, analysis_text
+from dailydiff.analysis.evaluation import RULES, Endpoint, Item, Outcome, analysis_text, words
 from dailydiff.analysis.llm import LLMAnalyzer, UnusableAnswer
 from dailydiff.common.aio import run_sync
 from dailydiff.errors import AnalysisError
@@ -108,7 +108,7 @@ def judge_claims(judge: Endpoint, endpoints: Sequence[Endpoint], items: Sequence
     part = {"name": judge.name, "model": judge.settings.model, "claims": len(rulings), **count,
             "agreement": round(count["unsupported"] / ruled, 3) if ruled else None,
             "rulings": sorted(rulings, key=lambda r: (r["endpoint"], r["sha"], r["claim"]))}  # fmt: skip
-    line = HEADERS.get(language, HEADERS["en"])["judge"].format(
+    line = words(language)["judge"].format(
         name=judge.name, n=len(rulings), agree=count["unsupported"], disagree=count["supported"],
         unsure=count["unsure"],
     )  # fmt: skip

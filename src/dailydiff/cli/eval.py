@@ -26,7 +26,6 @@ from dailydiff.cli import options
 from dailydiff.cli.app import (
     _stderr_console,
     app,
-    build_settings,
     fail,
     handle_errors,
     open_store,
@@ -34,23 +33,13 @@ from dailydiff.cli.app import (
     stopped,
 )
 from dailydiff.common.aio import run_sync
-from dailydiff.errors import ConfigError, UsageError
+from dailydiff.errors import ConfigError
 from dailydiff.models import Commit
 from dailydiff.settings import Settings
 from dailydiff.sources.git import GitSource
 from dailydiff.sources.gitremote import is_git_url
 
 FORMATS = ("md", "json")
-SAYS = {
-    "en": {"dry": "{name}: {requests} requests to send ({cached} of {total} commits cached), about {tokens:,} "
-                  "prompt tokens and at most {out:,} answer tokens: at most {cost}",
-           "none": "nothing to evaluate: no stored report has commits in that range",
-           "missing": "{n} commit(s) of the set are in no clone or store here and were left out: {shas}"},
-    "zh": {"dry": "{name}：待发送 {requests} 个请求（{total} 个提交中 {cached} 个已缓存），约 {tokens:,} 个提示 token，"
-                  "回答至多 {out:,} 个 token：费用至多 {cost}",
-           "none": "没有可评估的提交：该范围内没有已存报告的提交",
-           "missing": "集合中 {n} 个提交在本地克隆和存储中都找不到，已略过：{shas}"},
-}  # fmt: skip
 
 
 @app.command("eval", cls=options.Command)
@@ -83,31 +72,27 @@ def eval_command(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the requests and their cost; send nothing."),
     fmt: str = typer.Option("md", "--format", metavar="FORMAT", help="md or json."),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Write the table to FILE."
-    ),
+    output: options.OutputFile = None,
     lang: options.Lang = None,
     quiet: options.Quiet = False,
     config: options.Config = None,
     data_dir: options.DataDir = None,
 ) -> None:
     """Endpoints side by side over a sample of your history or a labelled set: quality, tokens, cost, speed."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt!r}", "choose md or json")
-    if lang not in (None, "zh", "en"):
-        raise UsageError(f"unknown --lang {lang!r}", "choose zh or en")
-    settings = build_settings(config, data_dir, {})
+    options.check_choice("--format", fmt, FORMATS)
+    options.check_language_and_zone(lang, None)
+    # (the stored history is the configured language's reports; --lang is the table's and the prompts')
+    settings = options.Shared(quiet=quiet, config=config, data_dir=data_dir).settings()
     language = lang or settings.report.language
+    says = ev.words(language)
     endpoints = _endpoints(settings, endpoint_names)
     judged = _endpoints(settings, [judge])[-1] if judge else None
     with open_store(settings, quiet=quiet) as store:
         items, what, missing = _items(settings, store, labelled, first, last)
         if missing and not quiet:
-            say(
-                f"dailydiff: warning: {SAYS[language]['missing'].format(n=len(missing), shas=', '.join(missing[:5]))}"
-            )
+            say(f"dailydiff: warning: {says['missing'].format(n=len(missing), shas=', '.join(missing[:5]))}")
         if not items:
-            raise fail(SAYS[language]["none"], "run `dailydiff run` or `report` first, or give --set")
+            raise fail(says["nothing"], "run `dailydiff run` or `report` first, or give --set")
         items = ev.sample(items, sample_size or (len(items) if labelled else settings.eval.sample))
         cache_dir = settings.data_path / "eval"
         caches = {e.name: ev.Cache(cache_dir, e.cache_name(language)) for e in endpoints}
@@ -127,13 +112,13 @@ def eval_command(
     labels = {i.key: i.labels for i in items if i.labels is not None}
     rows = ev.ranked([
         ev.row_of(e.name, e.settings.model if e.settings else "heuristic",
-                  [done[e.name][i.key] for i in items if i.key in done[e.name]], labels)
+                  [done[e.name][i.key] for i in items if i.key in done[e.name]], labels, priced=e.priced)
         for e in endpoints
     ])  # fmt: skip
     if interrupted:
         total = len(items) * len(endpoints)
         finished = sum(i.key in done[e.name] for e in endpoints for i in items)
-        notes.insert(0, ev.HEADERS[language]["partial"].format(done=finished, total=total))
+        notes.insert(0, says["partial"].format(done=finished, total=total))
     text = (
         json.dumps(
             ev.document(rows, language, len(items), what, {"notes": notes, **extra}),
@@ -144,13 +129,7 @@ def eval_command(
         if fmt == "json"
         else ev.markdown(rows, language, len(items), what, notes)
     )
-    if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise fail(f"cannot write {output} ({exc.strerror})", "choose another -o FILE") from None
-    else:
-        sys.stdout.write(text)
+    options.write_output(text, output)
     if interrupted:
         raise stopped()
 
@@ -253,7 +232,7 @@ def _dry_run(endpoints: list[ev.Endpoint], items: list[ev.Item], caches: dict[st
                                                       window, allowance)  # fmt: skip
             tokens, out = tokens + prompt.tokens, out + allowance
         cost = price(endpoint.settings.profile(), tokens, out).cost
-        line = SAYS[language]["dry"].format(name=endpoint.name, requests=len(todo), cached=len(items) - len(todo),
+        line = ev.words(language)["dry_run"].format(name=endpoint.name, requests=len(todo), cached=len(items) - len(todo),
                                             total=len(items), tokens=tokens, out=out, cost=f"${cost:.4f}")  # fmt: skip
         sys.stdout.write(line + "\n")
 

@@ -4,7 +4,6 @@ updates the tag's draft GitHub release."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,9 +47,7 @@ def notes_command(
         help="Create or update REF2's release on the forge: on GitHub a draft unless [notes] draft = false; "
         "on GitLab (no drafts) only with [notes] draft = false.",
     ),
-    output: Path | None = typer.Option(
-        None, "--output", "-o", metavar="FILE", help="Write the notes to FILE."
-    ),
+    output: options.OutputFile = None,
     analyzer: options.Analyzer = None,
     lang: options.Lang = None,
     force: options.Force = False,
@@ -59,8 +56,7 @@ def notes_command(
     data_dir: options.DataDir = None,
 ) -> None:
     """Release notes of a range of commits, from the stored analyses."""
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown --format {fmt!r}", f"choose from: {', '.join(FORMATS)}")
+    options.check_choice("--format", fmt, FORMATS)
     if audience not in AUDIENCES:
         raise UsageError(f"unknown --audience {audience!r}", "use engineer or user")
     shared = options.Shared(
@@ -95,11 +91,6 @@ def notes_command(
 def _show(outcomes: list[Any], output: Path | None, quiet: bool) -> None:
     """The notes to FILE or stdout; what they were made from to stderr (not with --quiet)."""
     notes = outcomes[0].figures
-    if output is not None:
-        from dailydiff.publish.files import write_file
-
-        write_file(output, notes["text"])
-    else:
-        sys.stdout.write(notes["text"])
+    options.write_output(notes["text"], output)
     if not quiet:
         say(notes["line"])

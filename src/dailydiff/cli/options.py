@@ -7,6 +7,8 @@ logging set-up.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +24,7 @@ from dailydiff.cli.flags import Shared as Shared
 from dailydiff.cli.flags import check_audience as check_audience
 from dailydiff.cli.flags import check_language_and_zone as check_language_and_zone
 from dailydiff.cli.flags import config_dir as config_dir
-from dailydiff.errors import DailyDiffError
+from dailydiff.errors import DailyDiffError, UsageError
 
 Date = Annotated[
     str | None,
@@ -75,6 +77,26 @@ DataDir = Annotated[
     typer.Option("--data-dir", metavar="DIR", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."),
 ]
 OutputDir = Annotated[Path | None, typer.Option("--output-dir", "-o", metavar="DIR")]
+# One document (a table, release notes) written to FILE instead of stdout.
+OutputFile = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write it to FILE instead of stdout.")
+]
+
+
+def check_choice(flag: str, value: str, choices: Sequence[str]) -> None:
+    """A flag that takes one of a few words (``--format md``): another word is a usage error naming them."""
+    if value not in choices:
+        raise UsageError(f"unknown {flag} {value!r}", f"choose from: {', '.join(choices)}")
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """An ``OutputFile`` document: to FILE (a failure one line naming it), else to stdout."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from dailydiff.publish.files import write_file
+
+    write_file(output, text)
 
 
 class _NamedArgument(TyperArgument):

@@ -14,6 +14,14 @@ from dailydiff.store.database import now_text
 
 
 @dataclass(frozen=True)
+class OpenBatch:
+    """A batch of analyses open at an LLM endpoint's Batch API (analysis/batch.py)."""
+
+    custom_ids: list[str]
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class CachedResponse:
     status: int
     headers: dict[str, str]
@@ -168,23 +176,29 @@ class CacheStore(StoreBase):
 
     # batches open at an LLM endpoint's Batch API (analysis/batch.py) -----------------------------------
 
-    def open_llm_batches(self, endpoint: str, model: str) -> dict[str, list[str]]:
-        """The batches sent to ``endpoint`` for ``model`` and not yet read back: id -> its lines' custom ids."""
+    def open_llm_batches(self, endpoint: str, model: str) -> dict[str, OpenBatch]:
+        """The batches sent to ``endpoint`` for ``model`` and not yet read back, by id (a batch the provider
+        has not named yet: by analysis/batch.py's placeholder)."""
         rows = self._db.execute(
-            "SELECT batch_id, custom_ids FROM llm_batches WHERE endpoint = ? AND model = ? ORDER BY created_at",
+            "SELECT batch_id, custom_ids, created_at FROM llm_batches WHERE endpoint = ? AND model = ? "
+            "ORDER BY created_at",
             (endpoint, model),
         ).fetchall()
-        found: dict[str, list[str]] = {}
-        for batch_id, custom_ids in rows:
+        found: dict[str, OpenBatch] = {}
+        for batch_id, custom_ids, created_at in rows:
             try:
                 ids = json.loads(custom_ids)
+                created = dt.datetime.fromisoformat(str(created_at))
             except ValueError:  # a damaged row: the batch is not picked up, its commits asked again
                 continue
-            found[str(batch_id)] = [str(i) for i in ids] if isinstance(ids, list) else []
+            found[str(batch_id)] = OpenBatch([str(i) for i in ids] if isinstance(ids, list) else [], created)
         return found
 
-    def save_llm_batch(self, batch_id: str, endpoint: str, model: str, custom_ids: Sequence[str]) -> None:
+    def save_llm_batch(self, batch_id: str, endpoint: str, model: str, custom_ids: Sequence[str],
+                       replaces: str = "") -> None:  # fmt: skip
+        """A batch's row; ``replaces``: the placeholder row it takes the place of, in the same transaction."""
         with self._tx() as db:
+            db.execute("DELETE FROM llm_batches WHERE batch_id = ?", (replaces,))
             db.execute(
                 "INSERT INTO llm_batches (batch_id, endpoint, model, custom_ids, created_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING",
