@@ -138,6 +138,12 @@ class FilesPublisher:
         self.directory = Path(entry.directory).expanduser().resolve()
         self.formats = tuple(entry.formats)
         self.target = f"files:{self.directory / entry.path_template}"
+        if entry.path_template and "{ext}" not in entry.path_template and len(set(self.formats)) > 1:
+            # said before anything is built: every format of an edition would be written to one file
+            raise PublishError(
+                f"path template {entry.path_template!r} gives the formats {', '.join(self.formats)} the same file",
+                "put {ext} in it",
+            )
 
     def paths(self, edition: Edition) -> list[tuple[str, Path]]:
         try:
