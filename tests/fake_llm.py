@@ -152,7 +152,9 @@ class FakeLLM:
     # Where usage says what the cache served: "deepseek" (prompt_cache_hit/miss_tokens), "openai"
     # (prompt_tokens_details.cached_tokens), "null" (prompt_tokens_details: null, vLLM without the flag).
     cache_field: str = ""
-    stream_usage: bool = True  # False: a stream ends with no usage, whatever is asked (llama-cpp-python's server)
+    stream_usage: bool = (
+        True  # False: a stream ends with no usage, whatever is asked (llama-cpp-python's server)
+    )
     cache_block: int = 64  # the cache serves whole blocks of this many tokens of a prefix seen before
     truncate_at: int | None = (
         None  # the prompt is cut to this many tokens, silently (Ollama's runtime context)
