@@ -150,7 +150,8 @@ def cost(repo: str, args: argparse.Namespace) -> None:
     """Whole `report` runs of the day, grounding repair vs off, alternating in rounds, medians: on a new store,
     and on a store where the night before (the previous day) was reported first (not timed)."""
     night_before = (date.fromisoformat(args.date) - timedelta(days=1)).isoformat()
-    for label, latency in (("rules", None), (f"faithful model, L = {args.latency:g} s", args.latency)):
+    sides = (("rules", None), (f"faithful model, L = {args.latency:g} s", args.latency))
+    for label, latency in [side for side in sides if args.cost_of in ("both", side[0].split(",")[0])]:
         times: dict[tuple[str, str], list[float]] = {}
         cpu: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
@@ -383,6 +384,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-cost", action="store_true")
     parser.add_argument("--only-cost", action="store_true")
+    parser.add_argument("--cost-of", choices=["both", "rules", "faithful model"], default="both")
     parser.add_argument("--real", choices=["python", "native"], default="")
     parser.add_argument("--lang", default="en")
     parser.add_argument("--answers", default="", help="a folder of a real model's answers (see replayed)")
