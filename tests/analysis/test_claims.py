@@ -380,6 +380,38 @@ def test_what_a_real_model_wrote_is_found_held_out_round(text: str, invented: st
 @pytest.mark.parametrize(
     ("text", "invented"),
     [
+        ("The width is inter_size, not 2x.", "The width is inter_size, not 5x."),  # "inter_size * 2"
+        ("A pure, lru_cached function.", "A pure, lru_evicted function."),  # `@lru_cache`
+        ("At 8 tokens per rank BF16 takes 633.9 us.", "At 16 tokens per rank BF16 takes 633.9 us."),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_fourth_round(text: str, invented: str) -> None:
+    """The false flags of the held-out rounds: a multiplier as code writes it, a name inflected as a word, and a
+    number of tokens in a table whose first column counts them."""
+    shown = Evidence(
+        [
+            Section(
+                "pull request",
+                "| tok/rank | bf16 p50 (us) | mxfp8 (vs bf16) | deepgemm\nfp8 (vs bf16) |\n|---|---|---|---|\n"
+                "| 4 | 610.2 | 270.0 (3.26x) | 160.0 (3.81x) |\n| 8 | 633.9 | 275.5 (3.30x) | 171.5 (3.70x) |\n\n"
+                "| 16 | unrelated table |\n",
+            ),
+            Section(
+                "diff",
+                'csrc/moe.cu (modified, +2/-1)\n-  << "(num_experts, inter_size * 2, hidden_size)";\n'
+                "+@lru_cache(maxsize=None)\n+def _candidate_tactics_cached(world_size):\n",
+                path="csrc/moe.cu",
+            ),
+        ]
+    )
+    traced = trace(text, shown)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
         ("约 −1900/+1050 行的改动。", "约 −1900/+1200 行的改动。"),  # round figures of +1054/−1909
         ("About 1,900 lines go.", "About 2,100 lines go."),
         ("About 1,900 lines go.", "About 2,000 lines go."),  # 1,909 rounds to 2,000 too: not close enough

@@ -44,6 +44,7 @@ class _Kind:
     needs: re.Pattern[str] | None = None  # a text without it cannot hold the kind: its pattern is not run
     forms: tuple[str, ...] = ()  # other ways the evidence writes the claim ({n}: the claim), any letter case
     near: tuple[str, ...] = ()  # patterns of code that gives a number its unit ({n}: the number)
+    endings: tuple[str, ...] = ()  # a name written inflected as a word: the name without them is found
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ def _rules() -> _Rules:
             re.compile(row["needs"]) if row.get("needs") else None,
             tuple(row.get("forms", ())),
             tuple(row.get("near", ())),
+            tuple(row.get("endings", ())),
         )
         for row in data["kind"]
     )
@@ -286,7 +288,8 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
     if how == "flag":
         return claim if _find_word(text, claim) >= 0 else None
     if how == "verbatim":
-        return claim if _name_found(evidence, claim) else None
+        stems = [claim] + [claim[: -len(end)] for end in kind.endings if claim.endswith(end)]
+        return next((stem for stem in stems if _name_found(evidence, stem)), None)
     if how == "folded":
         if _name_found(evidence, claim):
             return claim
