@@ -412,6 +412,50 @@ def test_what_a_real_model_wrote_is_found_fourth_round(text: str, invented: str)
 @pytest.mark.parametrize(
     ("text", "invented"),
     [
+        ("From 98.66 ms down to 17.43 ms.", "From 98.70 ms down to 17.43 ms."),  # a table's us, in ms
+        ("About 1.36x at N=2560.", "About 1.37x at N=2560."),  # 1.355x, rounded half up
+        ("It adds about 4,000 lines.", "It adds about 5,000 lines."),  # +4043, within 2%
+        ("Registered as TunableRunners.", "Registered as TunableFactories."),  # `class …(TunableRunner)`
+        ("The SM90 MegaMoE checks.", "The SM90 GigaMoE checks."),  # `push_style_megamoe`
+        ("Tensors aligned to 16 bytes.", "Tensors aligned to 64 bytes."),  # an alignment of 16
+        ("The tests read shim/runner.py.", "The tests read shim/loader.py."),  # ("shim", "runner.py")
+        ("Both moe_gemm_mxfp8_nt and moe_gemm_fp8_nt.", "Both moe_gemm_nvfp4_nt and moe_gemm_fp8_nt."),
+        ("Names now hold all three (qk_pv_out).", "Names now hold all three (qk_out_pv)."),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_fifth_round(text: str, invented: str) -> None:
+    """The false flags of the fourth held-out round: a figure in the next unit or rounded half up, a round count
+    within 2%, a name inflected or inside a longer one in another case, an alignment's bytes, a path code puts
+    together, a brace list and a format string's template written out."""
+    shown = Evidence(
+        [
+            Section("header", "flashinfer-ai/flashinfer 1234abc\n5 files, +4043/-0"),
+            Section(
+                "pull request",
+                "| bs | seqlen | old (us) | new (us) | speedup |\n|---|---|---|---|---|\n"
+                "| 1024 | 1024 | 98662.79 | 17425.83 | 5.66x |\n\n| 24 | 12.919 | 9.532 | 1.355x |\n"
+                "Entry: `moe_gemm_{fp8,mxfp8}_nt(a, b)`\n",
+            ),
+            Section(
+                "diff",
+                "flashinfer/gemm.py (modified, +9/-0)\n+class CuteDSLSplitKRunner(TunableRunner):\n"
+                '+    for name, tensor, align in (("a", a, 32), ("b_descale", b_descale, 16)):\n'
+                '+        raise ValueError(f"requires a {align}-byte aligned {name}")\n'
+                '+    runner = _package_source("shim", "runner.py")\n'
+                '+PACKAGE = "flashinfer.moe_ep.kernel_src.sm90.push_style_megamoe"\n'
+                '+    dtype_str = f"{qk_str}_{pv_str}_{out_str}"\n',
+                path="flashinfer/gemm.py",
+            ),
+        ]
+    )
+    traced = trace(text, shown)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
         ("约 −1900/+1050 行的改动。", "约 −1900/+1200 行的改动。"),  # round figures of +1054/−1909
         ("About 1,900 lines go.", "About 2,100 lines go."),
         ("About 1,900 lines go.", "About 2,000 lines go."),  # 1,909 rounds to 2,000 too: not close enough

@@ -21,6 +21,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from importlib import resources
 from typing import TypeVar
 
@@ -43,7 +44,7 @@ class _Kind:
     min_value: float = 0.0
     needs: re.Pattern[str] | None = None  # a text without it cannot hold the kind: its pattern is not run
     forms: tuple[str, ...] = ()  # other ways the evidence writes the claim ({n}: the claim), any letter case
-    near: tuple[str, ...] = ()  # patterns of code that gives a number its unit ({n}: the number)
+    near: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a unit, and the patterns that give a number it
     endings: tuple[str, ...] = ()  # a name written inflected as a word: the name without them is found
 
 
@@ -66,7 +67,7 @@ def _rules() -> _Rules:
             float(row.get("min_value", 0)),
             re.compile(row["needs"]) if row.get("needs") else None,
             tuple(row.get("forms", ())),
-            tuple(row.get("near", ())),
+            tuple((unit, tuple(patterns)) for unit, patterns in row.get("near", {}).items()),
             tuple(row.get("endings", ())),
         )
         for row in data["kind"]
@@ -98,6 +99,7 @@ class Evidence:
         self.figures = frozenset(str(n) for n in figures)
         self._folded: str | None = None
         self._decimals: list[tuple[str, str]] | None = None
+        self._expanded: str | None = None
 
     @property
     def folded(self) -> str:
@@ -112,6 +114,24 @@ class Evidence:
             text = self.text
             self._decimals = [(m.group(), text[m.end() : m.end() + 9]) for m in _DECIMAL.finditer(text)]
         return self._decimals
+
+    @property
+    def expanded(self) -> str:
+        """The names the evidence writes in a short form, written out: a brace list
+        (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), a format string's
+        template (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`)."""
+        if self._expanded is None:
+            names = [
+                m.group(1) + choice.strip() + m.group(3)
+                for m in _BRACES.finditer(self.text)
+                for choice in m.group(2).split(",")
+            ]
+            names += [
+                "_".join(part.split("_")[0] for part in _SLOT.findall(m.group()))
+                for m in _TEMPLATE.finditer(self.text)
+            ]
+            self._expanded = "\n".join(names)
+        return self._expanded
 
     def where(self, needle: str, *, folded: bool = False) -> str:
         """Where ``needle`` (as found) is first shown: ``diff path:line``, ``message``, …"""
@@ -177,6 +197,9 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 # finding -----------------------------------------------------------------------------------------
 
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
+_BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
+_TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
+_SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -224,7 +247,7 @@ def _find_part(text: str, needle: str) -> int:
 
 def _name_found(evidence: Evidence, name: str) -> bool:
     """A name shown whole or as a part of a longer one; a format's name (`W4AFP8`) in any letter case."""
-    if _find_part(evidence.text, name) >= 0:
+    if _find_part(evidence.text, name) >= 0 or _find_part(evidence.expanded, name) >= 0:
         return True
     return bool(_FORMAT.fullmatch(name)) and _find_part(evidence.folded, name.lower()) >= 0
 
@@ -287,13 +310,13 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
             return written
     if how == "flag":
         return claim if _find_word(text, claim) >= 0 else None
-    if how == "verbatim":
-        stems = [claim] + [claim[: -len(end)] for end in kind.endings if claim.endswith(end)]
-        return next((stem for stem in stems if _name_found(evidence, stem)), None)
-    if how == "folded":
-        if _name_found(evidence, claim):
-            return claim
-        return claim if _find_word(evidence.folded, claim.lower()) >= 0 else None
+    if how in ("verbatim", "folded"):  # a name, or the name without its ending ("lru_cached", "Runners")
+        for stem in [claim] + [claim[: -len(end)] for end in kind.endings if claim.endswith(end)]:
+            if _name_found(evidence, stem) or (
+                how == "folded" and _find_part(evidence.folded, stem.lower()) >= 0
+            ):
+                return stem
+        return None
     if how == "code":
         return _found_code(claim, evidence)
     if how == "path":
@@ -322,26 +345,27 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
             if how == "number" or precise or _unit_follows(rest, kind):
                 return form
             at = _find_number(text, form, at + 1)
-    for near in kind.near:  # a name of the unit compared with it: "ntok ≤ 16", "mNumTokens <= 64"
-        if re.search(near.format(n=re.escape(claim.replace(",", ""))), text):
+    unit = surface.lower()
+    for near in (p for name, patterns in kind.near if name in unit for p in patterns):
+        if re.search(near.format(n=re.escape(claim.replace(",", ""))), text):  # "ntok ≤ 16", "| tok/rank |"
             return claim
     return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
 
 
 def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A count or size written round ("约 1050 行", "about 1,900 lines") for a figure the evidence shows
-    exactly (+1054/−1909): the shown figure rounded to the claim's own zeros, and within 1% of it."""
+    exactly (+1054/−1909, +4043): the shown figure rounded to the claim's own zeros, and within 2% of it."""
     plain = claim.replace(",", "")
     zeros = len(plain) - len(plain.rstrip("0"))
     if kind.match not in ("number", "unit") or "." in plain or not zeros or len(plain) < 3:
         return None
     for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text):
         shown = m.group().replace(",", "")
-        # rounded to the claim's zeros, and close (within 1%: "6,000" is not any of 5,500..6,499)
+        # rounded to the claim's zeros, and close (within 2%: "6,000" is not any of 5,500..6,499)
         if (
             shown.isdigit()
             and round(int(shown), -zeros) == int(plain)
-            and abs(int(shown) - int(plain)) * 100 <= int(plain)
+            and abs(int(shown) - int(plain)) * 50 <= int(plain)
         ):
             return m.group()
     return None
@@ -354,16 +378,20 @@ def _unit_follows(rest: str, kind: _Kind) -> bool:
 
 def _rounded(claim: str, kind: _Kind, evidence: Evidence, precise: bool) -> str | None:
     """A figure the evidence shows with more decimals, rounded or cut to the claim's ("30%" for
-    "+30.18%", "1.57x" for "1.569460x", "14.33us" for a table's 14.332): with the kind's unit after it
-    unless the claim is precise."""
+    "+30.18%", "1.36x" for "1.355x", "14.33us" for a table's 14.332), a size or a time also in the next
+    unit ("98.66 ms" for a table's 98662.79 us): with the kind's unit after it unless the claim is precise."""
     plain = claim.replace(",", "")
-    places = len(plain.partition(".")[2])
+    step = Decimal(1).scaleb(-len(plain.partition(".")[2]))
+    scales = (0, -3, 3) if kind.match == "unit" else (0,)
     for shown, rest in evidence.decimals:
-        if len(shown.partition(".")[2]) <= places or not (precise or _unit_follows(rest, kind)):
+        if not (precise or _unit_follows(rest, kind)):
             continue
-        cut = shown[: len(shown.partition(".")[0]) + (places + 1 if places else 0)]
-        if plain in (f"{float(shown):.{places}f}", cut):
-            return shown
+        for value in (Decimal(shown).scaleb(scale) for scale in scales):
+            if value.as_tuple().exponent <= step.as_tuple().exponent and plain in (
+                str(value.quantize(step, ROUND_HALF_UP)),
+                str(value.quantize(step, ROUND_DOWN)),
+            ):
+                return shown
     return None
 
 
@@ -407,6 +435,11 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
         module = "/".join([*names[:-1], head]) + "."
         if text.find(module) >= 0:
             return claim
+    quoted = r"\s*[/,]\s*".join(f"[\"']{re.escape(n)}[\"']" for n in names)
+    if len(names) > 1 and re.search(
+        quoted, text
+    ):  # put together by code: ("shim", "runner.py"), "shim" / "runner.py"
+        return claim
     if len(names) > 1 and not any(_FILE.search(n) for n in names):
         return claim if all(n and (_name_found(evidence, n) or _find_word(evidence.folded, n.lower()) >= 0)
                             for n in names) else None  # fmt: skip
