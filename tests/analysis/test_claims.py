@@ -456,6 +456,40 @@ def test_what_a_real_model_wrote_is_found_fifth_round(text: str, invented: str) 
 @pytest.mark.parametrize(
     ("text", "invented"),
     [
+        ("Run tests/moe_ep/test_ep_compute.py first.", "Run tests/moe_ep/test_ep_memory.py first."),
+        ("Instead of a fixed 2 bytes per element.", "Instead of a fixed 4 bytes per element."),
+        ("Defaults: 64 tokens, 256 experts.", "Defaults: 32 tokens, 256 experts."),  # num_tokens: int = 64
+        ("With 16 tokens from the command line.", "With 8 tokens from the command line."),  # default=16
+        ("It still imports from src.xxx and common.xxx.", "It still imports from core.xxx and common.xxx."),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_sixth_round(text: str, invented: str) -> None:
+    """The false flags of the fifth held-out round: a folder and a file name shown apart, a factor of a size
+    computed in code, a number of tokens annotated or defaulted, a module written as a pattern."""
+    shown = Evidence(
+        [
+            Section(
+                "pull request",
+                "- **Tests**: `tests/moe_ep/` — correctness\n(`test_ep_compute.py`, `test_ep_ht.py`)",
+            ),
+            Section(
+                "diff",
+                "flashinfer/comm/ar.py (modified, +3/-1)\n-    required_comm_size = allreduce_in.numel() * 2 * world_size\n"
+                "+    num_tokens: int = 64,\n"
+                '+@click.option("--num-tokens", type=int, default=16, show_default=True)\n'
+                " from src.iket_compat import iket\n-from common.megamoe_constants import Nvfp4BlockSize\n",
+                path="flashinfer/comm/ar.py",
+            ),
+        ]
+    )
+    traced = trace(text, shown)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
         ("约 −1900/+1050 行的改动。", "约 −1900/+1200 行的改动。"),  # round figures of +1054/−1909
         ("About 1,900 lines go.", "About 2,100 lines go."),
         ("About 1,900 lines go.", "About 2,000 lines go."),  # 1,909 rounds to 2,000 too: not close enough

@@ -52,6 +52,7 @@ class _Kind:
 class _Rules:
     kinds: tuple[_Kind, ...]
     not_claims: frozenset[str]
+    placeholders: frozenset[str]
 
 
 @functools.cache
@@ -72,7 +73,11 @@ def _rules() -> _Rules:
         )
         for row in data["kind"]
     )
-    return _Rules(kinds, frozenset(w.lower() for w in data["not_claims"]["words"]))
+    return _Rules(
+        kinds,
+        frozenset(w.lower() for w in data["not_claims"]["words"]),
+        frozenset(data["placeholders"]["words"]),
+    )
 
 
 # evidence ----------------------------------------------------------------------------------------
@@ -415,6 +420,14 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return None
     if all(_find_word(text, name) >= 0 or _name_found(evidence, name) for name in names):
         return names[-1]
+    parts = re.split(
+        r"(\.|::)", bare
+    )  # a name written as a pattern (`src.xxx`): the rest shown, any name in its place
+    if any(part in _rules().placeholders for part in parts[::2]):
+        pattern = "".join(r"\w+" if i % 2 == 0 and part in _rules().placeholders else re.escape(part)
+                          for i, part in enumerate(parts))  # fmt: skip
+        found = re.search(rf"(?<![\w.]){pattern}", text)
+        return found.group() if found else None
     return None
 
 
@@ -440,6 +453,14 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
         quoted, text
     ):  # put together by code: ("shim", "runner.py"), "shim" / "runner.py"
         return claim
+    folder = "/".join(names[:-1]) + "/"
+    if (
+        len(names) > 1
+        and _FILE.search(names[-1])
+        and text.find(folder) >= 0
+        and _find_word(text, names[-1]) >= 0
+    ):
+        return claim  # a folder and a file name shown apart: "`tests/moe_ep/` — (`test_moe_ep_ht.py`)"
     if len(names) > 1 and not any(_FILE.search(n) for n in names):
         return claim if all(n and (_name_found(evidence, n) or _find_word(evidence.folded, n.lower()) >= 0)
                             for n in names) else None  # fmt: skip
