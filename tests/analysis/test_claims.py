@@ -461,6 +461,7 @@ def test_what_a_real_model_wrote_is_found_fifth_round(text: str, invented: str) 
         ("Defaults: 64 tokens, 256 experts.", "Defaults: 32 tokens, 256 experts."),  # num_tokens: int = 64
         ("With 16 tokens from the command line.", "With 8 tokens from the command line."),  # default=16
         ("It still imports from src.xxx and common.xxx.", "It still imports from core.xxx and common.xxx."),
+        ("Run it with --routine mm_fp8.", "Run it with --backend mm_fp8."),  # args.routine == "mm_fp8"
     ],
 )
 def test_what_a_real_model_wrote_is_found_sixth_round(text: str, invented: str) -> None:
@@ -477,7 +478,8 @@ def test_what_a_real_model_wrote_is_found_sixth_round(text: str, invented: str) 
                 "flashinfer/comm/ar.py (modified, +3/-1)\n-    required_comm_size = allreduce_in.numel() * 2 * world_size\n"
                 "+    num_tokens: int = 64,\n"
                 '+@click.option("--num-tokens", type=int, default=16, show_default=True)\n'
-                " from src.iket_compat import iket\n-from common.megamoe_constants import Nvfp4BlockSize\n",
+                " from src.iket_compat import iket\n-from common.megamoe_constants import Nvfp4BlockSize\n"
+                '+    elif args.routine == "mm_fp8":\n',
                 path="flashinfer/comm/ar.py",
             ),
         ]

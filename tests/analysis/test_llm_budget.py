@@ -244,3 +244,18 @@ def test_prompts_are_sized_by_depth_and_still_name_what_the_model_did_not_see() 
     assert sizes[Level.LOW] < sizes[Level.MEDIUM] < sizes[Level.HIGH]
     # High: its own budget, not whatever the context (131k tokens here) holds: the rest is named.
     assert prompt is not None and prompt.selection.unseen_files and sizes[Level.HIGH] < 131072 // 4
+
+
+def test_the_claims_evidence_holds_what_the_prompt_says_of_a_clipped_block() -> None:
+    """A patch shown in part: the prompt says "[first 3 of 142 hunks]", so a claim of its 142 hunks is found."""
+    from dailydiff.analysis.claims import trace
+
+    files = [FileChange(path="csrc/mtp.cu", additions=14200, patch=_patch(142, 100))]
+    prompt = BOOK.analysis_prompt(_request(_commit(files)), Level.HIGH, "en", "json_schema", 8192, 2048)
+    block = prompt.selection.blocks[0]
+    assert block.clipped and block.hunks_total == 142
+    assert f"[first {block.hunks_shown} of 142 hunks]" in prompt.messages[1]["content"]
+    assert prompt.evidence is not None
+    found = trace("Most of the 142 kernel hunks are not shown.", prompt.evidence)
+    assert [c.text for c in found] == ["142"] and found[0].where is not None
+    assert [c.where for c in trace("Most of the 143 kernel hunks are not shown.", prompt.evidence)] == [None]

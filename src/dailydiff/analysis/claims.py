@@ -310,7 +310,8 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
     if surface and surface != claim and how != "code" and _find_word(text, surface) >= 0:
         return surface  # written as the evidence writes it ("PR 3", "~4x", "99KB")
     for form in kind.forms:  # the other ways the evidence writes it ("PR 12", "/pull/12", "48 * 1024")
-        written = form.format(n=claim.replace(",", "")).lower()
+        name = claim.lstrip("-").partition("=")[0].replace("-", "_")
+        written = form.format(n=claim.replace(",", ""), name=name).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
     if how == "flag":

@@ -304,7 +304,14 @@ def _evidence(commit: Commit, fixed: Mapping[str, Any], selection: DiffSelection
         sections.append(
             Section("pull request", f"#{pr['number']} {pr['title']}\n{', '.join(pr['labels'])}\n{pr['body']}")
         )
-    sections += [Section("diff", f"{b.header}\n{b.patch}", path=b.path) for b in selection.blocks]
+    sections += [  # a clipped block's header says how many of its hunks are shown, as the prompt does
+        Section(
+            "diff",
+            f"{b.header}{f' [{b.hunks_shown}/{b.hunks_total} hunks]' * b.clipped}\n{b.patch}",
+            path=b.path,
+        )
+        for b in selection.blocks
+    ]
     unseen = [o.path for o in selection.omitted[:listed]]
     if unseen:
         more = len(selection.omitted) - len(unseen)
