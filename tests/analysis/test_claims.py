@@ -492,6 +492,40 @@ def test_what_a_real_model_wrote_is_found_sixth_round(text: str, invented: str) 
 @pytest.mark.parametrize(
     ("text", "invented"),
     [
+        ("The workspace is ...*4 bytes.", "The workspace is ...*6 bytes."),  # ``… * 4`` bytes
+        ("约 6000 行内核代码。", "约 8000 行内核代码。"),  # +6459: a count the diff gives, within 10%
+        ("The tests gain about 210 lines.", "The tests gain about 260 lines."),  # tests/: +212
+        ("It now takes 8 GB per job.", "It now takes 16 GB per job."),  # MEM_AVAILABLE_GB / … echo 8
+        ("It tunes the CuteDSL tile size.", "It tunes the CuteTRT tile size."),  # `CuteDslMoEWrapper`
+    ],
+)
+def test_what_a_real_model_wrote_is_found_eighth_round(text: str, invented: str) -> None:
+    """The false flags of the seventh held-out round: a unit after code's closing backticks, a round count of
+    what the diff gives, a unit a name carries, a name in another letter case inside a longer one."""
+    shown = Evidence(
+        [
+            Section("header", "o/r 1234abc\n9 files, +6459/-81"),
+            Section(
+                "pull request",
+                "Formula: ``B * H * (rank + 1) * 4`` bytes\n`CuteDslMoEWrapper.__init__` pre-allocates",
+            ),
+            Section(
+                "diff",
+                "ci/build.sh (modified, +1/-1)\n"
+                '+MAX_JOBS=$(( MEM_AVAILABLE_GB / $([ "$(uname -m)" = "aarch64" ] && echo 8 || echo 8) ))\n',
+                path="ci/build.sh",
+            ),
+        ],
+        figures=[6459, 81, 9, 212, 6540],
+    )
+    traced = trace(text, shown)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
         ("约 −1900/+1050 行的改动。", "约 −1900/+1200 行的改动。"),  # round figures of +1054/−1909
         ("About 1,900 lines go.", "About 2,100 lines go."),
         ("About 1,900 lines go.", "About 2,000 lines go."),  # 1,909 rounds to 2,000 too: not close enough

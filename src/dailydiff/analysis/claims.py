@@ -108,8 +108,13 @@ class Evidence:
 
     @property
     def folded(self) -> str:
-        if self._folded is None:
-            self._folded = self.text.lower()
+        if self._folded is None:  # letter for letter: a place in it is the same place in the text
+            folded = self.text.lower()
+            self._folded = (
+                folded
+                if len(folded) == len(self.text)
+                else "".join(low if len(low := c.lower()) == 1 else c for c in self.text)
+            )
         return self._folded
 
     @property
@@ -225,13 +230,16 @@ def _find_word(text: str, needle: str, start: int = 0) -> int:
     return -1
 
 
-def _find_part(text: str, needle: str) -> int:
+def _find_part(text: str, needle: str, folded: str = "") -> int:
     """Where ``needle`` stands as a whole word or as a part of a longer name: between ``_``s
     (`moe_alltoall` in `gen_moe_alltoall_module`), at a turn of letter case (`NoOp` in `NoOpPreprocess`,
-    `FifoInfo` in `HelixFifoInfo`), or as the name's own ``_`` says (`_init_workspace`, `xqa_…`); else -1."""
-    at = text.find(needle)
+    `FifoInfo` in `HelixFifoInfo`), or as the name's own ``_`` says (`_init_workspace`, `xqa_…`); else -1.
+    With ``folded`` (``text`` in lower case), in any letter case: `CuteDSL` in `CuteDslMoEWrapper`."""
+    hay, sought = (folded, needle.lower()) if folded else (text, needle)
+    at = hay.find(sought)
     while at >= 0:
         end = at + len(needle)
+        needle = text[at:end] if folded else needle  # the case the text writes it in
         before = text[at - 1] if at > 0 else " "
         after = text[end] if end < len(text) else " "
         left = (
@@ -246,7 +254,7 @@ def _find_part(text: str, needle: str) -> int:
         )  # fmt: skip
         if left and right:
             return at
-        at = text.find(needle, at + 1)
+        at = hay.find(sought, at + 1)
     return -1
 
 
@@ -254,7 +262,7 @@ def _name_found(evidence: Evidence, name: str) -> bool:
     """A name shown whole or as a part of a longer one; a format's name (`W4AFP8`) in any letter case."""
     if _find_part(evidence.text, name) >= 0 or _find_part(evidence.expanded, name) >= 0:
         return True
-    return bool(_FORMAT.fullmatch(name)) and _find_part(evidence.folded, name.lower()) >= 0
+    return bool(_FORMAT.fullmatch(name)) and _find_part(evidence.text, name, evidence.folded) >= 0
 
 
 _FORMAT = re.compile(r"[A-Z0-9]*\d[A-Z0-9]*[A-Z][A-Z0-9]*|[A-Z0-9]*[A-Z][A-Z0-9]*\d[A-Z0-9]*", re.ASCII)
@@ -319,7 +327,7 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
     if how in ("verbatim", "folded"):  # a name, or the name without its ending ("lru_cached", "Runners")
         for stem in [claim] + [claim[: -len(end)] for end in kind.endings if claim.endswith(end)]:
             if _name_found(evidence, stem) or (
-                how == "folded" and _find_part(evidence.folded, stem.lower()) >= 0
+                how == "folded" and _find_part(evidence.text, stem, evidence.folded) >= 0
             ):
                 return stem
         return None
@@ -360,11 +368,21 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
 
 def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A count or size written round ("约 1050 行", "about 1,900 lines") for a figure the evidence shows
-    exactly (+1054/−1909, +4043): the shown figure rounded to the claim's own zeros, and within 2% of it."""
+    exactly (+1054/−1909, +4043): the shown figure rounded to the claim's own zeros, and within 2% of it; a
+    count of lines or files the diff gives (+6459, a folder's 212 lines) within 10% ("约 6000 行", "about 210")."""
     plain = claim.replace(",", "")
     zeros = len(plain) - len(plain.rstrip("0"))
-    if kind.match not in ("number", "unit") or "." in plain or not zeros or len(plain) < 3:
+    if kind.match not in ("number", "unit") or "." in plain or not zeros or len(plain) < 2:
         return None
+    value = int(plain)
+    shown = [
+        (m.group(), 50) for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text) if len(plain) > 2
+    ]
+    for figure, within in [*((f, 10) for f in sorted(evidence.figures)), *shown]:
+        exact = int(figure.replace(",", ""))
+        if round(exact, -zeros) == value and abs(exact - value) * within <= value:
+            return figure
+    return None
     for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text):
         shown = m.group().replace(",", "")
         # rounded to the claim's zeros, and close (within 2%: "6,000" is not any of 5,500..6,499)
@@ -378,7 +396,7 @@ def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
 
 
 def _unit_follows(rest: str, kind: _Kind) -> bool:
-    rest = rest.lstrip() if kind.match == "unit" else rest
+    rest = rest.lstrip(" `'\"") if kind.match == "unit" else rest  # "``… * 4`` bytes"
     return any(rest.startswith(unit) for unit in kind.units)
 
 
