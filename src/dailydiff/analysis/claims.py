@@ -368,7 +368,7 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
 
 def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A count or size written round ("约 1050 行", "about 1,900 lines") for a figure the evidence shows
-    exactly (+1054/−1909, +4043): the shown figure rounded to the claim's own zeros, and within 2% of it; a
+    exactly (+1054/−1909, +4043, −556): the shown figure rounded or cut to the claim's own zeros, within 2% of it; a
     count of lines or files the diff gives (+6459, a folder's 212 lines) within 10% ("约 6000 行", "about 210")."""
     plain = claim.replace(",", "")
     zeros = len(plain) - len(plain.rstrip("0"))
@@ -380,7 +380,8 @@ def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     ]
     for figure, within in [*((f, 10) for f in sorted(evidence.figures)), *shown]:
         exact = int(figure.replace(",", ""))
-        if round(exact, -zeros) == value and abs(exact - value) * within <= value:
+        cut = exact // 10**zeros * 10**zeros
+        if value in (round(exact, -zeros), cut) and abs(exact - value) * within <= value:
             return figure
     return None
     for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text):
@@ -403,14 +404,18 @@ def _unit_follows(rest: str, kind: _Kind) -> bool:
 def _rounded(claim: str, kind: _Kind, evidence: Evidence, precise: bool) -> str | None:
     """A figure the evidence shows with more decimals, rounded or cut to the claim's ("30%" for
     "+30.18%", "1.36x" for "1.355x", "14.33us" for a table's 14.332), a size or a time also in the next
-    unit ("98.66 ms" for a table's 98662.79 us): with the kind's unit after it unless the claim is precise."""
+    unit ("98.66 ms" for a table's 98662.79 us), a multiplier as a percentage ("0.6%" for 1.006x, "5%" for 0.95x):
+    with the kind's unit after it unless the claim is precise."""
     plain = claim.replace(",", "")
     step = Decimal(1).scaleb(-len(plain.partition(".")[2]))
     scales = (0, -3, 3) if kind.match == "unit" else (0,)
     for shown, rest in evidence.decimals:
-        if not (precise or _unit_follows(rest, kind)):
+        values = [Decimal(shown).scaleb(scale) for scale in scales]
+        if kind.match == "percent" and rest.lstrip()[:1] in ("x", "×"):
+            values = [abs(values[0] - 1) * 100]
+        elif not (precise or _unit_follows(rest, kind)):
             continue
-        for value in (Decimal(shown).scaleb(scale) for scale in scales):
+        for value in values:
             if value.as_tuple().exponent <= step.as_tuple().exponent and plain in (
                 str(value.quantize(step, ROUND_HALF_UP)),
                 str(value.quantize(step, ROUND_DOWN)),
@@ -473,6 +478,13 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
     ):  # put together by code: ("shim", "runner.py"), "shim" / "runner.py"
         return claim
     folder = "/".join(names[:-1]) + "/"
+    stem = names[-1].removesuffix(".py")
+    imported = re.compile(rf"from \.{re.escape(stem)} import|from \. import [^\n]*\b{re.escape(stem)}\b")
+    if stem != names[-1] and any(s.path.startswith(folder) and "/" not in s.path[len(folder) :] and imported.search(s.text)
+                                 for s in evidence.sections):  # fmt: skip
+        return (
+            claim  # a module its neighbour imports: `from .routergemm import` in flashinfer/gemm/gemm_base.py
+        )
     if (
         len(names) > 1
         and _FILE.search(names[-1])
