@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dailydiff.cli.base import nothing_to_tear_down, open_store, read_settings, say
+from dailydiff.cli.base import failure_code, nothing_to_tear_down, open_store, read_settings, say
 from dailydiff.common.text import clean
 
 if TYPE_CHECKING:
@@ -93,8 +93,6 @@ def run_directly(args: Sequence[str]) -> None:
     try:
         command(**values)
     except (Exception, KeyboardInterrupt) as exc:
-        from dailydiff.cli.base import failure_code
-
         code = failure_code(exc)
         if code is None:
             raise

@@ -12,11 +12,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dailydiff.cli.base import nothing_to_tear_down, open_store, stderr, stderr_is_terminal
+from dailydiff.cli.base import (
+    EXIT_INTERRUPTED,
+    nothing_to_tear_down,
+    open_store,
+    say,
+    stderr,
+    stderr_is_terminal,
+)
 from dailydiff.cli.flags import Shared, config_dir
-from dailydiff.engine.printer import day_figures
+from dailydiff.common.secrets import scrub
+from dailydiff.engine.printer import (
+    SUMMARY_VERSION,
+    day_figures,
+    delivery_lines,
+    envelope,
+    exit_code,
+    failure_ratio,
+)
 from dailydiff.engine.printer import figures as totals  # the same words as `run`'s
-from dailydiff.errors import DailyDiffError, GateError, UsageError
+from dailydiff.errors import DailyDiffError, GateError, PublishError, UsageError
 
 log = logging.getLogger("dailydiff.report")
 
@@ -167,8 +182,6 @@ def _days(outcomes: list[Any]) -> _Days:
 
 
 def _summarise(result: Any, publish: bool, path: Path | None) -> dict[str, Any]:
-    from dailydiff.engine.printer import envelope, exit_code
-
     summary = {**envelope("report", result.days, exit_code(result.days)), **summary_dict(result)}
     summary["written"] = [p for d in result.days for p in d.written]
     if publish:
@@ -221,10 +234,6 @@ def write_interrupted_summary(
     own): a summary that cannot be written is one warning, never in place of the error that stopped the run."""
     import time
 
-    from dailydiff.cli.base import EXIT_INTERRUPTED
-    from dailydiff.common.secrets import scrub
-    from dailydiff.engine.printer import SUMMARY_VERSION
-    from dailydiff.errors import PublishError
     from dailydiff.publish.files import write_file
 
     summary = {
@@ -341,16 +350,12 @@ def say_on_stderr(json_logs: bool) -> Callable[[str], None]:
     """How a command tells the user something on stderr: a log record with --log-format json, else a line."""
     if json_logs:
         return lambda line: log.info("%s", line)
-    from dailydiff.cli.base import say  # plain text is written as it is, without starting rich's console
-
-    return say
+    return say  # plain text is written as it is, without starting rich's console
 
 
 def print_summary(
     result: Any, written: list[Path], output_dir: Path | None, say: Callable[[str], None]
 ) -> None:
-    from dailydiff.engine.printer import delivery_lines
-
     for day in result.days:
         r = day.report
         if r is None:
@@ -385,8 +390,6 @@ def print_summary(
 
 
 def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:
-    from dailydiff.engine.printer import failure_ratio
-
     worst = max(gated, key=lambda d: failure_ratio(d.report))
     kept = sum(d.status == "kept-previous" for d in gated)
     stats = worst.report.stats

@@ -50,17 +50,17 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dailydiff.common.i18n import words
 from dailydiff.common.stopping import taken as stop_taken
+from dailydiff.common.text import clean
 from dailydiff.errors import (
     ConfigError,
     LeaseLostError,
-    OutputFullError,
-    PartialPublishError,
-    PublishError,
     StoreError,
     UserTemplateError,
 )
 from dailydiff.models import DayReport
+from dailydiff.store.interface import FENCE
 
 if TYPE_CHECKING:  # the publishers and editions are imported where a delivery is made (start-up is measured)
     from dailydiff.publish.base import Publisher, PublishResult, Secrets
@@ -341,8 +341,6 @@ def confirm_claim(store: Store, key: tuple[str, dt.date, str, str], owner: str) 
     the message goes — and the delivery's row is still this claim's. '' when confirmed, else why not (the row
     was taken over). A unit taken over raises LeaseLostError; a store that does not answer raises StoreError:
     nothing is sent that could not be confirmed."""
-    from dailydiff.store.interface import FENCE
-
     unit = FENCE.get()
     try:
         if unit is not None and not store.renew_unit(unit, unit.lease):
@@ -396,8 +394,6 @@ def delivery_alerts(
     it is about is not told (``deliver``)."""
     if days <= 0 or not targets:
         return []
-    from dailydiff.common.i18n import words
-    from dailydiff.common.text import clean
     from dailydiff.render.edition import Alert
 
     line = words("report", language)["delivery_failing"]
@@ -432,31 +428,6 @@ def is_delivered(store: Store, unit: UnitKey, targets: Sequence[Publisher]) -> b
         return row is not None and row.state == "delivered"
 
     return all(has(p) for p in targets)
-
-
-def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishError | None:
-    """The one exit for publisher failures, whatever the command: 74 (OutputFullError) when an output
-    could not be written (its disk full, no permission), 8 (PartialPublishError) when some deliveries failed and others did not, 7
-    (PublishError) when every one failed."""
-    from dailydiff.publish.base import Status
-
-    statuses = [r.status.value if isinstance(r.status, Status) else r.status for r in results]
-    failed = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed"})
-    count = statuses.count("failed")
-    if not count:
-        return None
-    full = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed" and r.full})
-    if full:
-        return OutputFullError(
-            f"{count} of {len(results)} publish step(s) failed; {', '.join(full)} could not be written",
-            "free some space or fix the permissions (the summary says which), then run the same command "
-            "again (what was delivered is not sent twice)",
-        )
-    error_class = PartialPublishError if count < len(results) else PublishError
-    return error_class(
-        f"{count} of {len(results)} publish step(s) failed ({', '.join(failed)})",
-        "see the summary for each reason; fix it and run the same command again (what was delivered is not sent twice)",
-    )
 
 
 # The stored reports of the days before a report's (the same repository and language), for an edition

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.common.dates import clock
+from dailydiff.common.timewindow import day_window
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.identity import configured_refs
 from dailydiff.errors import ConfigError
@@ -76,9 +77,6 @@ def _stored_reports(store: Store, date: dt.date, language: str) -> dict[str, Day
 def _pending(settings: Settings, date: dt.date, absent: Sequence[str]) -> dict[str, dt.datetime]:
     """The repositories without a report of ``date`` whose day has not ended yet in their own timezone
     (a later one than the digest's), with when it ends."""
-    from dailydiff.common.dates import clock
-    from dailydiff.common.timewindow import day_window
-
     now = clock(settings.run.now)
     zones = {ref.id: entry.timezone or settings.report.timezone
              for ref, entry in zip(configured_refs(settings), settings.repos, strict=False)}  # fmt: skip

@@ -22,6 +22,8 @@ from dailydiff.common.timewindow import day_window, local_date_of
 from dailydiff.engine.addendum import owes_addendum
 from dailydiff.engine.deliver import is_delivered
 from dailydiff.models import DayReport, Level
+from dailydiff.publish.files import FilesPublisher
+from dailydiff.render.edition import UnitKey, day_edition
 
 if TYPE_CHECKING:  # publish/ and render/ are imported where a day is judged by its outputs (start-up)
     from dailydiff.publish.base import Publisher
@@ -83,7 +85,6 @@ def delivered(
         return stored is not None and not stored.failure_gate(max_failure_ratio).gated
     if stored is not None and owes_addendum(store, stored, publishers):
         return False  # an addendum that failed: the day is built again (from the store) and it is sent
-    from dailydiff.render.edition import UnitKey
 
     return is_delivered(store, UnitKey(repo, date, language), list(publishers))
 
@@ -177,9 +178,6 @@ async def unchanged(
     templates of this run (``settings_digest``), one cheap listing gives the day the very commits it has,
     and every output is files already written. Those are neither fetched nor analysed, rendered or written
     (``--force`` builds them again)."""
-    from dailydiff.publish.files import FilesPublisher
-    from dailydiff.render.edition import day_edition
-
     files = [o for o in outputs if isinstance(o, FilesPublisher)]
     if not files or len(files) != len(outputs):
         return set()  # stdout shows every day: it is rendered

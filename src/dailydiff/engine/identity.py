@@ -21,8 +21,9 @@ from typing import Any
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings
+from dailydiff.sources import GitSource, forge_name, is_git_url, keeps_its_name, open_source, source_kind
 from dailydiff.sources import SourceOptions as _Options
-from dailydiff.sources import forge_name, is_git_url, keeps_its_name, open_source, source_kind
+from dailydiff.sources.git import source_identity, web_base_from_remote
 
 CONFIGURED = "configured"  # a [[repos]] entry
 ADHOC = "adhoc"  # `report SOURCE`, `publish SOURCE`, `weekly SOURCE`
@@ -63,8 +64,6 @@ class RepoRef:
     def aliases(self, entry_name: str | None = None) -> set[str]:
         """Every name a forge may call it by (a push's repository), lower-cased as forges compare them: its
         id, its entry's ``name``, its source's forge name and the repository its clone URL names."""
-        from dailydiff.sources.git import web_base_from_remote
-
         remote = web_base_from_remote(self.source)
         names = {self.id, entry_name or "", forge_name(self.source) or "", remote[0] if remote else ""}
         return {n.lower() for n in names if n}
@@ -147,8 +146,6 @@ def resolve_source(source: str, base_dir: Path | None) -> str:
 
 
 def _source_id(source: str) -> str:
-    from dailydiff.sources.git import source_identity
-
     return source_identity(source)
 
 
@@ -216,8 +213,6 @@ def _store_clash(source: str, settings: Settings, store: Any) -> tuple[str | Non
     """`report SOURCE` of a clone not in the config, without --name: when the store already holds another
     repository under the same name (its stored commits are not in this clone), this one gets its own,
     owner-qualified name (``<parent directory>/<name>``) and a line saying which."""
-    from dailydiff.sources import GitSource
-
     try:
         if source_kind(source) != "git":
             return None, ""

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dailydiff.common import placeholders
 from dailydiff.common.secrets import scrub
 from dailydiff.engine.identity import RepoRef, configured_refs, short_names
 from dailydiff.engine.request import Flags
@@ -164,8 +165,6 @@ def check_paths(settings: Settings, ids: Sequence[str]) -> None:
     """Two configured repositories whose reports would land on one path are a configuration error that
     names both (a project and its fork writing one file, each saying "published")."""
     import datetime as dt
-
-    from dailydiff.common import placeholders
 
     templates = [("[report] path_template", settings.report.path_template)]
     templates += [(f"publish {p.name or p.type} path_template", p.path_template)

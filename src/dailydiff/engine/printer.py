@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dailydiff.errors import DailyDiffError, OutputFullError, PartialPublishError, PublishError
+
 # What a command's printing reads from the engine besides outcomes, imported on first use (start-up).
-_LAZY = {"day_figures": "stages", "failure_ratio": "stages", "failure_error": "deliver", "redact": "jobs"}
+_LAZY = {"day_figures": "stages", "failure_ratio": "stages", "redact": "jobs"}
 
 
 def __getattr__(name: str) -> Any:
@@ -87,8 +89,6 @@ def exit_code(outcomes: Sequence[Any]) -> int:
     else 6 when a day was gated; else 0. The same rule for every kind of unit and every command."""
     if any(o.status == "failed" for o in outcomes):
         return EXIT_SOME_FAILED
-    from dailydiff.engine.deliver import failure_error
-
     error = failure_error(deliveries(outcomes))
     if error is not None:
         return error.exit_code
@@ -101,16 +101,35 @@ def deliveries(outcomes: Sequence[Any]) -> list[Any]:
 
 def publish_error(outcomes: Sequence[Any]) -> Any:
     """The error that names the failed deliveries (for its one line and hint), or None."""
-    from dailydiff.engine.deliver import failure_error
-
     return failure_error(deliveries(outcomes))
+
+
+def failure_error(results: Sequence[Any]) -> PublishError | None:
+    """The one exit for publisher failures, whatever the command: 74 (OutputFullError) when an output
+    could not be written (its disk full, no permission), 8 (PartialPublishError) when some deliveries failed and others did not, 7
+    (PublishError) when every one failed."""
+    statuses = [str(r.status) for r in results]  # a publisher's Status is a str
+    failed = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed"})
+    count = statuses.count("failed")
+    if not count:
+        return None
+    full = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed" and r.full})
+    if full:
+        return OutputFullError(
+            f"{count} of {len(results)} publish step(s) failed; {', '.join(full)} could not be written",
+            "free some space or fix the permissions (the summary says which), then run the same command "
+            "again (what was delivered is not sent twice)",
+        )
+    error_class = PartialPublishError if count < len(results) else PublishError
+    return error_class(
+        f"{count} of {len(results)} publish step(s) failed ({', '.join(failed)})",
+        "see the summary for each reason; fix it and run the same command again (what was delivered is not sent twice)",
+    )
 
 
 def failed_unit(outcomes: Sequence[Any]) -> Any:
     """The error of the first unit that failed (its one line, exit 1), or None: a command whose unit
     failed never ends silently."""
-    from dailydiff.errors import DailyDiffError
-
     failed = next((o for o in outcomes if o.status == "failed"), None)
     if failed is None:
         return None

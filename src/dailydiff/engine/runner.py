@@ -21,14 +21,24 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dailydiff.common.aio import inline, run_sync
+from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.base import Context
-from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver, pick_publishers, record_told
+from dailydiff.engine.deliver import (
+    DeliveryResult,
+    claim_owner,
+    deliver,
+    pick_publishers,
+    publishers_for,
+    record_told,
+)
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.kinds import KINDS
 from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
+from dailydiff.engine.printer import Tally
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.units import DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, EndpointRefused, StoreError
+from dailydiff.sources.git import fetch_once
 
 if TYPE_CHECKING:  # the unit kinds a `run` adds are imported where it plans them (engine/kinds.py)
     from dailydiff.common.dates import DateSpec
@@ -236,8 +246,6 @@ def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, stor
     """A run's look-back unit per repository (engine/units.py; plain or shared, the one path), when a day
     it would look at (the ``[run] lookback_days`` before today, besides the plan's days) has a stored report:
     a day never built cannot be late."""
-    from dailydiff.common.timewindow import local_date_of
-
     looking = [(job, local_date_of(now, job.settings.report.timezone)) for job in jobs
                if job.settings.run.lookback_days]  # fmt: skip
     if not looking:
@@ -373,16 +381,12 @@ class _NoEngine:
     progress bar's total."""
 
     def __init__(self, options: Any) -> None:
-        from dailydiff.engine.printer import Tally
-
         self.tally = options.tally or Tally()
         self.room = UnitRoom(options.concurrency)  # no model: a fixed number, or the room's floor
         self.off = inline
         self._stack = contextlib.ExitStack()
 
     async def __aenter__(self) -> _NoEngine:
-        from dailydiff.sources.git import fetch_once
-
         self._stack.enter_context(fetch_once())
         return self
 
@@ -433,7 +437,6 @@ def summarize(claimed: Sequence[Claimed]) -> str:
 
 def check_targets(settings: Settings, jobs: Sequence[RepoJob], available: Sequence[Publisher]) -> None:
     """Every publisher name the config gives (repositories, weeks, digests) is known: before any work."""
-    from dailydiff.engine.deliver import publishers_for
     from dailydiff.engine.digests import check_digest_publishers
 
     for job in jobs:

@@ -64,7 +64,9 @@ from dailydiff.settings import Settings
 from dailydiff.sources import CommitSource, open_source
 from dailydiff.sources.base import IncompleteFetch
 from dailydiff.sources.budget import RequestBudget
+from dailydiff.sources.git import fetch_once
 from dailydiff.store import Store
+from dailydiff.store.sqlite import SQLiteDatabase
 
 if TYPE_CHECKING:  # publish/ and render/ are imported where a day is rendered (`notes` renders no day)
     from dailydiff.publish.base import Publisher
@@ -125,8 +127,6 @@ def _store_thread(store: Store) -> bool:
     still read beside the other thread's write), and a run beside another process on the same data
     directory failed at once with "database is locked"
     (tests/test_run_resilience.py::test_two_runs_at_once_on_one_data_directory)."""
-    from dailydiff.store.sqlite import SQLiteDatabase
-
     return not isinstance(getattr(store, "_db", None), SQLiteDatabase)
 
 
@@ -164,8 +164,6 @@ class Engine:
         self.tally.changed()
 
     async def __aenter__(self) -> Engine:
-        from dailydiff.sources.git import fetch_once
-
         await self._stack.__aenter__()
         if self._off is not None:
             self._stack.callback(self._off.close)  # last: every call asked of the store has ended
