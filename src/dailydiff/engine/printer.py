@@ -221,23 +221,32 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
 
 def _totals(outcomes: Sequence[Any], repos: list[dict[str, Any]]) -> dict[str, Any]:
     """The summary's totals: repositories by state, days by state, units and what they analysed and sent."""
-    days = [o for o in outcomes if o.kind == "day"]
-    totals = figures([o.as_dict() for o in days if o.report is not None])
     states = [r["status"] for r in repos]
+    kinds = [o.kind for o in outcomes]
+    days = [o for o in outcomes if o.kind == "day"]
+    built = [o for o in days if o.report is not None]
+    totals = figures([o.as_dict() for o in built])
     return {
         "repos": len(repos),
         **{state: states.count(state) for state in ("ok", "failed", "undelivered", "gated")},
-        "days_built": sum(o.status not in {"up-to-date", "deferred", "failed"} for o in days),
-        "days_up_to_date": sum(o.status == "up-to-date" for o in days),
-        "days_deferred": sum(o.status == "deferred" for o in days),
-        "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
-        "digests": sum(o.kind == "digest" for o in outcomes),
-        "weeks": sum(o.kind == "week" for o in outcomes),
+        **_day_counts(days),
+        "digests": kinds.count("digest"),
+        "weeks": kinds.count("week"),
         "github_requests": sum(r.get("github", {}).get("spent", 0) for r in repos),
         **{k: v for k, v in totals.items() if k != "failed"},
         "failed_analyses": totals["failed"],
-        "token_estimate_error_pct": _estimate_error([o.report for o in days if o.report is not None]),
+        "token_estimate_error_pct": _estimate_error([o.report for o in built]),
         "publish_failed": sum(p.status == "failed" for o in outcomes for p in o.publish),
+    }
+
+
+def _day_counts(days: Sequence[Any]) -> dict[str, int]:
+    states = [o.status for o in days]
+    return {
+        "days_built": len(states) - sum(map(states.count, ("up-to-date", "deferred", "failed"))),
+        "days_up_to_date": states.count("up-to-date"),
+        "days_deferred": states.count("deferred"),
+        "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
     }
 
 

@@ -92,23 +92,7 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     if unreleased:
         return NotesRange("tags", "HEAD", UNRELEASED, ("HEAD", "--not", "--tags"), ("--tags",))
     if since_tag:
-        # The last release: the newest tag reachable from HEAD that `[notes] tag_pattern` calls one (a nightly
-        # tag made yesterday is not), by its commit's date (an annotated tag made after its commit still names
-        # that commit), the annotated one first where two name one commit (as `git describe` prefers it).
-        fmt = ("--format=%(if)%(*committerdate)%(then)%(*committerdate:unix) 1%(else)%(committerdate:unix) 0"
-               "%(end) %(creatordate:unix) %(refname:short)")  # fmt: skip
-        listed = _git(source, "tag", "--merged", "HEAD", fmt, check=False)  # reachable from HEAD, as describe
-        releases = re.compile(tag_pattern) if tag_pattern else None
-        rows = [line.split(" ", 3) for line in listed.splitlines()]
-        tags = sorted(((int(when), int(annotated), int(made or 0), tag) for when, annotated, made, tag in
-                       (row for row in rows if len(row) == 4 and row[0].isdigit())), reverse=True)  # fmt: skip
-        newest = next((tag for _, _, _, tag in tags if releases is None or releases.search(tag)), "")
-        if not newest:
-            raise UsageError(f"{source.repo} has no release tag ([notes] tag_pattern {tag_pattern!r}) reachable "
-                             "from HEAD", "use --unreleased, or REF1..REF2")  # fmt: skip
-        resolved = _commits(source, newest)
-        known_commit = resolved[0][0] if resolved and not resolved[1] else ""
-        return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,), known_commit)
+        return _since_tag(source, tag_pattern)
     assert spec is not None
     base, dots, head = spec.partition("..")
     if not dots or head.startswith(".") or not base or not head:
@@ -119,6 +103,27 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     if behind == "0" and ahead != "0":
         raise UsageError(f"{spec!r} holds no commit: {head} is older than {base}", f"write {head}..{base}")
     return NotesRange(base, head, head, (f"{base}..{head}",), (base,), known_commit)
+
+
+def _since_tag(source: GitSource, tag_pattern: str) -> NotesRange:
+    """From the last release to HEAD."""
+    # The last release: the newest tag reachable from HEAD that `[notes] tag_pattern` calls one (a nightly
+    # tag made yesterday is not), by its commit's date (an annotated tag made after its commit still names
+    # that commit), the annotated one first where two name one commit (as `git describe` prefers it).
+    fmt = ("--format=%(if)%(*committerdate)%(then)%(*committerdate:unix) 1%(else)%(committerdate:unix) 0"
+           "%(end) %(creatordate:unix) %(refname:short)")  # fmt: skip
+    listed = _git(source, "tag", "--merged", "HEAD", fmt, check=False)  # reachable from HEAD, as describe
+    releases = re.compile(tag_pattern) if tag_pattern else None
+    rows = [line.split(" ", 3) for line in listed.splitlines()]
+    tags = sorted(((int(when), int(annotated), int(made or 0), tag) for when, annotated, made, tag in
+                   (row for row in rows if len(row) == 4 and row[0].isdigit())), reverse=True)  # fmt: skip
+    newest = next((tag for _, _, _, tag in tags if releases is None or releases.search(tag)), "")
+    if not newest:
+        raise UsageError(f"{source.repo} has no release tag ([notes] tag_pattern {tag_pattern!r}) reachable "
+                         "from HEAD", "use --unreleased, or REF1..REF2")  # fmt: skip
+    resolved = _commits(source, newest)
+    known_commit = resolved[0][0] if resolved and not resolved[1] else ""
+    return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,), known_commit)
 
 
 def _base_commit(source: GitSource, base: str, head: str) -> str:

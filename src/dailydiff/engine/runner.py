@@ -33,7 +33,7 @@ from dailydiff.engine.deliver import (
 )
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.kinds import KINDS
-from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
+from dailydiff.engine.outcome import FAILED, Send, UnitOutcome, day_key
 from dailydiff.engine.printer import Tally
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.units import DayUnit, DigestUnit, LookBackUnit, WeekUnit
@@ -483,35 +483,52 @@ def send_outcomes(outcomes: Sequence[UnitOutcome], store: Store, options: Any,
     for outcome in outcomes:
         pending, outcome.sends = list(outcome.sends), []
         while pending:
-            send = pending.pop(0)
-            outputs = options.outputs if send.outputs is None else send.outputs
-            targets = () if send.skipped or stopping.is_set() else send.targets
-            results, written = [], []
-            for group, ledger in ((outputs, None), (targets, store)):
-                sent = deliver(send.edition, group, ledger, force=options.force, secrets=options.secrets,
-                               claim_timeout=send.claim_timeout, owner=owner) if group else []  # fmt: skip
-                if ledger is None:
-                    written = [path for out in sent for path in out.paths]
-                else:
-                    results = sent
-            if send.skipped or stopping.is_set():
-                results = [DeliveryResult(p.name, p.type, p.target, "skipped", send.skipped or STOPPED)
-                           for p in send.targets]  # fmt: skip
-            if send.then is not None:
-                after = send.then(store, results)
-                record_told(store, after.told, owner)
-                for name, count in after.figures.items():
-                    outcome.figures[name] = outcome.figures.get(name, 0) + count
-                pending[:0] = after.sends
-            if send.note:
-                results = [replace(r, detail=f"{send.note}: {r.detail}") for r in results]
-            if send.said:
-                outcome.publish += results
-                outcome.written += written
+            pending[:0] = _send_one(pending.pop(0), outcome, store, options, owner, stopping)
         if (
             not options.keep_commits and outcome.report is not None
         ):  # `run`: a day's commits, let go once sent
             outcome.report = outcome.report.model_copy(update={"commits": []})
+
+
+def _send_one(send: Send, outcome: UnitOutcome, store: Store, options: Any, owner: str,
+              stopping: threading.Event) -> list[Send]:  # fmt: skip
+    """One send of ``outcome``: its edition to the outputs and through the ledger to its targets, what was
+    sent said in the outcome; the sends that follow from it (``send.then``)."""
+    targets = () if send.skipped or stopping.is_set() else send.targets
+    results, written = _delivered(send, options.outputs if send.outputs is None else send.outputs, targets,
+                                  store, options, owner)  # fmt: skip
+    if send.skipped or stopping.is_set():  # (a stop taken while this one was sent too)
+        results = [DeliveryResult(p.name, p.type, p.target, "skipped", send.skipped or STOPPED)
+                   for p in send.targets]  # fmt: skip
+    follow: list[Send] = []
+    if send.then is not None:
+        after = send.then(store, results)
+        record_told(store, after.told, owner)
+        for name, count in after.figures.items():
+            outcome.figures[name] = outcome.figures.get(name, 0) + count
+        follow = list(after.sends)
+    if send.note:
+        results = [replace(r, detail=f"{send.note}: {r.detail}") for r in results]
+    if send.said:
+        outcome.publish += results
+        outcome.written += written
+    return follow
+
+
+def _delivered(send: Send, outputs: Sequence[Any], targets: Sequence[Any], store: Store, options: Any,
+               owner: str) -> tuple[list[Any], list[Any]]:  # fmt: skip
+    """The edition of ``send`` to the command's outputs (no ledger: the files written) and to ``targets``
+    through the ledger (their results)."""
+    results: list[Any] = []
+    written: list[Any] = []
+    for group, ledger in ((outputs, None), (targets, store)):
+        sent = deliver(send.edition, group, ledger, force=options.force, secrets=options.secrets,
+                       claim_timeout=send.claim_timeout, owner=owner) if group else []  # fmt: skip
+        if ledger is None:
+            written = [path for out in sent for path in out.paths]
+        else:
+            results = sent
+    return results, written
 
 
 __all__ = [
