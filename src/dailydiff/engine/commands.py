@@ -274,12 +274,12 @@ def _plan_digest(request: Request) -> Plan:
     from dailydiff.engine.digests import digest_entries, digest_publishers
 
     settings = with_flags(request.settings, request.flags)
-    if request.flags.language is not None:  # the flag beats a [[digest]] entry's own language too
-        entries = [e.model_copy(update={"language": request.flags.language}) for e in settings.digest]
-        settings = settings.model_copy(update={"digest": entries})
-    if request.of.audience is not None:  # the flag beats each [[digest]] entry's own audience
-        entries = [e.model_copy(update={"audience": request.of.audience}) for e in settings.digest]
-        settings = settings.model_copy(update={"digest": entries})
+    # --lang and --audience beat each [[digest]] entry's own
+    flagged = {"language": request.flags.language, "audience": request.of.audience}
+    if overrides := {key: value for key, value in flagged.items() if value is not None}:
+        settings = settings.model_copy(
+            update={"digest": [e.model_copy(update=overrides) for e in settings.digest]}
+        )
     if not settings.digest:
         raise ConfigError("no [[digest]] entries are configured",
                           'add one to dailydiff.toml, e.g. [[digest]] name = "team" repos = ["*"]')  # fmt: skip
@@ -293,11 +293,7 @@ def _plan_digest(request: Request) -> Plan:
         )
     entries = digest_entries(settings, request.of.name)  # an unknown name first: the user's mistake
     ids = tuple(r.id for r in configured_refs(settings, request.config_dir))
-    stored = {day for _repo, day, _lang in request.store.list_reports()}
-    if not stored & set(dates):
-        days = ", ".join(d.isoformat() for d in dates)
-        raise DailyDiffError(f"no stored reports of {days} for the digest(s)",
-                             f"build the day(s) first: dailydiff run --date {dates[0].isoformat()} (or --from/--to)")  # fmt: skip
+    _check_stored(request.store, dates)
     planned = Plan(available=available)
     for entry in entries:
         index = settings.digest.index(entry) + 1
@@ -306,6 +302,15 @@ def _plan_digest(request: Request) -> Plan:
             planned.add(DigestUnit(entry, index, date, ids, targets=targets))
     planned.request = replace(request, settings=settings)
     return planned
+
+
+def _check_stored(store: Any, dates: Sequence[dt.date]) -> None:
+    """A digest is made of stored reports: none of ``dates`` stored is the user's to fix."""
+    stored = {day for _repo, day, _lang in store.list_reports()}
+    if not stored & set(dates):
+        days = ", ".join(d.isoformat() for d in dates)
+        raise DailyDiffError(f"no stored reports of {days} for the digest(s)",
+                             f"build the day(s) first: dailydiff run --date {dates[0].isoformat()} (or --from/--to)")  # fmt: skip
 
 
 # --- weekly --------------------------------------------------------------------------------------------

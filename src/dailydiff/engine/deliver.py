@@ -240,24 +240,10 @@ def _deliver_one(
         return result(*early, digest if early[0] == "waiting" else "")
     if stop_taken():  # nothing claimed: the next command sends it, once
         return result("skipped", STOPPING, digest)
-    recovered = ""
-    for _round in range(3):  # a lost claim is decided again on the row that won it
-        seen = store.delivery(*key)
-        if seen is not None:
-            done, recovered = _on_row(seen, publisher, digest, force, now, claim_timeout, recovered)
-            if done is not None:
-                return result(*done)
-        # Sent again on purpose (--force over a delivered row) is a new message with an id of its own; a
-        # failed or interrupted sending tried again keeps the id it had.
-        resends = 0 if seen is None else seen.resends + (seen.state == "delivered" and force)
-        won = store.claim_delivery(
-            *key, publisher=publisher.name, content_hash=digest, owner=owner, seen=seen, resends=resends
-        )
-        if won:
-            break
-        recovered = ""
-    else:
-        return result("skipped", "claimed by another process meanwhile", digest)
+    done, resends, recovered = _claimed(store, key, publisher, digest, force=force, now=now,
+                                        claim_timeout=claim_timeout, owner=owner)  # fmt: skip
+    if done is not None:
+        return result(*done)
     tried = not (publisher.skip_empty and edition.empty)
     if not tried:
         # Recorded as delivered: the unit is done for this target, and a commit that lands in a day later
@@ -278,6 +264,29 @@ def _deliver_one(
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail,
                           sent=tried)  # fmt: skip
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)
+
+
+def _claimed(store: Store, key: tuple[Any, ...], publisher: Publisher, digest: str, *, force: bool,
+             now: Callable[[], dt.datetime], claim_timeout: float, owner: str) -> tuple[Any, int, str]:  # fmt: skip
+    """The delivery ``key`` claimed for ``owner``: (None, its resends, a recovered claim's note), or what
+    was decided instead (a result's status, detail, ...: delivered already, claimed by another, ...)."""
+    recovered = ""
+    for _round in range(3):  # a lost claim is decided again on the row that won it
+        seen = store.delivery(*key)
+        if seen is not None:
+            done, recovered = _on_row(seen, publisher, digest, force, now, claim_timeout, recovered)
+            if done is not None:
+                return done, 0, recovered
+        # Sent again on purpose (--force over a delivered row) is a new message with an id of its own; a
+        # failed or interrupted sending tried again keeps the id it had.
+        resends = 0 if seen is None else seen.resends + (seen.state == "delivered" and force)
+        won = store.claim_delivery(
+            *key, publisher=publisher.name, content_hash=digest, owner=owner, seen=seen, resends=resends
+        )
+        if won:
+            return None, resends, recovered
+        recovered = ""
+    return ("skipped", "claimed by another process meanwhile", digest), 0, ""
 
 
 @contextlib.contextmanager

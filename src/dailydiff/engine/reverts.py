@@ -86,7 +86,7 @@ def _later_reverts(report: DayReport, store: Store, commits: list[ReportCommit],
 
 
 def _found_by_sha(sha: str, report: DayReport, store: Store, changed: dict[dt.date, DayReport]
-                  ) -> tuple[ReportCommit | None, dt.date | None, CommitRef | None]:  # fmt: skip
+                  ) -> tuple[Commit | None, dt.date | None, CommitRef | None]:  # fmt: skip
     """The stored commit ``sha`` names: its report's commit and day, or (stored, fetched, but in no report)
     a reference made from it."""
     stored = store.find_commits(report.repo, sha.lower())
@@ -101,7 +101,7 @@ def _found_by_sha(sha: str, report: DayReport, store: Store, changed: dict[dt.da
 
 
 def _found_before(rc: ReportCommit, report: DayReport, store: Store, changed: dict[dt.date, DayReport]
-                  ) -> tuple[ReportCommit | None, dt.date | None]:  # fmt: skip
+                  ) -> tuple[Commit | None, dt.date | None]:  # fmt: skip
     """The commit ``rc`` reverts in the stored days before its own, and its day."""
     for back in range(1, LOOKBACK_DAYS + 1):
         date = report.date - dt.timedelta(days=back)
@@ -117,7 +117,7 @@ def _elsewhere(rc: ReportCommit, target: RevertTarget, report: DayReport, store:
     """The undone commit outside this day: a stored report's commit (that report learns "reverted by"),
     a stored commit never reported, or — known by its sha only — its page on the forge."""
     repo, language = report.repo, report.language
-    found: ReportCommit | None
+    found: Commit | None
     if target.sha:
         found, day, unreported = _found_by_sha(target.sha, report, store, changed)
         if unreported is not None:

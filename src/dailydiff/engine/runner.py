@@ -270,22 +270,24 @@ def plan_digests(at: PlanContext) -> None:
 
     tz = settings.report.timezone
     dates = set(request.dates.resolve(tz, request.now))
-    dates |= {u.date for u in plan.days() if u.job.settings.report.timezone == tz}
+    zoned = {u.date for u in plan.days() if u.job.settings.report.timezone == tz}
+    dates |= zoned
     # A day of a repository in another timezone arrives after the digest-day of its date was sent: a need
     # that became ready. That digest-day is built again (and its addendum sent once, engine/addendum.py).
-    later = {u.date for u in plan.days() if u.job.settings.report.timezone != tz} - dates
-    ids = (
-        tuple(r.id for r in configured_refs(settings, base_dir))
-        if settings.repos
-        else tuple(j.repo_id for j in jobs)
-    )
+    later = {u.date for u in plan.days()} - zoned - dates
+    refs = configured_refs(settings, base_dir) if settings.repos else [j.ref for j in jobs]
+    ids = tuple(r.id for r in refs)
     for index, entry in enumerate(settings.digest, 1):
         targets = tuple(digest_publishers(entry, index, available))
         language = entry.language or settings.report.language
         sent = {d for d in later if store is not None and store.deliveries(entry.ledger_repo, d, language)}
         for date in sorted(dates | sent):
-            needs = tuple(u.key for u in plan.days() if u.date == date)
-            plan.add(DigestUnit(entry, index, date, ids, needs, targets=targets))
+            plan.add(DigestUnit(entry, index, date, ids, _needs_of(plan, date), targets=targets))
+
+
+def _needs_of(plan: Plan, date: dt.date) -> tuple[str, ...]:
+    """What a digest-day of ``date`` needs: every day unit of that date."""
+    return tuple(u.key for u in plan.days() if u.date == date)
 
 
 def plan_weeks(at: PlanContext) -> None:
