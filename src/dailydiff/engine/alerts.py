@@ -244,13 +244,7 @@ def _sends_to(store: Store, publisher: Publisher, owed_items: list[AlertItem], t
     one message each up to the topic's hourly most, the overflow folded into one (one an hour). Returns how
     many wait."""
     target = _Target(store, publisher, owed_items)
-    owed = [i for i in owed_items if target.owed(i)]
-    quiet_now = [i for i in owed if quiet_window(topics[i.topic].quiet, now, i.timezone)]
-    ended = _quiet_ended(owed, quiet_now, topics, now)
-    sends += [_fold(publisher, held, quiet=quiet) for quiet, held in ended.items()]  # what quiet hours held
-    folded_now = {id(i) for held in ended.values() for i in held}
-    rest = [i for i in owed if i not in quiet_now and id(i) not in folded_now]
-    held = len(quiet_now)
+    rest, held = _past_quiet_hours(publisher, [i for i in owed_items if target.owed(i)], topics, now, sends)
     most = min(topics[i.topic].max_per_hour for i in owed_items)
     budget = max(0, most - target.singles_this_hour)
     sends += [Send(alert_edition(item), [publisher], then=_single) for item in rest[:budget]]
@@ -260,6 +254,17 @@ def _sends_to(store: Store, publisher: Publisher, owed_items: list[AlertItem], t
     elif overflow:
         held += len(overflow)  # one folded message an hour: the rest waits for the next
     return held
+
+
+def _past_quiet_hours(publisher: Publisher, owed: list[AlertItem], topics: Mapping[str, WatchTopic],
+                      now: dt.datetime, sends: list[Send]) -> tuple[list[AlertItem], int]:  # fmt: skip
+    """What quiet hours held, folded into one message each (added to ``sends``); the alerts left to send
+    and how many quiet hours hold now."""
+    quiet_now = [i for i in owed if quiet_window(topics[i.topic].quiet, now, i.timezone)]
+    ended = _quiet_ended(owed, quiet_now, topics, now)
+    sends += [_fold(publisher, held, quiet=quiet) for quiet, held in ended.items()]  # what quiet hours held
+    folded_now = {id(i) for held in ended.values() for i in held}
+    return [i for i in owed if i not in quiet_now and id(i) not in folded_now], len(quiet_now)
 
 
 def _single(store: Store, results: list[DeliveryResult]) -> After:

@@ -273,19 +273,9 @@ class Engine:
         settings = job.settings
         extra = log_extra(job) if extra is None else extra
         publishers = publishers_for(job.entry, job.index, available)
-        tz, language = settings.report.timezone, settings.report.language
-        dates = days.resolve(tz, self.options.now) if days is not None else []
-        log.debug(
-            "source %s; days %s; timezone %s; language %s; analyser %s; publishers %s",
-            redact(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back", tz, language,
-            settings.analysis.analyzer,
-            ", ".join(p.name for p in publishers) or "none", extra=extra,
-        )  # fmt: skip
-        source, analyzer = self.options.opened.get(job.key, (None, None))
-        if source is None:
-            source = await asyncio.to_thread(
-                open_source, job.source, settings, job.source_options, self.store
-            )
+        dates = days.resolve(settings.report.timezone, self.options.now) if days is not None else []
+        _say_job(job, dates, publishers, extra)
+        source, analyzer = await self._opened(job)
         self.claim(source.repo, job.key)
         result.repo = source.repo
         extra["repo"] = redact(source.repo)  # the id the source gives (`report SOURCE` learns it here)
@@ -300,11 +290,7 @@ class Engine:
         analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
         if not self.options.skip_delivered and not self.options.force and not publishers:
             # (with publishers — `report --publish` — the ledger decides what is sent, as ever)
-            same = await unchanged(self.store, source, settings, analyzer, plan, self.options.outputs,
-                                   self.options.history)  # fmt: skip
-            plan = [date for date in plan if date not in same]
-            result.days += [day_outcome(source.repo, date, "up-to-date") for date in sorted(same)]
-            self.tally.units_done += len(same)
+            plan = await self._without_unchanged(source, settings, analyzer, plan, result)
         if not plan:
             log.info("every day is up to date", extra=extra)
             return
@@ -314,6 +300,24 @@ class Engine:
         finally:
             result.requests = source.spend()
         result.days.sort(key=lambda d: d.date)
+
+    async def _opened(self, job: RepoJob) -> tuple[CommitSource, Analyzer | None]:
+        """``job``'s source (and analyser) as the command opened it already, else opened now."""
+        source, analyzer = self.options.opened.get(job.key, (None, None))
+        if source is None:
+            source = await asyncio.to_thread(
+                open_source, job.source, job.settings, job.source_options, self.store
+            )
+        return source, analyzer
+
+    async def _without_unchanged(self, source: CommitSource, settings: Settings, analyzer: Analyzer,
+                                 plan: list[dt.date], result: RepoResult) -> list[dt.date]:  # fmt: skip
+        """``plan`` less the days whose files written and stored report nothing would change (up to date)."""
+        same = await unchanged(self.store, source, settings, analyzer, plan, self.options.outputs,
+                               self.options.history)  # fmt: skip
+        result.days += [day_outcome(source.repo, date, "up-to-date") for date in sorted(same)]
+        self.tally.units_done += len(same)
+        return [date for date in plan if date not in same]
 
     async def _stretches(self, job: RepoJob, source: CommitSource, settings: Settings, analyzer: Analyzer,
                          publishers: list[Publisher], plan: Sequence[dt.date], result: RepoResult) -> None:  # fmt: skip
@@ -500,3 +504,15 @@ def _failed(result: RepoResult, error: str, started: float, extra: dict[str, str
 
 
 # entry points ---------------------------------------------------------------------------------------
+
+
+def _say_job(
+    job: RepoJob, dates: Sequence[dt.date], publishers: Sequence[Publisher], extra: dict[str, str]
+) -> None:
+    settings = job.settings
+    log.debug(
+        "source %s; days %s; timezone %s; language %s; analyser %s; publishers %s",
+        redact(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back",
+        settings.report.timezone, settings.report.language, settings.analysis.analyzer,
+        ", ".join(p.name for p in publishers) or "none", extra=extra,
+    )  # fmt: skip
