@@ -286,7 +286,7 @@ class AddendumUnit(BaseUnit):
         job, settings = self.job, self.job.settings
         everywhere = publishers_for(job.entry, job.index, context.available)
         targets = [p for p in everywhere if not p.updates_in_place]
-        repo = job.repo_id or context.engine.repo_of(job)  # `report SOURCE`: the id its source gave
+        repo = job.repo_id  # ('' : a `report SOURCE` that cannot be read; its day failed)
         if not targets or not repo:
             return [], []
         outcomes, undone = [], []

@@ -80,8 +80,7 @@ class RepoJob:
 
 def log_extra(job: RepoJob) -> dict[str, str]:
     """What a log record of a repository carries: ``repo``, its id (the one its report, the store and the
-    summary use; `report SOURCE` corrects it to the opened source's once known), and ``source``, where it
-    is read from (redacted)."""
+    summary use), and ``source``, where it is read from (redacted)."""
     return {"repo": job.ref.log_name(), "source": redact(job.entry.source)}
 
 

@@ -211,10 +211,6 @@ class Engine:
         """One request budget per API host for the whole run."""
         return self._budgets.setdefault(source.host, RequestBudget())
 
-    def repo_of(self, job: RepoJob) -> str:
-        """The id the source of ``job`` gave when it opened in this run ('' before)."""
-        return next((repo for repo, key in self._owners.items() if key == job.key), "")
-
     def claim(self, repo: str, key: str) -> None:
         """Two entries must not end up as the same repository id (their reports would overwrite each other)."""
         owner = self._owners.setdefault(repo, key)
@@ -278,7 +274,7 @@ class Engine:
         source, analyzer = await self._opened(job)
         self.claim(source.repo, job.key)
         result.repo = source.repo
-        extra["repo"] = redact(source.repo)  # the id the source gives (`report SOURCE` learns it here)
+        extra["repo"] = redact(source.repo)  # the id the source gives
         checked = self.options.skip_delivered and not self.options.force
         up_to_date, late = await days_to_build(self.store, self.off, source, settings, publishers, dates, besides,
                                                now=self.now, checked=checked, slots=self.slots(source), extra=extra)  # fmt: skip

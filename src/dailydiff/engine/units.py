@@ -167,9 +167,7 @@ def _day_outcomes(result: Any, job: RepoJob, wanted: set[dt.date]) -> list[UnitO
         ]
     outcomes = [day for day in result.days if day.date in wanted or day.status != UP_TO_DATE]
     for day in outcomes:
-        # `report SOURCE` learns its repository's id from the source: the day is named by it then.
-        name = job.label if job.repo_id else (day.repo or job.label)
-        day.key, day.label = day_key(job.repo_id or name, day.date), f"{name} {day.date.isoformat()}"
+        day.key, day.label = day_key(job.repo_id, day.date), f"{job.label} {day.date.isoformat()}"
     if outcomes:  # what the repository's fetch read, and asked each API, once
         outcomes[0].figures["fetched"] = result.fetched
         if result.requests:
