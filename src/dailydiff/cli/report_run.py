@@ -356,29 +356,18 @@ def say_on_stderr(json_logs: bool) -> Callable[[str], None]:
 def print_summary(
     result: Any, written: list[Path], output_dir: Path | None, say: Callable[[str], None]
 ) -> None:
-    for day in result.days:
-        r = day.report
-        if r is None:
-            continue
-        figures = {
-            "analysed": r.run.analysed, "cached": r.run.cached, "fallback": r.run.fallback,
-            "failed": r.run.failed, "escalated": r.run.escalated, "prompt_tokens": r.run.prompt_tokens,
-            "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
-            "estimate_error": r.run.estimate_error, "max_requests_per_commit": r.run.max_requests_per_commit,
-            "cached_tokens": r.run.cached_tokens, "merges": r.stats.merges, **day_figures(r),
-        }  # fmt: skip
-        line = (
-            f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
-            + figures_line(figures)
-        )
-        say(line)
+    summary = summary_dict(result)
+    built = [d.report for d in result.days if d.report is not None]
+    for r, row in zip(built, summary["reports"], strict=True):
+        figures = {**row, "estimate_error": r.run.estimate_error, "merges": r.stats.merges}
+        say(f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
+            + figures_line(figures))  # fmt: skip
         for reason, count in _reasons(r.run.failures)[:3]:
             say(f"  {count} × {reason}")
     for line in delivery_lines(result.days):
         say(line)
-    built = [d.report for d in result.days if d.report is not None]
     if len(built) > 1:  # a range ends with one total line (the same words as each day's)
-        figures = summary_dict(result)["totals"]
+        figures = summary["totals"]
         say(f"total: {len(built)} days, {figures['commits']} commits; " + figures_line(figures))
     if written:
         say(f"wrote {len(written)} file(s) under {output_dir}")
