@@ -107,14 +107,13 @@ def read_line(flags: dict[str, Flag], args: Sequence[str]) -> tuple[dict[str, An
     values: dict[str, Any] = {}
     arguments: list[str] = []
     rest = list(args)
-    only_arguments = False
     while rest:
         arg = rest.pop(0)
-        if only_arguments or arg == "-" or not arg.startswith("-"):
+        if arg == "--":  # the rest are arguments, whatever they start with
+            arguments += rest
+            break
+        if arg == "-" or not arg.startswith("-"):
             arguments.append(arg)
-            continue
-        if arg == "--":
-            only_arguments = True
             continue
         name, eq, given = arg.partition("=") if arg.startswith("--") else (arg[:2], "", arg[2:])
         flag = flags.get(name)
