@@ -54,7 +54,7 @@ class RepoRef:
         if self.id or self.source_name:
             return scrub(self.id or self.source_name or "")
         try:
-            return scrub(forge_name(self.source) or _source_id(self.source))
+            return scrub(forge_name(self.source) or source_identity(self.source))
         except (DailyDiffError, OSError, ValueError):  # opening the source says what is wrong with it
             return scrub(self.source)
 
@@ -169,17 +169,13 @@ def resolve_source(source: str, base_dir: Path | None) -> str:
     return str(candidate) if candidate.exists() else source
 
 
-def _source_id(source: str) -> str:
-    return source_identity(source)
-
-
 def _entry_id(entry: RepoEntry, base_dir: Path | None = None) -> str:
     if entry.name:
         return entry.name
     named = forge_name(entry.source)
     if named is not None:
         return named
-    return _source_id(resolve_source(entry.source, base_dir))
+    return source_identity(resolve_source(entry.source, base_dir))
 
 
 def _last_parts(source: str) -> list[str]:
