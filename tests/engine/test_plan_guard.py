@@ -286,3 +286,33 @@ def test_the_guards_fail_on_mutants() -> None:
     mutant = _mutant("dailydiff.engine.runner", "def send_outcomes(",
                      "async def run_jobs(engine, jobs):\n    return [await engine.run_job(j, []) for j in jobs]\n\n\ndef send_outcomes(")  # fmt: skip
     assert len(engine_entries(mutant)) == 1
+
+
+def test_report_source_plans_its_units_with_the_id_its_source_gives(tmp_path: Path) -> None:
+    """`report SOURCE` of a clone, without --name: the plan opens the source, so every unit's RepoRef has the
+    id the store, paths and logs use (it was planned with an empty one, named only once the run opened it),
+    and lines name the repository by it, as before."""
+    from dailydiff.common.dates import DateSpec
+    from dailydiff.engine import Given, Request, Targets, plan
+    from dailydiff.settings import load_settings
+    from dailydiff.store import open_store
+    from gitrepo import CommitSpec, FileEdit, build_repo
+
+    repo = tmp_path / "my-clone"
+    build_repo(repo, [CommitSpec("feat: one", dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC),
+                                 edits=[FileEdit("a.py", "x = 1\n")])])  # fmt: skip
+    settings = load_settings(None, environ={}, cwd=tmp_path, overrides={"data_dir": str(tmp_path / "data")})
+    with open_store(settings) as store:
+        request = Request("report", settings, store, DateSpec(first="2026-01-04", last="2026-01-05"),
+                          targets=Targets(), given=Given(str(repo)))  # fmt: skip
+        planned = plan(request)
+    refs = {unit.job.ref for unit in planned.units.values()}
+    assert [ref.id for ref in refs] == ["my-clone"]
+    assert sorted(unit.key for unit in planned.units.values()) == [
+        "my-clone 2026-01-04",
+        "my-clone 2026-01-05",
+    ]
+    assert sorted(unit.label for unit in planned.units.values()) == [
+        "my-clone 2026-01-04",
+        "my-clone 2026-01-05",
+    ]

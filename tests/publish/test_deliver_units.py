@@ -17,11 +17,11 @@ from dailydiff.engine.deliver import (
     claim_owner,
     configured_publishers,
     deliver,
-    failure_error,
     is_delivered,
     pick_publishers,
     stored_history,
 )
+from dailydiff.engine.printer import failure_error
 from dailydiff.errors import ConfigError, OutputFullError, PartialPublishError, PublishError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import RESENDS, PublishResult, Secrets, Status

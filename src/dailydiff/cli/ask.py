@@ -150,6 +150,11 @@ def _print(result: Any, answer: dict[str, Any] | None, why_not: str, usable: boo
     if not usable or answer is None:
         sys.stdout.write(offline_listing(result, language) + "\n")
         return
+    sys.stdout.write("\n".join(_answer_lines(result, answer, says)) + "\n")
+
+
+def _answer_lines(result: Any, answer: dict[str, Any], says: dict[str, str]) -> list[str]:
+    """The answer, the commits it cites (its sources) and the others retrieved."""
     cited = [h for c in answer["cited"] for h in result.hits if short(h.doc.sha) == c]
     rest = [h for h in result.hits if h not in cited]
     out_lines = [answer["answer"], "", f"{says['sources']}:"]
@@ -158,4 +163,4 @@ def _print(result: Any, answer: dict[str, Any] | None, why_not: str, usable: boo
     if rest:
         out_lines += ["", f"{says['also']}:"]
         out_lines += [f"  [{short(h.doc.sha)}] {h.doc.date} {clean(h.doc.title)}" for h in rest]
-    sys.stdout.write("\n".join(out_lines) + "\n")
+    return out_lines

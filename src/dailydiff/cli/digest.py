@@ -10,10 +10,10 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
-from dailydiff.engine.printer import delivery_lines, digest_line, publish_error
+from dailydiff.engine.printer import delivery_lines, digest_line, exit_code, publish_error, summary
 from dailydiff.errors import UsageError
 from dailydiff.publish.base import Publisher
-from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
+from dailydiff.publish.files import StdoutPublisher, output_dir_publisher, write_file
 from dailydiff.render.digest import DIGEST_FORMATS
 
 
@@ -70,9 +70,6 @@ def digest_command(
         stderr.print(f"dailydiff: {digest_line(outcomes)}", markup=False, highlight=False)
     if summary_json is not None:
         import json
-
-        from dailydiff.engine.printer import exit_code, summary
-        from dailydiff.publish.files import write_file
 
         data = summary("digest", outcomes, code=exit_code(outcomes), duration=0.0)
         write_file(summary_json, json.dumps(data, ensure_ascii=False, indent=2) + "\n")

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from dailydiff.cli.base import nothing_to_tear_down, open_store, read_settings, say
+from dailydiff.cli.base import failure_code, nothing_to_tear_down, open_store, read_settings, say
 from dailydiff.common.text import clean
 
 if TYPE_CHECKING:
@@ -93,8 +93,6 @@ def run_directly(args: Sequence[str]) -> None:
     try:
         command(**values)
     except (Exception, KeyboardInterrupt) as exc:
-        from dailydiff.cli.base import failure_code
-
         code = failure_code(exc)
         if code is None:
             raise
@@ -109,14 +107,13 @@ def read_line(flags: dict[str, Flag], args: Sequence[str]) -> tuple[dict[str, An
     values: dict[str, Any] = {}
     arguments: list[str] = []
     rest = list(args)
-    only_arguments = False
     while rest:
         arg = rest.pop(0)
-        if only_arguments or arg == "-" or not arg.startswith("-"):
+        if arg == "--":  # the rest are arguments, whatever they start with
+            arguments += rest
+            break
+        if arg == "-" or not arg.startswith("-"):
             arguments.append(arg)
-            continue
-        if arg == "--":
-            only_arguments = True
             continue
         name, eq, given = arg.partition("=") if arg.startswith("--") else (arg[:2], "", arg[2:])
         flag = flags.get(name)

@@ -88,12 +88,7 @@ def eval_command(
     endpoints = _endpoints(settings, endpoint_names)
     judged = _endpoints(settings, [judge])[-1] if judge else None
     with open_store(settings, quiet=quiet) as store:
-        items, what, missing = _items(settings, store, labelled, first, last)
-        if missing and not quiet:
-            say(f"dailydiff: warning: {says['missing'].format(n=len(missing), shas=', '.join(missing[:5]))}")
-        if not items:
-            raise fail(says["nothing"], "run `dailydiff run` or `report` first, or give --set")
-        items = ev.sample(items, sample_size or (len(items) if labelled else settings.eval.sample))
+        items, what = _sample(settings, store, labelled, first, last, sample_size, quiet, says)
         cache_dir = settings.data_path / "eval"
         caches = {e.name: ev.Cache(cache_dir, e.cache_name(language)) for e in endpoints}
         if dry_run:
@@ -109,29 +104,40 @@ def eval_command(
                 notes.append(line)
             except KeyboardInterrupt:  # the table stands without the judge's rulings
                 interrupted = True
-    labels = {i.key: i.labels for i in items if i.labels is not None}
-    rows = ev.ranked([
-        ev.row_of(e.name, e.settings.model if e.settings else "heuristic",
-                  [done[e.name][i.key] for i in items if i.key in done[e.name]], labels, priced=e.priced)
-        for e in endpoints
-    ])  # fmt: skip
+    rows = _rows(endpoints, items, done)
     if interrupted:
         total = len(items) * len(endpoints)
         finished = sum(i.key in done[e.name] for e in endpoints for i in items)
         notes.insert(0, says["partial"].format(done=finished, total=total))
-    text = (
-        json.dumps(
-            ev.document(rows, language, len(items), what, {"notes": notes, **extra}),
-            ensure_ascii=False,
-            indent=2,
-        )
-        + "\n"
-        if fmt == "json"
-        else ev.markdown(rows, language, len(items), what, notes)
-    )
+    if fmt == "json":
+        document = ev.document(rows, language, len(items), what, {"notes": notes, **extra})
+        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = ev.markdown(rows, language, len(items), what, notes)
     options.write_output(text, output)
     if interrupted:
         raise stopped()
+
+
+def _sample(settings: Settings, store: Any, labelled: str | None, first: str | None, last: str | None,
+            sample_size: int | None, quiet: bool, says: dict[str, str]) -> tuple[list[ev.Item], str]:  # fmt: skip
+    """The sample of commits the endpoints answer (a set's commits found nowhere said), and what it is."""
+    items, what, missing = _items(settings, store, labelled, first, last)
+    if missing and not quiet:
+        say(f"dailydiff: warning: {says['missing'].format(n=len(missing), shas=', '.join(missing[:5]))}")
+    if not items:
+        raise fail(says["nothing"], "run `dailydiff run` or `report` first, or give --set")
+    return ev.sample(items, sample_size or (len(items) if labelled else settings.eval.sample)), what
+
+
+def _rows(endpoints: list[ev.Endpoint], items: list[ev.Item], done: dict[str, Any]) -> list[Any]:
+    """The table's rows: each endpoint's figures over the items it answered, ranked."""
+    labels = {i.key: i.labels for i in items if i.labels is not None}
+    return ev.ranked([
+        ev.row_of(e.name, e.settings.model if e.settings else "heuristic",
+                  [done[e.name][i.key] for i in items if i.key in done[e.name]], labels, priced=e.priced)
+        for e in endpoints
+    ])  # fmt: skip
 
 
 def _endpoints(settings: Settings, names: list[str] | None) -> list[ev.Endpoint]:
@@ -160,21 +166,30 @@ def _endpoints(settings: Settings, names: list[str] | None) -> list[ev.Endpoint]
 def _items(settings: Settings, store: Any, labelled: str | None, first: str | None,
            last: str | None) -> tuple[list[ev.Item], str, list[str]]:  # fmt: skip
     """The commits to choose from, what they are (for the title), and a set's commits found nowhere."""
-    scored = lambda c, labels=None: ev.Item.of(c, settings, labels)  # noqa: E731
-    if labelled is not None:
-        if first or last:
-            raise ConfigError(
-                "--from/--to choose stored history; a --set has its own commits", "give one of them"
-            )
-        rows = ev.read_set(labelled)
-        found: dict[str, Commit] = {}
-        for repo in sorted({r.repo for r in rows}):
-            found |= _set_commits(settings, store, repo, [r.sha for r in rows if r.repo == repo])
-        # (a set may name a commit by a prefix of its sha)
-        full = {r.sha: next((sha for sha in found if sha.startswith(r.sha)), None) for r in rows}
-        missing = [r.sha[:12] for r in rows if full[r.sha] is None]
-        items = [scored(found[sha], r) for r in rows if (sha := full[r.sha]) is not None]
-        return items, Path(labelled).name.removesuffix(".jsonl"), missing
+    if labelled is None:
+        return _stored_items(settings, store, first, last), f"{first or '…'} – {last or '…'}", []
+    if first or last:
+        raise ConfigError(
+            "--from/--to choose stored history; a --set has its own commits", "give one of them"
+        )
+    items, missing = _set_items(settings, store, labelled)
+    return items, Path(labelled).name.removesuffix(".jsonl"), missing
+
+
+def _set_items(settings: Settings, store: Any, labelled: str) -> tuple[list[ev.Item], list[str]]:
+    """A labelled set's commits found (stored, or fetched), and the shas of those found nowhere."""
+    rows = ev.read_set(labelled)
+    found: dict[str, Commit] = {}
+    for repo in sorted({r.repo for r in rows}):
+        found |= _set_commits(settings, store, repo, [r.sha for r in rows if r.repo == repo])
+    # (a set may name a commit by a prefix of its sha)
+    full = {r.sha: next((sha for sha in found if sha.startswith(r.sha)), None) for r in rows}
+    missing = [r.sha[:12] for r in rows if full[r.sha] is None]
+    return [ev.Item.of(found[sha], settings, r) for r in rows if (sha := full[r.sha]) is not None], missing
+
+
+def _stored_items(settings: Settings, store: Any, first: str | None, last: str | None) -> list[ev.Item]:
+    """The stored reports' commits from ``first`` to ``last`` (merges left out), each once."""
     since = _date(first, "--from") or dt.date.min
     until = _date(last, "--to") or dt.date.max
     seen: dict[str, ev.Item] = {}
@@ -188,8 +203,7 @@ def _items(settings: Settings, store: Any, labelled: str | None, first: str | No
             commit = store.get_commit(rc.repo, rc.sha)
             if commit is not None:
                 seen[f"{rc.repo}@{rc.sha}"] = ev.Item(commit, rc.score)
-    span = f"{first or '…'} – {last or '…'}"
-    return list(seen.values()), span, []
+    return list(seen.values())
 
 
 def _set_commits(settings: Settings, store: Any, repo: str, shas: list[str]) -> dict[str, Commit]:

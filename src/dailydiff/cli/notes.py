@@ -11,6 +11,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, nothing_to_tear_down, open_store, say
+from dailydiff.engine.printer import publish_error
 from dailydiff.errors import UsageError
 
 if TYPE_CHECKING:
@@ -67,7 +68,6 @@ def notes_command(
     store = open_store(settings)
     try:
         from dailydiff.engine import Flags, Given, NotesRequest, Request, Targets, plan, run
-        from dailydiff.engine.printer import publish_error
         from dailydiff.settings import no_pydantic_plugins
 
         request = Request("notes", settings, store, flags=Flags(language=lang, analyzer=analyzer),

@@ -14,6 +14,7 @@ from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
 from dailydiff.cli.options import config_dir
 from dailydiff.common.dates import DateSpec
+from dailydiff.engine.printer import delivery_lines, envelope, exit_code, publish_error
 from dailydiff.publish.files import write_file
 
 
@@ -48,7 +49,6 @@ def publish_command(
 ) -> None:
     """Send stored report(s) through the configured publishers ([[publish]] in dailydiff.toml)."""
     from dailydiff.engine import Given, Request, Targets, plan, run
-    from dailydiff.engine.printer import delivery_lines, publish_error
 
     options.check_language_and_zone(lang, tz)
     settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
@@ -71,8 +71,6 @@ def publish_command(
 
 def _summarise(planned: Any, outcomes: list[Any], path: Path | None) -> None:
     """--summary-json: one row per delivery (or, with --dry-run, per preview)."""
-    from dailydiff.engine.printer import envelope, exit_code
-
     if path is None:
         return
     rows = [{"repo": o.repo, "date": o.date.isoformat(), **p.as_dict()} for o in outcomes for p in o.publish]

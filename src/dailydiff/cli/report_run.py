@@ -12,11 +12,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dailydiff.cli.base import nothing_to_tear_down, open_store, stderr, stderr_is_terminal
+from dailydiff.cli.base import (
+    EXIT_INTERRUPTED,
+    nothing_to_tear_down,
+    open_store,
+    say,
+    stderr,
+    stderr_is_terminal,
+)
 from dailydiff.cli.flags import Shared, config_dir
-from dailydiff.engine.printer import day_figures
+from dailydiff.common.secrets import scrub
+from dailydiff.engine.printer import (
+    SUMMARY_VERSION,
+    day_figures,
+    delivery_lines,
+    envelope,
+    exit_code,
+    failure_ratio,
+)
 from dailydiff.engine.printer import figures as totals  # the same words as `run`'s
-from dailydiff.errors import DailyDiffError, GateError, UsageError
+from dailydiff.errors import DailyDiffError, GateError, PublishError, UsageError
 
 log = logging.getLogger("dailydiff.report")
 
@@ -167,8 +182,6 @@ def _days(outcomes: list[Any]) -> _Days:
 
 
 def _summarise(result: Any, publish: bool, path: Path | None) -> dict[str, Any]:
-    from dailydiff.engine.printer import envelope, exit_code
-
     summary = {**envelope("report", result.days, exit_code(result.days)), **summary_dict(result)}
     summary["written"] = [p for d in result.days for p in d.written]
     if publish:
@@ -221,10 +234,6 @@ def write_interrupted_summary(
     own): a summary that cannot be written is one warning, never in place of the error that stopped the run."""
     import time
 
-    from dailydiff.cli.base import EXIT_INTERRUPTED
-    from dailydiff.common.secrets import scrub
-    from dailydiff.engine.printer import SUMMARY_VERSION
-    from dailydiff.errors import PublishError
     from dailydiff.publish.files import write_file
 
     summary = {
@@ -341,39 +350,24 @@ def say_on_stderr(json_logs: bool) -> Callable[[str], None]:
     """How a command tells the user something on stderr: a log record with --log-format json, else a line."""
     if json_logs:
         return lambda line: log.info("%s", line)
-    from dailydiff.cli.base import say  # plain text is written as it is, without starting rich's console
-
-    return say
+    return say  # plain text is written as it is, without starting rich's console
 
 
 def print_summary(
     result: Any, written: list[Path], output_dir: Path | None, say: Callable[[str], None]
 ) -> None:
-    from dailydiff.engine.printer import delivery_lines
-
-    for day in result.days:
-        r = day.report
-        if r is None:
-            continue
-        figures = {
-            "analysed": r.run.analysed, "cached": r.run.cached, "fallback": r.run.fallback,
-            "failed": r.run.failed, "escalated": r.run.escalated, "prompt_tokens": r.run.prompt_tokens,
-            "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
-            "estimate_error": r.run.estimate_error, "max_requests_per_commit": r.run.max_requests_per_commit,
-            "cached_tokens": r.run.cached_tokens, "merges": r.stats.merges, **day_figures(r),
-        }  # fmt: skip
-        line = (
-            f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
-            + figures_line(figures)
-        )
-        say(line)
+    summary = summary_dict(result)
+    built = [d.report for d in result.days if d.report is not None]
+    for r, row in zip(built, summary["reports"], strict=True):
+        figures = {**row, "estimate_error": r.run.estimate_error, "merges": r.stats.merges}
+        say(f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
+            + figures_line(figures))  # fmt: skip
         for reason, count in _reasons(r.run.failures)[:3]:
             say(f"  {count} × {reason}")
     for line in delivery_lines(result.days):
         say(line)
-    built = [d.report for d in result.days if d.report is not None]
     if len(built) > 1:  # a range ends with one total line (the same words as each day's)
-        figures = summary_dict(result)["totals"]
+        figures = summary["totals"]
         say(f"total: {len(built)} days, {figures['commits']} commits; " + figures_line(figures))
     if written:
         say(f"wrote {len(written)} file(s) under {output_dir}")
@@ -385,8 +379,6 @@ def print_summary(
 
 
 def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:
-    from dailydiff.engine.printer import failure_ratio
-
     worst = max(gated, key=lambda d: failure_ratio(d.report))
     kept = sum(d.status == "kept-previous" for d in gated)
     stats = worst.report.stats

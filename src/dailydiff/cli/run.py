@@ -16,7 +16,7 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, open_store, stderr
 from dailydiff.cli.base import nothing_to_tear_down, stderr_is_terminal
-from dailydiff.engine.printer import EXIT_GATED, EXIT_OK, EXIT_SOME_FAILED, exit_code  # noqa: F401  (re-exported)
+from dailydiff.engine.printer import EXIT_GATED, EXIT_OK, EXIT_SOME_FAILED, exit_code, publish_error  # noqa: F401  (re-exported)
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 
 log = logging.getLogger("dailydiff.run")
@@ -183,7 +183,6 @@ def _start_notes(shared: options.Shared, run: Any, store: Any, say: Any) -> None
 
 def _finish(run: Any, outcomes: list[Any], store: Any, run_id: Any, summary_path: Path | None, *, started: float,
             say: Any, quiet: bool, verbose: bool) -> None:  # fmt: skip
-    from dailydiff.engine.printer import publish_error
     from dailydiff.publish.files import write_file
 
     code = exit_code(outcomes)

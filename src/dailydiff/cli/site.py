@@ -10,6 +10,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, build_settings, handle_errors, open_store, server_stopped, stderr
+from dailydiff.engine.printer import site_line
 from dailydiff.errors import StoreError
 from dailydiff.settings import Settings
 from dailydiff.store import DB_NAME, Store
@@ -59,7 +60,6 @@ def build_command(
 ) -> None:
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
     from dailydiff.engine import Request, SiteRequest, Targets, plan, run
-    from dailydiff.engine.printer import site_line
 
     settings = build_settings(config, data_dir, {"site": {"base_url": base_url, "title": title}})
     request = Request("site", settings, None, targets=Targets(output_dir=output_dir), of=SiteRequest(jobs, from_json),

@@ -24,6 +24,8 @@ from dailydiff.cli.app import (
     stop_taken,
     stopped,
 )
+from dailydiff.common.logs import setup_logging
+from dailydiff.engine.printer import failed_unit, publish_error
 from dailydiff.errors import UsageError
 
 watch_app = typer.Typer(
@@ -61,8 +63,6 @@ def watch_command(
 
     seconds = parse_every(every)
     if not quiet:  # warnings on stderr, as they come: a SIGTERM taken is said when it lands
-        from dailydiff.common.logs import setup_logging
-
         setup_logging().setLevel("WARNING")
     settings = build_settings(config, data_dir, {})
     store = open_store(settings)
@@ -77,8 +77,6 @@ def watch_command(
             if not quiet:
                 stderr.print(_line(outcomes, seconds, once), markup=False)
             if once:  # for cron: a look whose unit or every alert failed is said in one line, non-zero
-                from dailydiff.engine.printer import failed_unit, publish_error
-
                 error = failed_unit(outcomes) or publish_error(outcomes)
                 if error is not None:
                     raise error

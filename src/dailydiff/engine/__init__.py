@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from dailydiff.engine.stream import RepoResult, RunOptions
 
 _WHERE = {
+    "DateSpec": "dailydiff.common.dates",
     "Request": "request",
     "Flags": "request",
     "Targets": "request",
@@ -67,15 +68,12 @@ _WHERE = {
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _WHERE and name not in ("printer", "DateSpec"):
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     if name == "printer":
         return importlib.import_module(f"{__name__}.printer")
-    if name == "DateSpec":
-        from dailydiff.common.dates import DateSpec
-
-        return DateSpec
-    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    where = _WHERE[name]
+    value = getattr(importlib.import_module(where if "." in where else f"{__name__}.{where}"), name)
     globals()[name] = value
     return value
 

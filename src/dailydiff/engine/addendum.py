@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from dailydiff.engine.base import BaseUnit
-from dailydiff.engine.deliver import DeliveryResult, Told, is_delivered
+from dailydiff.engine.deliver import DeliveryResult, Told, is_delivered, publishers_for
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import BUILT, After, Send, UnitOutcome, day_key
 from dailydiff.models import DayReport, LateCommit, ReportCommit
+from dailydiff.render.edition import UnitKey, addendum_edition, digest_edition
 
 if TYPE_CHECKING:  # the editions are imported where an addendum is sent (start-up is measured)
     from dailydiff.publish.base import Publisher
@@ -86,8 +87,6 @@ def addendum_sends(
     """Each chat and e-mail target that has the day in the ledger as delivered gets one addendum of the late
     commits it was not told about (a target that got the whole report with them was told then:
     ``told_in_report``); a target whose delivery of the day failed, or that waits for the day to settle, none."""
-    from dailydiff.render.edition import addendum_edition
-
     if not report.late or report.partial:
         return []
     unit = (report.repo, report.date, report.language)
@@ -201,7 +200,6 @@ def digest_addendum_edition(digest: DayDigest, repos: Sequence[str], settings: S
     import hashlib
 
     from dailydiff.render.digest import rules_overview
-    from dailydiff.render.edition import UnitKey, digest_edition
 
     chosen = set(repos)
     part = digest.model_copy(
@@ -285,13 +283,10 @@ class AddendumUnit(BaseUnit):
     def _build(self, context: Any) -> tuple[list[UnitOutcome], list[str]]:  # context: engine/units.py's
         """The addenda owed for its days, and why it is not done: a day of it not delivered everywhere yet
         (a shared plan builds that day again, and this unit after it, whatever plan names them)."""
-        from dailydiff.engine.deliver import publishers_for
-        from dailydiff.render.edition import UnitKey
-
         job, settings = self.job, self.job.settings
         everywhere = publishers_for(job.entry, job.index, context.available)
         targets = [p for p in everywhere if not p.updates_in_place]
-        repo = job.repo_id or context.engine.repo_of(job)  # `report SOURCE`: the id its source gave
+        repo = job.repo_id  # ('' : a `report SOURCE` that cannot be read; its day failed)
         if not targets or not repo:
             return [], []
         outcomes, undone = [], []
@@ -315,8 +310,6 @@ class AddendumUnit(BaseUnit):
 def plan_addenda(plan: Any, available: Sequence[Publisher]) -> None:
     """An addendum unit after each day unit and each look-back unit of a repository that has a chat or
     e-mail target (files and GitHub update in place: the rebuilt day is their addendum)."""
-    from dailydiff.engine.deliver import publishers_for
-
     for unit in list(plan.units.values()):
         if unit.kind not in ("day", "look-back") or not hasattr(unit, "job"):
             continue

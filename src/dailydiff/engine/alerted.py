@@ -21,8 +21,14 @@ def mark_alerted(report: DayReport, settings: Any, store: Store) -> DayReport:
     commits = []
     for rc in report.commits:
         names = [t.name for t in topics if t.name in rc.watch or t.name not in criteria]
-        times = [row.updated_at for name in names for language in LANGUAGES  # a target may have its own
-                 for row in store.deliveries(f"alert:{report.repo}@{rc.sha}#{name}", report.date, language).values()
-                 if row.state == "delivered"]  # fmt: skip
+        times = _alerted_times(store, report, rc.sha, names)
         commits.append(rc.model_copy(update={"alerted_at": min(times)}) if times else rc)
     return report.model_copy(update={"commits": commits})
+
+
+def _alerted_times(store: Store, report: DayReport, sha: str, names: list[str]) -> list[Any]:
+    """When the commit ``sha`` was alerted for the topics ``names``, to any target in any language (a target
+    may have its own)."""
+    return [row.updated_at for name in names for language in LANGUAGES
+            for row in store.deliveries(f"alert:{report.repo}@{sha}#{name}", report.date, language).values()
+            if row.state == "delivered"]  # fmt: skip

@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.base import BaseUnit, Context
 from dailydiff.engine.deliver import DeliveryResult, Told, pick_publishers
 from dailydiff.engine.jobs import RepoJob
@@ -43,6 +44,7 @@ from dailydiff.publish.base import Publisher
 from dailydiff.render.alert import AlertItem, alert_edition, folded_edition
 from dailydiff.scoring.alerting import commit_types, last_quiet_window, quiet_window, verdict
 from dailydiff.settings import WatchTopic
+from dailydiff.settings.publishers import entry_names
 from dailydiff.store import Delivery, Store
 
 log = logging.getLogger("dailydiff.alerts")
@@ -91,7 +93,6 @@ def add_alerts(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime) -> None:
     alerting = tuple(job for job in jobs if alert_topics(job))
     if not alerting:
         return
-    from dailydiff.common.timewindow import local_date_of
 
     ids = {job.repo_id for job in alerting}
     days = [unit for unit in plan.days() if unit.job.repo_id in ids]
@@ -112,8 +113,6 @@ def silent_days(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime, date: dt.d
     """Yesterday and today (or ``date``) of each repository (in its timezone), built and stored but sent
     nowhere: what `watch` and the push hooks alert from (the day's report is `run`'s to send, with each
     commit's pull request: a keyword in a pull request's title or labels alerts from `run`)."""
-    from dailydiff.common.timewindow import local_date_of
-
     for job in jobs:
         # No pull-request lookups: an unchanged branch then costs one request (a 304) a look; `run` adds them.
         github = job.settings.github.model_copy(update={"pull_requests": False})
@@ -135,8 +134,6 @@ def _types(rc: ReportCommit) -> list[str]:
 def find_alerts(store: Store, jobs: Sequence[RepoJob], now: dt.datetime) -> list[AlertItem]:
     """Every commit × alerting topic that fires, in the stored days (today and yesterday, in each
     repository's timezone) of ``jobs``; oldest first."""
-    from dailydiff.common.timewindow import local_date_of
-
     items: list[AlertItem] = []
     for job in jobs:
         topics = alert_topics(job)
@@ -179,8 +176,6 @@ def item_of(rc: ReportCommit, report: DayReport, topic: str, why: Sequence[str])
 
 def target_preferences(settings: Any) -> dict[str, tuple[str, str]]:
     """Each [[publish]] entry's alert language and timezone, by its name ('' where it keeps the repository's)."""
-    from dailydiff.settings.publishers import entry_names
-
     return {name: (entry.language, entry.timezone)
             for name, entry in zip(entry_names(settings.publish), settings.publish, strict=True)}  # fmt: skip
 
@@ -249,13 +244,7 @@ def _sends_to(store: Store, publisher: Publisher, owed_items: list[AlertItem], t
     one message each up to the topic's hourly most, the overflow folded into one (one an hour). Returns how
     many wait."""
     target = _Target(store, publisher, owed_items)
-    owed = [i for i in owed_items if target.owed(i)]
-    quiet_now = [i for i in owed if quiet_window(topics[i.topic].quiet, now, i.timezone)]
-    ended = _quiet_ended(owed, quiet_now, topics, now)
-    sends += [_fold(publisher, held, quiet=quiet) for quiet, held in ended.items()]  # what quiet hours held
-    folded_now = {id(i) for held in ended.values() for i in held}
-    rest = [i for i in owed if i not in quiet_now and id(i) not in folded_now]
-    held = len(quiet_now)
+    rest, held = _past_quiet_hours(publisher, [i for i in owed_items if target.owed(i)], topics, now, sends)
     most = min(topics[i.topic].max_per_hour for i in owed_items)
     budget = max(0, most - target.singles_this_hour)
     sends += [Send(alert_edition(item), [publisher], then=_single) for item in rest[:budget]]
@@ -265,6 +254,17 @@ def _sends_to(store: Store, publisher: Publisher, owed_items: list[AlertItem], t
     elif overflow:
         held += len(overflow)  # one folded message an hour: the rest waits for the next
     return held
+
+
+def _past_quiet_hours(publisher: Publisher, owed: list[AlertItem], topics: Mapping[str, WatchTopic],
+                      now: dt.datetime, sends: list[Send]) -> tuple[list[AlertItem], int]:  # fmt: skip
+    """What quiet hours held, folded into one message each (added to ``sends``); the alerts left to send
+    and how many quiet hours hold now."""
+    quiet_now = [i for i in owed if quiet_window(topics[i.topic].quiet, now, i.timezone)]
+    ended = _quiet_ended(owed, quiet_now, topics, now)
+    sends += [_fold(publisher, held, quiet=quiet) for quiet, held in ended.items()]  # what quiet hours held
+    folded_now = {id(i) for held in ended.values() for i in held}
+    return [i for i in owed if i not in quiet_now and id(i) not in folded_now], len(quiet_now)
 
 
 def _single(store: Store, results: list[DeliveryResult]) -> After:

@@ -111,13 +111,7 @@ async def _analyse(
     language, grounding = stage.settings.report.language, stage.settings.analysis.grounding
     sha, name = request.commit.sha, request.commit.repo
     fingerprint = stage.analyzer.fingerprint(request.depth, language)
-    if sha in stage.unstored:  # none when it was listed, and this is its first analysis of the run
-        stage.unstored.discard(sha)
-        found = None
-    else:
-        found = (await stage.call(stage.store.get_analyses, name, [sha], {fingerprint})).get(
-            (sha, fingerprint)
-        )
+    found = await _stored(stage, name, sha, fingerprint)
     if found is not None and found.status is AnalysisStatus.OK:
         counts.cached += 0 if escalation else 1
         stage.tally.commits_stored += 0 if escalation else 1
@@ -145,11 +139,25 @@ async def _analyse(
         log.debug("%s: deeper analysis failed (%s); the first one stands", request.commit.short_sha, reason)
         return analysis
     counts.failures.append(f"{request.commit.short_sha}: {reason}")
-    # The rules stand in; the tokens the failed attempt cost still count, and an unparsed answer is
-    # shown, marked, under the fallback analysis.
+    return _stand_in(stage, request, analysis, reason)
+
+
+async def _stored(stage: Stage, repo: str, sha: str, fingerprint: str) -> Analysis | None:
+    """The stored analysis of ``sha`` under ``fingerprint``; none when it was listed unstored, and this is
+    its first analysis of the run."""
+    if sha in stage.unstored:
+        stage.unstored.discard(sha)
+        return None
+    return (await stage.call(stage.store.get_analyses, repo, [sha], {fingerprint})).get((sha, fingerprint))
+
+
+def _stand_in(stage: Stage, request: AnalysisRequest, failed: Analysis, reason: str) -> Analysis:
+    """The rules stand in for a failed analysis; the tokens the failed attempt cost still count, and an
+    unparsed answer is shown, marked, under the fallback analysis."""
+    language = stage.settings.report.language
     stand_in = fallback_analysis(
         stage.heuristic, request.commit, request.score, request.depth, language, reason
     )
-    if grounding != "off":
+    if stage.settings.analysis.grounding != "off":
         stand_in = ground(stand_in, commit_evidence(request.commit), "trace", language)
-    return stand_in.model_copy(update={"usage": analysis.usage, "raw": analysis.raw})
+    return stand_in.model_copy(update={"usage": failed.usage, "raw": failed.raw})

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from dailydiff.store import open_store
+
 if TYPE_CHECKING:
     from dailydiff.engine.outcome import UnitOutcome
     from dailydiff.publish.base import Publisher, Secrets
@@ -82,6 +84,4 @@ class Context:
     secrets: Secrets | None = None
 
     def own_store(self) -> Store:
-        from dailydiff.store import open_store
-
         return (self.options.open_store or (lambda: open_store(self.settings)))()

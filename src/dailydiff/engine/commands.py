@@ -18,12 +18,17 @@ from shlex import quote
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from dailydiff.common.dates import DateSpec, checked_days, clock, resolve_dates
-from dailydiff.engine.identity import configured_refs, repo_ref
-from dailydiff.engine.jobs import plan_jobs, with_flags
+from dailydiff.common.timewindow import check_timezone
+from dailydiff.engine.deliver import configured_publishers, stored_history
+from dailydiff.engine.identity import config_entry, configured_refs, repo_ref
+from dailydiff.engine.jobs import adhoc_job, parse_shard, plan_jobs, with_flags
 from dailydiff.engine.request import Request, RunRequest
 from dailydiff.engine.runner import Plan, Span, check_targets, plan_run, run_plan
+from dailydiff.engine.runoptions import RunOptions
 from dailydiff.engine.units import DayUnit, DigestUnit, StoredDayUnit, WeekUnit
-from dailydiff.errors import ConfigError, DailyDiffError, PublishError
+from dailydiff.errors import ConfigError, DailyDiffError, PublishError, UsageError
+from dailydiff.sources.git import fetch_once
+from dailydiff.store import open_store
 
 if TYPE_CHECKING:  # publish/ and render/ are imported where a command sends or renders (start-up is measured)
     from dailydiff.engine.jobs import RepoJob
@@ -47,8 +52,6 @@ def run(plan: Plan) -> list[Any]:
     request: Request = plan.request
     if not plan.units:
         return []
-    from dailydiff.engine.deliver import stored_history
-    from dailydiff.engine.runoptions import RunOptions
 
     settings, runs = request.settings, _RUNS.get(request.command, _Runs())
     reopen = request.open_store or _opener(settings)
@@ -96,8 +99,6 @@ def _secrets() -> Secrets:
 
 
 def _opener(settings: Settings) -> Callable[[], Any]:
-    from dailydiff.store import open_store
-
     return lambda: open_store(settings)
 
 
@@ -120,8 +121,6 @@ def _plan_run(request: Request) -> Plan:
     """Every configured repository (its share with --shard), its days and missed nights, the digest-days and
     weeks they complete."""
     from dailydiff.analysis import preload_llm
-    from dailydiff.engine.deliver import configured_publishers
-    from dailydiff.engine.jobs import parse_shard
     from dailydiff.publish.files import output_dir_publisher
 
     settings = request.settings
@@ -149,8 +148,6 @@ def _plan_run(request: Request) -> Plan:
 
 
 def _report_job(request: Request) -> Any:
-    from dailydiff.engine.jobs import adhoc_job
-
     settings = with_flags(request.settings, request.flags)
     spec = settings.forge_source(request.given.source or "")  # an address on the configured GitLab
     ref = repo_ref(settings, spec, base_dir=request.config_dir, name=request.given.name, store=request.store)
@@ -169,8 +166,6 @@ def _plan_report(request: Request) -> Plan:
         request, notes = replace(request, dates=dates), [note]
     planned = Plan(jobs=[job], now=now, notes=notes)
     if request.targets.publish:
-        from dailydiff.engine.deliver import configured_publishers
-
         planned.available = configured_publishers(request.settings.publish, _secrets())
     for date in dates.resolve(job.settings.report.timezone, now):
         planned.add(DayUnit(job, date))
@@ -258,7 +253,6 @@ def _plan_publish(request: Request) -> Plan:
 
 def _previews(reports: Sequence[DayReport], settings: Settings, targets: Sequence[Publisher], secrets: Secrets,
               request: Request) -> str:  # fmt: skip
-    from dailydiff.engine.deliver import stored_history
     from dailydiff.render.edition import day_edition
 
     history = stored_history(request.open_store or _opener(settings)) if settings.site.charts else None
@@ -277,16 +271,15 @@ def _previews(reports: Sequence[DayReport], settings: Settings, targets: Sequenc
 
 def _plan_digest(request: Request) -> Plan:
     """The configured daily digests (the one named) of the days, from the stored reports."""
-    from dailydiff.engine.deliver import configured_publishers
     from dailydiff.engine.digests import digest_entries, digest_publishers
 
     settings = with_flags(request.settings, request.flags)
-    if request.flags.language is not None:  # the flag beats a [[digest]] entry's own language too
-        entries = [e.model_copy(update={"language": request.flags.language}) for e in settings.digest]
-        settings = settings.model_copy(update={"digest": entries})
-    if request.of.audience is not None:  # the flag beats each [[digest]] entry's own audience
-        entries = [e.model_copy(update={"audience": request.of.audience}) for e in settings.digest]
-        settings = settings.model_copy(update={"digest": entries})
+    # --lang and --audience beat each [[digest]] entry's own
+    flagged = {"language": request.flags.language, "audience": request.of.audience}
+    if overrides := {key: value for key, value in flagged.items() if value is not None}:
+        settings = settings.model_copy(
+            update={"digest": [e.model_copy(update=overrides) for e in settings.digest]}
+        )
     if not settings.digest:
         raise ConfigError("no [[digest]] entries are configured",
                           'add one to dailydiff.toml, e.g. [[digest]] name = "team" repos = ["*"]')  # fmt: skip
@@ -300,11 +293,7 @@ def _plan_digest(request: Request) -> Plan:
         )
     entries = digest_entries(settings, request.of.name)  # an unknown name first: the user's mistake
     ids = tuple(r.id for r in configured_refs(settings, request.config_dir))
-    stored = {day for _repo, day, _lang in request.store.list_reports()}
-    if not stored & set(dates):
-        days = ", ".join(d.isoformat() for d in dates)
-        raise DailyDiffError(f"no stored reports of {days} for the digest(s)",
-                             f"build the day(s) first: dailydiff run --date {dates[0].isoformat()} (or --from/--to)")  # fmt: skip
+    _check_stored(request.store, dates)
     planned = Plan(available=available)
     for entry in entries:
         index = settings.digest.index(entry) + 1
@@ -315,14 +304,21 @@ def _plan_digest(request: Request) -> Plan:
     return planned
 
 
+def _check_stored(store: Any, dates: Sequence[dt.date]) -> None:
+    """A digest is made of stored reports: none of ``dates`` stored is the user's to fix."""
+    stored = {day for _repo, day, _lang in store.list_reports()}
+    if not stored & set(dates):
+        days = ", ".join(d.isoformat() for d in dates)
+        raise DailyDiffError(f"no stored reports of {days} for the digest(s)",
+                             f"build the day(s) first: dailydiff run --date {dates[0].isoformat()} (or --from/--to)")  # fmt: skip
+
+
 # --- weekly --------------------------------------------------------------------------------------------
 
 
 def _plan_weekly(request: Request) -> Plan:
     """A repository's week (SOURCE's, or every configured one's) with a stored day in it; its targets the
     ``[weekly] publishers`` with --publish, else the command's outputs only."""
-    from dailydiff.common.timewindow import check_timezone
-    from dailydiff.engine.deliver import configured_publishers
     from dailydiff.engine.weekly import weekly_publishers
     from dailydiff.render.week import parse_week
 
@@ -361,7 +357,6 @@ def _week_repos(request: Request, settings: Settings) -> list[tuple[Any, Setting
             )
         ]
     ref = repo_ref(settings, source, base_dir=base, name=name, opened=True)
-    from dailydiff.engine.identity import config_entry
 
     if config_entry(source, settings, base) is not None and not name:
         return [(ref, settings, "dailydiff run")]
@@ -393,9 +388,7 @@ def _stored(request: Request, repo: str, iso: Any, settings: Settings, builder: 
 def _plan_watch(request: Request) -> Plan:
     """`watch`: yesterday and today of every repository with a ``[[watch]]`` topic that alerts (stored, sent
     nowhere), then the alert unit after them, to the configured targets."""
-    from dailydiff.engine.deliver import configured_publishers
     from dailydiff.engine.watching import alert_plan, alerting_jobs
-    from dailydiff.errors import UsageError
 
     settings = request.settings
     jobs = alerting_jobs(settings, request.config_dir)
@@ -426,9 +419,7 @@ def _plan_notes(request: Request) -> Plan:
     that builds them from the stored analyses (what is missing analysed now) and renders them; with
     --publish its target is the tag's forge release (through the ledger)."""
     from dailydiff.engine.release import UNRELEASED, NotesUnit, authors_walk, open_git, resolve_range
-    from dailydiff.errors import UsageError
     from dailydiff.render.notes import Audience
-    from dailydiff.sources.git import fetch_once
 
     with fetch_once():  # the repository is opened twice (its identity, its history): git is asked once
         job = _report_job(request)  # under the name `report` and `run` store it by: its analyses are found so

@@ -50,17 +50,17 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from dailydiff.common.i18n import words
 from dailydiff.common.stopping import taken as stop_taken
+from dailydiff.common.text import clean
 from dailydiff.errors import (
     ConfigError,
     LeaseLostError,
-    OutputFullError,
-    PartialPublishError,
-    PublishError,
     StoreError,
     UserTemplateError,
 )
 from dailydiff.models import DayReport
+from dailydiff.store.interface import FENCE
 
 if TYPE_CHECKING:  # the publishers and editions are imported where a delivery is made (start-up is measured)
     from dailydiff.publish.base import Publisher, PublishResult, Secrets
@@ -240,24 +240,10 @@ def _deliver_one(
         return result(*early, digest if early[0] == "waiting" else "")
     if stop_taken():  # nothing claimed: the next command sends it, once
         return result("skipped", STOPPING, digest)
-    recovered = ""
-    for _round in range(3):  # a lost claim is decided again on the row that won it
-        seen = store.delivery(*key)
-        if seen is not None:
-            done, recovered = _on_row(seen, publisher, digest, force, now, claim_timeout, recovered)
-            if done is not None:
-                return result(*done)
-        # Sent again on purpose (--force over a delivered row) is a new message with an id of its own; a
-        # failed or interrupted sending tried again keeps the id it had.
-        resends = 0 if seen is None else seen.resends + (seen.state == "delivered" and force)
-        won = store.claim_delivery(
-            *key, publisher=publisher.name, content_hash=digest, owner=owner, seen=seen, resends=resends
-        )
-        if won:
-            break
-        recovered = ""
-    else:
-        return result("skipped", "claimed by another process meanwhile", digest)
+    done, resends, recovered = _claimed(store, key, publisher, digest, force=force, now=now,
+                                        claim_timeout=claim_timeout, owner=owner)  # fmt: skip
+    if done is not None:
+        return result(*done)
     tried = not (publisher.skip_empty and edition.empty)
     if not tried:
         # Recorded as delivered: the unit is done for this target, and a commit that lands in a day later
@@ -278,6 +264,29 @@ def _deliver_one(
     store.finish_delivery(*key, owner=owner, state=state, content_hash=digest, detail=outcome.detail,
                           sent=tried)  # fmt: skip
     return DeliveryResult.of(outcome, publisher.target, digest, recovered)
+
+
+def _claimed(store: Store, key: tuple[Any, ...], publisher: Publisher, digest: str, *, force: bool,
+             now: Callable[[], dt.datetime], claim_timeout: float, owner: str) -> tuple[Any, int, str]:  # fmt: skip
+    """The delivery ``key`` claimed for ``owner``: (None, its resends, a recovered claim's note), or what
+    was decided instead (a result's status, detail, ...: delivered already, claimed by another, ...)."""
+    recovered = ""
+    for _round in range(3):  # a lost claim is decided again on the row that won it
+        seen = store.delivery(*key)
+        if seen is not None:
+            done, recovered = _on_row(seen, publisher, digest, force, now, claim_timeout, recovered)
+            if done is not None:
+                return done, 0, recovered
+        # Sent again on purpose (--force over a delivered row) is a new message with an id of its own; a
+        # failed or interrupted sending tried again keeps the id it had.
+        resends = 0 if seen is None else seen.resends + (seen.state == "delivered" and force)
+        won = store.claim_delivery(
+            *key, publisher=publisher.name, content_hash=digest, owner=owner, seen=seen, resends=resends
+        )
+        if won:
+            return None, resends, recovered
+        recovered = ""
+    return ("skipped", "claimed by another process meanwhile", digest), 0, ""
 
 
 @contextlib.contextmanager
@@ -341,8 +350,6 @@ def confirm_claim(store: Store, key: tuple[str, dt.date, str, str], owner: str) 
     the message goes — and the delivery's row is still this claim's. '' when confirmed, else why not (the row
     was taken over). A unit taken over raises LeaseLostError; a store that does not answer raises StoreError:
     nothing is sent that could not be confirmed."""
-    from dailydiff.store.interface import FENCE
-
     unit = FENCE.get()
     try:
         if unit is not None and not store.renew_unit(unit, unit.lease):
@@ -396,8 +403,6 @@ def delivery_alerts(
     it is about is not told (``deliver``)."""
     if days <= 0 or not targets:
         return []
-    from dailydiff.common.i18n import words
-    from dailydiff.common.text import clean
     from dailydiff.render.edition import Alert
 
     line = words("report", language)["delivery_failing"]
@@ -432,31 +437,6 @@ def is_delivered(store: Store, unit: UnitKey, targets: Sequence[Publisher]) -> b
         return row is not None and row.state == "delivered"
 
     return all(has(p) for p in targets)
-
-
-def failure_error(results: Sequence[DeliveryResult | PublishResult]) -> PublishError | None:
-    """The one exit for publisher failures, whatever the command: 74 (OutputFullError) when an output
-    could not be written (its disk full, no permission), 8 (PartialPublishError) when some deliveries failed and others did not, 7
-    (PublishError) when every one failed."""
-    from dailydiff.publish.base import Status
-
-    statuses = [r.status.value if isinstance(r.status, Status) else r.status for r in results]
-    failed = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed"})
-    count = statuses.count("failed")
-    if not count:
-        return None
-    full = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed" and r.full})
-    if full:
-        return OutputFullError(
-            f"{count} of {len(results)} publish step(s) failed; {', '.join(full)} could not be written",
-            "free some space or fix the permissions (the summary says which), then run the same command "
-            "again (what was delivered is not sent twice)",
-        )
-    error_class = PartialPublishError if count < len(results) else PublishError
-    return error_class(
-        f"{count} of {len(results)} publish step(s) failed ({', '.join(failed)})",
-        "see the summary for each reason; fix it and run the same command again (what was delivered is not sent twice)",
-    )
 
 
 # The stored reports of the days before a report's (the same repository and language), for an edition

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dailydiff.common.dates import clock
+from dailydiff.common.timewindow import day_window
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.engine.identity import configured_refs
 from dailydiff.errors import ConfigError
@@ -76,9 +77,6 @@ def _stored_reports(store: Store, date: dt.date, language: str) -> dict[str, Day
 def _pending(settings: Settings, date: dt.date, absent: Sequence[str]) -> dict[str, dt.datetime]:
     """The repositories without a report of ``date`` whose day has not ended yet in their own timezone
     (a later one than the digest's), with when it ends."""
-    from dailydiff.common.dates import clock
-    from dailydiff.common.timewindow import day_window
-
     now = clock(settings.run.now)
     zones = {ref.id: entry.timezone or settings.report.timezone
              for ref, entry in zip(configured_refs(settings), settings.repos, strict=False)}  # fmt: skip
@@ -125,28 +123,33 @@ def build_digest_day(
         pending=_pending(settings, date, [r for r in repos if r not in reports]),
         now=clock(settings.run.now),
     )  # fmt: skip  ([run] now, as a day's report)
-    source = "rules"
     commits = _overview_commits(digest, reports)
-    if analyzer is not None and analyzer.is_model and commits:
-        fingerprint = _fingerprint(analyzer, digest, commits)
-        cached = store.get_digest(entry.name, date, language)
-        overview: Overview | None = None
-        if cached is not None and cached[0] == fingerprint:
-            previous = load_digest(cached[1]).overview
-            if previous.producer == analyzer.name:
-                overview, source = previous, "cached"
-        if overview is None:
-            answer = analyzer.overview(commits, language)
-            if answer.producer == analyzer.name:  # the model answered (else: its own rules' fallback)
-                overview, source = answer, "llm"
-        if overview is not None:
-            digest = digest.model_copy(update={"overview": overview})
-    else:
-        fingerprint = _fingerprint(None, digest, commits)
+    overview, source, fingerprint = _model_overview(store, analyzer, entry.name, date, language, digest, commits,
+                                                    load_digest)  # fmt: skip
+    if overview is not None:
+        digest = digest.model_copy(update={"overview": overview})
     if source == "rules":
         digest = digest.model_copy(update={"overview": rules_overview(digest)})
     store.save_digest(entry.name, date, language, fingerprint, render_digest_json(digest))
     return digest, source
+
+
+def _model_overview(store: Store, analyzer: Any, name: str, date: dt.date, language: str, digest: DayDigest,
+                    commits: Any, load_digest: Any) -> tuple[Overview | None, str, str]:  # fmt: skip
+    """The digest's overview from a model (the one stored for the same commits and model, else asked now),
+    where it came from (cached, llm; rules: none, the rules write it) and the fingerprint it is stored by."""
+    if analyzer is None or not analyzer.is_model or not commits:
+        return None, "rules", _fingerprint(None, digest, commits)
+    fingerprint = _fingerprint(analyzer, digest, commits)
+    cached = store.get_digest(name, date, language)
+    if cached is not None and cached[0] == fingerprint:
+        previous = load_digest(cached[1]).overview
+        if previous.producer == analyzer.name:
+            return previous, "cached", fingerprint
+    answer = analyzer.overview(commits, language)
+    if answer.producer == analyzer.name:  # the model answered (else: its own rules' fallback)
+        return answer, "llm", fingerprint
+    return None, "rules", fingerprint
 
 
 def digest_publishers(entry: DigestEntry, index: int, available: Sequence[Publisher]) -> list[Publisher]:

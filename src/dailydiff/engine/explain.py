@@ -50,35 +50,41 @@ def locate_commit(job: RepoJob, store: Store, sha: str, dates: DateSpec, flag: s
         commit = stored[0]
         day = local_date_of(commit.committed_at, tz)
     else:
-        # A local history knows where its commits landed; a forge's are fetched by day.
-        found = source.landed(wanted) if source.knows_history else None
-        if found is not None:
-            day = local_date_of(found[1], tz)
-        elif source.knows_history:
-            raise UsageError(f"{flag} {sha}: no commit of {source.repo} starts with it",
-                             "check the sha (a prefix of at least 4 hex digits, unique in the repository)")  # fmt: skip
-        elif dates.date or dates.first:
-            day = dates.resolve(tz)[0]
-        else:
-            raise UsageError(
-                f"{flag} {sha}: {source.repo} has no stored commit starting with it",
-                f"pass --date DAY (the day it landed, in {tz}) to fetch that day",
-            )
-        matches = [
-            c for c in source.commits(day_window(day, tz)) if c.sha.startswith(found[0] if found else wanted)
-        ]
-        if len(matches) != 1:
-            what = "several commits start with it" if matches else f"it did not land on {day} ({tz})"
-            hint = (
-                "give more of the sha"
-                if matches
-                else "check the sha, the branch (--branch/--all-branches) or --date"
-            )
-            raise UsageError(f"{flag} {sha}: {what}", hint)
-        commit = matches[0]
+        commit, day = _fetched(source, wanted, sha, dates, tz, flag)
     report = store.get_report(source.repo, day, settings.report.language)
     entry = next((rc for rc in report.commits if rc.sha == commit.sha), None) if report else None
     return Located(commit, day, source, entry.level if entry else None, entry.analysis if entry else None)
+
+
+def _fetched(source: CommitSource, wanted: str, sha: str, dates: DateSpec, tz: str, flag: str
+             ) -> tuple[Commit, dt.date]:  # fmt: skip
+    """The commit ``wanted`` names that the store does not hold, fetched from its day, and that day."""
+    # A local history knows where its commits landed; a forge's are fetched by day.
+    found = source.landed(wanted) if source.knows_history else None
+    if found is not None:
+        day = local_date_of(found[1], tz)
+    elif source.knows_history:
+        raise UsageError(f"{flag} {sha}: no commit of {source.repo} starts with it",
+                         "check the sha (a prefix of at least 4 hex digits, unique in the repository)")  # fmt: skip
+    elif dates.date or dates.first:
+        day = dates.resolve(tz)[0]
+    else:
+        raise UsageError(
+            f"{flag} {sha}: {source.repo} has no stored commit starting with it",
+            f"pass --date DAY (the day it landed, in {tz}) to fetch that day",
+        )
+    matches = [
+        c for c in source.commits(day_window(day, tz)) if c.sha.startswith(found[0] if found else wanted)
+    ]
+    if len(matches) != 1:
+        what = "several commits start with it" if matches else f"it did not land on {day} ({tz})"
+        hint = (
+            "give more of the sha"
+            if matches
+            else "check the sha, the branch (--branch/--all-branches) or --date"
+        )
+        raise UsageError(f"{flag} {sha}: {what}", hint)
+    return matches[0], day
 
 
 def claims_of_commit(located: Located, job: RepoJob, store: Store) -> str:

@@ -22,6 +22,8 @@ from dailydiff.common.timewindow import day_window, local_date_of
 from dailydiff.engine.addendum import owes_addendum
 from dailydiff.engine.deliver import is_delivered
 from dailydiff.models import DayReport, Level
+from dailydiff.publish.files import FilesPublisher
+from dailydiff.render.edition import UnitKey, day_edition
 
 if TYPE_CHECKING:  # publish/ and render/ are imported where a day is judged by its outputs (start-up)
     from dailydiff.publish.base import Publisher
@@ -83,7 +85,6 @@ def delivered(
         return stored is not None and not stored.failure_gate(max_failure_ratio).gated
     if stored is not None and owes_addendum(store, stored, publishers):
         return False  # an addendum that failed: the day is built again (from the store) and it is sent
-    from dailydiff.render.edition import UnitKey
 
     return is_delivered(store, UnitKey(repo, date, language), list(publishers))
 
@@ -118,17 +119,8 @@ async def late_days(
     today = local_date_of(now, tz)
     back = [today - dt.timedelta(days=n) for n in range(settings.run.lookback_days, -1, -1)]
     looked = (set(back) - set(besides)) if besides is not None else set()
-    stored: dict[dt.date, set[str]] = {}
-    owed: set[dt.date] = set()
-    for date in sorted((looked | set(dates)) - set(plan)):
-        if date > today:
-            continue
-        report = store.get_report(source.repo, date, language)
-        if report is None or not store.deliveries(source.repo, date, language):
-            continue  # never delivered: nothing can be late for it (it is built when asked for)
-        if owes_addendum(store, report, publishers):
-            owed.add(date)  # an addendum that failed: the day is built again and it is sent
-        stored[date] = _known(report)
+    candidates = [date for date in sorted((looked | set(dates)) - set(plan)) if date <= today]
+    stored, owed = _delivered_days(store, source.repo, language, candidates, publishers)
     if not stored:
         return owed
     windows = [day_window(date, tz) for date in stored]
@@ -177,14 +169,10 @@ async def unchanged(
     templates of this run (``settings_digest``), one cheap listing gives the day the very commits it has,
     and every output is files already written. Those are neither fetched nor analysed, rendered or written
     (``--force`` builds them again)."""
-    from dailydiff.publish.files import FilesPublisher
-    from dailydiff.render.edition import day_edition
-
     files = [o for o in outputs if isinstance(o, FilesPublisher)]
     if not files or len(files) != len(outputs):
         return set()  # stdout shows every day: it is rendered
     tz, language = settings.report.timezone, settings.report.language
-    limit = settings.analysis.max_failure_ratio
     fingerprints = {analyzer.fingerprint(level, language) for level in Level}
     stored: dict[dt.date, set[str]] = {}
     digest = settings_digest(settings)
@@ -192,21 +180,47 @@ async def unchanged(
     for date in plan:
         if kept.get(date) != digest:
             continue  # written with other settings or templates (or before they were kept)
-        report = store.get_report(source.repo, date, language)
-        if report is None or not _complete(report, analyzer.name, limit):
-            continue
-        analysed = [c.sha for c in report.commits if c.analysis is not None]
-        if len({sha for sha, _ in store.get_analyses(source.repo, analysed, fingerprints)}) < len(analysed):
-            continue  # analysed otherwise than this run would (other rules, model or prompts)
-        edition = day_edition(report, settings, history)
-        if all(path.is_file() for o in files for _, path in o.paths(edition)):
-            stored[date] = {c.sha for c in report.commits} | {s.split(" ", 1)[0] for s in report.skipped}
+        shas = _written_as_now(store, source.repo, date, settings, analyzer, fingerprints, files, history)
+        if shas is not None:
+            stored[date] = shas
     if not stored:
         return set()
     listed: dict[dt.date, set[str]] = defaultdict(set)
     for sha, committed_at in await source.list_shas([day_window(d, tz) for d in stored]):
         listed[local_date_of(committed_at, tz)].add(sha)
     return {date for date, shas in stored.items() if listed.get(date, set()) == shas}
+
+
+def _delivered_days(store: Store, repo: str, language: str, candidates: Sequence[dt.date],
+                    publishers: Sequence[Publisher]) -> tuple[dict[dt.date, set[str]], set[dt.date]]:  # fmt: skip
+    """Of ``candidates``, the days delivered (each with the commits its report knows), and those that still
+    owe a target an addendum."""
+    stored: dict[dt.date, set[str]] = {}
+    owed: set[dt.date] = set()
+    for date in candidates:
+        report = store.get_report(repo, date, language)
+        if report is None or not store.deliveries(repo, date, language):
+            continue  # never delivered: nothing can be late for it (it is built when asked for)
+        if owes_addendum(store, report, publishers):
+            owed.add(date)  # an addendum that failed: the day is built again and it is sent
+        stored[date] = _known(report)
+    return stored, owed
+
+
+def _written_as_now(store: Store, repo: str, date: dt.date, settings: Settings, analyzer: Any,
+                    fingerprints: set[str], files: Sequence[FilesPublisher], history: Any) -> set[str] | None:  # fmt: skip
+    """The commits (shas) of the stored report of ``date`` when it is complete, analysed as this run would
+    analyse it and its files are written; None when it is to be built again."""
+    report = store.get_report(repo, date, settings.report.language)
+    if report is None or not _complete(report, analyzer.name, settings.analysis.max_failure_ratio):
+        return None
+    analysed = [c.sha for c in report.commits if c.analysis is not None]
+    if len({sha for sha, _ in store.get_analyses(repo, analysed, fingerprints)}) < len(analysed):
+        return None  # analysed otherwise than this run would (other rules, model or prompts)
+    edition = day_edition(report, settings, history)
+    if not all(path.is_file() for o in files for _, path in o.paths(edition)):
+        return None
+    return {c.sha for c in report.commits} | {s.split(" ", 1)[0] for s in report.skipped}
 
 
 async def days_to_build(

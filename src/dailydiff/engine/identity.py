@@ -21,8 +21,9 @@ from typing import Any
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import DailyDiffError
 from dailydiff.settings import RepoEntry, Settings
+from dailydiff.sources import GitSource, forge_name, is_git_url, keeps_its_name, open_source, source_kind
 from dailydiff.sources import SourceOptions as _Options
-from dailydiff.sources import forge_name, is_git_url, keeps_its_name, open_source, source_kind
+from dailydiff.sources.git import source_identity, web_base_from_remote
 
 CONFIGURED = "configured"  # a [[repos]] entry
 ADHOC = "adhoc"  # `report SOURCE`, `publish SOURCE`, `weekly SOURCE`
@@ -32,27 +33,28 @@ ADHOC = "adhoc"  # `report SOURCE`, `publish SOURCE`, `weekly SOURCE`
 class RepoRef:
     """Who a repository is, for every unit, log, path, digest row and ledger key of it."""
 
-    id: str  # the store's name of it ('' : `report SOURCE` named by its source, once opened)
+    id: str  # the store's name of it ('' : a `report SOURCE` that cannot be opened; its run says why)
     kind: str  # CONFIGURED or ADHOC
     source: str  # where it is read from (a relative path resolved against the config's directory)
     path_name: str = ""  # its name in file paths when another repository shares its short name ('' : short)
     index: int = 0  # its position in [[repos]], 1-based (0: not configured)
     source_name: str | None = None  # the name handed to the source opener (None: the source's own)
     note: str = ""  # a line to say (an ad-hoc clone renamed because the store holds another repository)
+    opened: bool = False  # an ad-hoc SOURCE named by what its opened source says (lines name it by that)
 
     @property
     def label(self) -> str:
         """How lines and logs name it (credentials in a URL hidden): a configured one by its id, an ad-hoc
-        one by its SOURCE as given."""
-        return scrub(self.id) if self.kind == CONFIGURED and self.id else scrub(self.source)
+        one by its SOURCE as given, or by the id its opened source gave."""
+        return scrub(self.id) if (self.kind == CONFIGURED or self.opened) and self.id else scrub(self.source)
 
     def log_name(self) -> str:
-        """The ``repo`` of its log records: its id; an ad-hoc SOURCE not named yet by what its location
-        says (opening it corrects it)."""
+        """The ``repo`` of its log records: its id; an ad-hoc SOURCE that could not be opened (its run says
+        why) by what its location says."""
         if self.id or self.source_name:
             return scrub(self.id or self.source_name or "")
         try:
-            return scrub(forge_name(self.source) or _source_id(self.source))
+            return scrub(forge_name(self.source) or source_identity(self.source))
         except (DailyDiffError, OSError, ValueError):  # opening the source says what is wrong with it
             return scrub(self.source)
 
@@ -63,8 +65,6 @@ class RepoRef:
     def aliases(self, entry_name: str | None = None) -> set[str]:
         """Every name a forge may call it by (a push's repository), lower-cased as forges compare them: its
         id, its entry's ``name``, its source's forge name and the repository its clone URL names."""
-        from dailydiff.sources.git import web_base_from_remote
-
         remote = web_base_from_remote(self.source)
         names = {self.id, entry_name or "", forge_name(self.source) or "", remote[0] if remote else ""}
         return {n.lower() for n in names if n}
@@ -115,19 +115,42 @@ def _adhoc(settings: Settings, source: str, ids: Sequence[str], *, base_dir: Pat
     entry = config_entry(source, settings, base_dir) if not keeps_its_name(source) else None
     index = next((i for i, e in enumerate(settings.repos) if e is entry), None)
     chosen = name or (_entry_name(settings.repos[index], ids[index]) if index is not None else None)
-    if chosen is None and store is not None:
-        chosen, note = _store_clash(source, settings, store)
-        if chosen:  # its own name, and its own path too
-            return RepoRef(chosen, ADHOC, source, chosen.replace("/", "_"), source_name=chosen, note=note)
-    repo_id = (
-        chosen
-        or forge_name(source)
-        or (open_source(source, settings, _Options(), None).repo if opened else "")
+    known = chosen or forge_name(source)
+    if known is None:  # a clone or a git URL: named by what its remote (or directory) says, opened now
+        return _named_by_its_source(settings, source, ids, store=store, strict=opened)
+    return RepoRef(known, ADHOC, source, _path_name(known, ids), source_name=chosen)
+
+
+def _named_by_its_source(settings: Settings, source: str, ids: Sequence[str], *, store: Any,
+                         strict: bool) -> RepoRef:  # fmt: skip
+    found = _opened(source, settings, strict=strict)
+    qualified, note = _store_clash(source, found, store) if found is not None else (None, "")
+    if qualified:  # its own name, and its own path too
+        return RepoRef(
+            qualified, ADHOC, source, qualified.replace("/", "_"), source_name=qualified, note=note
+        )
+    # (none opened: its run says why it cannot be read)
+    return RepoRef(
+        found.repo if found is not None else "", ADHOC, source, _path_name(source, ids), opened=True
     )
-    known = chosen or forge_name(source) or source
+
+
+def _path_name(known: str, ids: Sequence[str]) -> str:
+    """An ad-hoc repository's name in paths: owner-qualified when a configured one shares its short name."""
     short = [i.rsplit("/", 1)[-1] for i in ids]
     clash = known in ids and "/" in known and short.count(known.rsplit("/", 1)[-1]) > 1
-    return RepoRef(repo_id, ADHOC, source, known.replace("/", "_") if clash else "", source_name=chosen)
+    return known.replace("/", "_") if clash else ""
+
+
+def _opened(source: str, settings: Settings, *, strict: bool) -> Any:
+    """SOURCE opened; None where it cannot be (``strict``: the error raised), the run opening it again says
+    why in its own words."""
+    try:
+        return open_source(source, settings, _Options(), None)
+    except DailyDiffError:
+        if strict:
+            raise
+        return None
 
 
 def _entry_name(entry: RepoEntry, repo_id: str) -> str | None:
@@ -146,19 +169,13 @@ def resolve_source(source: str, base_dir: Path | None) -> str:
     return str(candidate) if candidate.exists() else source
 
 
-def _source_id(source: str) -> str:
-    from dailydiff.sources.git import source_identity
-
-    return source_identity(source)
-
-
 def _entry_id(entry: RepoEntry, base_dir: Path | None = None) -> str:
     if entry.name:
         return entry.name
     named = forge_name(entry.source)
     if named is not None:
         return named
-    return _source_id(resolve_source(entry.source, base_dir))
+    return source_identity(resolve_source(entry.source, base_dir))
 
 
 def _last_parts(source: str) -> list[str]:
@@ -212,18 +229,12 @@ def config_entry(source: str, settings: Settings, base_dir: Path | None) -> Repo
     return None
 
 
-def _store_clash(source: str, settings: Settings, store: Any) -> tuple[str | None, str]:
-    """`report SOURCE` of a clone not in the config, without --name: when the store already holds another
-    repository under the same name (its stored commits are not in this clone), this one gets its own,
-    owner-qualified name (``<parent directory>/<name>``) and a line saying which."""
-    from dailydiff.sources import GitSource
-
-    try:
-        if source_kind(source) != "git":
-            return None, ""
-        opened = open_source(source, settings, _Options(), None)
-    except DailyDiffError:
-        return None, ""  # the engine opens it again and reports the problem in its own words
+def _store_clash(source: str, opened: Any, store: Any) -> tuple[str | None, str]:
+    """`report SOURCE` (``store``) of a clone not in the config, without --name: when the store already holds
+    another repository under the same name (its stored commits are not in this clone), this one gets its
+    own, owner-qualified name (``<parent directory>/<name>``) and a line saying which."""
+    if store is None or source_kind(source) != "git":
+        return None, ""
     rows = store.list_reports(opened.repo)
     shas = store.report_shas(*rows[0], limit=5) if rows else []
     if not shas or any(opened.has_commit(sha) for sha in shas if isinstance(opened, GitSource)):

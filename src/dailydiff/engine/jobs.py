@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dailydiff.common import placeholders
 from dailydiff.common.secrets import scrub
-from dailydiff.engine.identity import RepoRef, configured_refs, short_names
+from dailydiff.engine.identity import RepoRef, configured_refs
 from dailydiff.engine.request import Flags
 from dailydiff.errors import ConfigError, UsageError
 from dailydiff.scoring.watch import topics_for
@@ -79,8 +80,7 @@ class RepoJob:
 
 def log_extra(job: RepoJob) -> dict[str, str]:
     """What a log record of a repository carries: ``repo``, its id (the one its report, the store and the
-    summary use; `report SOURCE` corrects it to the opened source's once known), and ``source``, where it
-    is read from (redacted)."""
+    summary use), and ``source``, where it is read from (redacted)."""
     return {"repo": job.ref.log_name(), "source": redact(job.entry.source)}
 
 
@@ -139,7 +139,7 @@ def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | N
             "add [[repos]] entries to dailydiff.toml (`dailydiff init` writes an example)",
         )
     refs = configured_refs(settings, base_dir)
-    check_paths(settings, [ref.id for ref in refs])
+    check_paths(settings, refs)
     jobs = []
     for index, (entry, ref) in enumerate(zip(settings.repos, refs, strict=True), 1):
         if shard is not None and shard_of(entry.key, shard.count) != shard.index:
@@ -160,23 +160,18 @@ def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | N
     return jobs
 
 
-def check_paths(settings: Settings, ids: Sequence[str]) -> None:
+def check_paths(settings: Settings, refs: Sequence[RepoRef]) -> None:
     """Two configured repositories whose reports would land on one path are a configuration error that
     names both (a project and its fork writing one file, each saying "published")."""
     import datetime as dt
 
-    from dailydiff.common import placeholders
-
     templates = [("[report] path_template", settings.report.path_template)]
     templates += [(f"publish {p.name or p.type} path_template", p.path_template)
                   for p in settings.publish if isinstance(p, FilesEntry | GitHubContentsEntry)]  # fmt: skip
-    shorts = short_names(ids)
     for where, template in templates:
         owners: dict[str, int] = {}
-        for index, repo_id in enumerate(ids):
-            short = repo_id.rsplit("/", 1)[-1]
-            qualified = repo_id.replace("/", "_") if shorts[short] > 1 and "/" in repo_id else ""
-            values = {**placeholders.repo_values(repo_id), "repo_name": qualified or short, "year": "2026",
+        for index, ref in enumerate(refs):
+            values = {**placeholders.repo_values(ref.id), "repo_name": ref.short, "year": "2026",
                       "month": "01", "day": "01", "date": dt.date(2026, 1, 1).isoformat(), "lang": "zh", "ext": "md"}  # fmt: skip
             path = template.format_map(values)
             if path in owners:

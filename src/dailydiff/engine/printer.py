@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dailydiff.errors import DailyDiffError, OutputFullError, PartialPublishError, PublishError
+
 # What a command's printing reads from the engine besides outcomes, imported on first use (start-up).
-_LAZY = {"day_figures": "stages", "failure_ratio": "stages", "failure_error": "deliver", "redact": "jobs"}
+_LAZY = {"day_figures": "stages", "failure_ratio": "stages", "redact": "jobs"}
 
 
 def __getattr__(name: str) -> Any:
@@ -87,8 +89,6 @@ def exit_code(outcomes: Sequence[Any]) -> int:
     else 6 when a day was gated; else 0. The same rule for every kind of unit and every command."""
     if any(o.status == "failed" for o in outcomes):
         return EXIT_SOME_FAILED
-    from dailydiff.engine.deliver import failure_error
-
     error = failure_error(deliveries(outcomes))
     if error is not None:
         return error.exit_code
@@ -101,16 +101,35 @@ def deliveries(outcomes: Sequence[Any]) -> list[Any]:
 
 def publish_error(outcomes: Sequence[Any]) -> Any:
     """The error that names the failed deliveries (for its one line and hint), or None."""
-    from dailydiff.engine.deliver import failure_error
-
     return failure_error(deliveries(outcomes))
+
+
+def failure_error(results: Sequence[Any]) -> PublishError | None:
+    """The one exit for publisher failures, whatever the command: 74 (OutputFullError) when an output
+    could not be written (its disk full, no permission), 8 (PartialPublishError) when some deliveries failed and others did not, 7
+    (PublishError) when every one failed."""
+    statuses = [str(r.status) for r in results]  # a publisher's Status is a str
+    failed = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed"})
+    count = statuses.count("failed")
+    if not count:
+        return None
+    full = sorted({r.publisher for r, s in zip(results, statuses, strict=True) if s == "failed" and r.full})
+    if full:
+        return OutputFullError(
+            f"{count} of {len(results)} publish step(s) failed; {', '.join(full)} could not be written",
+            "free some space or fix the permissions (the summary says which), then run the same command "
+            "again (what was delivered is not sent twice)",
+        )
+    error_class = PartialPublishError if count < len(results) else PublishError
+    return error_class(
+        f"{count} of {len(results)} publish step(s) failed ({', '.join(failed)})",
+        "see the summary for each reason; fix it and run the same command again (what was delivered is not sent twice)",
+    )
 
 
 def failed_unit(outcomes: Sequence[Any]) -> Any:
     """The error of the first unit that failed (its one line, exit 1), or None: a command whose unit
     failed never ends silently."""
-    from dailydiff.errors import DailyDiffError
-
     failed = next((o for o in outcomes if o.status == "failed"), None)
     if failed is None:
         return None
@@ -202,23 +221,32 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
 
 def _totals(outcomes: Sequence[Any], repos: list[dict[str, Any]]) -> dict[str, Any]:
     """The summary's totals: repositories by state, days by state, units and what they analysed and sent."""
-    days = [o for o in outcomes if o.kind == "day"]
-    totals = figures([o.as_dict() for o in days if o.report is not None])
     states = [r["status"] for r in repos]
+    kinds = [o.kind for o in outcomes]
+    days = [o for o in outcomes if o.kind == "day"]
+    built = [o for o in days if o.report is not None]
+    totals = figures([o.as_dict() for o in built])
     return {
         "repos": len(repos),
         **{state: states.count(state) for state in ("ok", "failed", "undelivered", "gated")},
-        "days_built": sum(o.status not in {"up-to-date", "deferred", "failed"} for o in days),
-        "days_up_to_date": sum(o.status == "up-to-date" for o in days),
-        "days_deferred": sum(o.status == "deferred" for o in days),
-        "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
-        "digests": sum(o.kind == "digest" for o in outcomes),
-        "weeks": sum(o.kind == "week" for o in outcomes),
+        **_day_counts(days),
+        "digests": kinds.count("digest"),
+        "weeks": kinds.count("week"),
         "github_requests": sum(r.get("github", {}).get("spent", 0) for r in repos),
         **{k: v for k, v in totals.items() if k != "failed"},
         "failed_analyses": totals["failed"],
-        "token_estimate_error_pct": _estimate_error([o.report for o in days if o.report is not None]),
+        "token_estimate_error_pct": _estimate_error([o.report for o in built]),
         "publish_failed": sum(p.status == "failed" for o in outcomes for p in o.publish),
+    }
+
+
+def _day_counts(days: Sequence[Any]) -> dict[str, int]:
+    states = [o.status for o in days]
+    return {
+        "days_built": len(states) - sum(map(states.count, ("up-to-date", "deferred", "failed"))),
+        "days_up_to_date": states.count("up-to-date"),
+        "days_deferred": states.count("deferred"),
+        "days_partial": sum(bool(o.report is not None and o.report.partial) for o in days),
     }
 
 

@@ -22,8 +22,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from dailydiff.common.aio import run_sync
 from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.base import BaseUnit
+from dailydiff.engine.deliver import publishers_for
+from dailydiff.engine.outcome import BUILT, EMPTY, FAILED, Send, UnitOutcome
 from dailydiff.errors import DailyDiffError, SourceError, UsageError
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level
 from dailydiff.render.notes import (
@@ -35,8 +38,10 @@ from dailydiff.render.notes import (
     render_notes,
     with_rewrite,
 )
+from dailydiff.render.release import ledger_repo, release_edition
 from dailydiff.scoring.rules_version import heuristic_fingerprint
 from dailydiff.settings import Settings
+from dailydiff.sources import open_source, source_kind
 from dailydiff.sources.git import GitSource, run_git
 from dailydiff.sources.release_authors import SHA, KnownAuthors, authors_of
 from dailydiff.sources.release_authors import ident as _ident
@@ -87,23 +92,7 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     if unreleased:
         return NotesRange("tags", "HEAD", UNRELEASED, ("HEAD", "--not", "--tags"), ("--tags",))
     if since_tag:
-        # The last release: the newest tag reachable from HEAD that `[notes] tag_pattern` calls one (a nightly
-        # tag made yesterday is not), by its commit's date (an annotated tag made after its commit still names
-        # that commit), the annotated one first where two name one commit (as `git describe` prefers it).
-        fmt = ("--format=%(if)%(*committerdate)%(then)%(*committerdate:unix) 1%(else)%(committerdate:unix) 0"
-               "%(end) %(creatordate:unix) %(refname:short)")  # fmt: skip
-        listed = _git(source, "tag", "--merged", "HEAD", fmt, check=False)  # reachable from HEAD, as describe
-        releases = re.compile(tag_pattern) if tag_pattern else None
-        rows = [line.split(" ", 3) for line in listed.splitlines()]
-        tags = sorted(((int(when), int(annotated), int(made or 0), tag) for when, annotated, made, tag in
-                       (row for row in rows if len(row) == 4 and row[0].isdigit())), reverse=True)  # fmt: skip
-        newest = next((tag for _, _, _, tag in tags if releases is None or releases.search(tag)), "")
-        if not newest:
-            raise UsageError(f"{source.repo} has no release tag ([notes] tag_pattern {tag_pattern!r}) reachable "
-                             "from HEAD", "use --unreleased, or REF1..REF2")  # fmt: skip
-        resolved = _commits(source, newest)
-        known_commit = resolved[0][0] if resolved and not resolved[1] else ""
-        return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,), known_commit)
+        return _since_tag(source, tag_pattern)
     assert spec is not None
     base, dots, head = spec.partition("..")
     if not dots or head.startswith(".") or not base or not head:
@@ -114,6 +103,27 @@ def resolve_range(source: GitSource, spec: str | None, *, since_tag: bool = Fals
     if behind == "0" and ahead != "0":
         raise UsageError(f"{spec!r} holds no commit: {head} is older than {base}", f"write {head}..{base}")
     return NotesRange(base, head, head, (f"{base}..{head}",), (base,), known_commit)
+
+
+def _since_tag(source: GitSource, tag_pattern: str) -> NotesRange:
+    """From the last release to HEAD."""
+    # The last release: the newest tag reachable from HEAD that `[notes] tag_pattern` calls one (a nightly
+    # tag made yesterday is not), by its commit's date (an annotated tag made after its commit still names
+    # that commit), the annotated one first where two name one commit (as `git describe` prefers it).
+    fmt = ("--format=%(if)%(*committerdate)%(then)%(*committerdate:unix) 1%(else)%(committerdate:unix) 0"
+           "%(end) %(creatordate:unix) %(refname:short)")  # fmt: skip
+    listed = _git(source, "tag", "--merged", "HEAD", fmt, check=False)  # reachable from HEAD, as describe
+    releases = re.compile(tag_pattern) if tag_pattern else None
+    rows = [line.split(" ", 3) for line in listed.splitlines()]
+    tags = sorted(((int(when), int(annotated), int(made or 0), tag) for when, annotated, made, tag in
+                   (row for row in rows if len(row) == 4 and row[0].isdigit())), reverse=True)  # fmt: skip
+    newest = next((tag for _, _, _, tag in tags if releases is None or releases.search(tag)), "")
+    if not newest:
+        raise UsageError(f"{source.repo} has no release tag ([notes] tag_pattern {tag_pattern!r}) reachable "
+                         "from HEAD", "use --unreleased, or REF1..REF2")  # fmt: skip
+    resolved = _commits(source, newest)
+    known_commit = resolved[0][0] if resolved and not resolved[1] else ""
+    return NotesRange(newest, "HEAD", UNRELEASED, (f"{newest}..HEAD",), (newest,), known_commit)
 
 
 def _base_commit(source: GitSource, base: str, head: str) -> str:
@@ -237,7 +247,6 @@ def _analyse(store: Store, settings: Settings, todo: Sequence[Commit], analyzer:
     scored, analysed, analysed again deeper when the model rates them above their depth, the rules
     standing in for a failed one."""
     from dailydiff.analysis import make_analyzer
-    from dailydiff.common.aio import run_sync
     from dailydiff.engine.analysing import Counts, Stage, analyse_commit
 
     if isinstance(analyzer, StoredRules):
@@ -352,8 +361,6 @@ def open_git(job: RepoJob, settings: Settings, store: Store) -> GitSource:
     """The job's repository as a git history (notes read tags and ranges from git): a path or a git URL as
     it is; a forge's repository (``owner/name``, ``gitlab:group/project``) through its clone mode — the
     blobless partial clone its days use in the data directory, cloned or fetched now, with its tags."""
-    from dailydiff.sources import open_source
-
     source = open_source(job.source, settings, job.source_options, store)
     if isinstance(source, GitSource):
         return source
@@ -438,16 +445,10 @@ class ReleaseUnit(BaseUnit):
 
     @classmethod
     async def build(cls, context: Any, units: Sequence[ReleaseUnit]) -> tuple[list[UnitOutcome], str]:
-        from dailydiff.engine.outcome import FAILED
-
         outcomes = [o for unit in units for o in await asyncio.to_thread(unit._build, context)]
         return outcomes, "; ".join(f"{o.label}: {o.detail}" for o in outcomes if o.status == FAILED)
 
     def _build(self, context: Any) -> list[UnitOutcome]:
-        from dailydiff.engine.deliver import publishers_for
-        from dailydiff.engine.outcome import BUILT, EMPTY, FAILED, Send, UnitOutcome
-        from dailydiff.render.release import ledger_repo, release_edition
-
         settings = self.job.settings
         now = context.options.now or dt.datetime.now(dt.UTC)
         outcomes = []
@@ -516,9 +517,6 @@ class NotesUnit(BaseUnit):
         return [await asyncio.to_thread(unit._build, context) for unit in units], ""
 
     def _build(self, context: Any) -> UnitOutcome:
-        from dailydiff.engine.outcome import BUILT, EMPTY, Send, UnitOutcome
-        from dailydiff.render.release import ledger_repo, release_edition
-
         settings = context.settings
         with context.own_store() as store:
             notes = notes_of(store, settings, self.source, self.span, audience=self.audience, now=self.now,
@@ -540,8 +538,6 @@ class NotesUnit(BaseUnit):
 def plan_releases(at: Any) -> None:  # at: engine/runner.py's PlanContext
     """One release unit per git repository (a path or a git URL) with ``[notes] on_tag``: it needs the
     repository's days of the plan."""
-    from dailydiff.sources import source_kind
-
     for job in at.jobs:
         if not job.settings.notes.on_tag or source_kind(job.source) != "git":  # tags are read from git
             continue

@@ -57,10 +57,21 @@ def link_reverts(report: DayReport, store: Store, saved: list[DayReport] | None 
             ref = _elsewhere(rc, target, report, store, changed, me)
         if ref is not None:
             commits[index[rc.sha]] = commits[index[rc.sha]].model_copy(update={"reverts": ref})
-    # Days built out of order (a range runs its days at once, an old day is rebuilt): reverts in stored
-    # later days that undo this day's commits.
+    _later_reverts(report, store, commits, index, changed)
+    for updated_report in changed.values():
+        store.save_report(updated_report)
+    if saved is not None:
+        saved.extend(changed.values())
+    return report.model_copy(update={"commits": commits})
+
+
+def _later_reverts(report: DayReport, store: Store, commits: list[ReportCommit], index: dict[str, int],
+                   changed: dict[dt.date, DayReport]) -> None:  # fmt: skip
+    """Days built out of order (a range runs its days at once, an old day is rebuilt): reverts in stored
+    later days that undo this day's commits, linked both ways (in ``commits`` and in ``changed``)."""
     first, last = report.date + dt.timedelta(days=1), report.date + dt.timedelta(days=LOOKBACK_DAYS)
-    for stored in store.reports_between(repo, language, first, last, text=_REVERT_TITLE, word="revert"):
+    for stored in store.reports_between(report.repo, report.language, first, last, text=_REVERT_TITLE,
+                                        word="revert"):  # fmt: skip
         day = stored.date
         other = changed.get(day) or stored
         updated = list(other.commits)
@@ -72,11 +83,33 @@ def link_reverts(report: DayReport, store: Store, saved: list[DayReport] | None 
             updated[k] = revert.model_copy(update={"reverts": _ref(undone, report.date)})
         if updated != other.commits:
             changed[day] = other.model_copy(update={"commits": updated})
-    for updated_report in changed.values():
-        store.save_report(updated_report)
-    if saved is not None:
-        saved.extend(changed.values())
-    return report.model_copy(update={"commits": commits})
+
+
+def _found_by_sha(sha: str, report: DayReport, store: Store, changed: dict[dt.date, DayReport]
+                  ) -> tuple[Commit | None, dt.date | None, CommitRef | None]:  # fmt: skip
+    """The stored commit ``sha`` names: its report's commit and day, or (stored, fetched, but in no report)
+    a reference made from it."""
+    stored = store.find_commits(report.repo, sha.lower())
+    if len(stored) != 1:
+        return None, None, None
+    day = local_date_of(stored[0].committed_at, report.timezone)
+    other = changed.get(day) or store.get_report(report.repo, day, report.language)
+    found = next((c for c in other.commits if c.sha == stored[0].sha), None) if other else None
+    if found is None:  # stored (fetched) but in no report
+        return None, day, CommitRef(sha=stored[0].sha, title=stored[0].title, url=stored[0].url)
+    return found, day, None
+
+
+def _found_before(rc: ReportCommit, report: DayReport, store: Store, changed: dict[dt.date, DayReport]
+                  ) -> tuple[Commit | None, dt.date | None]:  # fmt: skip
+    """The commit ``rc`` reverts in the stored days before its own, and its day."""
+    for back in range(1, LOOKBACK_DAYS + 1):
+        date = report.date - dt.timedelta(days=back)
+        other = changed.get(date) or store.get_report(report.repo, date, report.language)
+        found = find_reverted(rc, other.commits) if other else None
+        if found is not None and other is not None:
+            return found, other.date
+    return None, None
 
 
 def _elsewhere(rc: ReportCommit, target: RevertTarget, report: DayReport, store: Store,
@@ -84,25 +117,13 @@ def _elsewhere(rc: ReportCommit, target: RevertTarget, report: DayReport, store:
     """The undone commit outside this day: a stored report's commit (that report learns "reverted by"),
     a stored commit never reported, or — known by its sha only — its page on the forge."""
     repo, language = report.repo, report.language
-    found: Commit | None = None
-    day: dt.date | None = None
+    found: Commit | None
     if target.sha:
-        stored = store.find_commits(repo, target.sha.lower())
-        if len(stored) == 1:
-            day = local_date_of(stored[0].committed_at, report.timezone)
-            other = changed.get(day) or store.get_report(repo, day, language)
-            found = next((c for c in other.commits if c.sha == stored[0].sha), None) if other else None
-            if found is None:  # stored (fetched) but in no report
-                return CommitRef(sha=stored[0].sha, title=stored[0].title, url=stored[0].url)
+        found, day, unreported = _found_by_sha(target.sha, report, store, changed)
+        if unreported is not None:
+            return unreported
     else:  # a pull request number or a title: the stored days before this one
-        for back in range(1, LOOKBACK_DAYS + 1):
-            other = changed.get(report.date - dt.timedelta(days=back)) or store.get_report(
-                repo, report.date - dt.timedelta(days=back), language
-            )
-            found = find_reverted(rc, other.commits) if other else None
-            if found is not None:
-                day = other.date if other else None
-                break
+        found, day = _found_before(rc, report, store, changed)
     if found is not None and day is not None:
         other = changed.get(day) or store.get_report(repo, day, language)
         if other is not None:

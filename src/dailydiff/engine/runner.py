@@ -21,14 +21,24 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dailydiff.common.aio import inline, run_sync
+from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.base import Context
-from dailydiff.engine.deliver import DeliveryResult, claim_owner, deliver, pick_publishers, record_told
+from dailydiff.engine.deliver import (
+    DeliveryResult,
+    claim_owner,
+    deliver,
+    pick_publishers,
+    publishers_for,
+    record_told,
+)
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.kinds import KINDS
-from dailydiff.engine.outcome import FAILED, UnitOutcome, day_key
+from dailydiff.engine.outcome import FAILED, Send, UnitOutcome, day_key
+from dailydiff.engine.printer import Tally
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.units import DayUnit, DigestUnit, LookBackUnit, WeekUnit
 from dailydiff.errors import DailyDiffError, EndpointRefused, StoreError
+from dailydiff.sources.git import fetch_once
 
 if TYPE_CHECKING:  # the unit kinds a `run` adds are imported where it plans them (engine/kinds.py)
     from dailydiff.common.dates import DateSpec
@@ -236,8 +246,6 @@ def _plan_look_backs(plan: Plan, jobs: Sequence[RepoJob], now: dt.datetime, stor
     """A run's look-back unit per repository (engine/units.py; plain or shared, the one path), when a day
     it would look at (the ``[run] lookback_days`` before today, besides the plan's days) has a stored report:
     a day never built cannot be late."""
-    from dailydiff.common.timewindow import local_date_of
-
     looking = [(job, local_date_of(now, job.settings.report.timezone)) for job in jobs
                if job.settings.run.lookback_days]  # fmt: skip
     if not looking:
@@ -262,22 +270,24 @@ def plan_digests(at: PlanContext) -> None:
 
     tz = settings.report.timezone
     dates = set(request.dates.resolve(tz, request.now))
-    dates |= {u.date for u in plan.days() if u.job.settings.report.timezone == tz}
+    zoned = {u.date for u in plan.days() if u.job.settings.report.timezone == tz}
+    dates |= zoned
     # A day of a repository in another timezone arrives after the digest-day of its date was sent: a need
     # that became ready. That digest-day is built again (and its addendum sent once, engine/addendum.py).
-    later = {u.date for u in plan.days() if u.job.settings.report.timezone != tz} - dates
-    ids = (
-        tuple(r.id for r in configured_refs(settings, base_dir))
-        if settings.repos
-        else tuple(j.repo_id for j in jobs)
-    )
+    later = {u.date for u in plan.days()} - zoned - dates
+    refs = configured_refs(settings, base_dir) if settings.repos else [j.ref for j in jobs]
+    ids = tuple(r.id for r in refs)
     for index, entry in enumerate(settings.digest, 1):
         targets = tuple(digest_publishers(entry, index, available))
         language = entry.language or settings.report.language
         sent = {d for d in later if store is not None and store.deliveries(entry.ledger_repo, d, language)}
         for date in sorted(dates | sent):
-            needs = tuple(u.key for u in plan.days() if u.date == date)
-            plan.add(DigestUnit(entry, index, date, ids, needs, targets=targets))
+            plan.add(DigestUnit(entry, index, date, ids, _needs_of(plan, date), targets=targets))
+
+
+def _needs_of(plan: Plan, date: dt.date) -> tuple[str, ...]:
+    """What a digest-day of ``date`` needs: every day unit of that date."""
+    return tuple(u.key for u in plan.days() if u.date == date)
 
 
 def plan_weeks(at: PlanContext) -> None:
@@ -373,16 +383,12 @@ class _NoEngine:
     progress bar's total."""
 
     def __init__(self, options: Any) -> None:
-        from dailydiff.engine.printer import Tally
-
         self.tally = options.tally or Tally()
         self.room = UnitRoom(options.concurrency)  # no model: a fixed number, or the room's floor
         self.off = inline
         self._stack = contextlib.ExitStack()
 
     async def __aenter__(self) -> _NoEngine:
-        from dailydiff.sources.git import fetch_once
-
         self._stack.enter_context(fetch_once())
         return self
 
@@ -433,7 +439,6 @@ def summarize(claimed: Sequence[Claimed]) -> str:
 
 def check_targets(settings: Settings, jobs: Sequence[RepoJob], available: Sequence[Publisher]) -> None:
     """Every publisher name the config gives (repositories, weeks, digests) is known: before any work."""
-    from dailydiff.engine.deliver import publishers_for
     from dailydiff.engine.digests import check_digest_publishers
 
     for job in jobs:
@@ -480,35 +485,52 @@ def send_outcomes(outcomes: Sequence[UnitOutcome], store: Store, options: Any,
     for outcome in outcomes:
         pending, outcome.sends = list(outcome.sends), []
         while pending:
-            send = pending.pop(0)
-            outputs = options.outputs if send.outputs is None else send.outputs
-            targets = () if send.skipped or stopping.is_set() else send.targets
-            results, written = [], []
-            for group, ledger in ((outputs, None), (targets, store)):
-                sent = deliver(send.edition, group, ledger, force=options.force, secrets=options.secrets,
-                               claim_timeout=send.claim_timeout, owner=owner) if group else []  # fmt: skip
-                if ledger is None:
-                    written = [path for out in sent for path in out.paths]
-                else:
-                    results = sent
-            if send.skipped or stopping.is_set():
-                results = [DeliveryResult(p.name, p.type, p.target, "skipped", send.skipped or STOPPED)
-                           for p in send.targets]  # fmt: skip
-            if send.then is not None:
-                after = send.then(store, results)
-                record_told(store, after.told, owner)
-                for name, count in after.figures.items():
-                    outcome.figures[name] = outcome.figures.get(name, 0) + count
-                pending[:0] = after.sends
-            if send.note:
-                results = [replace(r, detail=f"{send.note}: {r.detail}") for r in results]
-            if send.said:
-                outcome.publish += results
-                outcome.written += written
+            pending[:0] = _send_one(pending.pop(0), outcome, store, options, owner, stopping)
         if (
             not options.keep_commits and outcome.report is not None
         ):  # `run`: a day's commits, let go once sent
             outcome.report = outcome.report.model_copy(update={"commits": []})
+
+
+def _send_one(send: Send, outcome: UnitOutcome, store: Store, options: Any, owner: str,
+              stopping: threading.Event) -> list[Send]:  # fmt: skip
+    """One send of ``outcome``: its edition to the outputs and through the ledger to its targets, what was
+    sent said in the outcome; the sends that follow from it (``send.then``)."""
+    targets = () if send.skipped or stopping.is_set() else send.targets
+    results, written = _delivered(send, options.outputs if send.outputs is None else send.outputs, targets,
+                                  store, options, owner)  # fmt: skip
+    if send.skipped or stopping.is_set():  # (a stop taken while this one was sent too)
+        results = [DeliveryResult(p.name, p.type, p.target, "skipped", send.skipped or STOPPED)
+                   for p in send.targets]  # fmt: skip
+    follow: list[Send] = []
+    if send.then is not None:
+        after = send.then(store, results)
+        record_told(store, after.told, owner)
+        for name, count in after.figures.items():
+            outcome.figures[name] = outcome.figures.get(name, 0) + count
+        follow = list(after.sends)
+    if send.note:
+        results = [replace(r, detail=f"{send.note}: {r.detail}") for r in results]
+    if send.said:
+        outcome.publish += results
+        outcome.written += written
+    return follow
+
+
+def _delivered(send: Send, outputs: Sequence[Any], targets: Sequence[Any], store: Store, options: Any,
+               owner: str) -> tuple[list[Any], list[Any]]:  # fmt: skip
+    """The edition of ``send`` to the command's outputs (no ledger: the files written) and to ``targets``
+    through the ledger (their results)."""
+    results: list[Any] = []
+    written: list[Any] = []
+    for group, ledger in ((outputs, None), (targets, store)):
+        sent = deliver(send.edition, group, ledger, force=options.force, secrets=options.secrets,
+                       claim_timeout=send.claim_timeout, owner=owner) if group else []  # fmt: skip
+        if ledger is None:
+            written = [path for out in sent for path in out.paths]
+        else:
+            results = sent
+    return results, written
 
 
 __all__ = [

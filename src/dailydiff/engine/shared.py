@@ -342,30 +342,42 @@ class SharedPlan:
             holding = store.plan_workers(self.plan)
         except StoreError:  # the server is away: the leases' renewal says so
             return
-        holds = self.worker in holding
-        said = holding.pop(self.worker, None)
+        mine = self._say_share(store, holding)
         others = set(holding)
-        mine = self._share()
-        if holds and mine is not None and said != mine:  # its share changed since it last said it
-            with contextlib.suppress(StoreError):
-                store.say_slots(self.plan, self.worker, mine)
         fewer = self._peers is not None and len(others) < len(self._peers)
         if fewer and not self._fewer:
             self._fewer = True
             return
         self._fewer = False
         if fewer and self._told is not None:
-            self._left = True
-            room = self._crowd_room
-            freed = None if room is None or mine is None else max(0, room // (len(others) + 1) - mine)
-            log.debug("plan %s: %d other worker(s) hold units now, %d before; their slots are free (%s)",
-                      self.plan, len(others), len(self._peers or ()),
-                      "not known" if freed is None else f"{freed} more of {room} for this worker")  # fmt: skip
-            self._told(freed)
+            self._free_their_slots(others, mine)
         elif not self._left:
             shares = list(holding.values())
             self._crowd_room = None if mine is None or None in shares else mine + sum(s for s in shares if s)
         self._peers = others
+
+    def _say_share(self, store: Any, holding: dict[str, Any]) -> int | None:
+        """This worker's share of the slots now (taken out of ``holding``), said in the store when it holds
+        units and its share changed since it last said it."""
+        holds = self.worker in holding
+        said = holding.pop(self.worker, None)
+        mine = self._share()
+        if holds and mine is not None and said != mine:
+            with contextlib.suppress(StoreError):
+                store.say_slots(self.plan, self.worker, mine)
+        return mine
+
+    def _free_their_slots(self, others: set[str], mine: int | None) -> None:
+        """Workers left: those still holding units share the crowd's room equally; this one is told its part
+        less what it holds (None: not known)."""
+        assert self._told is not None
+        self._left = True
+        room = self._crowd_room
+        freed = None if room is None or mine is None else max(0, room // (len(others) + 1) - mine)
+        log.debug("plan %s: %d other worker(s) hold units now, %d before; their slots are free (%s)",
+                  self.plan, len(others), len(self._peers or ()),
+                  "not known" if freed is None else f"{freed} more of {room} for this worker")  # fmt: skip
+        self._told(freed)
 
     def finish(self) -> None:
         """Stop renewing and give back the units still held (a worker stopping early). Called after the

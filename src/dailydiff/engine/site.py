@@ -17,6 +17,8 @@ from dailydiff.engine.request import Request
 from dailydiff.engine.runner import Plan
 from dailydiff.errors import PublishError, UsageError
 from dailydiff.models import DayReport
+from dailydiff.render.json import load_report
+from dailydiff.site import build_from_store, build_site, default_jobs, make_site
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,6 @@ class SiteUnit(BaseUnit):
         return [unit._build(context) for unit in units], ""
 
     def _build(self, context: Any) -> UnitOutcome:
-        from dailydiff.site import build_from_store, build_site, make_site
-
         settings = context.settings
         if self.reports is not None:
             result = build_site(make_site(settings, list(self.reports)), self.target, self.jobs)
@@ -66,8 +66,6 @@ def plan_site(request: Request) -> Plan:
     """The site's one unit: its target (``-o``, else ``[site] output_dir``) checked, ``--jobs`` checked
     (default: one per core, at most 8), and what it is built from: ``--from-json DIR``'s reports (read and
     checked now), else the store (opened by the unit: ``request.open_store``)."""
-    from dailydiff.site import default_jobs
-
     settings = request.settings
     target = request.targets.output_dir or Path(settings.site.output_dir)
     if target.exists() and not target.is_dir():
@@ -84,8 +82,6 @@ def plan_site(request: Request) -> Plan:
 def reports_from_json(directory: Path) -> Iterator[DayReport]:
     """Every report JSON file under ``directory`` (hidden ones left out); one that is not a report is the
     user's mistake, said in one line."""
-    from dailydiff.render.json import load_report
-
     if not directory.is_dir():
         raise UsageError(f"{directory} is not a directory", "pass the directory holding report .json files")
     for path in sorted(directory.rglob("*.json")):

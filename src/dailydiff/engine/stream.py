@@ -64,7 +64,9 @@ from dailydiff.settings import Settings
 from dailydiff.sources import CommitSource, open_source
 from dailydiff.sources.base import IncompleteFetch
 from dailydiff.sources.budget import RequestBudget
+from dailydiff.sources.git import fetch_once
 from dailydiff.store import Store
+from dailydiff.store.sqlite import SQLiteDatabase
 
 if TYPE_CHECKING:  # publish/ and render/ are imported where a day is rendered (`notes` renders no day)
     from dailydiff.publish.base import Publisher
@@ -125,8 +127,6 @@ def _store_thread(store: Store) -> bool:
     still read beside the other thread's write), and a run beside another process on the same data
     directory failed at once with "database is locked"
     (tests/test_run_resilience.py::test_two_runs_at_once_on_one_data_directory)."""
-    from dailydiff.store.sqlite import SQLiteDatabase
-
     return not isinstance(getattr(store, "_db", None), SQLiteDatabase)
 
 
@@ -164,8 +164,6 @@ class Engine:
         self.tally.changed()
 
     async def __aenter__(self) -> Engine:
-        from dailydiff.sources.git import fetch_once
-
         await self._stack.__aenter__()
         if self._off is not None:
             self._stack.callback(self._off.close)  # last: every call asked of the store has ended
@@ -212,10 +210,6 @@ class Engine:
     def budget(self, source: CommitSource) -> RequestBudget:
         """One request budget per API host for the whole run."""
         return self._budgets.setdefault(source.host, RequestBudget())
-
-    def repo_of(self, job: RepoJob) -> str:
-        """The id the source of ``job`` gave when it opened in this run ('' before)."""
-        return next((repo for repo, key in self._owners.items() if key == job.key), "")
 
     def claim(self, repo: str, key: str) -> None:
         """Two entries must not end up as the same repository id (their reports would overwrite each other)."""
@@ -275,22 +269,12 @@ class Engine:
         settings = job.settings
         extra = log_extra(job) if extra is None else extra
         publishers = publishers_for(job.entry, job.index, available)
-        tz, language = settings.report.timezone, settings.report.language
-        dates = days.resolve(tz, self.options.now) if days is not None else []
-        log.debug(
-            "source %s; days %s; timezone %s; language %s; analyser %s; publishers %s",
-            redact(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back", tz, language,
-            settings.analysis.analyzer,
-            ", ".join(p.name for p in publishers) or "none", extra=extra,
-        )  # fmt: skip
-        source, analyzer = self.options.opened.get(job.key, (None, None))
-        if source is None:
-            source = await asyncio.to_thread(
-                open_source, job.source, settings, job.source_options, self.store
-            )
+        dates = days.resolve(settings.report.timezone, self.options.now) if days is not None else []
+        _say_job(job, dates, publishers, extra)
+        source, analyzer = await self._opened(job)
         self.claim(source.repo, job.key)
         result.repo = source.repo
-        extra["repo"] = redact(source.repo)  # the id the source gives (`report SOURCE` learns it here)
+        extra["repo"] = redact(source.repo)  # the id the source gives
         checked = self.options.skip_delivered and not self.options.force
         up_to_date, late = await days_to_build(self.store, self.off, source, settings, publishers, dates, besides,
                                                now=self.now, checked=checked, slots=self.slots(source), extra=extra)  # fmt: skip
@@ -302,11 +286,7 @@ class Engine:
         analyzer = analyzer or make_analyzer(settings.analysis.analyzer, settings, self.store)
         if not self.options.skip_delivered and not self.options.force and not publishers:
             # (with publishers — `report --publish` — the ledger decides what is sent, as ever)
-            same = await unchanged(self.store, source, settings, analyzer, plan, self.options.outputs,
-                                   self.options.history)  # fmt: skip
-            plan = [date for date in plan if date not in same]
-            result.days += [day_outcome(source.repo, date, "up-to-date") for date in sorted(same)]
-            self.tally.units_done += len(same)
+            plan = await self._without_unchanged(source, settings, analyzer, plan, result)
         if not plan:
             log.info("every day is up to date", extra=extra)
             return
@@ -316,6 +296,24 @@ class Engine:
         finally:
             result.requests = source.spend()
         result.days.sort(key=lambda d: d.date)
+
+    async def _opened(self, job: RepoJob) -> tuple[CommitSource, Analyzer | None]:
+        """``job``'s source (and analyser) as the command opened it already, else opened now."""
+        source, analyzer = self.options.opened.get(job.key, (None, None))
+        if source is None:
+            source = await asyncio.to_thread(
+                open_source, job.source, job.settings, job.source_options, self.store
+            )
+        return source, analyzer
+
+    async def _without_unchanged(self, source: CommitSource, settings: Settings, analyzer: Analyzer,
+                                 plan: list[dt.date], result: RepoResult) -> list[dt.date]:  # fmt: skip
+        """``plan`` less the days whose files written and stored report nothing would change (up to date)."""
+        same = await unchanged(self.store, source, settings, analyzer, plan, self.options.outputs,
+                               self.options.history)  # fmt: skip
+        result.days += [day_outcome(source.repo, date, "up-to-date") for date in sorted(same)]
+        self.tally.units_done += len(same)
+        return [date for date in plan if date not in same]
 
     async def _stretches(self, job: RepoJob, source: CommitSource, settings: Settings, analyzer: Analyzer,
                          publishers: list[Publisher], plan: Sequence[dt.date], result: RepoResult) -> None:  # fmt: skip
@@ -502,3 +500,15 @@ def _failed(result: RepoResult, error: str, started: float, extra: dict[str, str
 
 
 # entry points ---------------------------------------------------------------------------------------
+
+
+def _say_job(
+    job: RepoJob, dates: Sequence[dt.date], publishers: Sequence[Publisher], extra: dict[str, str]
+) -> None:
+    settings = job.settings
+    log.debug(
+        "source %s; days %s; timezone %s; language %s; analyser %s; publishers %s",
+        redact(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back",
+        settings.report.timezone, settings.report.language, settings.analysis.analyzer,
+        ", ".join(p.name for p in publishers) or "none", extra=extra,
+    )  # fmt: skip

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.secrets import scrub
 from dailydiff.engine.base import BaseUnit, Context
-from dailydiff.engine.deliver import delivery_alerts, is_delivered
+from dailydiff.engine.deliver import delivery_alerts, is_delivered, publishers_for
 from dailydiff.engine.identity import RepoRef
 from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import (
@@ -126,7 +126,6 @@ def _day_sends(
     outputs that do not keep it, the targets said skipped); then the files of days whose revert links a later
     day changed, written again to the outputs that update in place (nothing is sent twice)."""
     from dailydiff.engine.addendum import told_in_report
-    from dailydiff.engine.deliver import publishers_for
     from dailydiff.render.edition import day_edition
 
     settings, options = job.settings, context.options
@@ -168,9 +167,7 @@ def _day_outcomes(result: Any, job: RepoJob, wanted: set[dt.date]) -> list[UnitO
         ]
     outcomes = [day for day in result.days if day.date in wanted or day.status != UP_TO_DATE]
     for day in outcomes:
-        # `report SOURCE` learns its repository's id from the source: the day is named by it then.
-        name = job.label if job.repo_id else (day.repo or job.label)
-        day.key, day.label = day_key(job.repo_id or name, day.date), f"{name} {day.date.isoformat()}"
+        day.key, day.label = day_key(job.repo_id, day.date), f"{job.label} {day.date.isoformat()}"
     if outcomes:  # what the repository's fetch read, and asked each API, once
         outcomes[0].figures["fetched"] = result.fetched
         if result.requests:
@@ -188,7 +185,6 @@ def day_done(outcome: UnitOutcome, job: RepoJob, available: Sequence[Publisher],
     if not outcome.delivered_ok:  # an addendum that failed too: the plan's next run sends it
         failed = [f"{p.publisher} failed" for p in outcome.publish if p.status == "failed"]
         return f"{outcome.date}: not delivered everywhere ({', '.join(failed)})"
-    from dailydiff.engine.deliver import publishers_for
     from dailydiff.render.edition import UnitKey
 
     publishers = [p for p in publishers_for(job.entry, job.index, available)

@@ -13,12 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from dailydiff.common.text import clean
 from dailydiff.common.timewindow import local_date_of
 from dailydiff.engine.alerts import add_alerts, alert_topics, silent_days
 from dailydiff.engine.base import BaseUnit
 from dailydiff.engine.jobs import RepoJob, plan_jobs
-from dailydiff.engine.outcome import UnitOutcome
+from dailydiff.engine.outcome import BUILT, UnitOutcome
+from dailydiff.engine.runner import Plan
+from dailydiff.errors import UsageError
+from dailydiff.scoring.alerting import verdict
 from dailydiff.settings import Settings, WatchTopic
+from dailydiff.sources import open_source
 from dailydiff.store import Store
 
 
@@ -38,8 +43,6 @@ def job_of_push(jobs: Sequence[RepoJob], repository: str) -> RepoJob | None:
 def alert_plan(jobs: Sequence[RepoJob], now: dt.datetime, *, build: bool = True) -> Any:
     """Yesterday and today of each of ``jobs`` (stored, sent nowhere; ``build=False``: none), then the alert
     unit after them: what `watch` (engine/commands.py) and the push hooks run."""
-    from dailydiff.engine.runner import Plan
-
     plan = Plan(jobs=list(jobs), now=now)
     if build:
         silent_days(plan, jobs, now)
@@ -55,10 +58,6 @@ def test_plan(settings: Settings, base_dir: Path | None, store: Store, topic_nam
     """`watch test`: the days of the commits not stored yet (built and stored, sent nowhere), then one unit
     that judges every commit found (``TestUnit``); the plan's ``missing``: the shas no configured
     repository has."""
-    from dailydiff.engine.runner import Plan
-    from dailydiff.errors import UsageError
-    from dailydiff.sources import open_source
-
     topics = {t.name: t for t in settings.watch}
     if topic_name not in topics:
         raise UsageError(f"no [[watch]] topic named {topic_name!r}", f"topics: {', '.join(topics) or 'none'}")
@@ -113,10 +112,6 @@ class TestUnit(BaseUnit):
         return [await asyncio.to_thread(unit._build, context) for unit in units], ""
 
     def _build(self, context: Any) -> UnitOutcome:
-        from dailydiff.common.text import clean
-        from dailydiff.engine.outcome import BUILT
-        from dailydiff.scoring.alerting import verdict
-
         lines, topic = [], self.topic
         with context.own_store() as store:
             for job, full, date in self.found:

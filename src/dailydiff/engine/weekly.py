@@ -16,13 +16,15 @@ from typing import Any
 from dailydiff.common.dates import clock
 from dailydiff.engine.deliver import pick_publishers
 from dailydiff.errors import DailyDiffError
-from dailydiff.models import DayReport
-from dailydiff.publish.base import Publisher
+from dailydiff.models import DayReport, Usage
+from dailydiff.publish.base import Publisher, Secrets
 from dailydiff.render.charts import type_counts
 from dailydiff.render.edition import Edition, week_edition
+from dailydiff.render.stakeholder import llm_themes, prompt_commits
 from dailydiff.render.week import IsoWeek, WeekDigest, build_digest
 from dailydiff.render.week_build import with_comparison
 from dailydiff.render.week_compare import HISTORY_WEEKS
+from dailydiff.render.week_words import comparison_lines, signal_text
 from dailydiff.settings import Settings
 from dailydiff.store import Store
 
@@ -70,9 +72,6 @@ def _written_by_llm(store: Store, settings: Settings, week: WeekDigest, own: lis
     from dailydiff.analysis.llm import LLMAnalyzer, UnusableAnswer
     from dailydiff.analysis.schema import AnswerError
     from dailydiff.analysis.week import parse_week_answer
-    from dailydiff.models import Usage
-    from dailydiff.render.stakeholder import llm_themes, prompt_commits
-    from dailydiff.render.week_words import comparison_lines, signal_text
 
     analyzer = make_analyzer("llm", settings, store)
     assert isinstance(analyzer, LLMAnalyzer)
@@ -157,7 +156,6 @@ def _other_audience_targets(settings: Settings, audience: str) -> tuple[str, fro
     wanting = [e for e in settings.publish if e.audience is not None and e.audience != audience]
     if not wanting:
         return None
-    from dailydiff.publish.base import Secrets
     from dailydiff.publish.registry import build_publishers
 
     # A publisher's target (its ledger identity) may come from a secret (a webhook's URL): read as for sending.
