@@ -19,7 +19,7 @@ import functools
 import logging
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from importlib import resources
@@ -313,42 +313,40 @@ def _find_number(text: str, number: str, start: int = 0) -> int:
 
 def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> str | None:
     """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None."""
-    text = evidence.text
-    how = kind.match
-    if surface and surface != claim and how != "code" and _find_word(text, surface) >= 0:
+    if surface and surface != claim and kind.match != "code" and _find_word(evidence.text, surface) >= 0:
         return surface  # written as the evidence writes it ("PR 3", "~4x", "99KB")
+    name = claim.lstrip("-").partition("=")[0].replace("-", "_")
     for form in kind.forms:  # the other ways the evidence writes it ("PR 12", "/pull/12", "48 * 1024")
-        name = claim.lstrip("-").partition("=")[0].replace("-", "_")
         written = form.format(n=claim.replace(",", ""), name=name).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    if how == "flag":
-        return claim if _find_word(text, claim) >= 0 else None
-    if how in ("verbatim", "folded"):  # a name, or the name without its ending ("lru_cached", "Runners")
-        for stem in [claim] + [claim[: -len(end)] for end in kind.endings if claim.endswith(end)]:
-            if _name_found(evidence, stem) or (
-                how == "folded" and _find_part(evidence.text, stem, evidence.folded) >= 0
-            ):
-                return stem
-        return None
-    if how == "code":
-        return _found_code(claim, evidence)
-    if how == "path":
-        return _found_path(claim, text, evidence)
-    if how == "version":
-        bare = claim[1:] if claim[:1] in "vV" else claim
-        return bare if _find_number(text, bare) >= 0 else None
-    if how == "reference":
-        return None  # its forms above are the ways it is written
-    if how == "commit":
-        at = text.find(claim.lower())
-        while at >= 0:
-            if at == 0 or text[at - 1] not in _WORD:
-                return claim
-            at = text.find(claim.lower(), at + 1)
-        return None
-    # numbers: percent, multiple, number. A number precise enough to say itself (three figures, or a
-    # decimal part) is found however the evidence goes on (a table's cell, code); else with its unit.
+    return _MATCH[kind.match](claim, kind, evidence, surface)
+
+
+def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
+    """A name, or the name without its ending ("lru_cached", "Runners"); `folded`: in any letter case."""
+    for stem in [claim] + [claim[: -len(end)] for end in kind.endings if claim.endswith(end)]:
+        if _name_found(evidence, stem) or (
+            kind.match == "folded" and _find_part(evidence.text, stem, evidence.folded) >= 0
+        ):
+            return stem
+    return None
+
+
+def _by_commit(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
+    text, sought = evidence.text, claim.lower()
+    at = text.find(sought)
+    while at >= 0:
+        if at == 0 or text[at - 1] not in _WORD:
+            return claim
+        at = text.find(sought, at + 1)
+    return None
+
+
+def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
+    """A percentage, a multiplier, a size or a count. A number precise enough to say itself (three figures,
+    or a decimal part) is found however the evidence goes on (a table's cell, code); else with its unit."""
+    text, how = evidence.text, kind.match
     precise = "." in claim or len(claim.replace(",", "").lstrip("0")) >= 3
     for form in _number_forms(claim):
         if how == "number" and form in evidence.figures:
@@ -460,44 +458,61 @@ _NAME = re.compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts:
 
 
 def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str | None:
-    """A path (or the end of one) as the evidence shows it; a list of names joined by "/" with no file
-    among them (`allreduce/allgather/reducescatter`, `q/k/v/out`): each name shown."""
+    """A path (or the end of one) as the evidence shows it, or put together from what it shows."""
     found = _found_path_itself(claim, text)
     if found is not None or evidence is None:
         return found
     names = claim.strip("/").rstrip(".").split("/")  # a sentence's full stop is not the path's
+    return claim if len(names) > 1 and any(way(names, evidence) for way in _PUT_TOGETHER) else None
+
+
+def _module_attribute(names: list[str], evidence: Evidence) -> bool:
+    """A module's name written as a path (`pkg/mod.as_bf16`): the module's file and the name shown."""
     head, _, attribute = names[-1].rpartition(".")
-    if head and not _FILE.search(names[-1]) and _find_word(text, attribute) >= 0:
-        # a module's name written as a path (`pkg/mod.as_bf16`): the module's file and the name shown
-        module = "/".join([*names[:-1], head]) + "."
-        if text.find(module) >= 0:
-            return claim
-    quoted = r"\s*[/,]\s*".join(f"[\"']{re.escape(n)}[\"']" for n in names)
-    if len(names) > 1 and re.search(
-        quoted, text
-    ):  # put together by code: ("shim", "runner.py"), "shim" / "runner.py"
-        return claim
-    folder = "/".join(names[:-1]) + "/"
-    stem = names[-1].removesuffix(".py")
+    module = "/".join([*names[:-1], head]) + "."
+    return (
+        bool(head)
+        and not _FILE.search(names[-1])
+        and _find_word(evidence.text, attribute) >= 0
+        and module in evidence.text
+    )
+
+
+def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
+    """Put together by code: `("shim", "runner.py")`, `"shim" / "runner.py"`."""
+    return (
+        re.search(r"\s*[/,]\s*".join(f"[\"']{re.escape(n)}[\"']" for n in names), evidence.text) is not None
+    )
+
+
+def _imported_neighbour(names: list[str], evidence: Evidence) -> bool:
+    """A module its neighbour imports: `from .routergemm import` in flashinfer/gemm/gemm_base.py."""
+    folder, stem = "/".join(names[:-1]) + "/", names[-1].removesuffix(".py")
     imported = re.compile(rf"from \.{re.escape(stem)} import|from \. import [^\n]*\b{re.escape(stem)}\b")
-    if stem != names[-1] and any(s.path.startswith(folder) and "/" not in s.path[len(folder) :] and imported.search(s.text)
-                                 for s in evidence.sections):  # fmt: skip
-        return (
-            claim  # a module its neighbour imports: `from .routergemm import` in flashinfer/gemm/gemm_base.py
-        )
-    if (
-        len(names) > 1
-        and _FILE.search(names[-1])
-        and text.find(folder) >= 0
-        and _find_word(text, names[-1]) >= 0
-    ):
-        return claim  # a folder and a file name shown apart: "`tests/moe_ep/` — (`test_moe_ep_ht.py`)"
-    if len(names) > 1 and not any(_FILE.search(n) for n in names):
-        return claim if all(n and (_name_found(evidence, n) or _find_word(evidence.folded, n.lower()) >= 0)
-                            for n in names) else None  # fmt: skip
-    return None
+    return stem != names[-1] and any(
+        s.path.startswith(folder) and "/" not in s.path[len(folder) :] and imported.search(s.text)
+        for s in evidence.sections
+    )
 
 
+def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
+    """A folder and a file name shown apart: "`tests/moe_ep/` — (`test_moe_ep_ht.py`)"."""
+    folder = "/".join(names[:-1]) + "/"
+    return (
+        bool(_FILE.search(names[-1]))
+        and folder in evidence.text
+        and _find_word(evidence.text, names[-1]) >= 0
+    )
+
+
+def _name_list(names: list[str], evidence: Evidence) -> bool:
+    """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown."""
+    return not any(_FILE.search(n) for n in names) and all(
+        n and (_name_found(evidence, n) or _find_word(evidence.folded, n.lower()) >= 0) for n in names
+    )
+
+
+_PUT_TOGETHER = (_module_attribute, _quoted_parts, _imported_neighbour, _folder_and_file, _name_list)
 _FILE = re.compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
                    r"|cmake|in|jinja|j2|rs|go|js|ts|proto|lock|mk)$")  # fmt: skip
 
@@ -516,6 +531,24 @@ def _found_path_itself(claim: str, text: str) -> str | None:
             break
         parts = parts[1:]
     return None
+
+
+_MATCH: dict[str, Callable[[str, _Kind, Evidence, str], str | None]] = {
+    "flag": lambda claim, kind, evidence, surface: claim if _find_word(evidence.text, claim) >= 0 else None,
+    "verbatim": _by_name,
+    "folded": _by_name,
+    "code": lambda claim, kind, evidence, surface: _found_code(claim, evidence),
+    "path": lambda claim, kind, evidence, surface: _found_path(claim, evidence.text, evidence),
+    "version": lambda claim, kind, evidence, surface: (
+        bare if _find_number(evidence.text, bare := claim[1:] if claim[:1] in "vV" else claim) >= 0 else None
+    ),
+    "reference": lambda claim, kind, evidence, surface: None,  # its forms are the ways it is written
+    "commit": _by_commit,
+    "percent": _by_number,
+    "multiple": _by_number,
+    "unit": _by_number,
+    "number": _by_number,
+}
 
 
 # tracing -----------------------------------------------------------------------------------------
