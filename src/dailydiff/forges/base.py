@@ -180,10 +180,7 @@ class ForgeHttp:
         self._check_origin(url)
         accept = accept or self.json_media
         key = f"GET {accept} {url}"
-        cached = self.cache.http_get(key) if self.cache is not None else None
-        if cached is not None and self._problem(ApiResponse(cached.status, cached.headers, cached.body), accept,
-                                               check) is not None:  # fmt: skip
-            cached = None  # stored by an older version that did not check: asked again, then replaced
+        cached = self._cached(key, accept, check)
         if cached is not None and cached.immutable:
             self.counts.cache_hits += 1
             self._log.debug("cache hit %s", url)
@@ -220,6 +217,18 @@ class ForgeHttp:
                     ),
                 )
         return response
+
+    def _cached(self, key: str, accept: str, check: Check | None) -> CachedResponse | None:
+        """The cached answer of ``key``; None when there is none or it fails the checks (stored by an older
+        version that did not check: asked again, then replaced)."""
+        cached = self.cache.http_get(key) if self.cache is not None else None
+        if (
+            cached is None
+            or self._problem(ApiResponse(cached.status, cached.headers, cached.body), accept, check)
+            is not None
+        ):
+            return None
+        return cached
 
     async def post_json(
         self,

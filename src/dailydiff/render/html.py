@@ -170,18 +170,12 @@ def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | N
             "reverts": revert_link(rc, report, anchors, day_link),
             "reverted_by": reverted_by_links(rc, report, anchors, day_link),
         }
-    groups = []
-    for level in (Level.HIGH, Level.MEDIUM, Level.LOW):
-        members = [views[rc.sha] for rc in report.by_level(level)]
-        if members:
-            groups.append(
-                {
-                    "level": level.value,
-                    "anchor": f"level-{level.value}",
-                    "heading": f"{L['groups'][level.value]} ({len(members)})",
-                    "commits": members,
-                }
-            )
+    groups = [
+        {"level": level.value, "anchor": f"level-{level.value}",
+         "heading": f"{L['groups'][level.value]} ({len(members)})", "commits": members}
+        for level in (Level.HIGH, Level.MEDIUM, Level.LOW)
+        if (members := [views[rc.sha] for rc in report.by_level(level)])
+    ]  # fmt: skip
     overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
     types = change_type_labels(report.language)
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())

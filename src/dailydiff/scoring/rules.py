@@ -273,6 +273,18 @@ def title_pr(title: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def _read_tag(bracketed: str, types: list[str], tags: list[str]) -> None:
+    """A bracket's kinds into ``types``, its other tags into ``tags``. A step of a series ("[1/N Refactor]",
+    "[2/3 Feature]") says its kind after the count."""
+    for raw in re.split(r"[,/|+&]", _SERIES_STEP_RE.sub("", bracketed)):
+        tag = raw.strip()
+        kind = _TAG_TYPES.get(tag.lower())
+        if kind and kind not in types:
+            types.append(kind)
+        elif not kind and tag:
+            tags.append(tag)
+
+
 @lru_cache(maxsize=4096)
 def parse_title(title: str) -> TitleInfo:
     """What ``title`` says. Remembered: a commit's title is read by the score, the analyser, the overview and
@@ -290,14 +302,7 @@ def parse_title(title: str) -> TitleInfo:
     for _ in range(6):  # leading tags and prefixes, in any mix: "[Bugfix][NPU] fix(x): …"
         bracket = _BRACKET_RE.match(rest)
         if bracket:
-            # A step of a series ("[1/N Refactor]", "[2/3 Feature]") says its kind after the count.
-            for raw in re.split(r"[,/|+&]", _SERIES_STEP_RE.sub("", bracket.group("tag"))):
-                tag = raw.strip()
-                kind = _TAG_TYPES.get(tag.lower())
-                if kind and kind not in types:
-                    types.append(kind)
-                elif not kind and tag:
-                    tags.append(tag)
+            _read_tag(bracket.group("tag"), types, tags)
             rest = rest[bracket.end() :]
             continue
         conventional = _CONVENTIONAL_RE.match(rest)
@@ -503,20 +508,7 @@ def commit_types(
         return [ChangeType.DEPENDENCY]
     declared = [*info.types, *(k for k in label_types(commit) if k not in info.types)]
     where = [k for k in declared if k in {"ci_build", "chore", "config"}]
-    kinds = profile.kinds - {"generated"}
-    only = next(
-        (
-            kind
-            for kind, allowed in (
-                ("docs", {"docs", "asset"}),
-                ("test", {"test"}),
-                ("ci_build", {"ci", "build"}),
-                ("config", {"config"}),
-            )
-            if kinds and kinds <= allowed
-        ),
-        None,
-    )
+    only = _only_kind(profile.kinds - {"generated"})
     for kind in declared:
         if kind not in where:
             add(kind)
@@ -532,12 +524,24 @@ def commit_types(
         add(kind)
     if only:
         add(only)
-    if (
-        re.search(r"cve-\d+|ghsa-|vulnerab", f"{commit.title}\n{commit.body}", re.I)
-        and ChangeType.SECURITY not in found
+    if ChangeType.SECURITY not in found and re.search(
+        r"cve-\d+|ghsa-|vulnerab", f"{commit.title}\n{commit.body}", re.I
     ):
         found.insert(0, ChangeType.SECURITY)
     return found[:3]
+
+
+_ONLY_KINDS = (
+    ("docs", {"docs", "asset"}),
+    ("test", {"test"}),
+    ("ci_build", {"ci", "build"}),
+    ("config", {"config"}),
+)
+
+
+def _only_kind(kinds: set[str]) -> str | None:
+    """The change type the paths say alone, when only one kind of file changed."""
+    return next((kind for kind, allowed in _ONLY_KINDS if kinds and kinds <= allowed), None)
 
 
 @dataclass(frozen=True)

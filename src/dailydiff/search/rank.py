@@ -256,14 +256,19 @@ def _hit(doc: SearchDoc, tf: Mapping[str, float], norm: float, newest: dt.date, 
     said = sum(1 for p in phrases if f" {p} " in title)
     boost += PHRASE_BOOST * min(said, 2)
     score = (held.text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
+    if _unwanted(doc, title, first_word, asked):
+        score *= EXCLUDED
+    return Hit(doc, score, tuple(held.matched))
+
+
+def _unwanted(doc: SearchDoc, title: str, first_word: str, asked: _Asked) -> bool:
+    """Of a kind the question asks not to see (by its title, or its only kind), or titled with a subject it
+    asks not to see."""
     types = {type_terms(t) for t in doc.change_types}
     unwanted = any(
         first_word in names or (types & names and not types & asked.asked_kinds) for names in asked.excluded
     )
-    if unwanted or any(f" {t} " in title for names in asked.excluded_subjects for t in names):
-        score *= EXCLUDED  # of a kind the question asks not to see (by its title, or its only kind), or
-        # titled with a subject it asks not to see
-    return Hit(doc, score, tuple(held.matched))
+    return unwanted or any(f" {t} " in title for names in asked.excluded_subjects for t in names)
 
 
 def _one_per_commit(hits: list[Hit], limit: int) -> list[Hit]:

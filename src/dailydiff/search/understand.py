@@ -194,6 +194,15 @@ def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
     )
     if len(placed) < 2:
         return concepts
+    runs = _runs(lowered, placed)
+    if all(len(run) == 1 for run in runs):
+        return concepts
+    out = [run[0] if len(run) == 1 else _union(run) for run in runs]
+    return out + [c for c in concepts if not any(c is p for _, _, p in placed)]
+
+
+def _runs(lowered: str, placed: list[tuple[int, int, Concept]]) -> list[list[Concept]]:
+    """The placed ideas in runs of those the question lists one after another."""
     runs: list[list[Concept]] = [[placed[0][2]]]
     for (start, _, before), (next_start, _, after) in zip(placed, placed[1:], strict=False):
         gap = lowered[start + len(before.source) : next_start]
@@ -201,10 +210,7 @@ def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
             runs[-1].append(after)
         else:
             runs.append([after])
-    if all(len(run) == 1 for run in runs):
-        return concepts
-    out = [run[0] if len(run) == 1 else _union(run) for run in runs]
-    return out + [c for c in concepts if not any(c is p for _, _, p in placed)]
+    return runs
 
 
 def _union(concepts: list[Concept]) -> Concept:

@@ -219,11 +219,7 @@ class PullRequestFinder:
         )
         if response.status != 200:
             return None
-        pulls = [p for p in response.json() if isinstance(p, dict)]
-        chosen = next((p for p in pulls if p.get("merge_commit_sha") == sha), None)
-        chosen = (
-            chosen or next((p for p in pulls if p.get("merged_at")), None) or (pulls[0] if pulls else None)
-        )
+        chosen = _chosen([p for p in response.json() if isinstance(p, dict)], sha)
         return self._from_rest(chosen) if chosen else None
 
     def _from_rest(self, data: dict[str, Any]) -> PullRequest:
@@ -240,6 +236,12 @@ class PullRequestFinder:
             labels=labels,
             url=str(url) if url else f"{self.repo_url}/pull/{number}",
         )
+
+
+def _chosen(pulls: list[dict[str, Any]], sha: str) -> dict[str, Any] | None:
+    """The pull request a commit came from: the one that merged it, else a merged one, else the first."""
+    merged = next((p for p in pulls if p.get("merge_commit_sha") == sha), None)
+    return merged or next((p for p in pulls if p.get("merged_at")), None) or (pulls[0] if pulls else None)
 
 
 def _errored_aliases(errors: object) -> set[str]:
