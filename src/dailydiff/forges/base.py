@@ -436,6 +436,16 @@ class ForgeHttp:
         else:
             self._close_gate(now + 60.0 * 2 ** (attempt - 1), "secondary")
 
+    def _count_limit(self, headers: httpx2.Headers, prefix: str) -> None:
+        """What the rate limit's headers (``prefix``: ``x-ratelimit-`` GitHub's, ``ratelimit-`` GitLab's)
+        say is left, into the counts."""
+        remaining = headers.get(f"{prefix}remaining", "")
+        if remaining.isdigit():
+            self.counts.remaining = int(remaining)
+            limit, reset = headers.get(f"{prefix}limit", ""), headers.get(f"{prefix}reset", "")
+            self.counts.limit = int(limit) if limit.isdigit() else 0
+            self.counts.reset_at = float(reset) if reset.isdigit() else 0.0
+
     def _close_gate(self, until: float, reason: str) -> None:
         if until > self._blocked_until:
             self._blocked_until = until

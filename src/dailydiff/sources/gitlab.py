@@ -308,30 +308,29 @@ def _next_page(page: ApiResponse, url: str) -> str | None:
     return parts._replace(query="&".join(f"{k}={v}" for k, v in query.items())).geturl()
 
 
-def _check_list(response: ApiResponse) -> None:
+def _list_of(response: ApiResponse) -> list[Any]:
+    """The answer's JSON list (TypeError: it is not one)."""
     items = response.json()
     if not isinstance(items, list):
         raise TypeError("not a list")
-    for item in items:
+    return items
+
+
+def _check_list(response: ApiResponse) -> None:
+    for item in _list_of(response):
         utc_time(item["committed_date"])
         if not isinstance(item["id"], str):
             raise TypeError("id")
 
 
 def _check_diff(response: ApiResponse) -> None:
-    items = response.json()
-    if not isinstance(items, list):
-        raise TypeError("not a list")
-    for item in items:
+    for item in _list_of(response):
         if not isinstance(item["new_path"], str) or not isinstance(item["old_path"], str):
             raise TypeError("path")
 
 
 def _check_merge_requests(response: ApiResponse) -> None:
-    items = response.json()
-    if not isinstance(items, list):
-        raise TypeError("not a list")
-    for item in items:
+    for item in _list_of(response):
         int(item["iid"])
 
 
