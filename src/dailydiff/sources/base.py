@@ -172,17 +172,26 @@ def fetched(store: Store | None, keys: list[str], results: list[Commit | BaseExc
     if store is not None and done:
         store.save_commits(done)
     if all(isinstance(e, (bad, *MALFORMED)) for e in errors):
-        failed = {key: (r.message if isinstance(r, bad) else malformed(r).message)
-                  for key, r in zip(keys, results, strict=True) if isinstance(r, BaseException)}  # fmt: skip
-        raise IncompleteFetch(done, failed, len(keys))
+        raise IncompleteFetch(done, _why_failed(keys, results, malformed), len(keys))
     first = next((e for e in errors if isinstance(e, DailyDiffError)), errors[0])
-    if name_malformed and isinstance(first, MALFORMED):
-        first = malformed(first)
-    if isinstance(first, DailyDiffError):
-        raise type(first)(
-            f"{first.message}; {len(done)} of {len(keys)} commits fetched and stored", first.hint
-        ) from None
-    raise first
+    raise _told(malformed(first) if name_malformed and isinstance(first, MALFORMED) else first,
+                f"{len(done)} of {len(keys)} commits fetched and stored")  # fmt: skip
+
+
+def _why_failed(keys: list[str], results: list[Commit | BaseException],
+                malformed: Callable[[BaseException], DailyDiffError]) -> dict[str, str]:  # fmt: skip
+    """Each failed commit's reason: its bad answer's message, or a malformed answer's as ours."""
+    return {key: (r.message if isinstance(r, DailyDiffError) else malformed(r).message)
+            for key, r in zip(keys, results, strict=True) if isinstance(r, BaseException)}  # fmt: skip
+
+
+def _told(error: BaseException, fetched: str) -> BaseException:
+    """Our error saying also what was ``fetched``; any other error as it is."""
+    if not isinstance(error, DailyDiffError):
+        return error
+    told = type(error)(f"{error.message}; {fetched}", error.hint)
+    told.__suppress_context__ = True
+    return told
 
 
 def check_repo_id(repo: str) -> None:
