@@ -470,14 +470,18 @@ def find_reverted(commit: Commit, candidates: Sequence[Commit]) -> Commit | None
         return None
     others = [c for c in candidates if c.sha != commit.sha]
     plain = [c for c in others if "revert" not in parse_title(c.title).types]
-    signs = (
-        (others, lambda c: bool(target.sha) and c.sha.startswith(target.sha or "")),
-        (plain, lambda c: target.pr_number is not None
-         and ((c.pr is not None and c.pr.number == target.pr_number) or title_pr(c.title) == target.pr_number)),
-        (others, lambda c: bool(target.title) and c.title.strip() == (target.title or "").strip()),
-        (plain, lambda c: bool(target.title) and parse_title(c.title).subject == parse_title(target.title or "").subject),
-    )  # fmt: skip
-    return next((c for pool, sign in signs for c in pool if sign(c)), None)
+    return next((c for only_plain, sign in _REVERT_SIGNS for c in (plain if only_plain else others)
+                 if sign(target, c)), None)  # fmt: skip
+
+
+# The signs of the commit a revert undoes, surest first: (among commits that are no revert only, the test).
+_REVERT_SIGNS: tuple[tuple[bool, Callable[[RevertTarget, Commit], bool]], ...] = (
+    (False, lambda t, c: bool(t.sha) and c.sha.startswith(t.sha or "")),
+    (True, lambda t, c: t.pr_number is not None
+     and ((c.pr is not None and c.pr.number == t.pr_number) or title_pr(c.title) == t.pr_number)),
+    (False, lambda t, c: bool(t.title) and c.title.strip() == (t.title or "").strip()),
+    (True, lambda t, c: bool(t.title) and parse_title(c.title).subject == parse_title(t.title or "").subject),
+)  # fmt: skip
 
 
 def commit_types(
@@ -497,6 +501,18 @@ def commit_types(
         return [ChangeType.REVERT]
     if release_version(commit) is not None:
         return [ChangeType.RELEASE]
+    if is_dependency_update(commit):
+        return [ChangeType.DEPENDENCY]
+    found = _said_types(commit, info, profile)
+    if ChangeType.SECURITY not in found and re.search(
+        r"cve-\d+|ghsa-|vulnerab", f"{commit.title}\n{commit.body}", re.I
+    ):
+        found.insert(0, ChangeType.SECURITY)
+    return found[:3]
+
+
+def _said_types(commit: Commit, info: TitleInfo, profile: PathProfile) -> list[ChangeType]:
+    """What the title declares, its words and the paths say (``commit_types``), in that order."""
     found: list[ChangeType] = []
 
     def add(kind: str) -> None:
@@ -504,8 +520,6 @@ def commit_types(
         if value not in found:
             found.append(value)
 
-    if is_dependency_update(commit):
-        return [ChangeType.DEPENDENCY]
     declared = [*info.types, *(k for k in label_types(commit) if k not in info.types)]
     where = [k for k in declared if k in {"ci_build", "chore", "config"}]
     only = _only_kind(profile.kinds - {"generated"})
@@ -524,11 +538,7 @@ def commit_types(
         add(kind)
     if only:
         add(only)
-    if ChangeType.SECURITY not in found and re.search(
-        r"cve-\d+|ghsa-|vulnerab", f"{commit.title}\n{commit.body}", re.I
-    ):
-        found.insert(0, ChangeType.SECURITY)
-    return found[:3]
+    return found
 
 
 _ONLY_KINDS = (
