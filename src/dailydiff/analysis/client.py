@@ -557,13 +557,7 @@ class ChatClient:
         async for line in response.aiter_lines():
             if not line.startswith("data:"):
                 if not state.spoke:
-                    # Blank lines or ``: keep-alive`` before any event (DeepSeek under load, for minutes): the
-                    # server holds our request; the request's whole deadline bounds that wait, not the read
-                    # timeout.
-                    state.spoke = True
-                    when = timer.when()
-                    if when is not None and state.began + self.deadline > when:
-                        timer.reschedule(state.began + self.deadline)
+                    self._held(state, timer)
                 continue
             state.spoke = True
             data = line[5:].strip()
@@ -587,6 +581,14 @@ class ChatClient:
                 if when is None or due < when or due - when > self.stall / 100:
                     timer.reschedule(due)
                     self._progress(me)
+
+    def _held(self, state: _Stream, timer: asyncio.Timeout) -> None:
+        """Blank lines or ``: keep-alive`` before any event (DeepSeek under load, for minutes): the server holds
+        our request; the request's whole deadline bounds that wait, not the read timeout."""
+        state.spoke = True
+        when = timer.when()
+        if when is not None and state.began + self.deadline > when:
+            timer.reschedule(state.began + self.deadline)
 
     def _timed_out(self, state: _Stream, wait: float) -> LLMCallError:
         if state.first is None:

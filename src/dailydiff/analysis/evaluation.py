@@ -93,31 +93,34 @@ def read_set(spec: str) -> list[Labels]:
     else:
         raise ConfigError(f"no labelled set {spec!r}",
                           f"give a JSONL file, or one of the shipped sets: {', '.join(shipped_sets())}")  # fmt: skip
-    types = {t.value for t in ChangeType}
-    out: list[Labels] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            labels = Labels(repo=str(row["repo"]), sha=str(row["sha"]).lower(),
-                            change_types=tuple(row["change_types"]), level=str(row["level"]),
-                            facts=tuple(str(f) for f in row.get("facts", [])))  # fmt: skip
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(f"{where}:{number}: not a labelled commit ({exc})",
-                              "each line: {\"repo\", \"sha\", \"change_types\", \"level\", \"facts\"}") from None  # fmt: skip
-        wrong = [t for t in labels.change_types if t not in types]
-        if (
-            wrong
-            or labels.level not in ("high", "medium", "low")
-            or not re.fullmatch(r"[0-9a-f]{7,40}", labels.sha)
-        ):
-            raise ConfigError(f"{where}:{number}: {', '.join(wrong) or labels.level or labels.sha} is not a "
-                              "change type, level or sha", f"change types: {', '.join(sorted(types))}")  # fmt: skip
-        out.append(labels)
+    out = [
+        _labels(line, f"{where}:{number}") for number, line in enumerate(text.splitlines(), 1) if line.strip()
+    ]
     if not out:
         raise ConfigError(f"the labelled set {where} has no commits", "one JSON object a line")
     return out
+
+
+def _labels(line: str, at: str) -> Labels:
+    """One line of a labelled set (``at``: where it stands, for the error)."""
+    types = {t.value for t in ChangeType}
+    try:
+        row = json.loads(line)
+        labels = Labels(repo=str(row["repo"]), sha=str(row["sha"]).lower(),
+                        change_types=tuple(row["change_types"]), level=str(row["level"]),
+                        facts=tuple(str(f) for f in row.get("facts", [])))  # fmt: skip
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{at}: not a labelled commit ({exc})",
+                          "each line: {\"repo\", \"sha\", \"change_types\", \"level\", \"facts\"}") from None  # fmt: skip
+    wrong = [t for t in labels.change_types if t not in types]
+    if (
+        wrong
+        or labels.level not in ("high", "medium", "low")
+        or not re.fullmatch(r"[0-9a-f]{7,40}", labels.sha)
+    ):
+        raise ConfigError(f"{at}: {', '.join(wrong) or labels.level or labels.sha} is not a "
+                          "change type, level or sha", f"change types: {', '.join(sorted(types))}")  # fmt: skip
+    return labels
 
 
 # the sample ---------------------------------------------------------------------------------------
@@ -510,6 +513,34 @@ def _money(value: float | None) -> str:
     return "–" if value is None else f"${value:.4f}"
 
 
+def _cells(r: Row, night: int, h: dict[str, str], labelled: bool) -> list[str]:
+    """An endpoint's row of the table."""
+    data = r.json(night)
+    latency = "–" if r.latency_p50 is None else f"{r.latency_p50:.2f} / {r.latency_p95:.2f}"
+    failures = ", ".join(f"{k} {v}" for k, v in r.failures.items()) or h["none"]
+    cached = (
+        h["no_llm"]
+        if r.name == RULES
+        else h["unreported"]
+        if r.cached_tokens is None
+        else f"{r.cached_tokens:,}"
+    )
+    costs = [_money(data[k]) if r.priced else h["no_price"] for k in ("cost_per_commit", "cost_per_night")]
+    tokens_in = (
+        h["unreported"] if r.unreported_in and not r.tokens_in
+        else f"{r.tokens_in:,} ({h['some_unreported'].format(n=r.unreported_in)})" if r.unreported_in
+        else f"{r.tokens_in:,}"
+    )  # fmt: skip
+    cells = [r.name, r.model, str(r.commits), _share(r.valid, r.commits), _share(r.supported, r.checked, h["no_claims"]),
+             str(r.removed), f"{tokens_in} / {r.tokens_out:,} ({cached})", *costs, latency, failures]  # fmt: skip
+    if labelled:
+        a = r.agreement or {}
+        cells += [
+            f"{100 * v:.0f}%" if (v := a.get(k)) is not None else "–" for k in ("types", "level", "facts")
+        ]
+    return cells
+
+
 def markdown(rows: Sequence[Row], language: str, night: int, what: str, notes: Sequence[str] = ()) -> str:
     h = words(language)
     labelled = any(r.agreement is not None for r in rows)
@@ -518,32 +549,7 @@ def markdown(rows: Sequence[Row], language: str, night: int, what: str, notes: S
     lines = [f"## {h['title'].format(n=night, what=what)}", "", "| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]  # fmt: skip
     for r in rows:
-        data = r.json(night)
-        latency = "–" if r.latency_p50 is None else f"{r.latency_p50:.2f} / {r.latency_p95:.2f}"
-        failures = ", ".join(f"{k} {v}" for k, v in r.failures.items()) or h["none"]
-        cached = (
-            h["no_llm"]
-            if r.name == RULES
-            else h["unreported"]
-            if r.cached_tokens is None
-            else f"{r.cached_tokens:,}"
-        )
-        costs = [
-            _money(data[k]) if r.priced else h["no_price"] for k in ("cost_per_commit", "cost_per_night")
-        ]
-        tokens_in = (
-            h["unreported"] if r.unreported_in and not r.tokens_in
-            else f"{r.tokens_in:,} ({h['some_unreported'].format(n=r.unreported_in)})" if r.unreported_in
-            else f"{r.tokens_in:,}"
-        )  # fmt: skip
-        cells = [r.name, r.model, str(r.commits), _share(r.valid, r.commits), _share(r.supported, r.checked, h["no_claims"]),
-                 str(r.removed), f"{tokens_in} / {r.tokens_out:,} ({cached})", *costs, latency, failures]  # fmt: skip
-        if labelled:
-            a = r.agreement or {}
-            cells += [
-                f"{100 * v:.0f}%" if (v := a.get(k)) is not None else "–" for k in ("types", "level", "facts")
-            ]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in _cells(r, night, h, labelled)) + " |")
     lines += ["", h["legend"].format(n=night), *notes]
     return "\n".join(lines) + "\n"
 

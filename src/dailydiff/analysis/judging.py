@@ -10,6 +10,7 @@ unsupported / unsure with the lines it relied on. Its agreement with the tracer 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -38,27 +39,25 @@ def unsettled(endpoints: Sequence[Endpoint], items: Sequence[Item], done: dict[s
               limit: int) -> list[tuple[str, Item, str, str]]:  # fmt: skip
     """Up to ``limit`` (endpoint, item, claim, sentence) the tracer did not find, one endpoint after another
     so each gets its share, in the sample's order."""
-    queues: list[list[tuple[str, Item, str, str]]] = []
-    for endpoint in endpoints:
-        if endpoint.name == RULES:
+    queues = [_unsettled_of(e.name, items, done.get(e.name, {})) for e in endpoints if e.name != RULES]
+    return [claim for turn in itertools.zip_longest(*queues) for claim in turn if claim is not None][:limit]
+
+
+def _unsettled_of(
+    name: str, items: Sequence[Item], done: dict[str, Outcome]
+) -> list[tuple[str, Item, str, str]]:
+    """The (endpoint, item, claim, sentence) the tracer did not find in one endpoint's analyses."""
+    queue = []
+    for item in items:
+        outcome = done.get(item.key)
+        grounding = outcome.analysis.grounding if outcome is not None else None
+        if grounding is None:
             continue
-        queue = []
-        for item in items:
-            outcome = done.get(endpoint.name, {}).get(item.key)
-            grounding = outcome.analysis.grounding if outcome is not None else None
-            if grounding is None:
-                continue
-            said = [s for s in (*grounding.removed, *sentences(analysis_text(outcome.analysis))) if s.strip()]  # type: ignore[union-attr]
-            for claim in grounding.unverified:
-                sentence = next((s for s in said if claim in s), claim)
-                queue.append((endpoint.name, item, claim, sentence.strip()))
-        queues.append(queue)
-    picked: list[tuple[str, Item, str, str]] = []
-    while len(picked) < limit and any(queues):
-        for queue in queues:
-            if queue and len(picked) < limit:
-                picked.append(queue.pop(0))
-    return picked
+        said = [s for s in (*grounding.removed, *sentences(analysis_text(outcome.analysis))) if s.strip()]  # type: ignore[union-attr]
+        for claim in grounding.unverified:
+            sentence = next((s for s in said if claim in s), claim)
+            queue.append((name, item, claim, sentence.strip()))
+    return queue
 
 
 def judge_claims(judge: Endpoint, endpoints: Sequence[Endpoint], items: Sequence[Item],

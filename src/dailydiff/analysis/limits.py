@@ -321,11 +321,7 @@ class AdaptiveLimit:
             # (a request sent after the refusal, with more in flight than it allowed, answered: room again)
             self.found = self.known_ceiling = ticket.in_flight
             self._probe_rounds = PROBE_ROUNDS
-        if work is not None and work > 0:
-            baseline = work
-        else:
-            self._floor.append(first_token)
-            baseline = min(self._floor)
+        baseline = self._baseline(first_token, work)
         ratio = first_token / baseline if baseline > 0 else 1.0
         # One late sample is noise (a busy client, a long prompt); a queue makes them late one after
         # another: the decision is on the smoothed ratio.
@@ -347,6 +343,14 @@ class AdaptiveLimit:
             self.increases += 1
             self.peak_limit = max(self.peak_limit, int(self.limit))
         self._dispatch()
+
+    def _baseline(self, first_token: float, work: float | None) -> float:
+        """What the answer's first token would take unqueued: the work the server says it did, else the
+        fastest of the recent first tokens (this one with them)."""
+        if work is not None and work > 0:
+            return work
+        self._floor.append(first_token)
+        return min(self._floor)
 
     def _may_grow(self) -> bool:
         """Whether one more is worth trying: below the maximum, and, at or past a ceiling an earlier run

@@ -329,18 +329,24 @@ class _Session(Caller):
         finally:
             self.analyzer.prepared = True
 
+    def _remembered(self) -> None:
+        """What the store remembers of the endpoint and model (its response mode, context, streaming)."""
+        analyzer = self.analyzer
+        store = analyzer.store
+        known = store.llm_endpoint(analyzer.endpoint, self.settings.model) if store is not None else None
+        if known is None:
+            return
+        if analyzer.mode is None and known.response_mode in RESPONSE_MODES:
+            analyzer.mode, analyzer.mode_source = known.response_mode, "remembered"
+        if not analyzer.context_window and known.context_window:
+            analyzer.context_window, analyzer.context_source = known.context_window, "remembered"
+        if known.streams is False:
+            analyzer.streams = False
+
     async def _discover(self) -> None:
         analyzer = self.analyzer
         model = self.settings.model
-        if analyzer.store is not None:
-            known = analyzer.store.llm_endpoint(analyzer.endpoint, model)
-            if known is not None:
-                if analyzer.mode is None and known.response_mode in RESPONSE_MODES:
-                    analyzer.mode, analyzer.mode_source = known.response_mode, "remembered"
-                if not analyzer.context_window and known.context_window:
-                    analyzer.context_window, analyzer.context_source = known.context_window, "remembered"
-                if known.streams is False:
-                    analyzer.streams = False
+        self._remembered()
         models = await self._first_contact()
         if models is _DEAD:
             return

@@ -83,11 +83,6 @@ def rate_limit_reset_seconds(headers: Mapping[str, str] | None, now: float | Non
     return max(0.0, reset - (now if now is not None else time.time()))
 
 
-def jittered(delay: float) -> float:
-    """Equal jitter: between half and all of ``delay`` — never zero, and retrying clients never in lockstep."""
-    return delay * (0.5 + random.random() / 2)
-
-
 def backoff_delay(
     attempt: int, base: float, *, cap: float = math.inf, rng: random.Random | None = None
 ) -> float:

@@ -115,19 +115,12 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
         parent = next((p for p in path.absolute().parents if p.exists()), None)
         if parent is None or not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
             return [CheckResult(False, "data directory", f"{path} cannot be created (under {parent})", fix)]
-        results = [
-            CheckResult(True, "data directory", f"{path} does not exist yet: the first run creates it")
-        ]
-        return results + (_shared_store(ctx) if shared else [])
+        return [CheckResult(True, "data directory", f"{path} does not exist yet: the first run creates it"),
+                *(_shared_store(ctx) if shared else [])]  # fmt: skip
     exposed = exposure(path)
-    try:
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
-            pass
-        if not shared and _has_store(ctx.settings):
-            open_store(ctx.settings, ctx.on_slow).close()
-    except (OSError, DailyDiffError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        return [CheckResult(False, "data directory", f"{path} is not writable ({reason})", fix)]
+    failed = _unwritable(ctx, path, shared)
+    if failed is not None:
+        return [CheckResult(False, "data directory", f"{path} is not writable ({failed})", fix)]
     if exposed:
         fix = f"chmod 700 {path} (dailydiff creates it 0700 and its files 0600)"
         results = [CheckResult(True, "data directory", exposed, fix, warning=True)]
@@ -137,6 +130,19 @@ def check_data_dir(ctx: DoctorContext) -> list[CheckResult]:
     else:
         results = [CheckResult(True, "data directory", f"{path} is writable")]
     return results + (_shared_store(ctx) if shared else [])
+
+
+def _unwritable(ctx: DoctorContext, path: Path, shared: bool) -> str | None:
+    """Why a file cannot be written in the data directory or its store not opened (None when they can)."""
+    assert ctx.settings is not None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-"):
+            pass
+        if not shared and _has_store(ctx.settings):
+            open_store(ctx.settings, ctx.on_slow).close()
+    except (OSError, DailyDiffError) as exc:
+        return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return None
 
 
 def _has_store(settings: Settings) -> bool:

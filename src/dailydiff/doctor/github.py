@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext, quick_get
@@ -105,16 +106,7 @@ def last_spend(settings: Settings) -> list[CheckResult]:
     except DailyDiffError:
         return []  # the data directory check says why
     for run in reversed(runs):
-        summary = run.get("summary")
-        data = json.loads(summary) if isinstance(summary, str) and summary else {}
-        repos: list[tuple[str, dict[str, int]]] = [
-            (str(r.get("repo") or r.get("name")), r["github"])
-            for r in data.get("repos", [])
-            if r.get("github")
-        ]
-        if data.get("github"):  # `report SOURCE`: one repository, named in the command
-            words = str(run.get("command") or "report").split()
-            repos = [(words[1] if len(words) > 1 else "report", data["github"])]
+        repos = _spent_by_repo(run)
         if repos:
             parts = [f"{name} {spent['spent']} ({spent['graphql']} GraphQL, {spent['not_modified']} answered 304)"
                      for name, spent in repos]  # fmt: skip
@@ -124,6 +116,18 @@ def last_spend(settings: Settings) -> list[CheckResult]:
             more = f"; and {len(parts) - 20} more repositories" if len(parts) > 20 else ""
             return [CheckResult(True, "github requests", detail + more)]
     return []
+
+
+def _spent_by_repo(run: dict[str, Any]) -> list[tuple[str, dict[str, int]]]:
+    """What a run's summary says it asked of GitHub, per repository."""
+    summary = run.get("summary")
+    data = json.loads(summary) if isinstance(summary, str) and summary else {}
+    if data.get("github"):  # `report SOURCE`: one repository, named in the command
+        words = str(run.get("command") or "report").split()
+        return [(words[1] if len(words) > 1 else "report", data["github"])]
+    return [
+        (str(r.get("repo") or r.get("name")), r["github"]) for r in data.get("repos", []) if r.get("github")
+    ]
 
 
 def probe_github(

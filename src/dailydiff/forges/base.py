@@ -180,10 +180,7 @@ class ForgeHttp:
         self._check_origin(url)
         accept = accept or self.json_media
         key = f"GET {accept} {url}"
-        cached = self.cache.http_get(key) if self.cache is not None else None
-        if cached is not None and self._problem(ApiResponse(cached.status, cached.headers, cached.body), accept,
-                                               check) is not None:  # fmt: skip
-            cached = None  # stored by an older version that did not check: asked again, then replaced
+        cached = self._cached(key, accept, check)
         if cached is not None and cached.immutable:
             self.counts.cache_hits += 1
             self._log.debug("cache hit %s", url)
@@ -220,6 +217,18 @@ class ForgeHttp:
                     ),
                 )
         return response
+
+    def _cached(self, key: str, accept: str, check: Check | None) -> CachedResponse | None:
+        """The cached answer of ``key``; None when there is none or it fails the checks (stored by an older
+        version that did not check: asked again, then replaced)."""
+        cached = self.cache.http_get(key) if self.cache is not None else None
+        if (
+            cached is None
+            or self._problem(ApiResponse(cached.status, cached.headers, cached.body), accept, check)
+            is not None
+        ):
+            return None
+        return cached
 
     async def post_json(
         self,
@@ -426,6 +435,16 @@ class ForgeHttp:
             self._log.warning("%s rate limit: waiting %.0fs (retry-after)", self.forge, retry_after)
         else:
             self._close_gate(now + 60.0 * 2 ** (attempt - 1), "secondary")
+
+    def _count_limit(self, headers: httpx2.Headers, prefix: str) -> None:
+        """What the rate limit's headers (``prefix``: ``x-ratelimit-`` GitHub's, ``ratelimit-`` GitLab's)
+        say is left, into the counts."""
+        remaining = headers.get(f"{prefix}remaining", "")
+        if remaining.isdigit():
+            self.counts.remaining = int(remaining)
+            limit, reset = headers.get(f"{prefix}limit", ""), headers.get(f"{prefix}reset", "")
+            self.counts.limit = int(limit) if limit.isdigit() else 0
+            self.counts.reset_at = float(reset) if reset.isdigit() else 0.0
 
     def _close_gate(self, until: float, reason: str) -> None:
         if until > self._blocked_until:

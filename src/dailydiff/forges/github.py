@@ -99,12 +99,8 @@ class GitHubHttp(ForgeHttp):
 
     def _note_rate_limit(self, headers: httpx2.Headers) -> None:
         """A response that spends the last request closes the gate until the reset, before any 403."""
-        remaining = headers.get("x-ratelimit-remaining", "")
-        if remaining.isdigit() and headers.get("x-ratelimit-resource", "core") == "core":
-            self.counts.remaining = int(remaining)
-            limit, reset = headers.get("x-ratelimit-limit", ""), headers.get("x-ratelimit-reset", "")
-            self.counts.limit = int(limit) if limit.isdigit() else 0
-            self.counts.reset_at = float(reset) if reset.isdigit() else 0.0
+        if headers.get("x-ratelimit-resource", "core") == "core":
+            self._count_limit(headers, "x-ratelimit-")
         now = time.time()
         wait = rate_limit_reset_seconds(headers, now)
         if wait is not None:

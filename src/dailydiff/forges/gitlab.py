@@ -64,12 +64,7 @@ class GitLabHttp(ForgeHttp):
 
     def _note_rate_limit(self, headers: httpx2.Headers) -> None:
         """GitLab says what is left on every answer: the last request spent closes the gate to the reset."""
-        remaining = headers.get("ratelimit-remaining", "")
-        if remaining.isdigit():
-            self.counts.remaining = int(remaining)
-            limit, reset = headers.get("ratelimit-limit", ""), headers.get("ratelimit-reset", "")
-            self.counts.limit = int(limit) if limit.isdigit() else 0
-            self.counts.reset_at = float(reset) if reset.isdigit() else 0.0
+        self._count_limit(headers, "ratelimit-")
         now = time.time()
         wait = ratelimit_reset_seconds(headers, now)
         if wait is not None:

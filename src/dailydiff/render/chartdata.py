@@ -140,12 +140,7 @@ class Chart:
         if self.empty:
             return C["alt"].format(title=self.title, parts=C["none"])
         if self.kind == "stacked":
-            totals = [(s.name, sum(v for v in s.values if v)) for s in self.series]
-            parts = [f"{C['total']} {sum(n for _, n in totals)}"] + [f"{name} {n}" for name, n in totals]
-            sums = [sum(v or 0 for v in cells[: len(self.series)]) for _, cells in self.rows()]
-            best = max(range(len(sums)), key=lambda i: sums[i])
-            parts.append(C["alt_busiest"].format(label=self.labels[best], n=number_text(sums[best])))
-            return C["alt"].format(title=self.title, parts=sep.join(parts))
+            return C["alt"].format(title=self.title, parts=sep.join(self._stacked_parts(C)))
         if self.kind == "hbars" and len(self.series) == 1:
             values = self.series[0].values
             parts = [f"{label} {number_text(v)}" for label, v in zip(self.labels, values, strict=True)]
@@ -156,6 +151,14 @@ class Chart:
             for s in self.series
         ]
         return C["alt"].format(title=self.title, parts=("；" if self.language == "zh" else "; ").join(parts))
+
+    def _stacked_parts(self, C: dict[str, str]) -> list[str]:
+        """A stacked chart's total, each series' and its busiest column."""
+        totals = [(s.name, sum(v for v in s.values if v)) for s in self.series]
+        parts = [f"{C['total']} {sum(n for _, n in totals)}"] + [f"{name} {n}" for name, n in totals]
+        sums = [sum(v or 0 for v in cells[: len(self.series)]) for _, cells in self.rows()]
+        best = max(range(len(sums)), key=lambda i: sums[i])
+        return [*parts, C["alt_busiest"].format(label=self.labels[best], n=number_text(sums[best]))]
 
     def text_table(self) -> str:
         """The numbers as aligned plain text (for the text part of an email)."""

@@ -176,19 +176,28 @@ def day_message(report: DayReport, report_url: str | None = None, max_commits: i
     overview = _bullets(report.overview.highlights, report.overview.themes, f"{L['themes']}{L['colon']}")
     if overview:
         sections.append(Section(L["overview"], overview))
+    sections += _commit_sections(report, report_url, max_commits, words)
+    return Message(title=title, counts=stats_line(report), sections=sections, report_url=report_url,
+                  language=report.language)  # fmt: skip
+
+
+def _commit_sections(report: DayReport, report_url: str | None, max_commits: int,
+                     words: dict[str, str]) -> list[Section]:  # fmt: skip
+    """The watched and high commits, then the rest of the commits agents wrote (marked wherever a commit is
+    listed)."""
     watched = [rc for rc in report.commits if rc.watch]
     high = [rc for rc in report.commits if rc.level is Level.HIGH and not rc.watch]
     listed = [_report_commit_line(rc, report) for rc in (watched + high)[:max_commits]]
     heading = words["high"] if not watched else f"{words['watch']} / {words['high']}"
     total = len(watched) + len(high)
-    sections.append(_listed(f"{heading} ({total})", listed, total, report_url, words))
+    sections = [_listed(f"{heading} ({total})", listed, total, report_url, words)]
     shown = {rc.sha for rc in (watched + high)[:max_commits]}
     by_agents = [rc for rc in report.commits if rc.sha not in shown and agent_of(rc)]
-    if by_agents:  # the rest of the commits agents wrote: marked wherever a commit is listed
+    if by_agents:
         lines = [_report_commit_line(rc, report) for rc in by_agents[:max_commits]]
-        sections.append(_listed(f"{L['agent']} ({len(by_agents)})", lines, len(by_agents), report_url, words))
-    return Message(title=title, counts=stats_line(report), sections=sections, report_url=report_url,
-                  language=report.language)  # fmt: skip
+        agent = i18n.words("report", report.language)["agent"]
+        sections.append(_listed(f"{agent} ({len(by_agents)})", lines, len(by_agents), report_url, words))
+    return sections
 
 
 def addendum_title(report: DayReport, count: int) -> str:

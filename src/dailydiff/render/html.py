@@ -153,14 +153,9 @@ def _analysis_view(a: Analysis | None, L: Mapping[str, Any], language: str, inli
     }
 
 
-def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | None = None) -> dict[str, Any]:
-    """Everything the day template shows, with untrusted text escaped or sanitised; ``day_link`` gives
-    another day's page (the site's), for reverts across days."""
-    L = words("report", report.language)
-    zone = ZoneInfo(report.timezone)
-    anchors = commit_anchors(report.commits)
-    groups_ids = [f"level-{level.value}" for level in Level]
-    md = SafeMarkdown([*anchors.values(), *groups_ids, "overview", "commits", "stats", "toc"])
+def _commit_views(report: DayReport, zone: ZoneInfo, anchors: dict[str, str], md: SafeMarkdown,
+                  toc_title_chars: int, day_link: DayLink | None) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Each commit's view by sha; a title its level repeats is told apart by its short sha."""
     seen: Counter[tuple[str, str]] = Counter((rc.level.value, rc.title) for rc in report.commits)
     views = {}
     for rc in report.commits:
@@ -170,18 +165,24 @@ def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | N
             "reverts": revert_link(rc, report, anchors, day_link),
             "reverted_by": reverted_by_links(rc, report, anchors, day_link),
         }
-    groups = []
-    for level in (Level.HIGH, Level.MEDIUM, Level.LOW):
-        members = [views[rc.sha] for rc in report.by_level(level)]
-        if members:
-            groups.append(
-                {
-                    "level": level.value,
-                    "anchor": f"level-{level.value}",
-                    "heading": f"{L['groups'][level.value]} ({len(members)})",
-                    "commits": members,
-                }
-            )
+    return views
+
+
+def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | None = None) -> dict[str, Any]:
+    """Everything the day template shows, with untrusted text escaped or sanitised; ``day_link`` gives
+    another day's page (the site's), for reverts across days."""
+    L = words("report", report.language)
+    zone = ZoneInfo(report.timezone)
+    anchors = commit_anchors(report.commits)
+    groups_ids = [f"level-{level.value}" for level in Level]
+    md = SafeMarkdown([*anchors.values(), *groups_ids, "overview", "commits", "stats", "toc"])
+    views = _commit_views(report, zone, anchors, md, toc_title_chars, day_link)
+    groups = [
+        {"level": level.value, "anchor": f"level-{level.value}",
+         "heading": f"{L['groups'][level.value]} ({len(members)})", "commits": members}
+        for level in (Level.HIGH, Level.MEDIUM, Level.LOW)
+        if (members := [views[rc.sha] for rc in report.by_level(level)])
+    ]  # fmt: skip
     overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
     types = change_type_labels(report.language)
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())

@@ -14,7 +14,7 @@ from dailydiff.common import placeholders
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.common.text import anchor, clean, safe_url, shorten
 from dailydiff.common.timewindow import local_moment
-from dailydiff.models import AnalysisStatus, CommitRef, DayReport, Level, ReportCommit
+from dailydiff.models import Analysis, AnalysisStatus, CommitRef, DayReport, Level, ReportCommit
 from dailydiff.render.alerted import alerted_text
 from dailydiff.scoring.agents import agent_of
 from dailydiff.scoring.rules import find_reverted, revert_target
@@ -85,13 +85,6 @@ _NOTES = {AnalysisStatus.FALLBACK: "fallback_note", AnalysisStatus.FAILED: "fail
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id: str, heading: str,
                  toc_chars: int) -> dict[str, Any]:  # fmt: skip
     L = words("report", report.language)
-    analysis = rc.analysis
-    types = change_type_labels(report.language)
-    note = ""
-    if analysis is not None and (note_key := _NOTES.get(analysis.status)):
-        note = L[note_key].format(error=failure_reason(analysis.error, report.language))
-    insights = [(name, text) for name in ("architecture", "performance", "security")
-                if analysis is not None and (text := getattr(analysis.insights, name))]  # fmt: skip
     agent = agent_of(rc) or ""
     return {
         "anchor": anchor_id,
@@ -105,21 +98,36 @@ def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id:
         "changes": f"+{rc.stats.additions}/−{rc.stats.deletions} · " + L["files"].format(n=rc.stats.files),
         "pr": pr_context(rc),
         "is_merge": rc.is_merge,
-        "analysis": analysis,
         "level": rc.level.value,
-        "short": analysis is not None and analysis.depth is Level.LOW,
-        "types": " / ".join(types[t.value] for t in analysis.change_types)
-        if analysis and analysis.change_types
-        else L["none"],
-        "insights": insights,
-        "note": note,
-        "raw": _fence(analysis.raw) if analysis is not None and analysis.raw else None,
+        **_analysis_view(rc.analysis, report.language, L),
         "watch": rc.watch,
         "watch_mark": " 👀" if rc.watch or rc.alerted_at else "",
         "alerted": alerted_text(rc.alerted_at, report.language, zone),
         "agent": agent,
         "agent_mark": f" 🤖 {agent}" if agent else "",
         "branch": clean(report.branch_of(rc)),
+    }
+
+
+def _analysis_view(analysis: Analysis | None, language: str, L: dict[str, str]) -> dict[str, Any]:
+    """What a commit's view takes of its analysis."""
+    if analysis is None:
+        return {"analysis": None, "short": False, "types": L["none"], "insights": [], "note": "", "raw": None}
+    types = change_type_labels(language)
+    note_key = _NOTES.get(analysis.status)
+    return {
+        "analysis": analysis,
+        "short": analysis.depth is Level.LOW,
+        "types": " / ".join(types[t.value] for t in analysis.change_types)
+        if analysis.change_types
+        else L["none"],
+        "insights": [
+            (name, text)
+            for name in ("architecture", "performance", "security")
+            if (text := getattr(analysis.insights, name))
+        ],
+        "note": L[note_key].format(error=failure_reason(analysis.error, language)) if note_key else "",
+        "raw": _fence(analysis.raw) if analysis.raw else None,
     }
 
 

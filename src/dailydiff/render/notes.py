@@ -304,22 +304,22 @@ def build_notes(
         kept = [e for e in entries if e.group in USER_GROUPS]
         left_out = sum(len(e.commits) for e in entries) - sum(len(e.commits) for e in kept)
         entries = kept
-    seen: set[str] = set()
-    first_timers = []
-    for rc in reversed(commits):  # oldest first: the order they arrived in
-        who = author_of(rc.commit)
-        key = who.login or who.name
-        if rc.first_time and key not in seen:
-            seen.add(key)
-            first_timers.append(who)
     listed = sum(len(e.commits) for e in entries)
     figures = figures.model_copy(update={"commits": len(commits), "entries": len(entries), "listed": listed,
                                          "left_out": left_out})  # fmt: skip
     notes = ReleaseNotes(repo=repo, repo_url=safe_url(repo_url), forge=forge, base=base, head=head, tag=tag,
                          date=date, language=language, audience=audience, entries=entries,
-                         first_timers=first_timers, figures=figures, analyzer=analyzer,
+                         first_timers=_first_timers(commits), figures=figures, analyzer=analyzer,
                          generated_at=generated_at)  # fmt: skip
     return notes.model_copy(update={"overview": rules_overview(notes, commits)})
+
+
+def _first_timers(commits: Sequence[RangeCommit]) -> list[NoteAuthor]:
+    """The authors of a first contribution, once each, oldest first: the order they arrived in."""
+    firsts: dict[str, NoteAuthor] = {}
+    for who in (author_of(rc.commit) for rc in reversed(commits) if rc.first_time):
+        firsts.setdefault(who.login or who.name, who)
+    return list(firsts.values())
 
 
 def rules_overview(notes: ReleaseNotes, commits: Sequence[RangeCommit]) -> str:
@@ -433,20 +433,23 @@ def notes_release_body(notes: ReleaseNotes) -> str:
     if notes.figures.left_out:
         lines += [w["internal"].format(n=notes.figures.left_out), ""]
     if notes.first_timers:
-        lines += [f"## {w['first_timers']}", ""]
-        firsts: dict[str, str] = {}
-        for e in reversed(notes.entries):
-            firsts[e.author.login or e.author.name] = e.pr_reference or e.commits[0].sha[:12]
-        for a in notes.first_timers:
-            first = firsts.get(a.login or a.name, "")
-            lines.append("- " + w["first_made"].format(who=_who_md(a, notes.forge), where=first))
-        lines.append("")
+        lines += [f"## {w['first_timers']}", "", *_firsts_made(notes, w), ""]
     if notes.repo_url and notes.tag != "Unreleased":
         compare = f"{notes.repo_url}/compare/{notes.base}...{notes.head}"
         if notes.forge == "gitlab":
             compare = f"{notes.repo_url}/-/compare/{notes.base}...{notes.head}"
         lines.append(f"**{w['full']}**: {safe_url(compare) or ''}")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _firsts_made(notes: ReleaseNotes, w: dict[str, str]) -> list[str]:
+    """A line a first-time contributor, naming their first change (its oldest entry)."""
+    firsts = {
+        e.author.login or e.author.name: e.pr_reference or e.commits[0].sha[:12]
+        for e in reversed(notes.entries)
+    }
+    return ["- " + w["first_made"].format(who=_who_md(a, notes.forge), where=firsts.get(a.login or a.name, ""))
+            for a in notes.first_timers]  # fmt: skip
 
 
 def notes_json(notes: ReleaseNotes) -> str:

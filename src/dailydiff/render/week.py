@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
@@ -213,59 +213,22 @@ def build_digest(
 ) -> WeekDigest:
     days: list[DigestDay] = []
     commits: list[DigestCommit] = []
-    people: dict[str, tuple[str, str | None]] = {}  # identity -> (name, login)
-    authored: Counter[str] = Counter()
-    added: Counter[str] = Counter()
-    deleted: Counter[str] = Counter()
     repo_url = None
+    stored = [r for r in (reports.get(date) for date in week.days) if r is not None]
     for date in week.days:
         report = reports.get(date)
-        if report is None:
-            days.append(DigestDay(date=date, stored=False))
-            continue
-        repo_url = repo_url or report.repo_url
-        types: Counter[str] = Counter()
-        for rc in report.commits:
-            if rc.analysis is not None:
-                types.update(t.value for t in rc.analysis.change_types)
-            commits.append(_digest_commit(rc, date))
-            if rc.is_merge:
-                continue
-            key = (rc.author.login or rc.author.email or rc.author.name).lower()
-            people.setdefault(key, (rc.author.name, rc.author.login))
-            authored[key] += 1
-            added[key] += rc.stats.additions
-            deleted[key] += rc.stats.deletions
-        s = report.stats
-        days.append(DigestDay(date=date, stored=True, total=s.total, high=s.high, medium=s.medium, low=s.low,
-                              types=_ordered_types(types)))  # fmt: skip
-    all_types: Counter[str] = Counter()
-    for day in days:
-        all_types.update(day.types)
-    contributors = sorted(
-        (
-            Contributor(
-                name=name, login=login, commits=authored[key], additions=added[key], deletions=deleted[key]
-            )
-            for key, (name, login) in people.items()
-        ),
-        key=lambda c: (-c.commits, c.name.lower()),
-    )
-    totals = DigestTotals(
-        total=sum(d.total for d in days),
-        high=sum(d.high for d in days),
-        medium=sum(d.medium for d in days),
-        low=sum(d.low for d in days),
-        additions=sum(c.additions for c in contributors),
-        deletions=sum(c.deletions for c in contributors),
-        contributors=len(contributors),
-        types=_ordered_types(all_types),
-    )
+        days.append(_digest_day(date, report))
+        if report is not None:
+            repo_url = repo_url or report.repo_url
+            commits += [_digest_commit(rc, date) for rc in report.commits]
+    contributors = _contributors(stored)
+    totals = _totals(days, contributors)
     ranked = sorted(commits, key=lambda c: (-c.level.rank, -c.score, -c.date.toordinal(), c.sha))
     topics: dict[str, list[DigestCommit]] = {}
-    for commit in sorted(commits, key=lambda c: (c.committed_at, c.sha)):
-        for topic in commit.watch:
-            topics.setdefault(topic, []).append(commit)
+    for commit, topic in (
+        (c, t) for c in sorted(commits, key=lambda c: (c.committed_at, c.sha)) for t in c.watch
+    ):
+        topics.setdefault(topic, []).append(commit)
     digest = WeekDigest(
         repo=repo,
         repo_url=repo_url,
@@ -283,6 +246,50 @@ def build_digest(
         generated_at=(now or dt.datetime.now(dt.UTC)).replace(microsecond=0),
     )
     return digest.model_copy(update={"highlights": highlights(digest)})
+
+
+def _totals(days: Sequence[DigestDay], contributors: Sequence[Contributor]) -> DigestTotals:
+    all_types: Counter[str] = Counter()
+    for day in days:
+        all_types.update(day.types)
+    return DigestTotals(
+        total=sum(d.total for d in days),
+        high=sum(d.high for d in days),
+        medium=sum(d.medium for d in days),
+        low=sum(d.low for d in days),
+        additions=sum(c.additions for c in contributors),
+        deletions=sum(c.deletions for c in contributors),
+        contributors=len(contributors),
+        types=_ordered_types(all_types),
+    )
+
+
+def _digest_day(date: dt.date, report: DayReport | None) -> DigestDay:
+    if report is None:
+        return DigestDay(date=date, stored=False)
+    types = Counter(
+        t.value for rc in report.commits if rc.analysis is not None for t in rc.analysis.change_types
+    )
+    s = report.stats
+    return DigestDay(date=date, stored=True, total=s.total, high=s.high, medium=s.medium, low=s.low,
+                     types=_ordered_types(types))  # fmt: skip
+
+
+def _contributors(reports: Sequence[DayReport]) -> list[Contributor]:
+    """The authors of the reports' commits (merges left out), most commits first."""
+    people: dict[str, tuple[str, str | None]] = {}  # identity -> (name, login)
+    authored: Counter[str] = Counter()
+    added: Counter[str] = Counter()
+    deleted: Counter[str] = Counter()
+    for rc in (rc for report in reports for rc in report.commits if not rc.is_merge):
+        key = (rc.author.login or rc.author.email or rc.author.name).lower()
+        people.setdefault(key, (rc.author.name, rc.author.login))
+        authored[key] += 1
+        added[key] += rc.stats.additions
+        deleted[key] += rc.stats.deletions
+    found = (Contributor(name=name, login=login, commits=authored[key], additions=added[key], deletions=deleted[key])
+             for key, (name, login) in people.items())  # fmt: skip
+    return sorted(found, key=lambda c: (-c.commits, c.name.lower()))
 
 
 def _ordered_types(counts: Counter[str]) -> dict[str, int]:

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from dailydiff.common.text import output_text
-from dailydiff.models import LEVELS_HIGH_FIRST, AnalysisStatus, ChangeType, DayReport, ReportCommit
+from dailydiff.models import LEVELS_HIGH_FIRST, AnalysisStatus, ChangeType, DayReport, Gate, ReportCommit
 from dailydiff.scoring.agents import agent_of
 
 HISTORY_WEEKS = 8  # the chart, the revert median and the contributors' look-back
@@ -235,20 +235,29 @@ def compare(
     history = [_point(monday - dt.timedelta(days=7 * back), days) for back, days in
                reversed(list(enumerate(before[: HISTORY_WEEKS - 1], start=1)))]  # fmt: skip
     history.append(_point(monday, [r for i in range(7) if (r := reports.get(monday + dt.timedelta(days=i)))]))
-    recent = before[:NEW_AREA_WEEKS]
-    new_areas: list[str] = []
-    if any(recent):
-        known = {a for days in recent for r in days for rc in r.commits for a in areas_of(rc)}
-        new_areas = sorted(a for a in figures.areas if a not in known)
-    stored_before = [days for days in before if days]
-    median = None
-    if stored_before:
-        counts = [sum(1 for r in days for rc in r.commits if _revert(rc)) for days in stored_before]
-        median = float(statistics.median(counts))
-    comparison = WeekComparison(previous_week=previous, history=history, new_areas=new_areas,
-                                previous_days=len(before[0]), revert_median=median)  # fmt: skip
+    comparison = WeekComparison(previous_week=previous, history=history, new_areas=_new_areas(figures, before),
+                                previous_days=len(before[0]), revert_median=_revert_median(before))  # fmt: skip
     own = [r for i in range(7) if (r := reports.get(monday + dt.timedelta(days=i))) is not None]
     return figures, comparison, signals(figures, comparison, own)
+
+
+def _new_areas(figures: WeekFigures, before: list[list[DayReport]]) -> list[str]:
+    """The week's areas none of the recent weeks before touched (none when none of those is stored)."""
+    recent = before[:NEW_AREA_WEEKS]
+    if not any(recent):
+        return []
+    known = {a for days in recent for r in days for rc in r.commits for a in areas_of(rc)}
+    return sorted(a for a in figures.areas if a not in known)
+
+
+def _revert_median(before: list[list[DayReport]]) -> float | None:
+    """The median of the reverts a stored week before had (None when none is stored)."""
+    stored_before = [days for days in before if days]
+    if not stored_before:
+        return None
+    return float(
+        statistics.median([sum(1 for r in days for rc in r.commits if _revert(rc)) for days in stored_before])
+    )
 
 
 def _listed(pairs: Sequence[tuple[DayReport, ReportCommit]]) -> list[SignalCommit]:
@@ -260,39 +269,41 @@ def _listed(pairs: Sequence[tuple[DayReport, ReportCommit]]) -> list[SignalCommi
 
 def signals(figures: WeekFigures, comparison: WeekComparison, days: Sequence[DayReport]) -> list[Signal]:
     """The risk signals of a week, in a fixed order; a quiet week has none."""
-    pairs = [(r, rc) for r in sorted(days, key=lambda r: r.date) for rc in r.commits]
+    ordered = sorted(days, key=lambda r: r.date)
+    pairs = [(r, rc) for r in ordered for rc in r.commits]
     out: list[Signal] = []
-
-    def add(kind: str, chosen: list[tuple[DayReport, ReportCommit]], **figures_: float | int | str) -> None:
-        out.append(Signal(kind=kind, figures=figures_, count=len(chosen), commits=_listed(chosen)))
-
     if figures.total and figures.fix_share > 0.5:
-        add("fix_share", [p for p in pairs if _fix(p[1])], fixes=figures.fixes, total=figures.total,
-            percent=round(100 * figures.fix_share))  # fmt: skip
+        out.append(_signal("fix_share", [p for p in pairs if _fix(p[1])], fixes=figures.fixes, total=figures.total,
+                           percent=round(100 * figures.fix_share)))  # fmt: skip
     median = comparison.revert_median
     if median is not None and figures.reverts > median:
-        reverted = [p for p in pairs if _revert(p[1])]
-        add("reverts", reverted, reverts=figures.reverts, median=_plain(median))
+        out.append(_signal("reverts", [p for p in pairs if _revert(p[1])], reverts=figures.reverts,
+                           median=_plain(median)))  # fmt: skip
     for kind, test in (("breaking", _breaking), ("security", _security)):
         chosen = [p for p in pairs if test(p[1])]
         if chosen:
-            add(kind, chosen)
-    for report in sorted(days, key=lambda r: r.date):
-        gate = report.gate
-        if gate is not None and gate.gated:
-            failed = [
-                (report, rc)
-                for rc in report.commits
-                if rc.analysis is None or rc.analysis.status != AnalysisStatus.OK
-            ]
-            add(
-                "failed_day",
-                failed,
-                date=report.date.isoformat(),
-                failed=gate.failed,
-                analysable=gate.analysable,
-            )
-    return out
+            out.append(_signal(kind, chosen))
+    return out + _failed_days(ordered)
+
+
+def _signal(kind: str, chosen: list[tuple[DayReport, ReportCommit]], **figures: float | int | str) -> Signal:
+    return Signal(kind=kind, figures=figures, count=len(chosen), commits=_listed(chosen))
+
+
+def _failed_days(days: Sequence[DayReport]) -> list[Signal]:
+    return [_failed_day(r, r.gate) for r in days if r.gate is not None and r.gate.gated]
+
+
+def _failed_day(report: DayReport, gate: Gate) -> Signal:
+    """A gated day: the commits whose analysis is not ok."""
+    failed = [
+        (report, rc)
+        for rc in report.commits
+        if rc.analysis is None or rc.analysis.status != AnalysisStatus.OK
+    ]
+    return _signal(
+        "failed_day", failed, date=report.date.isoformat(), failed=gate.failed, analysable=gate.analysable
+    )
 
 
 def _plain(value: float) -> int | float:

@@ -83,11 +83,8 @@ def comparison_lines(week: WeekDigest) -> list[str]:
         return changed(C, words_key, now, then(b) if b is not None else None)
 
     levels = {"high": R["levels"]["high"], "medium": R["levels"]["medium"], "low": R["levels"]["low"]}
-    top_areas = list(figures.areas)[:AREAS_SHOWN]
-    if b is not None:
-        top_areas += [
-            a for a in list(b.areas)[:AREAS_SHOWN] if a not in top_areas and a not in figures.areas
-        ][:2]
+    top_areas = _top_areas(figures, b)
+    known = any(p.stored for p in comparison.history[:-1])
     lines += [
         C["commits"].format(now=figures.total, delta=d(figures.total, lambda f: f.total)),
         C["levels"].format(parts=_parts(figures.levels, b.levels if b else None, levels, same,
@@ -101,17 +98,25 @@ def comparison_lines(week: WeekDigest) -> list[str]:
         C["reverts"].format(reverts=figures.reverts, delta=d(figures.reverts, lambda f: f.reverts),
                             relands=figures.relands, delta_relands=d(figures.relands, lambda f: f.relands)),
         # who is new is known only against weeks stored before this one (else every contributor was "new")
-        C["contributors" if any(p.stored for p in comparison.history[:-1]) else "contributors_unknown"].format(
+        C["contributors" if known else "contributors_unknown"].format(
             n=figures.contributors, delta=d(figures.contributors, lambda f: f.contributors),
             new=len(figures.new_contributors), returning=len(figures.returning_contributors)),
         C["agents"].format(n=figures.agent_commits, delta=d(figures.agent_commits, lambda f: f.agent_commits)),
     ]  # fmt: skip
-    if b is not None or any(p.stored for p in comparison.history[:-1]):
+    if b is not None or known:
         shown = [a if a != ROOT_AREA else chart_labels(week.language)["root"] for a in comparison.new_areas]
         lines.append(
             C["new_areas"].format(areas=join_list(shown, week.language)) if shown else C["no_new_areas"]
         )
     return lines
+
+
+def _top_areas(figures: WeekFigures, before: WeekFigures | None) -> list[str]:
+    """The week's busiest areas, and up to two of the week before's that it did not touch."""
+    top = list(figures.areas)[:AREAS_SHOWN]
+    if before is not None:
+        top += [a for a in list(before.areas)[:AREAS_SHOWN] if a not in top and a not in figures.areas][:2]
+    return top
 
 
 def signal_text(signal: Signal, language: str) -> str:

@@ -8,7 +8,7 @@ Content-Security-Policy; no script, no external asset, nothing to fetch).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +58,34 @@ def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dic
     }
 
 
+def _missing(digest: WeekDigest, W: dict[str, str], md: SafeMarkdown, builder: str) -> Markup:
+    """The line naming the days the week has no report of (empty when it has them all)."""
+    if not digest.missing_days:
+        return Markup("")
+    return md.inline(W["missing"].format(
+        n=len(digest.missing_days), dates=W["list_sep"].join(d.isoformat() for d in digest.missing_days),
+        builder=builder, first=digest.missing_days[0].isoformat(), last=digest.missing_days[-1].isoformat(),
+    ))  # fmt: skip
+
+
+def _watched(w: Any, view: Callable[[Any], dict[str, Any]], W: dict[str, str], limit: int) -> dict[str, Any]:
+    """A watch topic's commits: the first ``limit``, and the rest listed folded (a page has room; "see the
+    JSON" sent readers nowhere useful)."""
+    more = W["more_listed"].format(n=len(w.commits) - limit) if len(w.commits) > limit else ""
+    return {"topic": clean(w.topic), "count": len(w.commits), "commits": [view(c) for c in w.commits[:limit]],
+            "more": more, "rest": [view(c) for c in w.commits[limit:]]}  # fmt: skip
+
+
+def _signal(s: Any, language: str) -> dict[str, Any]:
+    more = (
+        words("week_compare", language)["more"].format(n=s.count - len(s.commits))
+        if s.count > len(s.commits)
+        else ""
+    )
+    return {"text": clean(signal_text(s, language)),
+            "commits": [{"sha": c.sha, "url": safe_url(c.url)} for c in s.commits], "more": more}  # fmt: skip
+
+
 def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_chars: int = 80,
                 watch_limit: int = 10, builder: str = "dailydiff run") -> dict[str, Any]:  # fmt: skip
     """Everything the weekly template shows, with untrusted text escaped (Jinja) or sanitised."""
@@ -67,17 +95,6 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
     type_names = change_type_labels(digest.language)
     day_names = weekdays(digest.language)
     md = SafeMarkdown()
-    missing = Markup("")
-    if digest.missing_days:
-        missing = md.inline(
-            W["missing"].format(
-                n=len(digest.missing_days),
-                dates=W["list_sep"].join(d.isoformat() for d in digest.missing_days),
-                builder=builder,
-                first=digest.missing_days[0].isoformat(),
-                last=digest.missing_days[-1].isoformat(),
-            )
-        )
     day_links = links.days if links else {}
     generated = generation_stamp(digest.generated_at, digest.timezone)
     view = lambda c: _commit(c, links, md, L, type_names, title_chars)  # noqa: E731
@@ -87,26 +104,14 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
         "title": W["title"].format(week=digest.week, start=digest.start, end=digest.end),
         "repo_url": safe_url(digest.repo_url),
         "highlights": [clean(line) for line in digest.highlights],
-        "missing": missing,
+        "missing": _missing(digest, W, md, builder),
         "type_columns": [(t, type_names.get(t, t)) for t in digest.totals.types],
         "days": [
             {"day": day, "weekday": day_names[day.date.weekday()], "href": day_links.get(day.date, "")}
             for day in digest.days
         ],
         "top": [view(c) for c in digest.top_commits],
-        "watch": [
-            {
-                "topic": clean(w.topic),
-                "count": len(w.commits),
-                "commits": [view(c) for c in w.commits[:watch_limit]],
-                # The rest, listed folded (a page has room; "see the JSON" sent readers nowhere useful).
-                "more": W["more_listed"].format(n=len(w.commits) - watch_limit)
-                if len(w.commits) > watch_limit
-                else "",
-                "rest": [view(c) for c in w.commits[watch_limit:]],
-            }
-            for w in digest.watch
-        ],
+        "watch": [_watched(w, view, W, watch_limit) for w in digest.watch],
         "contributors": [
             {
                 "name": clean(p.name),
@@ -121,16 +126,7 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
         "C": words("week_compare", digest.language),
         "summary": clean(digest.summary),
         "compare": [clean(line) for line in comparison_lines(digest)],
-        "signals": [
-            {
-                "text": clean(signal_text(s, digest.language)),
-                "commits": [{"sha": c.sha, "url": safe_url(c.url)} for c in s.commits],
-                "more": words("week_compare", digest.language)["more"].format(n=s.count - len(s.commits))
-                if s.count > len(s.commits)
-                else "",
-            }
-            for s in digest.signals
-        ],
+        "signals": [_signal(s, digest.language) for s in digest.signals],
     }
 
 

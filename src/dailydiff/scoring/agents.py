@@ -51,10 +51,6 @@ def agent_table() -> AgentTable:
     return AgentTable(frozenset(k.lower() for k in data["trailer_keys"]), agents)
 
 
-def agent_names() -> list[str]:
-    return [a.name for a in agent_table().agents]
-
-
 def _trailers(message: str, keys: frozenset[str]) -> list[tuple[str, str]]:
     """(name, email) of the message's credit trailers (any line of the body: squash merges keep them
     inside)."""

@@ -91,27 +91,35 @@ def commit_types(commit: Commit, change_types: Sequence[str]) -> list[str]:
 
 def _criteria(commit: Commit, topic: WatchTopic) -> tuple[bool, list[str]]:
     """Whether the topic's criteria match (True when it has none), with the first reason of each kind."""
-    checks = (
-        [(f"keyword {k!r}", k) for k in topic.keywords
-           if any(keyword_pattern(k).search(text) for text in text_fields(commit))]
-        + [(f"path {c.path} matches {g!r}", g) for g in topic.paths for c in commit.files
-           if glob_pattern(g).match(c.path) or (c.previous_path and glob_pattern(g).match(c.previous_path))]
-        + [(f"author matches {a!r}", a) for a in topic.authors
-           if any(author_pattern(a).match(v) for v in (commit.author.name, commit.author.email,
-                                                         commit.author.login or "") if v)]
-    )  # fmt: skip
-    reasons = [why for why, _ in checks[:3]]
-    for pattern in topic.diff:
-        regex = re.compile(pattern)
-        hit = next(
-            ((p, n, m, line) for p, n, line in numbered_diff_lines(commit) if (m := regex.search(line))), None
-        )
-        if hit is not None:
-            path, number, match, line = hit
-            where = f"{path}:{number}" if number else path
-            reasons.append(f"{_SIGNS[line[0]]} line {where} matches '{pattern}': {masked(line, match)}")
+    reasons = _named_reasons(commit, topic)[:3]
+    reasons += [r for pattern in topic.diff if (r := _diff_reason(commit, pattern))]
     has_criteria = bool(topic.keywords or topic.paths or topic.authors or topic.diff)
     return (bool(reasons) or not has_criteria), reasons
+
+
+def _named_reasons(commit: Commit, topic: WatchTopic) -> list[str]:
+    """The topic's keywords, paths and authors the commit matches, as reasons, in that order."""
+    texts = text_fields(commit)
+    people = [v for v in (commit.author.name, commit.author.email, commit.author.login or "") if v]
+    return (
+        [f"keyword {k!r}" for k in topic.keywords if any(keyword_pattern(k).search(text) for text in texts)]
+        + [f"path {c.path} matches {g!r}" for g in topic.paths for c in commit.files
+           if glob_pattern(g).match(c.path) or (c.previous_path and glob_pattern(g).match(c.previous_path))]
+        + [f"author matches {a!r}" for a in topic.authors if any(author_pattern(a).match(v) for v in people)]
+    )  # fmt: skip
+
+
+def _diff_reason(commit: Commit, pattern: str) -> str:
+    """The first changed line ``pattern`` matches, as a reason ("" when none does)."""
+    regex = re.compile(pattern)
+    hit = next(
+        ((p, n, m, line) for p, n, line in numbered_diff_lines(commit) if (m := regex.search(line))), None
+    )
+    if hit is None:
+        return ""
+    path, number, match, line = hit
+    where = f"{path}:{number}" if number else path
+    return f"{_SIGNS[line[0]]} line {where} matches '{pattern}': {masked(line, match)}"
 
 
 def verdict(commit: Commit, topic: WatchTopic, level: Level | str, change_types: Sequence[str]) -> Verdict:

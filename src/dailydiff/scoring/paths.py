@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -71,34 +72,30 @@ _CI_RE = lazy_compile(
 _BUILD_DIR_RE = lazy_compile(r"(^|/)(docker|scripts|tools|hack|cmake|packaging)(/|$)", re.I)
 
 
+# The kinds of path, the first that holds wins: (kind, test of the lower-cased path, its name and suffix).
+_KIND_TESTS: tuple[tuple[PathKind, Callable[[str, str, str], object]], ...] = (
+    (PathKind.GENERATED, lambda p, name, _: name in LOCKFILES or _VENDOR_RE.search(p) or _GENERATED_RE.search(p)),
+    (PathKind.CI, lambda p, _, __: _CI_RE.search(p)),
+    (PathKind.DEPENDENCY, lambda _, name, suffix: name in DEPENDENCY_FILES
+     or (name.startswith("requirements") and suffix in {".txt", ".in"})),
+    (PathKind.TEST, lambda p, _, __: _TEST_RE.search(p)),
+    (PathKind.BUILD, lambda p, name, suffix: name in BUILD_FILES or name.startswith("dockerfile")
+     or _BUILD_DIR_RE.search(p) or suffix == ".cmake"),
+    (PathKind.DOCS, lambda p, _, suffix: _DOCS_RE.search(p) or suffix in DOC_EXTENSIONS),
+    (PathKind.ASSET, lambda _, __, suffix: suffix in ASSET_EXTENSIONS),
+    (PathKind.SOURCE, lambda _, __, suffix: suffix in SOURCE_EXTENSIONS),
+    (PathKind.CONFIG, lambda _, name, suffix: suffix in CONFIG_EXTENSIONS or name.startswith(".")),
+)  # fmt: skip
+
+
 @lru_cache(maxsize=65536)
 def classify(path: str) -> PathKind:
     lowered = path.lower()
     name = PurePosixPath(lowered).name
     suffix = PurePosixPath(name).suffix
-    if name in LOCKFILES or _VENDOR_RE.search(lowered) or _GENERATED_RE.search(lowered):
-        return PathKind.GENERATED
-    if _CI_RE.search(lowered):
-        return PathKind.CI
-    if name in DEPENDENCY_FILES or (name.startswith("requirements") and suffix in {".txt", ".in"}):
-        return PathKind.DEPENDENCY
-    if _TEST_RE.search(lowered):
-        return PathKind.TEST
-    if (
-        name in BUILD_FILES
-        or name.startswith("dockerfile")
-        or _BUILD_DIR_RE.search(lowered)
-        or suffix == ".cmake"
-    ):
-        return PathKind.BUILD
-    if _DOCS_RE.search(lowered) or suffix in DOC_EXTENSIONS:
-        return PathKind.DOCS
-    if suffix in ASSET_EXTENSIONS:
-        return PathKind.ASSET
-    if suffix in SOURCE_EXTENSIONS:
-        return PathKind.SOURCE
-    if suffix in CONFIG_EXTENSIONS or name.startswith("."):
-        return PathKind.CONFIG
+    found = next((kind for kind, test in _KIND_TESTS if test(lowered, name, suffix)), None)
+    if found is not None:
+        return found
     return PathKind.SOURCE if "." not in name else PathKind.CONFIG
 
 

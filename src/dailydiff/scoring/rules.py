@@ -273,6 +273,18 @@ def title_pr(title: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def _read_tag(bracketed: str, types: list[str], tags: list[str]) -> None:
+    """A bracket's kinds into ``types``, its other tags into ``tags``. A step of a series ("[1/N Refactor]",
+    "[2/3 Feature]") says its kind after the count."""
+    for raw in re.split(r"[,/|+&]", _SERIES_STEP_RE.sub("", bracketed)):
+        tag = raw.strip()
+        kind = _TAG_TYPES.get(tag.lower())
+        if kind and kind not in types:
+            types.append(kind)
+        elif not kind and tag:
+            tags.append(tag)
+
+
 @lru_cache(maxsize=4096)
 def parse_title(title: str) -> TitleInfo:
     """What ``title`` says. Remembered: a commit's title is read by the score, the analyser, the overview and
@@ -290,14 +302,7 @@ def parse_title(title: str) -> TitleInfo:
     for _ in range(6):  # leading tags and prefixes, in any mix: "[Bugfix][NPU] fix(x): …"
         bracket = _BRACKET_RE.match(rest)
         if bracket:
-            # A step of a series ("[1/N Refactor]", "[2/3 Feature]") says its kind after the count.
-            for raw in re.split(r"[,/|+&]", _SERIES_STEP_RE.sub("", bracket.group("tag"))):
-                tag = raw.strip()
-                kind = _TAG_TYPES.get(tag.lower())
-                if kind and kind not in types:
-                    types.append(kind)
-                elif not kind and tag:
-                    tags.append(tag)
+            _read_tag(bracket.group("tag"), types, tags)
             rest = rest[bracket.end() :]
             continue
         conventional = _CONVENTIONAL_RE.match(rest)
@@ -465,14 +470,18 @@ def find_reverted(commit: Commit, candidates: Sequence[Commit]) -> Commit | None
         return None
     others = [c for c in candidates if c.sha != commit.sha]
     plain = [c for c in others if "revert" not in parse_title(c.title).types]
-    signs = (
-        (others, lambda c: bool(target.sha) and c.sha.startswith(target.sha or "")),
-        (plain, lambda c: target.pr_number is not None
-         and ((c.pr is not None and c.pr.number == target.pr_number) or title_pr(c.title) == target.pr_number)),
-        (others, lambda c: bool(target.title) and c.title.strip() == (target.title or "").strip()),
-        (plain, lambda c: bool(target.title) and parse_title(c.title).subject == parse_title(target.title or "").subject),
-    )  # fmt: skip
-    return next((c for pool, sign in signs for c in pool if sign(c)), None)
+    return next((c for only_plain, sign in _REVERT_SIGNS for c in (plain if only_plain else others)
+                 if sign(target, c)), None)  # fmt: skip
+
+
+# The signs of the commit a revert undoes, surest first: (among commits that are no revert only, the test).
+_REVERT_SIGNS: tuple[tuple[bool, Callable[[RevertTarget, Commit], bool]], ...] = (
+    (False, lambda t, c: bool(t.sha) and c.sha.startswith(t.sha or "")),
+    (True, lambda t, c: t.pr_number is not None
+     and ((c.pr is not None and c.pr.number == t.pr_number) or title_pr(c.title) == t.pr_number)),
+    (False, lambda t, c: bool(t.title) and c.title.strip() == (t.title or "").strip()),
+    (True, lambda t, c: bool(t.title) and parse_title(c.title).subject == parse_title(t.title or "").subject),
+)  # fmt: skip
 
 
 def commit_types(
@@ -492,6 +501,18 @@ def commit_types(
         return [ChangeType.REVERT]
     if release_version(commit) is not None:
         return [ChangeType.RELEASE]
+    if is_dependency_update(commit):
+        return [ChangeType.DEPENDENCY]
+    found = _said_types(commit, info, profile)
+    if ChangeType.SECURITY not in found and re.search(
+        r"cve-\d+|ghsa-|vulnerab", f"{commit.title}\n{commit.body}", re.I
+    ):
+        found.insert(0, ChangeType.SECURITY)
+    return found[:3]
+
+
+def _said_types(commit: Commit, info: TitleInfo, profile: PathProfile) -> list[ChangeType]:
+    """What the title declares, its words and the paths say (``commit_types``), in that order."""
     found: list[ChangeType] = []
 
     def add(kind: str) -> None:
@@ -499,24 +520,9 @@ def commit_types(
         if value not in found:
             found.append(value)
 
-    if is_dependency_update(commit):
-        return [ChangeType.DEPENDENCY]
     declared = [*info.types, *(k for k in label_types(commit) if k not in info.types)]
     where = [k for k in declared if k in {"ci_build", "chore", "config"}]
-    kinds = profile.kinds - {"generated"}
-    only = next(
-        (
-            kind
-            for kind, allowed in (
-                ("docs", {"docs", "asset"}),
-                ("test", {"test"}),
-                ("ci_build", {"ci", "build"}),
-                ("config", {"config"}),
-            )
-            if kinds and kinds <= allowed
-        ),
-        None,
-    )
+    only = _only_kind(profile.kinds - {"generated"})
     for kind in declared:
         if kind not in where:
             add(kind)
@@ -532,12 +538,20 @@ def commit_types(
         add(kind)
     if only:
         add(only)
-    if (
-        re.search(r"cve-\d+|ghsa-|vulnerab", f"{commit.title}\n{commit.body}", re.I)
-        and ChangeType.SECURITY not in found
-    ):
-        found.insert(0, ChangeType.SECURITY)
-    return found[:3]
+    return found
+
+
+_ONLY_KINDS = (
+    ("docs", {"docs", "asset"}),
+    ("test", {"test"}),
+    ("ci_build", {"ci", "build"}),
+    ("config", {"config"}),
+)
+
+
+def _only_kind(kinds: set[str]) -> str | None:
+    """The change type the paths say alone, when only one kind of file changed."""
+    return next((kind for kind, allowed in _ONLY_KINDS if kinds and kinds <= allowed), None)
 
 
 @dataclass(frozen=True)

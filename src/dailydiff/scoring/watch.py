@@ -15,7 +15,7 @@ A commit matches a topic when any of its criteria matches:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from dailydiff.models import Commit
@@ -122,23 +122,23 @@ def numbered_diff_lines(commit: Commit) -> list[tuple[str, int, str]]:
     return lines
 
 
+# What a topic names, what of a commit it is looked for in, and how one of its entries matches there.
+_MATCHES: tuple[tuple[Callable[[WatchTopic], Sequence[str]], Callable[[Commit], Iterable[str]],
+                      Callable[[str, str], object]], ...] = (
+    (lambda t: t.keywords, text_fields, lambda k, text: keyword_pattern(k).search(text)),
+    (lambda t: t.paths, _paths, lambda g, path: glob_pattern(g).match(path)),
+    (lambda t: t.authors, _identities, lambda a, identity: author_pattern(a).match(identity)),
+    (lambda t: t.diff, lambda c: [line for _path, line in diff_lines(c)], lambda p, line: re.search(p, line)),
+)  # fmt: skip
+
+
 def matches(commit: Commit, topic: WatchTopic) -> bool:
-    if topic.keywords:
-        texts = text_fields(commit)
-        if any(keyword_pattern(k).search(text) for k in topic.keywords for text in texts):
-            return True
-    if topic.paths:
-        paths = _paths(commit)
-        if any(glob_pattern(g).match(path) for g in topic.paths for path in paths):
-            return True
-    if topic.authors:
-        identities = _identities(commit)
-        if any(author_pattern(a).match(identity) for a in topic.authors for identity in identities):
-            return True
-    if topic.diff:
-        lines = [line for _path, line in diff_lines(commit)]
-        if any(re.search(pattern, line) for pattern in topic.diff for line in lines):
-            return True
+    for named, looked_in, found in _MATCHES:
+        wanted = named(topic)
+        if wanted:
+            texts = list(looked_in(commit))
+            if any(found(w, text) for w in wanted for text in texts):
+                return True
     return False
 
 

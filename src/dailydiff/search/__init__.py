@@ -100,12 +100,22 @@ def find(store: Store, question: str, filters: SearchFilters, limit: int = 10, t
     hits = rank(docs, understood.concepts, total, counts, limit, today, understood.phrases, typed)
     if "revert" in understood.kinds and _RELAND_RE.search(question):
         hits = _with_relands(store, hits, filters, limit, originals=bool(_ORIGINAL_RE.search(question)))
+    return _result(
+        store, question, understood, terms, given, filters, hits, total, counts, repo_words, capped
+    )
+
+
+def _result(store: Store, question: str, understood: Understood, terms: list[str], given: SearchFilters, filters: SearchFilters,
+            hits: list[Hit], total: int, counts: dict[str, int], repo_words: list[str], capped: str) -> SearchResult:  # fmt: skip
+    """What a search found, with what it says of the question: the ideas no commit holds, the time words that
+    chose the days, the days stored (when nothing was found within those asked), the ideas put last."""
     unknown = [c.source for c in understood.concepts if not any(counts.get(t) for t in c.terms)]
     chose_days = filters.date_from != given.date_from or filters.date_to != given.date_to
     span = store.search_span() if not hits and total and (filters.date_from or filters.date_to) else None
     put_last = [c.source for c in understood.concepts if c.excluded]
-    return SearchResult(question, terms, filters, hits, total, unknown, understood.time_words if chose_days else [],
-                        span=span, repo_words=repo_words, put_last=put_last, capped=capped)  # fmt: skip
+    return SearchResult(question, terms, filters, hits, total, unknown,
+                        understood.time_words if chose_days else [], span=span, repo_words=repo_words,
+                        put_last=put_last, capped=capped)  # fmt: skip
 
 
 def _understood(question: str, today: dt.date | None, extra_words: Sequence[str]) -> Understood:
@@ -160,21 +170,10 @@ def _named_repos(
     """A repository the question names by its name ("what did flashinfer release this year?") is where to
     search (unless the filters say where), not a word its commits must hold: most of its commits never say
     their own name."""
-    names: dict[str, list[str]] = {}
-    for concept in understood.concepts:
-        if not concept.kind and len(concept.terms) <= 2:
-            names.setdefault(concept.terms[0], [])
-    if not names:
-        return understood, filters, []
-    for repo in store.search_repos():
-        for name in {repo, repo.rpartition("/")[2]}:
-            said = " ".join(index_terms(name))
-            if said in names:
-                names[said].append(repo)
-    named = {term: repos for term, repos in names.items() if repos}
-    # "vllm-ascend PRs that upgraded vllm", both followed: the longer name is where; "vllm" stays an idea
-    named = {term: repos for term, repos in named.items()
-             if not any(other != term and f" {term} " in f" {other} " for other in named)}  # fmt: skip
+    names: dict[str, list[str]] = {
+        c.terms[0]: [] for c in understood.concepts if not c.kind and len(c.terms) <= 2
+    }
+    named = _repos_named(store, names) if names else {}
     if not named:
         return understood, filters, []
     concepts = [c for c in understood.concepts if c.kind or c.terms[0] not in named]
@@ -182,6 +181,19 @@ def _named_repos(
     if not filters.repos:
         filters = replace(filters, repos=tuple(sorted({r for repos in named.values() for r in repos})))
     return replace(understood, concepts=concepts), filters, words
+
+
+def _repos_named(store: Store, names: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The question's ``names`` (terms → []) that name stored repositories, with those repositories."""
+    for repo in store.search_repos():
+        for name in {repo, repo.rpartition("/")[2]}:
+            said = " ".join(index_terms(name))
+            if said in names:
+                names[said].append(repo)
+    named = {term: repos for term, repos in names.items() if repos}
+    # "vllm-ascend PRs that upgraded vllm", both followed: the longer name is where; "vllm" stays an idea
+    return {term: repos for term, repos in named.items()
+            if not any(other != term and f" {term} " in f" {other} " for other in named)}  # fmt: skip
 
 
 # A question that asks what came back after a revert ("re-landed", "reapplied", "重新合入"), not only what

@@ -96,14 +96,11 @@ def glossary() -> Glossary:
     return built
 
 
-def _built() -> Glossary:
+def _with_type_labels(raw: list[tuple[str, list[str]]]) -> None:
+    """The reports' own change-type labels ("回滚" is what a zh report calls a revert, "重构" a refactor):
+    joined to the kind group that already names the type, or a kind of their own."""
     from dailydiff.common.i18n import LANGUAGES, words
 
-    data = toml("search/glossary.toml")
-    raw: list[tuple[str, list[str]]] = [("kind", g) for g in data["kinds"]]
-    raw += [("term", g) for g in (*data["hardware"], *data["terms"])]
-    # The reports' own change-type labels ("回滚" is what a zh report calls a revert, "重构" a refactor):
-    # joined to the kind group that already names the type, or a kind of their own.
     labels = {lang: words("change_types", lang) for lang in LANGUAGES}
     for change_type in labels["en"]:
         if change_type in ("other", "chore"):
@@ -115,6 +112,31 @@ def _built() -> Glossary:
             home.extend(n for n in names if n not in home)
         else:
             raw.append(("kind", names))
+
+
+def _group(
+    index: int, words_: list[str], by_term: dict[str, int], phrases: list[tuple[str, int]]
+) -> tuple[str, ...]:
+    """A glossary group's index terms; its one-term ASCII words into ``by_term``, its phrases and Chinese
+    words into ``phrases``."""
+    found: dict[str, None] = {}
+    for word in words_:
+        single = terms(word)
+        if single:
+            found.setdefault(" ".join(single), None)
+        chinese = has_han(word)
+        if len(single) == 1 and not chinese:
+            by_term.setdefault(single[0], index)
+        if chinese or re.search(r"[\s\-_/]", word.strip()):
+            phrases.append((word.lower(), index))
+    return tuple(found)
+
+
+def _built() -> Glossary:
+    data = toml("search/glossary.toml")
+    raw: list[tuple[str, list[str]]] = [("kind", g) for g in data["kinds"]]
+    raw += [("term", g) for g in (*data["hardware"], *data["terms"])]
+    _with_type_labels(raw)
     groups: list[tuple[str, ...]] = []
     by_term: dict[str, int] = {}
     phrases: list[tuple[str, int]] = []
@@ -122,17 +144,7 @@ def _built() -> Glossary:
     for index, (what, words_) in enumerate(raw):
         if what == "kind":
             kinds.add(index)
-        found: dict[str, None] = {}
-        for word in words_:
-            single = terms(word)
-            if single:
-                found.setdefault(" ".join(single), None)
-            chinese = has_han(word)
-            if len(single) == 1 and not chinese:
-                by_term.setdefault(single[0], index)
-            if chinese or re.search(r"[\s\-_/]", word.strip()):
-                phrases.append((word.lower(), index))
-        groups.append(tuple(found))
+        groups.append(_group(index, words_, by_term, phrases))
     phrases.sort(key=lambda p: -len(p[0]))
     narrower = {" ".join(terms(word)): tuple(dict.fromkeys(" ".join(terms(n)) for n in names))
                 for word, names in data["narrower"].items()}  # fmt: skip

@@ -76,7 +76,14 @@ def sync(
     reused = [link for k in stored for link in by_key.get(k, [])]
     if reused:
         store.save_vectors(embedder.model, [], reused)
+    _embed(store, embedder, missing, by_key, batch, progress)
+    return Synced(len(rows), len(missing), len(reused), time.monotonic() - started)
 
+
+def _embed(store: Store, embedder: Any, missing: list[tuple[str, str]],
+           by_key: dict[str, list[tuple[str, str, str, str]]], batch: int,
+           progress: Callable[[int, int], None] | None) -> None:  # fmt: skip
+    """Embed the ``missing`` (key, text) in batches, each stored with the rows it is the vector of."""
     for start in range(0, len(missing), batch):
         if stop_taken():  # a SIGTERM: what is not embedded yet is the next store's or search's
             break
@@ -88,7 +95,6 @@ def sync(
         )
         if progress:
             progress(min(start + batch, len(missing)), len(missing))
-    return Synced(len(rows), len(missing), len(reused), time.monotonic() - started)
 
 
 _WARNED: set[str] = set()

@@ -147,18 +147,30 @@ class _Asked:
     @classmethod
     def of(cls, concepts: Sequence[Concept], total: int, doc_counts: Mapping[str, int],
            typed: Mapping[str, int] | None) -> _Asked:  # fmt: skip
-        excluded = [frozenset(c.terms) for c in concepts if c.excluded and c.kind]
-        excluded_subjects = [c.terms for c in concepts if c.excluded and not c.kind]
+        excluded, excluded_subjects = _excluded(concepts)
         concepts = [c for c in concepts if not c.excluded and any(doc_counts.get(t) for t in c.terms)]
         asked_kinds = frozenset(t for c in concepts if c.kind for t in c.terms)
-        alternatives = list(dict.fromkeys(t for c in concepts for t in c.terms if doc_counts.get(t)))
+        alternatives = _alternatives(concepts, doc_counts)
         idf, subject = _weights(concepts, total, doc_counts, typed)
         best_possible = sum(w for c, w in zip(concepts, idf, strict=True) if not c.optional) or 1.0
-        # What each concept needs per document, worked out once: its names as weights, its own names.
-        names = [{t: (1.0 if t in c.own else OTHER_NAME) for t in c.terms} for c in concepts]
-        own_names = [_own_names(c) for c in concepts]
-        return cls(concepts, idf, names, own_names, alternatives, asked_kinds, excluded, excluded_subjects,
-                   subject, best_possible)  # fmt: skip
+        return cls(concepts, idf, _names(concepts), [_own_names(c) for c in concepts], alternatives, asked_kinds,
+                   excluded, excluded_subjects, subject, best_possible)  # fmt: skip
+
+
+def _alternatives(concepts: Sequence[Concept], doc_counts: Mapping[str, int]) -> list[str]:
+    """Every name of every idea some document holds."""
+    return list(dict.fromkeys(t for c in concepts for t in c.terms if doc_counts.get(t)))
+
+
+def _excluded(concepts: Sequence[Concept]) -> tuple[list[frozenset[str]], list[tuple[str, ...]]]:
+    """The kinds and the subjects a question asks not to see."""
+    return ([frozenset(c.terms) for c in concepts if c.excluded and c.kind],
+            [c.terms for c in concepts if c.excluded and not c.kind])  # fmt: skip
+
+
+def _names(concepts: Sequence[Concept]) -> list[dict[str, float]]:
+    """What each concept needs per document, worked out once: its names as weights (its own names most)."""
+    return [{t: (1.0 if t in c.own else OTHER_NAME) for t in c.terms} for c in concepts]
 
 
 def _weights(
@@ -214,25 +226,45 @@ class _Held:
     in_title: float = 0.0
 
 
+def _frequency(concept: Concept, named: dict[str, float], tf: Mapping[str, float], types: set[str],
+               titled: list[str]) -> float:  # fmt: skip
+    """How much a document holds of an idea, its names weighted: of the kind asked when its report types it so
+    or its title says so, not its message."""
+    if concept.kind and not (types.intersection(concept.terms) or titled):
+        return 0.0
+    return sum(tf.get(t, 0.0) * w for t, w in named.items())
+
+
+def _in_title(weight: float, titled: list[str], parts: frozenset[str], own: tuple[str, ...]) -> float:
+    """An idea's weight as a title names it: as a word, not only inside an identifier; by its own name."""
+    return (
+        weight
+        * (1.0 if any(t not in parts for t in titled) else IN_IDENTIFIER)
+        * (1.0 if any(t in own for t in titled) else OTHER_NAME)
+    )
+
+
+def _doc_facts(
+    doc: SearchDoc, first_word: str, asked: _Asked
+) -> tuple[frozenset[str], set[str], frozenset[str]]:
+    """A document's kinds its title leads with (when kinds are asked), its types, and the terms its title holds
+    only inside identifiers."""
+    leading = _leading(doc.title, first_word) if asked.asked_kinds else frozenset()
+    parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
+    return leading, {type_terms(t) for t in doc.change_types}, parts
+
+
 def _held(doc: SearchDoc, tf: Mapping[str, float], norm: float, title: str, first_word: str,
           asked: _Asked) -> _Held:  # fmt: skip
     out = _Held()
-    leading = _leading(doc.title, first_word) if asked.asked_kinds else frozenset()
-    types = {type_terms(t) for t in doc.change_types}
-    parts = _identifier_only(doc.title) if "_" in doc.title else frozenset()
+    leading, types, parts = _doc_facts(doc, first_word, asked)
     for concept, weight, named, own in zip(
         asked.concepts, asked.idf, asked.names, asked.own_names, strict=True
     ):
         titled = [t for t in concept.terms if f" {t} " in title]
         if titled and not concept.optional:  # a title that names the idea: how, and by which name
-            out.in_title += (
-                weight
-                * (1.0 if any(t not in parts for t in titled) else IN_IDENTIFIER)
-                * (1.0 if any(t in own for t in titled) else OTHER_NAME)
-            )
-        f = sum(tf.get(t, 0.0) * w for t, w in named.items())
-        if concept.kind and not (types.intersection(concept.terms) or titled):
-            f = 0.0  # of the kind asked when its report types it so or its title says so, not its message
+            out.in_title += _in_title(weight, titled, parts, own)
+        f = _frequency(concept, named, tf, types, titled)
         out.prefixed = out.prefixed or bool(concept.kind and f and leading.intersection(named))
         if not f:
             continue
@@ -256,14 +288,19 @@ def _hit(doc: SearchDoc, tf: Mapping[str, float], norm: float, newest: dt.date, 
     said = sum(1 for p in phrases if f" {p} " in title)
     boost += PHRASE_BOOST * min(said, 2)
     score = (held.text * (COVERAGE_BASE + coverage) if concepts else 1.0) * boost
+    if _unwanted(doc, title, first_word, asked):
+        score *= EXCLUDED
+    return Hit(doc, score, tuple(held.matched))
+
+
+def _unwanted(doc: SearchDoc, title: str, first_word: str, asked: _Asked) -> bool:
+    """Of a kind the question asks not to see (by its title, or its only kind), or titled with a subject it
+    asks not to see."""
     types = {type_terms(t) for t in doc.change_types}
     unwanted = any(
         first_word in names or (types & names and not types & asked.asked_kinds) for names in asked.excluded
     )
-    if unwanted or any(f" {t} " in title for names in asked.excluded_subjects for t in names):
-        score *= EXCLUDED  # of a kind the question asks not to see (by its title, or its only kind), or
-        # titled with a subject it asks not to see
-    return Hit(doc, score, tuple(held.matched))
+    return unwanted or any(f" {t} " in title for names in asked.excluded_subjects for t in names)
 
 
 def _one_per_commit(hits: list[Hit], limit: int) -> list[Hit]:

@@ -54,13 +54,7 @@ def _segment_concepts(
         groups.setdefault(index, found.group(0))
         return " "
 
-    # A name written in camel case ("MiniMax", "DeepSeek") is indexed as its parts where commits write it
-    # so and as one word where they write it "Minimax": the question's word stands for both.
-    camel: dict[str, str] = {}
-    for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", text):
-        parts, whole = terms(word), terms(word.lower())
-        if len(parts) > 1 and len(whole) == 1:
-            camel.setdefault(whole[0], " ".join(parts))
+    camel = _camel_names(text)
     for phrase, index in g.phrases:
         if phrase in lowered:
             lowered = _phrase_pattern(phrase).sub(lambda m, i=index: take(m, i), lowered)  # type: ignore[misc]
@@ -75,29 +69,52 @@ def _segment_concepts(
         if is_stop_word(token):
             continue
         if re.search(r"[._\-]", token):  # an identifier, a version, "top-k": its terms in order, or joined
-            joined = "".join(re.split(r"[._\-]", token))
-            group = g.by_term.get(_phrase(joined))
-            if group is not None:
-                groups.setdefault(group, token)
-            else:
-                singles.setdefault(_phrase(token), token)
-                if "-" in token and joined.isalnum():
-                    joins.setdefault(_phrase(token), _phrase(joined))
+            _identifier(token, groups, singles, joins)
             continue
         for term in terms(token):
             if is_stop_word(term) and not token.endswith("ly"):  # "weekly" tests are not "a week"
                 continue
-            group = g.by_term.get(term)
-            if group is not None:
-                groups.setdefault(group, token)
-                if term in camel:  # "RMSNorm" is its group's "rmsnorm" and the titles' "rms norm"
-                    joins.setdefault(term, camel[term])
-            else:
-                singles.setdefault(term, token)
-                if term in camel:
-                    joins.setdefault(term, camel[term])
-                elif _PLURAL_NAME_RE.fullmatch(term):  # "gpus": the stemmer keeps it, titles say "GPUs" (gpu)
-                    joins.setdefault(term, term[:-1])
+            _term(term, token, camel, groups, singles, joins)
+
+
+def _camel_names(text: str) -> dict[str, str]:
+    """A name written in camel case ("MiniMax", "DeepSeek") is indexed as its parts where commits write it
+    so and as one word where they write it "Minimax": the question's word stands for both."""
+    camel: dict[str, str] = {}
+    for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", text):
+        parts, whole = terms(word), terms(word.lower())
+        if len(parts) > 1 and len(whole) == 1:
+            camel.setdefault(whole[0], " ".join(parts))
+    return camel
+
+
+def _identifier(token: str, groups: dict[int, str], singles: dict[str, str], joins: dict[str, str]) -> None:
+    """An identifier, a version, "top-k": its glossary group, else itself (and, hyphenated, its letters
+    joined)."""
+    joined = "".join(re.split(r"[._\-]", token))
+    group = glossary().by_term.get(_phrase(joined))
+    if group is not None:
+        groups.setdefault(group, token)
+        return
+    singles.setdefault(_phrase(token), token)
+    if "-" in token and joined.isalnum():
+        joins.setdefault(_phrase(token), _phrase(joined))
+
+
+def _term(term: str, token: str, camel: dict[str, str], groups: dict[int, str], singles: dict[str, str],
+          joins: dict[str, str]) -> None:  # fmt: skip
+    """One term of a question's word: its glossary group, else itself, with the other way titles write it."""
+    group = glossary().by_term.get(term)
+    if group is not None:
+        groups.setdefault(group, token)
+        if term in camel:  # "RMSNorm" is its group's "rmsnorm" and the titles' "rms norm"
+            joins.setdefault(term, camel[term])
+        return
+    singles.setdefault(term, token)
+    if term in camel:
+        joins.setdefault(term, camel[term])
+    elif _PLURAL_NAME_RE.fullmatch(term):  # "gpus": the stemmer keeps it, titles say "GPUs" (gpu)
+        joins.setdefault(term, term[:-1])
 
 
 # A lower-case plural the stemmer leaves whole ("gpus", "llms", "npus"): an upper-case name's plural, which
@@ -194,6 +211,15 @@ def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
     )
     if len(placed) < 2:
         return concepts
+    runs = _runs(lowered, placed)
+    if all(len(run) == 1 for run in runs):
+        return concepts
+    out = [run[0] if len(run) == 1 else _union(run) for run in runs]
+    return out + [c for c in concepts if not any(c is p for _, _, p in placed)]
+
+
+def _runs(lowered: str, placed: list[tuple[int, int, Concept]]) -> list[list[Concept]]:
+    """The placed ideas in runs of those the question lists one after another."""
     runs: list[list[Concept]] = [[placed[0][2]]]
     for (start, _, before), (next_start, _, after) in zip(placed, placed[1:], strict=False):
         gap = lowered[start + len(before.source) : next_start]
@@ -201,10 +227,7 @@ def _lists(text: str, concepts: list[Concept]) -> list[Concept]:
             runs[-1].append(after)
         else:
             runs.append([after])
-    if all(len(run) == 1 for run in runs):
-        return concepts
-    out = [run[0] if len(run) == 1 else _union(run) for run in runs]
-    return out + [c for c in concepts if not any(c is p for _, _, p in placed)]
+    return runs
 
 
 def _union(concepts: list[Concept]) -> Concept:

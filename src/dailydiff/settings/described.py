@@ -39,30 +39,35 @@ def describe(
         )
     loc = tuple(str(part) for part in first["loc"])
     key = _key_path(first["loc"])
-    problem = first["msg"]
     if not key and first["type"] == "value_error":
         # A check across entries: its message already starts with the key (repos[2].watch: …), which says
         # where it was set (the whole model's location, empty, would say nothing).
-        problem = problem.removeprefix("Value error, ")
+        problem = first["msg"].removeprefix("Value error, ")
         named = re.match(r"[a-z_]+", problem)
         return f"invalid setting in {where((named.group(0),) if named else loc)}: {problem}"
-    if first["type"] == "value_error":
-        problem = problem.removeprefix("Value error, ")
+    return f"invalid setting {key!r} in {where(loc)}: {_problem(first, loc, root, defaults_text)}"
+
+
+def _problem(
+    first: Any, loc: tuple[str, ...], root: type[BaseModel], defaults_text: Callable[[], str]
+) -> str:
+    """What is wrong with one setting, in words."""
+    problem = (
+        str(first["msg"]).removeprefix("Value error, ") if first["type"] == "value_error" else first["msg"]
+    )
     if first["type"] == "extra_forbidden":
-        problem = "unknown setting"
         close = difflib.get_close_matches(
             loc[-1], _known_keys(loc[:-1], root, defaults_text), n=1, cutoff=0.6
         )
-        if close:
-            problem += f"; did you mean {close[0]!r}?"
-    elif first["type"] == "missing":
-        problem = "missing"
-    elif first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return "unknown setting" + (f"; did you mean {close[0]!r}?" if close else "")
+    if first["type"] == "missing":
+        return "missing"
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
         got = f"unknown type {first['ctx']['tag']!r}" if first["type"] == "union_tag_invalid" else "no type"
-        problem = f"{got}; valid types: {', '.join(PUBLISH_TYPES)}"
-    elif "input" in first and not isinstance(first["input"], dict | list) and not _secret_setting(loc):
-        problem = f"{problem} (got {first['input']!r})"
-    return f"invalid setting {key!r} in {where(loc)}: {problem}"
+        return f"{got}; valid types: {', '.join(PUBLISH_TYPES)}"
+    if "input" in first and not isinstance(first["input"], dict | list) and not _secret_setting(loc):
+        return f"{problem} (got {first['input']!r})"
+    return problem
 
 
 def _secret_setting(loc: tuple[str, ...]) -> bool:
@@ -97,11 +102,16 @@ def _known_keys(loc: tuple[str, ...], root: type[BaseModel], defaults_text: Call
             break
         found = _models_in(holders[0].model_fields[part].annotation)
         if not found:  # a table of names to values (weights, prices): the defaults list them
-            import tomllib  # an error's hint only
-
-            node: Any = tomllib.loads(defaults_text())
-            for key in loc:
-                node = node.get(key, {}) if isinstance(node, Mapping) else {}
-            return list(node) if isinstance(node, Mapping) else []
+            return _default_names(loc, defaults_text)
         models = found
     return sorted({field.alias or name for m in models for name, field in m.model_fields.items()})
+
+
+def _default_names(loc: tuple[str, ...], defaults_text: Callable[[], str]) -> list[str]:
+    """The names the defaults give the table at ``loc``."""
+    import tomllib  # an error's hint only
+
+    node: Any = tomllib.loads(defaults_text())
+    for key in loc:
+        node = node.get(key, {}) if isinstance(node, Mapping) else {}
+    return list(node) if isinstance(node, Mapping) else []

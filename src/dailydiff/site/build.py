@@ -368,18 +368,22 @@ class DayRecord:
                 changed.add(path)  # a summary made by this build
         for path, group in groups.items():
             if path in changed or self.files.get(path) != held[path]:
-                entries = sorted(group["days"].items())
-                texts = {k: summary.texts_as_list() for k, (_stamp, _fp, summary) in entries if summary}
-                self._write(path.with_name(path.name.removesuffix(".json") + self.TEXTS),
-                            {"format": self.FORMAT, "repo": group["repo"], "days": texts})  # fmt: skip
-                group["days"] = {
-                    k: [stamp, fingerprint, summary and summary.as_dict()]
-                    for k, (stamp, fingerprint, summary) in entries
-                }
-                self._write(path, group)
+                self._write_month(path, group)
         for path in set(self.files) - set(groups):
             path.unlink(missing_ok=True)
             path.with_name(path.name.removesuffix(".json") + self.TEXTS).unlink(missing_ok=True)
+
+    def _write_month(self, path: Path, group: dict[str, Any]) -> None:
+        """A month's record and its texts (the texts first)."""
+        entries = sorted(group["days"].items())
+        texts = {k: summary.texts_as_list() for k, (_stamp, _fp, summary) in entries if summary}
+        self._write(path.with_name(path.name.removesuffix(".json") + self.TEXTS),
+                    {"format": self.FORMAT, "repo": group["repo"], "days": texts})  # fmt: skip
+        group["days"] = {
+            k: [stamp, fingerprint, summary and summary.as_dict()]
+            for k, (stamp, fingerprint, summary) in entries
+        }
+        self._write(path, group)
 
     @staticmethod
     def _write(path: Path, data: dict[str, Any]) -> None:

@@ -254,6 +254,11 @@ class Site:
             for key_name in chart_data.REPO_CHART_KEYS:
                 inputs[f"repos/{section.slug}/charts/{key_name}.svg"] = mine
             inputs[self.index_chart_path(section)] = key(mine, self._span)
+        return inputs | self._day_inputs(section) | self._week_inputs(section)
+
+    def _day_inputs(self, section: RepoSection) -> dict[str, str]:
+        key, days = self._key, section.days
+        inputs: dict[str, str] = {}
         end = 0  # the window of day i (section.window): days[i:end], newest first
         for i, day in enumerate(days):
             end = max(end, i + 1)
@@ -266,6 +271,11 @@ class Site:
             inputs[day.json_path] = key(day.summary.fingerprint)
             if self.charts:
                 inputs[self.day_chart_path(section, day)] = key("chart", window)
+        return inputs
+
+    def _week_inputs(self, section: RepoSection) -> dict[str, str]:
+        key = self._key
+        inputs: dict[str, str] = {}
         by_monday = {w.week.monday: w for w in section.weeks}
         for i, week in enumerate(section.weeks):
             before = by_monday.get(week.week.monday - dt.timedelta(days=7))

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from dailydiff.errors import SourceError
+from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.models import Commit, Window
 from dailydiff.settings import ForgeSettings
 
 if TYPE_CHECKING:
     from dailydiff.forges.base import RequestCounts  # its module imports httpx2: a forge's source only
     from dailydiff.sources.budget import RequestBudget
+    from dailydiff.store import Store
 
 Listed = list[tuple[str, dt.datetime]]  # (sha, committed_at)
 # What ``stream`` is given: the listing, each commit, each commit seen but unreadable (sha, where it sits, why),
@@ -151,6 +152,46 @@ class IncompleteFetch(SourceError):
         )
         self.commits = commits
         self.failed = failed
+
+
+MALFORMED = (ValueError, KeyError, TypeError, AttributeError)  # what reading an unexpected answer raises
+
+
+def fetched(store: Store | None, keys: list[str], results: list[Commit | BaseException],
+            malformed: Callable[[BaseException], DailyDiffError], bad: type[DailyDiffError], *,
+            name_malformed: bool = True) -> list[Commit]:  # fmt: skip
+    """A forge's fetched commits (``results``, of the commits ``keys`` in order), or the error that says
+    which failed, what was fetched stored first. Bad answers only (``bad``, the forge's): those commits fail, listed
+    (IncompleteFetch). Else the first of our errors (``name_malformed``: a malformed answer as ours) says
+    how many were fetched."""
+    done = [r for r in results if isinstance(r, Commit)]
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if not errors:
+        return done
+    # Keep what was fetched: stored commits survive, and their details sit in the HTTP cache.
+    if store is not None and done:
+        store.save_commits(done)
+    if all(isinstance(e, (bad, *MALFORMED)) for e in errors):
+        raise IncompleteFetch(done, _why_failed(keys, results, malformed), len(keys))
+    first = next((e for e in errors if isinstance(e, DailyDiffError)), errors[0])
+    raise _told(malformed(first) if name_malformed and isinstance(first, MALFORMED) else first,
+                f"{len(done)} of {len(keys)} commits fetched and stored")  # fmt: skip
+
+
+def _why_failed(keys: list[str], results: list[Commit | BaseException],
+                malformed: Callable[[BaseException], DailyDiffError]) -> dict[str, str]:  # fmt: skip
+    """Each failed commit's reason: its bad answer's message, or a malformed answer's as ours."""
+    return {key: (r.message if isinstance(r, DailyDiffError) else malformed(r).message)
+            for key, r in zip(keys, results, strict=True) if isinstance(r, BaseException)}  # fmt: skip
+
+
+def _told(error: BaseException, fetched: str) -> BaseException:
+    """Our error saying also what was ``fetched``; any other error as it is."""
+    if not isinstance(error, DailyDiffError):
+        return error
+    told = type(error)(f"{error.message}; {fetched}", error.hint)
+    told.__suppress_context__ = True
+    return told
 
 
 def check_repo_id(repo: str) -> None:

@@ -526,21 +526,21 @@ class GitSource(SourceBase):
             files=files,
         )
 
+    def _patch_of(self, sections: list[str], binary: bool) -> tuple[str | None, bool]:
+        """A file's patch from its sections (two for a type change), and whether it was cut."""
+        pieces = [self._hunks(text, binary) for text in sections]
+        patch, truncated = self._hunks(None, binary) if not pieces else pieces[0]
+        if len(pieces) > 1:
+            patch = "\n".join(p for p, _ in pieces if p) or patch
+            truncated = any(t for _, t in pieces)
+        return patch, truncated
+
     def _parse_changes(self, rest: str) -> tuple[list[FileChange], Stats]:
-        raw: list[tuple[str, str, str | None]] = []
         patch_start = rest.find("\ndiff --git ")
         if rest.startswith("diff --git "):
             patch_start = 0
         meta = rest if patch_start < 0 else rest[:patch_start]
-        for line in meta.split("\n"):
-            if line.startswith(":"):
-                info, _, paths = line.partition("\t")
-                status = info.split()[-1][:1]
-                parts = paths.split("\t")
-                if status in {"R", "C"} and len(parts) == 2:
-                    raw.append((status, _unquote(parts[1]), _unquote(parts[0])))
-                else:
-                    raw.append((status, _unquote(parts[0]), None))
+        raw = [_raw_entry(line) for line in meta.split("\n") if line.startswith(":")]
         patches: list[str] = []
         if patch_start >= 0:
             # each file's section: split where a line starts "diff --git " (a literal split, not a multiline
@@ -553,12 +553,8 @@ class GitSource(SourceBase):
             # A type change (file <-> symlink or submodule) is one raw entry but two patch sections.
             take = 2 if status == "T" and len(patches) - cursor > len(raw) - index else 1
             added, deleted, binary = _counts(patches[cursor : cursor + take])
-            pieces = [self._hunks(text, binary) for text in patches[cursor : cursor + take]]
+            patch, truncated = self._patch_of(patches[cursor : cursor + take], binary)
             cursor += take
-            patch, truncated = self._hunks(None, binary) if not pieces else pieces[0]
-            if len(pieces) > 1:
-                patch = "\n".join(p for p, _ in pieces if p) or patch
-                truncated = any(t for _, t in pieces)
             files.append(
                 FileChange(
                     path=path,
@@ -586,6 +582,16 @@ class GitSource(SourceBase):
         if at < 0:
             return "", False
         return clip_patch(section[at + 1 :].rstrip("\n"), self.max_patch_bytes)
+
+
+def _raw_entry(line: str) -> tuple[str, str, str | None]:
+    """A ``--raw`` line: (status letter, path, previous path of a rename or copy)."""
+    info, _, paths = line.partition("\t")
+    status = info.split()[-1][:1]
+    parts = paths.split("\t")
+    if status in {"R", "C"} and len(parts) == 2:
+        return status, _unquote(parts[1]), _unquote(parts[0])
+    return status, _unquote(parts[0]), None
 
 
 def _counts(sections: list[str]) -> tuple[int, int, bool]:

@@ -159,12 +159,7 @@ def _blobless_unlocked(url: str, data_dir: Path, env: Mapping[str, str]) -> Path
             )
         index_history(target)
         return target
-    private_dir(target.parent)
-    partial = target.with_name(target.name + ".partial")
-    if partial.exists():
-        import shutil
-
-        shutil.rmtree(partial)
+    partial = _fresh_partial(target)
     result = run_git(
         ["clone", "--bare", "--filter=blob:none", "--no-tags", "--quiet", "--template=", "--", url, str(partial)],
         check=False, private=True, env=env,
@@ -196,6 +191,17 @@ def index_history(clone: Path) -> None:
         log.debug("%s: no commit-graph written (%s)", clone.name, _last_line(result))
 
 
+def _fresh_partial(target: Path) -> Path:
+    """Where a clone is made before it takes ``target``'s place (what an interrupted one left, removed)."""
+    private_dir(target.parent)
+    partial = target.with_name(target.name + ".partial")
+    if partial.exists():
+        import shutil
+
+        shutil.rmtree(partial)
+    return partial
+
+
 def _last_line(result: subprocess.CompletedProcess[bytes]) -> str:
     lines = result.stderr.decode(errors="replace").strip().splitlines()
     return scrub(lines[-1]) if lines else f"exit {result.returncode}"
@@ -219,12 +225,7 @@ def _mirror_unlocked(url: str, data_dir: Path) -> Path:
         _follow_default_branch(url, target, safe_url)
         index_history(target)
         return target
-    private_dir(target.parent)
-    partial = target.with_name(target.name + ".partial")
-    if partial.exists():
-        import shutil
-
-        shutil.rmtree(partial)
+    partial = _fresh_partial(target)
     # No template: its sample hooks are executables nobody runs in a mirror (and would be 0700, not 0600).
     result = run_git(
         ["clone", "--mirror", "--quiet", "--template=", "--", url, str(partial)], check=False, private=True

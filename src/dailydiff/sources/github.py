@@ -17,14 +17,14 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import CircuitBreaker
-from dailydiff.errors import DailyDiffError, SourceError
+from dailydiff.errors import SourceError
 from dailydiff.forges.base import token_from
 from dailydiff.forges.github import (
     DIFF,
@@ -38,7 +38,16 @@ from dailydiff.forges.github import (
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GitHubSettings
-from dailydiff.sources.base import ForgeSource, IncompleteFetch, clip_patch, ignore, iso_z, utc_time
+from dailydiff.sources.base import (
+    MALFORMED,
+    ForgeSource,
+    IncompleteFetch,
+    clip_patch,
+    fetched,
+    ignore,
+    iso_z,
+    utc_time,
+)
 from dailydiff.sources.budget import RequestBudget, day_costs
 from dailydiff.sources.github_diff import DiffSection, split_diff
 from dailydiff.sources.github_pulls import PullRequestFinder
@@ -208,29 +217,9 @@ class GitHubSource(ForgeSource):
         self, http: GitHubHttp, items: list[dict[str, Any]], results: list[Commit | BaseException]
     ) -> list[Commit]:
         """The commits fetched, or the error that says which failed (what was fetched is stored first)."""
-        done = [r for r in results if isinstance(r, Commit)]
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if not errors:
-            return done
-        # Keep what was fetched: stored commits survive, and their details sit in the HTTP cache.
-        if self.store is not None and done:
-            self.store.save_commits(done)
-        if all(isinstance(e, BadAnswer | ValueError | KeyError | TypeError | AttributeError) for e in errors):
-            # Bad answers for some commits: those commits fail, listed; the rest is fetched and stored.
-            failed = {
-                item["sha"]: (r.message if isinstance(r, BadAnswer) else _malformed(http, r).message)
-                for item, r in zip(items, results, strict=True)
-                if isinstance(r, BaseException)
-            }
-            raise IncompleteFetch(done, failed, len(items))
-        first = next((e for e in errors if isinstance(e, DailyDiffError)), errors[0])
-        if isinstance(first, _MALFORMED):
-            first = _malformed(http, first)
-        if isinstance(first, DailyDiffError):
-            raise type(first)(
-                f"{first.message}; {len(done)} of {len(items)} commits fetched and stored", first.hint
-            ) from None
-        raise first
+        return fetched(
+            self.store, [item["sha"] for item in items], results, lambda e: _malformed(http, e), BadAnswer
+        )
 
     def _http(self, slots: asyncio.Semaphore | None) -> GitHubHttp:
         """A client for one fetch; its counts add up in ``last_counts`` over the source's life."""
@@ -328,17 +317,7 @@ class GitHubSource(ForgeSource):
         if failed is not None:
             raise failed
         listings = [r for r in results if not isinstance(r, BaseException)]
-        nearest: dict[str, tuple[int, str]] = {}  # sha -> (steps from the branch's tip, branch)
-        for name, listing in zip(names, listings, strict=True):
-            for index, item in enumerate(listing):
-                sha = item["sha"]
-                if sha in branch_of:
-                    continue
-                if sha not in nearest:
-                    items.append(item)
-                if sha not in nearest or (index, name) < nearest[sha]:
-                    nearest[sha] = (index, name)
-        branch_of.update({sha: name for sha, (_, name) in nearest.items()})
+        items += _nearest_branches(zip(names, listings, strict=True), branch_of)
         log.debug(
             "github %s: %d branches, %d listed (default %s), %d commits in the window",
             self.repo, len(tips), len(names) + 1, default, len(items),
@@ -443,58 +422,78 @@ class GitHubSource(ForgeSource):
         return detail, await self._files(http, sha, files)
 
     async def _files(self, http: GitHubHttp, sha: str, files: list[dict[str, Any]]) -> list[FileChange]:
-        limit = self.settings.max_patch_bytes
         # A file without `patch` is binary, empty, a pure rename, or too large for the API: the commit's
         # diff tells which, and holds the hunks of a too-large file.
-        needs_diff = [f for f in files if f.get("patch") is None and not _pure_rename(f)]
-        sections: dict[str, DiffSection] | None = {}
-        if needs_diff:
-            try:
-                response = await http.get(
-                    self._api(f"/commits/{sha}"), accept=DIFF, immutable=True, allow=(406, 422)
-                )
-                status = response.status
-            except (ServerError, BadAnswer):  # a diff too slow to generate, or garbled: its files stay unseen
-                status = 0
-            sections = split_diff(response.text()) if status == 200 else None
-            if sections is None:
-                log.warning("%s %s: no diff from GitHub (%d)", self.repo, sha[:7], status)
-        changes: list[FileChange] = []
-        for f in files:
-            path = f["filename"]
-            patch: str | None = f.get("patch")
-            binary = missing = False
-            if patch is None and _pure_rename(f):
-                patch = ""
-            elif patch is None:
-                section = sections.get(path) if sections is not None else None
-                if section is None:
-                    # Lines changed that nobody can show us: the analysers list the file as unseen. (With
-                    # no changed lines there is nothing to review: binary, empty or mode-only.)
-                    missing = bool(f.get("additions") or f.get("deletions"))
-                elif section.binary:
-                    binary = True
-                else:
-                    patch = section.hunks
-            patch, truncated = clip_patch(patch, limit)
-            changes.append(
-                FileChange(
-                    path=path,
-                    previous_path=f.get("previous_filename"),
-                    status=_STATUS.get(str(f.get("status")), FileStatus.MODIFIED),
-                    additions=int(f.get("additions", 0)),
-                    deletions=int(f.get("deletions", 0)),
-                    patch=patch,
-                    binary=binary,
-                    generated=is_generated(path),
-                    patch_truncated=truncated,
-                    patch_missing=missing,
-                )
+        needs_diff = any(f.get("patch") is None and not _pure_rename(f) for f in files)
+        sections = await self._diff_sections(http, sha) if needs_diff else {}
+        return [self._file(f, sections) for f in files]
+
+    async def _diff_sections(self, http: GitHubHttp, sha: str) -> dict[str, DiffSection] | None:
+        """The commit's diff by file; None when GitHub gives none."""
+        try:
+            response = await http.get(
+                self._api(f"/commits/{sha}"), accept=DIFF, immutable=True, allow=(406, 422)
             )
-        return changes
+            status = response.status
+        except (ServerError, BadAnswer):  # a diff too slow to generate, or garbled: its files stay unseen
+            status = 0
+        sections = split_diff(response.text()) if status == 200 else None
+        if sections is None:
+            log.warning("%s %s: no diff from GitHub (%d)", self.repo, sha[:7], status)
+        return sections
+
+    def _file(self, f: dict[str, Any], sections: dict[str, DiffSection] | None) -> FileChange:
+        path = f["filename"]
+        patch: str | None = f.get("patch")
+        binary = missing = False
+        if patch is None and _pure_rename(f):
+            patch = ""
+        elif patch is None:
+            section = sections.get(path) if sections is not None else None
+            if section is None:
+                # Lines changed that nobody can show us: the analysers list the file as unseen. (With
+                # no changed lines there is nothing to review: binary, empty or mode-only.)
+                missing = bool(f.get("additions") or f.get("deletions"))
+            elif section.binary:
+                binary = True
+            else:
+                patch = section.hunks
+        patch, truncated = clip_patch(patch, self.settings.max_patch_bytes)
+        return FileChange(
+            path=path,
+            previous_path=f.get("previous_filename"),
+            status=_STATUS.get(str(f.get("status")), FileStatus.MODIFIED),
+            additions=int(f.get("additions", 0)),
+            deletions=int(f.get("deletions", 0)),
+            patch=patch,
+            binary=binary,
+            generated=is_generated(path),
+            patch_truncated=truncated,
+            patch_missing=missing,
+        )
 
 
-_MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
+def _nearest_branches(
+    listings: Iterable[tuple[str, list[dict[str, Any]]]], branch_of: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The commits of other branches' ``listings`` (branch, items) that ``branch_of`` does not hold yet, each
+    once; each is added to ``branch_of`` under the branch whose tip it is nearest."""
+    items: list[dict[str, Any]] = []
+    nearest: dict[str, tuple[int, str]] = {}  # sha -> (steps from the branch's tip, branch)
+    for name, listing in listings:
+        for index, item in enumerate(listing):
+            sha = item["sha"]
+            if sha in branch_of:
+                continue
+            if sha not in nearest:
+                items.append(item)
+            if sha not in nearest or (index, name) < nearest[sha]:
+                nearest[sha] = (index, name)
+    branch_of.update({sha: name for sha, (_, name) in nearest.items()})
+    return items
+
+
+_MALFORMED = MALFORMED
 
 
 def _check_list(response: ApiResponse) -> None:

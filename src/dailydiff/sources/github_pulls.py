@@ -130,12 +130,7 @@ class PullRequestFinder:
         data = response.json() if response.status == 200 else {}
         repository = (data.get("data") or {}).get("repository")
         if response.status != 200 or not isinstance(repository, dict):
-            errors = "; ".join(str(e.get("message", ""))[:80] for e in data.get("errors") or [])
-            log.info(
-                "GraphQL at %s is unavailable (%s); pull requests are looked up one commit at a time",
-                http.host, errors or f"HTTP {response.status}",
-            )  # fmt: skip
-            _UNAVAILABLE.add(url)
+            _unavailable(http.host, url, data, response.status)
             return None
         now = dt.datetime.now(dt.UTC)
         found: dict[str, PullRequest | None] = {}
@@ -148,8 +143,7 @@ class PullRequestFinder:
                 # GitHub could not resolve it this time (a timeout, a commit not linked yet): not an answer
                 missing.append(chunk[n])
                 continue
-            nodes = [p for p in ((commit.get("associatedPullRequests") or {}).get("nodes") or []) if p]
-            node = next((p for p in nodes if p.get("state") == "MERGED"), nodes[0] if nodes else None)
+            node = _merged_node(commit)
             found[sha] = self._from_node(node) if node else None
             answers.append(self._kept(sha, node, now - committed_at))
         if self.store is not None:
@@ -219,11 +213,7 @@ class PullRequestFinder:
         )
         if response.status != 200:
             return None
-        pulls = [p for p in response.json() if isinstance(p, dict)]
-        chosen = next((p for p in pulls if p.get("merge_commit_sha") == sha), None)
-        chosen = (
-            chosen or next((p for p in pulls if p.get("merged_at")), None) or (pulls[0] if pulls else None)
-        )
+        chosen = _chosen([p for p in response.json() if isinstance(p, dict)], sha)
         return self._from_rest(chosen) if chosen else None
 
     def _from_rest(self, data: dict[str, Any]) -> PullRequest:
@@ -240,6 +230,26 @@ class PullRequestFinder:
             labels=labels,
             url=str(url) if url else f"{self.repo_url}/pull/{number}",
         )
+
+
+def _unavailable(host: str, url: str, data: dict[str, Any], status: int) -> None:
+    """GraphQL answered without the repository: said once, and not asked again in this process."""
+    errors = "; ".join(str(e.get("message", ""))[:80] for e in data.get("errors") or [])
+    log.info("GraphQL at %s is unavailable (%s); pull requests are looked up one commit at a time",
+             host, errors or f"HTTP {status}")  # fmt: skip
+    _UNAVAILABLE.add(url)
+
+
+def _merged_node(commit: dict[str, Any]) -> dict[str, Any] | None:
+    """A commit's pull request in a GraphQL answer: the merged one, else the first (None: none)."""
+    nodes = [p for p in ((commit.get("associatedPullRequests") or {}).get("nodes") or []) if p]
+    return next((p for p in nodes if p.get("state") == "MERGED"), nodes[0] if nodes else None)
+
+
+def _chosen(pulls: list[dict[str, Any]], sha: str) -> dict[str, Any] | None:
+    """The pull request a commit came from: the one that merged it, else a merged one, else the first."""
+    merged = next((p for p in pulls if p.get("merge_commit_sha") == sha), None)
+    return merged or next((p for p in pulls if p.get("merged_at")), None) or (pulls[0] if pulls else None)
 
 
 def _errored_aliases(errors: object) -> set[str]:

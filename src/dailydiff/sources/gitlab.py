@@ -22,16 +22,17 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from dailydiff.common.aio import run_sync
 from dailydiff.common.http import CircuitBreaker
-from dailydiff.errors import DailyDiffError, SourceError
+from dailydiff.errors import SourceError
 from dailydiff.forges.base import ApiResponse, BadAnswer, RequestCounts
 from dailydiff.forges.gitlab import GitLabHttp, find_gitlab_token
 from dailydiff.models import Commit, FileChange, FileStatus, Person, PullRequest, Stats, Window
 from dailydiff.scoring.paths import is_generated
 from dailydiff.settings import GitLabSettings
 from dailydiff.sources.base import (
+    MALFORMED,
     ForgeSource,
-    IncompleteFetch,
     clip_patch,
+    fetched,
     ignore,
     iso_z,
     request_body,
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("dailydiff.gitlab")
 
 MAX_DIFF_PAGES = 30  # 100 files a page: a commit's first 3,000 files, as on GitHub
-_MALFORMED = (ValueError, KeyError, TypeError, AttributeError)
+_MALFORMED = MALFORMED
 
 
 def web_base(api_url: str) -> str:
@@ -107,24 +108,8 @@ class GitLabSource(ForgeSource):
             results = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
         finally:
             await http.aclose()
-        done = [r for r in results if isinstance(r, Commit)]
-        errors = [r for r in results if isinstance(r, BaseException)]
-        if errors:
-            if self.store is not None and done:
-                self.store.save_commits(done)
-            if all(isinstance(e, (BadAnswer, *_MALFORMED)) for e in errors):
-                failed = {
-                    item["id"]: (r.message if isinstance(r, BadAnswer) else self._malformed(http, r).message)
-                    for item, r in zip(items, results, strict=True)
-                    if isinstance(r, BaseException)
-                }
-                raise IncompleteFetch(done, failed, len(items))
-            first = next((e for e in errors if isinstance(e, DailyDiffError)), errors[0])
-            if isinstance(first, DailyDiffError):
-                raise type(first)(
-                    f"{first.message}; {len(done)} of {len(items)} commits fetched and stored", first.hint
-                ) from None
-            raise first
+        done = fetched(self.store, [item["id"] for item in items], results, lambda e: self._malformed(http, e),
+                       BadAnswer, name_malformed=False)  # fmt: skip
         log.info(
             "gitlab %s: %d commits, %d requests (%d answered 304), %d from cache",
             self.repo, len(done), http.counts.sent, http.counts.not_modified, http.counts.cache_hits,
@@ -323,30 +308,29 @@ def _next_page(page: ApiResponse, url: str) -> str | None:
     return parts._replace(query="&".join(f"{k}={v}" for k, v in query.items())).geturl()
 
 
-def _check_list(response: ApiResponse) -> None:
+def _list_of(response: ApiResponse) -> list[Any]:
+    """The answer's JSON list (TypeError: it is not one)."""
     items = response.json()
     if not isinstance(items, list):
         raise TypeError("not a list")
-    for item in items:
+    return items
+
+
+def _check_list(response: ApiResponse) -> None:
+    for item in _list_of(response):
         utc_time(item["committed_date"])
         if not isinstance(item["id"], str):
             raise TypeError("id")
 
 
 def _check_diff(response: ApiResponse) -> None:
-    items = response.json()
-    if not isinstance(items, list):
-        raise TypeError("not a list")
-    for item in items:
+    for item in _list_of(response):
         if not isinstance(item["new_path"], str) or not isinstance(item["old_path"], str):
             raise TypeError("path")
 
 
 def _check_merge_requests(response: ApiResponse) -> None:
-    items = response.json()
-    if not isinstance(items, list):
-        raise TypeError("not a list")
-    for item in items:
+    for item in _list_of(response):
         int(item["iid"])
 
 

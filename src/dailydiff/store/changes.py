@@ -116,13 +116,17 @@ def iter_changes(
             ):
                 continue
             report = _report(db, (repo, str(day), language), reports)
-            commit = next((c for c in report.commits if c.sha == sha), None) if report else None
+            commit = _commit_in(report, sha)
             if commit is None or (keep is not None and not keep(commit)):
                 continue
             yield Change(str(repo), dt.date.fromisoformat(str(day)), str(language), str(committed_at), commit,
                          report.repo_url if report else None)  # fmt: skip
         if len(rows) < BATCH:
             return
+
+
+def _commit_in(report: DayReport | None, sha: str) -> ReportCommit | None:
+    return next((c for c in report.commits if c.sha == sha), None) if report else None
 
 
 def find_change(db: Any, sha: str, repo: str | None, prefer: str) -> list[Change]:
@@ -145,7 +149,7 @@ def find_change(db: Any, sha: str, repo: str | None, prefer: str) -> list[Change
     found: list[Change] = []
     for repo_name, full, language, day, committed_at in chosen.values():
         report = _report(db, (repo_name, str(day), language), reports)
-        commit = next((c for c in report.commits if c.sha == full), None) if report else None
+        commit = _commit_in(report, full)
         if commit is not None and report is not None:
             found.append(Change(str(repo_name), dt.date.fromisoformat(str(day)), str(language),
                                 str(committed_at), commit, report.repo_url))  # fmt: skip

@@ -83,21 +83,24 @@ class SiteCache:
         digests = stored_digests(self.store, prefer)
         digest_hash = hashlib.sha256("".join(d.model_dump_json() for d in digests).encode()).hexdigest()
         if hashes != state.hashes or digest_hash != state.digests or state.site is None:
-            kept = {
-                key: old for key, old in state.reports.items() if state.hashes.get(key) == hashes.get(key)
-            }
-            fresh, unreadable = read_rows(row for row in rows if row[:3] not in kept)
-            reports = {**kept, **{(r.repo, r.date, r.language): r for r in fresh}}
-            # What the index, feeds and search need of each unchanged report is not made again.
-            summaries = {k: v for k, v in state.site.summaries().items() if k in kept} if state.site else {}
-            site = make_site(self.settings, list(reports.values()), digests=digests, unreadable=unreadable,
-                             kept=summaries)  # fmt: skip
-            state = _State(version, hashes, digest_hash, reports, site, site.pages(), {})
-            self.reloads += 1
+            state = self._rebuilt(state, version, rows, hashes, digests, digest_hash)
         else:
             state.version = version
         self._state = state
         return state
+
+    def _rebuilt(self, state: _State, version: Any, rows: list[Any], hashes: dict[Any, str], digests: Any,
+                 digest_hash: str) -> _State:  # fmt: skip
+        """The site again, reading only the reports that changed."""
+        kept = {key: old for key, old in state.reports.items() if state.hashes.get(key) == hashes.get(key)}
+        fresh, unreadable = read_rows(row for row in rows if row[:3] not in kept)
+        reports = {**kept, **{(r.repo, r.date, r.language): r for r in fresh}}
+        # What the index, feeds and search need of each unchanged report is not made again.
+        summaries = {k: v for k, v in state.site.summaries().items() if k in kept} if state.site else {}
+        site = make_site(self.settings, list(reports.values()), digests=digests, unreadable=unreadable,
+                         kept=summaries)  # fmt: skip
+        self.reloads += 1
+        return _State(version, hashes, digest_hash, reports, site, site.pages(), {})
 
     def page(self, path: str) -> tuple[bytes, str] | None:
         with self._lock:

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
+import itertools
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -159,11 +161,7 @@ def list_changes(store: Store, prefer: str, *, repository: str | Sequence[str] |
                  limit: int = DEFAULT_LIMIT, cursor: str | None = None, timezone: str = "UTC") -> dict[str, Any]:  # fmt: skip
     """One page of ``list_changes`` (shape SCHEMA); ``prefer``: the language listed where a commit has
     several; ``timezone``: the one `today` and `yesterday` are read in."""
-    first, last = parse_date(since, "since", timezone), parse_date(until, "until", timezone)
-    if first and last and first > last:
-        raise UsageError(f"since {first} is after until {last}", "give since before until")
-    if limit < 1:
-        raise UsageError(f"limit {limit} is below 1", f"give a limit from 1 to {MAX_LIMIT}")
+    first, last = _span(since, until, limit, timezone)
     levels = _checked(_words(level), [v.value for v in Level], "level")
     kinds = _checked(_words(type), [v.value for v in ChangeType], "type")
     extra = _checked(_words(fields), [*DEFAULT_FIELDS, *EXTRA_FIELDS], "field")
@@ -173,26 +171,17 @@ def list_changes(store: Store, prefer: str, *, repository: str | Sequence[str] |
                             levels=tuple(levels), path_glob=path or "")  # fmt: skip
     after = decode_cursor(cursor) if cursor else None
     page = min(limit, MAX_LIMIT)
-    found: list[Change] = []
-    more = False
-    for change in store.list_changes(filters, prefer, after, _keep(author, (agent or "").strip() or None)):
-        if len(found) == page:
-            more = True
-            break
-        found.append(change)
+    found = list(
+        itertools.islice(
+            store.list_changes(filters, prefer, after, _keep(author, (agent or "").strip() or None)), page + 1
+        )
+    )
+    more = len(found) > page
+    found = found[:page]
     capped = limit > MAX_LIMIT
     return {
         "schema": SCHEMA,
-        "filters": {
-            "repository": repos,
-            "since": since or None,
-            "until": until or None,
-            "path": path or None,
-            "level": levels,
-            "type": kinds,
-            "author": author or None,
-            "agent": agent or None,
-        },
+        "filters": _asked(repos, since, until, path, levels, kinds, author, agent),
         "fields": shown,
         "limit": page,
         "capped": capped,
@@ -203,6 +192,25 @@ def list_changes(store: Store, prefer: str, *, repository: str | Sequence[str] |
         "commits": [_item(c, shown) for c in found],
         "next_cursor": encode_cursor(found[-1].key) if more else None,
     }
+
+
+def _asked(repos: list[str], since: str | None, until: str | None, path: str | None, levels: list[str],
+           kinds: list[str], author: str | None, agent: str | None) -> dict[str, Any]:  # fmt: skip
+    """The filters as the page echoes them (one not given: None)."""
+    return {"repository": repos, "since": since or None, "until": until or None, "path": path or None,
+            "level": levels, "type": kinds, "author": author or None, "agent": agent or None}  # fmt: skip
+
+
+def _span(
+    since: str | None, until: str | None, limit: int, timezone: str
+) -> tuple[dt.date | None, dt.date | None]:
+    """The dates asked for (checked, with the limit)."""
+    first, last = parse_date(since, "since", timezone), parse_date(until, "until", timezone)
+    if first and last and first > last:
+        raise UsageError(f"since {first} is after until {last}", "give since before until")
+    if limit < 1:
+        raise UsageError(f"limit {limit} is below 1", f"give a limit from 1 to {MAX_LIMIT}")
+    return first, last
 
 
 def _analysis(change: Change) -> dict[str, Any] | None:

@@ -203,22 +203,24 @@ class Hooks:
             while not self._queue.empty():
                 wanted.add(self._queue.get_nowait())
             jobs = [job for job in self.jobs() if job.repo_id in wanted] if wanted else self.jobs()
-            failed: list[str] = []
             try:
-                with self.open_store() as store:
-                    outcomes = alert_pass(self.settings, jobs, store, available, clock(self.settings.run.now),
-                                          self.open_store, build=bool(wanted))  # fmt: skip
-                for outcome in outcomes:
-                    if outcome.kind == "alert":
-                        log.info("hooks: %s: %s", outcome.label, outcome.figures)
-                        failed += [
-                            f"{p.publisher}: {p.detail}" for p in outcome.publish if p.status == "failed"
-                        ]
+                failed = self._pass(jobs, available, bool(wanted))
             except Exception as exc:  # the server goes on; the next push or tick tries again
-                failed.append(str(exc))
+                failed = [str(exc)]
             finally:
                 self._idle.set()
             self._settle(jobs, failed)
+
+    def _pass(self, jobs: list[Any], available: Any, build: bool) -> list[str]:
+        """One pass over ``jobs`` (building their days when ``build``): the deliveries that failed."""
+        with self.open_store() as store:
+            outcomes = alert_pass(self.settings, jobs, store, available, clock(self.settings.run.now),
+                                  self.open_store, build=build)  # fmt: skip
+        failed: list[str] = []
+        for outcome in (o for o in outcomes if o.kind == "alert"):
+            log.info("hooks: %s: %s", outcome.label, outcome.figures)
+            failed += [f"{p.publisher}: {p.detail}" for p in outcome.publish if p.status == "failed"]
+        return failed
 
     def _settle(self, jobs: list[Any], failed: list[str]) -> None:
         """Remember which repositories still owe alerts, and say so with the next try."""

@@ -288,36 +288,15 @@ class HeuristicAnalyzer:
         subject = self._subject(facts, lang)
         body = facts.body(200 if short else 400)
         if lang == "zh":
-            # What the title names, else what the body's content does (a body names many things in passing)
-            # What the title names (the description is quoted below: a topic it names in passing is not one)
-            named = zh.topics(facts.info.scope, facts.info.subject)
-            if named:
-                shown = t["list_sep"].join(named)
-                subject += t["topics"].format(topics=(" " if shown[0].isascii() else "") + shown)
-            if body and not zh.mostly_chinese(body):
-                # An English description carries the facts the English summary has: its first paragraph,
-                # quoted as the pull request's (or the commit message's) own words.
-                limit = 200 if short else 400
-                first = facts.body(
-                    limit, paragraphs=1
-                )  # a first line alone ("Follow-up to #3980.") says little
-                body = zh.described(
-                    facts.pr_number, first if len(first) >= 80 else facts.body(limit, paragraphs=2)
-                )
+            subject, body = _zh_said(facts, subject, body, 200 if short else 400)
         sentences = [subject + _ends(subject, lang)] if subject.strip() else []  # an empty message: no "."
         if facts.bot:
             sentences.append(t["bot"].format(bot=facts.bot))
         if body:
             # A body cut short or written without a full stop still ends as a sentence of its language.
             sentences.append(body if body[-1] in ".!?。！？…" else body + _ends(body, lang))
-        parts = [t["files"].format(n=commit.stats.files, a=commit.stats.additions, d=commit.stats.deletions)]
-        if facts.modules:
-            parts[0] += t["in"].format(mods=_join(facts.top_modules(3 if not short else 2), lang))
-        parts += [
-            said for part in (SHORT_PARTS if short else PARTS) if (said := part(facts, lang)) is not None
-        ]
         if commit.stats.files:
-            sentences.append(t["sep"].join(parts) + t["end"])
+            sentences.append(_figures(facts, lang, short))
         return " ".join(sentences) if lang == "en" else _zh_sentences(sentences)
 
     def _subject(self, facts: _Facts, lang: str) -> str:
@@ -361,32 +340,69 @@ class HeuristicAnalyzer:
         return [_spaced(risk, lang) for risk, _ in self._risk_items(facts, lang) if risk][:4]
 
     def _recommendations(self, facts: _Facts, lang: str) -> list[str]:
-        t = T[lang]
         recs = [rec for _, rec in self._risk_items(facts, lang) if rec]
-        mods = _join(facts.top_modules(2), lang) if facts.modules else ""
-        new_files = [
-            _code(f.path) for f in facts.commit.files if f.status is FileStatus.ADDED and not f.generated
-        ]
-        if ChangeType.PERFORMANCE in facts.types and mods:
-            recs.append(t["rec_perf"].format(mods=mods))
-        if ChangeType.FEATURE in facts.types and new_files:
-            recs.append(t["rec_feature"].format(files=_join(new_files, lang, 2)))
-        if ChangeType.BUGFIX in facts.types and mods:
-            recs.append(t["rec_bugfix"].format(mods=mods))
-        if ChangeType.DOCS in facts.types:
-            docs = facts.files_of(PathKind.DOCS)
-            if docs:
-                recs.append(t["rec_docs"].format(files=_join([_code(p) for p in docs], lang, 2)))
-        if ChangeType.REFACTOR in facts.types and facts.removed_symbols:
-            recs.append(
-                t["rec_refactor"].format(syms=_join([_code(s) for s in facts.removed_symbols], lang, 3))
-            )
+        for kind, key, name, shown in _RECOMMENDED:
+            if kind in facts.types and (said := shown(facts, lang)):
+                recs.append(T[lang][key].format(**{name: said}))
         return list(dict.fromkeys(_spaced(rec, lang) for rec in recs))[:4]
 
     # overview ----------------------------------------------------------------------------------
 
     def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
         return heuristic_overview(commits, language)
+
+
+def _zh_said(facts: _Facts, subject: str, body: str, limit: int) -> tuple[str, str]:
+    """The Chinese summary's subject, with what the title names (the description is quoted below: a topic it
+    names in passing is not one), and its body: an English description carries the facts the English summary
+    has, its first paragraph quoted as the pull request's (or the commit message's) own words."""
+    t = T["zh"]
+    named = zh.topics(facts.info.scope, facts.info.subject)
+    if named:
+        shown = t["list_sep"].join(named)
+        subject += t["topics"].format(topics=(" " if shown[0].isascii() else "") + shown)
+    if body and not zh.mostly_chinese(body):
+        first = facts.body(limit, paragraphs=1)  # a first line alone ("Follow-up to #3980.") says little
+        body = zh.described(facts.pr_number, first if len(first) >= 80 else facts.body(limit, paragraphs=2))
+    return subject, body
+
+
+def _figures(facts: _Facts, lang: str, short: bool) -> str:
+    """The summary's sentence of figures: files and lines, where, and what the parts say."""
+    t, stats = T[lang], facts.commit.stats
+    parts = [t["files"].format(n=stats.files, a=stats.additions, d=stats.deletions)]
+    if facts.modules:
+        parts[0] += t["in"].format(mods=_join(facts.top_modules(3 if not short else 2), lang))
+    parts += [said for part in (SHORT_PARTS if short else PARTS) if (said := part(facts, lang)) is not None]
+    return t["sep"].join(parts) + t["end"]
+
+
+def _modules_said(facts: _Facts, lang: str) -> str:
+    return _join(facts.top_modules(2), lang) if facts.modules else ""
+
+
+def _added_said(facts: _Facts, lang: str) -> str:
+    added = [_code(f.path) for f in facts.commit.files if f.status is FileStatus.ADDED and not f.generated]
+    return _join(added, lang, 2) if added else ""
+
+
+def _docs_said(facts: _Facts, lang: str) -> str:
+    docs = facts.files_of(PathKind.DOCS)
+    return _join([_code(p) for p in docs], lang, 2) if docs else ""
+
+
+def _removed_said(facts: _Facts, lang: str) -> str:
+    return _join([_code(s) for s in facts.removed_symbols], lang, 3) if facts.removed_symbols else ""
+
+
+# A recommendation per kind of change: its words, the name they fill and what fills it (none: not made).
+_RECOMMENDED: tuple[tuple[ChangeType, str, str, Callable[[_Facts, str], str]], ...] = (
+    (ChangeType.PERFORMANCE, "rec_perf", "mods", _modules_said),
+    (ChangeType.FEATURE, "rec_feature", "files", _added_said),
+    (ChangeType.BUGFIX, "rec_bugfix", "mods", _modules_said),
+    (ChangeType.DOCS, "rec_docs", "files", _docs_said),
+    (ChangeType.REFACTOR, "rec_refactor", "syms", _removed_said),
+)
 
 
 class HeuristicSession:

@@ -13,7 +13,7 @@ link's text; links keep their text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -217,6 +217,17 @@ _TRAILER_ANY_RE = lazy_compile(_TRAILER_RE.pattern, re.I | re.M)
 _LABEL_ANY_RE = lazy_compile(_LABEL_LINE_RE.pattern, re.I | re.M)
 
 
+def _fence_after(stripped: str, fence: str) -> str | None:
+    """The code fence open after a fence line (``fence``: the one open before it; "" when none); None when
+    the line is not a fence line."""
+    marker = _FENCE_RE.match(stripped) if stripped[:3] in ("```", "~~~") else None
+    if marker is None:
+        return None
+    if not fence:
+        return marker.group(1)
+    return "" if stripped.startswith(fence) and not stripped[len(fence) :].strip() else fence
+
+
 def _prepare(body: str) -> str:
     """Trailers out, "Label: text" lines turned into headings (outside code fences)."""
     body = body.replace("\r\n", "\n")
@@ -227,16 +238,9 @@ def _prepare(body: str) -> str:
     lines: list[str] = []
     fence = ""
     for line in body.split("\n"):
-        stripped = line.strip()
-        marker = _FENCE_RE.match(stripped) if stripped[:3] in ("```", "~~~") else None
-        if marker:
-            if not fence:
-                fence = marker.group(1)
-            elif stripped.startswith(fence) and not stripped[len(fence) :].strip():
-                fence = ""
-            lines.append(line)
-            continue
-        if fence:
+        after = _fence_after(line.strip(), fence)
+        if after is not None or fence:
+            fence = fence if after is None else after
             lines.append(line)
             continue
         if (trailers and _TRAILER_RE.match(line)) or ("[" in line and _CHECKBOX_LINE_RE.match(line)):
@@ -245,9 +249,12 @@ def _prepare(body: str) -> str:
             break  # vLLM's template: GitHub Actions removes the rest
         label = _LABEL_LINE_RE.match(line) if labels and ":" in line else None
         if label:
-            lines += ["", f"## {label.group('label')}", ""]
-            if label.group("rest").strip():
-                lines.append(label.group("rest"))
+            lines += [
+                "",
+                f"## {label.group('label')}",
+                "",
+                *([label.group("rest")] if label.group("rest").strip() else []),
+            ]
             continue
         lines.append(line)
     return "\n".join(lines)
@@ -463,19 +470,27 @@ def _list_items(tokens: list[Token], env: dict[str, Any], room: int | None = Non
             depth -= 1
         elif token.type == "inline" and depth == 1 and not taken:
             taken = True
-            if re.match(r"^\s*\[[ xX]\]", token.content):
-                continue  # a checklist item
-            if _disguised_heading(token.content, _inline(token, env)) is not None:
-                continue  # "* **New Features**" heads the items that follow
-            text = _plain(_inline(token, env))
-            plain = text.text.rstrip(".;,:")
-            if not plain or _BOILERPLATE_RE.search(plain) or _NOISE_ITEM_RE.match(plain):
+            item = _list_item(token, env)
+            if item is None:
                 continue
-            items.append(_Text(plain, [(a, b) for a, b in text.atoms if b <= len(plain)]))
-            joined += len(plain) + 2
+            items.append(item)
+            joined += len(item.text) + 2
             if room is not None and joined > room:
                 break
     return items
+
+
+def _list_item(token: Token, env: dict[str, Any]) -> _Text | None:
+    """A list item's first paragraph as plain text; None for a checkbox, a heading or noise."""
+    if re.match(r"^\s*\[[ xX]\]", token.content):
+        return None  # a checklist item
+    if _disguised_heading(token.content, _inline(token, env)) is not None:
+        return None  # "* **New Features**" heads the items that follow
+    text = _plain(_inline(token, env))
+    plain = text.text.rstrip(".;,:")
+    if not plain or _BOILERPLATE_RE.search(plain) or _NOISE_ITEM_RE.match(plain):
+        return None
+    return _Text(plain, [(a, b) for a, b in text.atoms if b <= len(plain)])
 
 
 def _join_items(items: list[_Text]) -> _Text:
@@ -512,6 +527,12 @@ def _cut(text: _Text, room: int) -> str:
     return text.text[: spaces[-1]].rstrip(" ,;:-—(") + "…"
 
 
+def _first_paragraphs(blocks: Sequence[_Block], paragraphs: int) -> Sequence[_Block]:
+    """The blocks of the first ``paragraphs`` paragraphs (all with 0; a paragraph opening a list keeps it)."""
+    ends = [i for i, b in enumerate(blocks) if not b.opens_list]
+    return blocks[: ends[paragraphs - 1] + 1] if paragraphs and len(ends) >= paragraphs else blocks
+
+
 def body_gist(body: str, limit: int, *, title: str = "", paragraphs: int = 0) -> str:
     """The first things a body says (what and why), as plain sentences of at most `limit` characters; with
     ``paragraphs``, of its first that many (a paragraph that opens a list goes with its list)."""
@@ -519,11 +540,7 @@ def body_gist(body: str, limit: int, *, title: str = "", paragraphs: int = 0) ->
         return ""
     out: list[str] = []
     used = 0
-    blocks = _blocks(body, title, max(limit, _GIST_READ))
-    if paragraphs:
-        ends = [i for i, b in enumerate(blocks) if not b.opens_list]
-        blocks = blocks[: ends[paragraphs - 1] + 1] if len(ends) >= paragraphs else blocks
-    for block in blocks:
+    for block in _first_paragraphs(_blocks(body, title, max(limit, _GIST_READ)), paragraphs):
         text = block.text if block.is_list or block.opens_list else _end(block.text)
         room = limit - used - (1 if out else 0)
         if len(text.text) <= room:
