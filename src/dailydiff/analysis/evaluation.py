@@ -25,8 +25,9 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.claims import commit_evidence, ground
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.analysis.prompting import Prompt, PromptBook
 from dailydiff.errors import AnalysisError, ConfigError
 from dailydiff.kinds import ChangeType
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score, known_sum
@@ -145,7 +147,9 @@ class Item:
         """The commit and the depth it is asked at (the rules' level: other scoring weights, another answer)."""
         return f"{self.commit.repo}@{self.commit.sha}:{self.score.level.value}"
 
+    @cached_property
     def request(self) -> AnalysisRequest:
+        """The one request every endpoint is asked (one object: its prompts are built once, ``SharedPrompts``)."""
         return AnalysisRequest(commit=self.commit, score=self.score, depth=self.score.level)
 
 
@@ -301,17 +305,47 @@ def _timed(complete: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
+class SharedPrompts(PromptBook):
+    """The prompt book of every endpoint with the same templates (``prompts_dir``): a commit's prompt at a
+    depth, mode, context and allowance is built once, for whichever endpoint asks first (its diff selection,
+    text and evidence are the same for all; the evidence's folded text is then worked out once too)."""
+
+    def __init__(self, prompts_dir: str = "") -> None:
+        super().__init__(prompts_dir)
+        self._built: dict[tuple[int, Level, str, str, int, int], tuple[AnalysisRequest, Prompt]] = {}
+
+    def analysis_prompt(self, request: AnalysisRequest, depth: Level, language: str, mode: str,
+                        context_window: int, max_tokens: int) -> Prompt:  # fmt: skip
+        # By the request object (``Item.request``, kept here with its prompt: its id is not reused meanwhile).
+        key = (id(request), depth, language, mode, context_window, max_tokens)
+        if key not in self._built:
+            built = super().analysis_prompt(request, depth, language, mode, context_window, max_tokens)
+            self._built[key] = (request, built)
+        return self._built[key][1]
+
+
+async def run_all(endpoints: Sequence[Endpoint], todo: Mapping[str, Sequence[Item]], language: str, store: Any,
+                  on_done: Callable[[str, Outcome], None]) -> None:  # fmt: skip
+    """Every endpoint over its items side by side, each at its own concurrency; the LLM endpoints first (their
+    first requests out before the rules' row takes the processor), with one prompt book per set of templates."""
+    books: dict[str, SharedPrompts] = {}
+    ordered = sorted((e for e in endpoints if todo.get(e.name)), key=lambda e: e.settings is None)
+    await asyncio.gather(*(run_endpoint(e, todo[e.name], language, store, on_done, books) for e in ordered))
+
+
 async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str, store: Any,
-                       on_done: Callable[[str, Outcome], None]) -> None:  # fmt: skip
+                       on_done: Callable[[str, Outcome], None],
+                       books: dict[str, SharedPrompts] | None = None) -> None:  # fmt: skip
     """Every item analysed by ``endpoint`` at once (its session's limit bounds the requests in flight);
-    each outcome handed to ``on_done`` as it lands."""
+    each outcome handed to ``on_done`` as it lands. ``books``: the prompt books shared with other endpoints."""
     if endpoint.settings is None:
-        # Its session: a worker process where the machine has a core to spare (analysis/heuristic/worker.py),
-        # so the endpoints' answers are read meanwhile.
         async with HeuristicAnalyzer().session() as rules:
             for item in items:
+                # A commit at a time between the endpoints' work: the rules' row never holds the loop for
+                # long (their first requests, the answers streaming in, the next requests go meanwhile).
+                await asyncio.sleep(0)
                 began = time.monotonic()
-                analysis = await rules.analyse(item.request(), language)
+                analysis = await rules.analyse(item.request, language)
                 # Traced as a night traces it (engine/analysing.py): counted, never cut; `off`: not traced.
                 if endpoint.grounding != "off":
                     analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
@@ -319,6 +353,9 @@ async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str,
         return
 
     analyzer = LLMAnalyzer(endpoint.settings, endpoint.api_key, store, grounding=endpoint.grounding)
+    if books is not None:
+        prompts_dir = endpoint.settings.prompts_dir
+        analyzer.prompts = books.setdefault(prompts_dir, SharedPrompts(prompts_dir))
     async with analyzer.session() as session:
         # Measured at the client: every request's own seconds, whatever waited for a slot before it.
         session.client.complete = _timed(session.client.complete)  # type: ignore[method-assign]
@@ -332,7 +369,7 @@ async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str,
             latencies: list[float] = []
             _LATENCIES.set(latencies)
             try:
-                analysis = await session.analyse(item.request(), language)
+                analysis = await session.analyse(item.request, language)
             except AnalysisError as exc:  # a refused key, an unknown model: this endpoint's row says so
                 analysis = Analysis(analyzer=analyzer.name, status=AnalysisStatus.FAILED, error=str(exc))
             on_done(endpoint.name, Outcome(item.key, analysis, latencies))
