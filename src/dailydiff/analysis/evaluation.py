@@ -292,8 +292,9 @@ _LATENCIES: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
 )
 
 
-def _timed(complete: Callable[..., Any]) -> Callable[..., Any]:
+def _timed(complete: Callable[..., Any], asked: asyncio.Event) -> Callable[..., Any]:
     async def timed(*args: Any, **kwargs: Any) -> Any:
+        asked.set()
         began = time.monotonic()
         try:
             return await complete(*args, **kwargs)
@@ -326,55 +327,67 @@ class SharedPrompts(PromptBook):
 
 async def run_all(endpoints: Sequence[Endpoint], todo: Mapping[str, Sequence[Item]], language: str, store: Any,
                   on_done: Callable[[str, Outcome], None]) -> None:  # fmt: skip
-    """Every endpoint over its items side by side, each at its own concurrency; the LLM endpoints first (their
-    first requests out before the rules' row takes the processor), with one prompt book per set of templates."""
+    """Every endpoint over the items it has to do, side by side, each at its own concurrency (its session's
+    limit bounds its requests in flight); each outcome handed to ``on_done`` as it lands. The endpoints
+    with the same templates share one prompt book; the rules' row waits until every endpoint's first request
+    is out (it then fills the wait for the answers, not the start)."""
     books: dict[str, SharedPrompts] = {}
-    ordered = sorted((e for e in endpoints if todo.get(e.name)), key=lambda e: e.settings is None)
-    await asyncio.gather(*(run_endpoint(e, todo[e.name], language, store, on_done, books) for e in ordered))
+    models = [e for e in endpoints if e.settings is not None and todo.get(e.name)]
+    asked = {e.name: asyncio.Event() for e in models}
+    rows = [_llm_row(e, todo[e.name], language, store, on_done, books, asked[e.name]) for e in models]
+    rows += [_rules_row(e, todo[e.name], language, on_done, list(asked.values())) for e in endpoints
+             if e.settings is None and todo.get(e.name)]  # fmt: skip
+    await asyncio.gather(*rows)
 
 
-async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str, store: Any,
-                       on_done: Callable[[str, Outcome], None],
-                       books: dict[str, SharedPrompts] | None = None) -> None:  # fmt: skip
-    """Every item analysed by ``endpoint`` at once (its session's limit bounds the requests in flight);
-    each outcome handed to ``on_done`` as it lands. ``books``: the prompt books shared with other endpoints."""
-    if endpoint.settings is None:
-        async with HeuristicAnalyzer().session() as rules:
-            for item in items:
-                # A commit at a time between the endpoints' work: the rules' row never holds the loop for
-                # long (their first requests, the answers streaming in, the next requests go meanwhile).
-                await asyncio.sleep(0)
-                began = time.monotonic()
-                analysis = await rules.analyse(item.request, language)
-                # Traced as a night traces it (engine/analysing.py): counted, never cut; `off`: not traced.
-                if endpoint.grounding != "off":
-                    analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
-                on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
-        return
+async def _rules_row(endpoint: Endpoint, items: Sequence[Item], language: str,
+                     on_done: Callable[[str, Outcome], None], after: Sequence[asyncio.Event]) -> None:  # fmt: skip
+    for event in after:
+        await event.wait()
+    async with HeuristicAnalyzer().session() as rules:
+        for item in items:
+            # A commit at a time between the endpoints' work: the row never holds the loop for long (answers
+            # streaming in, the next requests go meanwhile).
+            await asyncio.sleep(0)
+            began = time.monotonic()
+            analysis = await rules.analyse(item.request, language)
+            # Traced as a night traces it (engine/analysing.py): counted, never cut; `off`: not traced.
+            if endpoint.grounding != "off":
+                analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
+            on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
 
-    analyzer = LLMAnalyzer(endpoint.settings, endpoint.api_key, store, grounding=endpoint.grounding)
-    if books is not None:
+
+async def _llm_row(endpoint: Endpoint, items: Sequence[Item], language: str, store: Any,
+                   on_done: Callable[[str, Outcome], None], books: dict[str, SharedPrompts],
+                   asked: asyncio.Event) -> None:  # fmt: skip
+    """``asked`` is set at the endpoint's first request (or once it has none to make)."""
+    assert endpoint.settings is not None
+    try:
+        analyzer = LLMAnalyzer(endpoint.settings, endpoint.api_key, store, grounding=endpoint.grounding)
         prompts_dir = endpoint.settings.prompts_dir
         analyzer.prompts = books.setdefault(prompts_dir, SharedPrompts(prompts_dir))
-    async with analyzer.session() as session:
-        # Measured at the client: every request's own seconds, whatever waited for a slot before it.
-        session.client.complete = _timed(session.client.complete)  # type: ignore[method-assign]
-        # The endpoint contacted (the client built, GET /models answered) before the first commit goes: the
-        # client's own start is no request's latency. Its failure is each commit's (they say it).
-        session.expect(language)
-        if session.contact is not None:
-            await asyncio.gather(asyncio.shield(session.contact), return_exceptions=True)
+        async with analyzer.session() as session:
+            # Measured at the client: every request's own seconds, whatever waited for a slot before it.
+            session.client.complete = _timed(session.client.complete, asked)  # type: ignore[method-assign]
+            # The endpoint contacted (the client built, GET /models answered) before the first commit goes: the
+            # client's own start is no request's latency. Its failure is each commit's (they say it).
+            session.expect(language)
+            if session.contact is not None:
+                await asyncio.gather(asyncio.shield(session.contact), return_exceptions=True)
+            asked.set()  # (an endpoint that could not be reached makes none)
 
-        async def one(item: Item) -> None:
-            latencies: list[float] = []
-            _LATENCIES.set(latencies)
-            try:
-                analysis = await session.analyse(item.request, language)
-            except AnalysisError as exc:  # a refused key, an unknown model: this endpoint's row says so
-                analysis = Analysis(analyzer=analyzer.name, status=AnalysisStatus.FAILED, error=str(exc))
-            on_done(endpoint.name, Outcome(item.key, analysis, latencies))
+            async def one(item: Item) -> None:
+                latencies: list[float] = []
+                _LATENCIES.set(latencies)
+                try:
+                    analysis = await session.analyse(item.request, language)
+                except AnalysisError as exc:  # a refused key, an unknown model: this endpoint's row says so
+                    analysis = Analysis(analyzer=analyzer.name, status=AnalysisStatus.FAILED, error=str(exc))
+                on_done(endpoint.name, Outcome(item.key, analysis, latencies))
 
-        await asyncio.gather(*(one(item) for item in items))
+            await asyncio.gather(*(one(item) for item in items))
+    finally:
+        asked.set()
 
 
 # the table ---------------------------------------------------------------------------------------
