@@ -262,6 +262,7 @@ class Cache:
     def __init__(self, directory: Path | None, name: str) -> None:
         self.path = directory / name if directory is not None and name else None
         self.known: dict[str, Outcome] = {}
+        self._made = False
         if self.path is None or not self.path.exists():
             return
         damaged = 0
@@ -280,7 +281,9 @@ class Cache:
         self.known[outcome.key] = outcome
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._made:  # (once, not at every answer)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._made = True
         with self.path.open("a", encoding="utf-8") as out:
             out.write(outcome.to_json() + "\n")
 
