@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from clirun import dailydiff
 from dailydiff.analysis import evaluation as ev
+from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.prompting import PromptBook
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, commit, init_repo
 
@@ -175,6 +179,44 @@ def test_a_second_run_with_one_more_endpoint_asks_only_that_endpoint(
     assert [r for r in second["endpoints"] if r["name"] == "faithful"] == [
         r for r in first["endpoints"] if r["name"] == "faithful"
     ]
+
+
+def test_a_commit_s_prompt_is_built_once_for_every_endpoint_and_the_rules_row_waits_for_their_requests(
+    tmp_path: Path,
+    history: tuple[Path, list[str]],
+    fakes: dict[str, FakeLLM],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The per-commit work of a prompt (its diff selection, text, evidence) is the same for every endpoint with
+    # the same templates: done once. The rules' row takes the processor only once every endpoint's first
+    # request is out (it held the loop before the first request went).
+    repo, shas = history
+    config = _config(tmp_path, repo, fakes)
+    labelled = _set_file(tmp_path / "set.jsonl", shas)
+    built: list[str] = []
+    build = PromptBook.analysis_prompt
+
+    def counted(self: PromptBook, request: AnalysisRequest, *args: Any) -> Any:
+        built.append(request.commit.sha)
+        return build(self, request, *args)
+
+    ruled: list[float] = []
+    evidence = ev.commit_evidence  # what the rules' row traces each of its analyses against
+
+    def timed(commit: Any) -> Any:
+        ruled.append(time.monotonic())
+        return evidence(commit)
+
+    monkeypatch.setattr(PromptBook, "analysis_prompt", counted)
+    monkeypatch.setattr(ev, "commit_evidence", timed)
+    out = _eval(config, tmp_path, "--set", str(labelled), "--endpoint", "faithful", "--endpoint", "costly")
+    assert sorted(built) == sorted(shas)
+    asked = {name: {fakes[name].title_of(r): r.messages for r in fakes[name].analysis_requests()} for name in
+             ("faithful", "costly")}  # fmt: skip
+    assert len(asked["faithful"]) == len(shas) and asked["faithful"] == asked["costly"]
+    assert [r["valid"] for r in out["endpoints"]] == [len(shas)] * 3
+    first = max(min(r.started for r in fakes[name].requests) for name in ("faithful", "costly"))
+    assert len(ruled) == len(shas) and min(ruled) > first
 
 
 def test_dry_run_prints_the_requests_and_their_cost_and_sends_nothing(

@@ -110,3 +110,22 @@ def test_what_is_not_a_repository_fails_each_time_it_is_opened(tmp_path: Path) -
         for _ in range(2):
             with pytest.raises(SourceError, match="is not a git repository"):
                 GitSource.open(str(plain), tmp_path / "data")
+
+
+def test_which_of_many_shas_name_a_commit_is_one_git_process(tmp_path: Path, git_calls: Path) -> None:
+    # `eval --set`: a labelled set names its commits by full or abbreviated sha; some may be missing from the
+    # clone, and a name may be another kind of object. One `git cat-file` answers for all of them.
+    repo = tmp_path / "repo"
+    build_daily_repo(repo, FIRST, 2, per_day=3)
+    source = GitSource.open(str(repo), tmp_path / "data")
+    shas = subprocess.run(["git", "log", "--format=%H"], cwd=repo, capture_output=True, text=True,
+                          check=True).stdout.split()  # fmt: skip
+    tree = subprocess.run(["git", "rev-parse", "HEAD^{tree}"], cwd=repo, capture_output=True, text=True,
+                          check=True).stdout.strip()  # fmt: skip
+    asked = [shas[0], "0" * 40, shas[1][:9], tree, *shas[2:]]
+    git_calls.unlink(missing_ok=True)
+    assert source.present(asked) == [shas[0], shas[1][:9], *shas[2:]]
+    assert [a for a in calls(git_calls) if a.startswith("cat-file")] == [
+        "cat-file --batch-check=%(objecttype)"
+    ]
+    assert source.present([]) == []

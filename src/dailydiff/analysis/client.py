@@ -552,35 +552,51 @@ class ChatClient:
     async def _read_events(
         self, response: httpx2.Response, state: _Stream, timer: asyncio.Timeout, me: int
     ) -> None:
-        """The stream's events into ``state``; each burst of tokens moves the stall deadline on."""
+        """The stream's events into ``state``, a network read at a time: the events that came together (a
+        burst of tokens) are taken in one pass, and the stall deadline is moved on once for them."""
         loop = asyncio.get_running_loop()
-        async for line in response.aiter_lines():
-            if not line.startswith("data:"):
+        rest = b""
+        async for data in response.aiter_bytes():
+            # Lines end with \n, \r\n or \r (a \r inside an event's JSON is escaped); the last piece waits for
+            # the rest of its line.
+            lines = (rest + data).replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+            rest = lines.pop()
+            if self._take_lines(lines, state, timer, me, loop.time()):
+                return
+        if rest:
+            self._take_lines([rest], state, timer, me, loop.time())
+
+    def _take_lines(
+        self, lines: list[bytes], state: _Stream, timer: asyncio.Timeout, me: int, now: float
+    ) -> bool:
+        """Lines of the stream into ``state``; True at ``[DONE]``."""
+        done = False
+        for line in lines:
+            if not line.startswith(b"data:"):
                 if not state.spoke:
                     self._held(state, timer)
                 continue
             state.spoke = True
             data = line[5:].strip()
-            if data == "[DONE]":
+            if data == b"[DONE]":
+                done = True
                 break
             try:
-                chunk = json.loads(data)
+                chunk = json.loads(data.decode("utf-8", "replace"))
             except ValueError:
                 continue  # a cut-off event: the stream ends unfinished (``reply``) or goes on
             if "error" in chunk and not chunk.get("choices"):
                 raise LLMCallError("server", f"the stream ended in an error: {str(chunk['error'])[:200]}")
-            moved = state.take(chunk, loop.time(), self.deadline)
-            if moved is None:
-                continue
-            if moved:
+            if state.take(chunk, now, self.deadline):
                 del self._queued[me]
-            if state.first is not None:
-                # Moved on once it lags by a hundredth of the stall allowed: once per burst of tokens, not
-                # per token (a timer handle and a heap push apiece).
-                due, when = min(loop.time() + self.stall, state.end), timer.when()
-                if when is None or due < when or due - when > self.stall / 100:
-                    timer.reschedule(due)
-                    self._progress(me)
+        if state.first is not None and not done:
+            # Moved on once it lags by a hundredth of the stall allowed: once per burst of tokens, not per
+            # token (a timer handle and a heap push apiece).
+            due, when = min(now + self.stall, state.end), timer.when()
+            if when is None or due < when or due - when > self.stall / 100:
+                timer.reschedule(due)
+                self._progress(me)
+        return done
 
     def _held(self, state: _Stream, timer: asyncio.Timeout) -> None:
         """Blank lines or ``: keep-alive`` before any event (DeepSeek under load, for minutes): the server holds

@@ -25,8 +25,9 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.claims import commit_evidence, ground
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.analysis.prompting import Prompt, PromptBook
 from dailydiff.errors import AnalysisError, ConfigError
 from dailydiff.kinds import ChangeType
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score, known_sum
@@ -148,7 +150,9 @@ class Item:
         """The commit and the depth it is asked at (the rules' level: other scoring weights, another answer)."""
         return f"{self.commit.repo}@{self.commit.sha}:{self.score.level.value}"
 
+    @cached_property
     def request(self) -> AnalysisRequest:
+        """The one request every endpoint is asked (one object: its prompts are built once, ``SharedPrompts``)."""
         return AnalysisRequest(commit=self.commit, score=self.score, depth=self.score.level)
 
 
@@ -261,6 +265,7 @@ class Cache:
     def __init__(self, directory: Path | None, name: str) -> None:
         self.path = directory / name if directory is not None and name else None
         self.known: dict[str, Outcome] = {}
+        self._made = False
         if self.path is None or not self.path.exists():
             return
         damaged = 0
@@ -279,7 +284,9 @@ class Cache:
         self.known[outcome.key] = outcome
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._made:  # (once, not at every answer)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._made = True
         with self.path.open("a", encoding="utf-8") as out:
             out.write(outcome.to_json() + "\n")
 
@@ -291,8 +298,9 @@ _LATENCIES: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
 )
 
 
-def _timed(complete: Callable[..., Any]) -> Callable[..., Any]:
+def _timed(complete: Callable[..., Any], asked: asyncio.Event) -> Callable[..., Any]:
     async def timed(*args: Any, **kwargs: Any) -> Any:
+        asked.set()
         began = time.monotonic()
         try:
             return await complete(*args, **kwargs)
@@ -304,43 +312,88 @@ def _timed(complete: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
-async def run_endpoint(endpoint: Endpoint, items: Sequence[Item], language: str, store: Any,
-                       on_done: Callable[[str, Outcome], None]) -> None:  # fmt: skip
-    """Every item analysed by ``endpoint`` at once (its session's limit bounds the requests in flight);
-    each outcome handed to ``on_done`` as it lands."""
-    if endpoint.settings is None:
-        # Its session: a worker process where the machine has a core to spare (analysis/heuristic/worker.py),
-        # so the endpoints' answers are read meanwhile.
-        async with HeuristicAnalyzer().session() as rules:
-            for item in items:
-                began = time.monotonic()
-                analysis = await rules.analyse(item.request(), language)
-                # Traced as a night traces it (engine/analysing.py): counted, never cut; `off`: not traced.
-                if endpoint.grounding != "off":
-                    analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
-                on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
-        return
+class SharedPrompts(PromptBook):
+    """The prompt book of every endpoint with the same templates (``prompts_dir``): a commit's prompt at a
+    depth, mode, context and allowance is built once, for whichever endpoint asks first (its diff selection,
+    text and evidence are the same for all; the evidence's folded text is then worked out once too)."""
 
-    analyzer = LLMAnalyzer(endpoint.settings, endpoint.api_key, store, grounding=endpoint.grounding)
-    async with analyzer.session() as session:
-        # Measured at the client: every request's own seconds, whatever waited for a slot before it.
-        session.client.complete = _timed(session.client.complete)  # type: ignore[method-assign]
-        # The endpoint contacted (the client built, GET /models answered) before the first commit goes: the
-        # client's own start is no request's latency. Its failure is each commit's (they say it).
-        session.expect(language)
-        if session.contact is not None:
-            await asyncio.gather(asyncio.shield(session.contact), return_exceptions=True)
+    def __init__(self, prompts_dir: str = "") -> None:
+        super().__init__(prompts_dir)
+        self._built: dict[tuple[int, Level, str, str, int, int], tuple[AnalysisRequest, Prompt]] = {}
 
-        async def one(item: Item) -> None:
-            latencies: list[float] = []
-            _LATENCIES.set(latencies)
-            try:
-                analysis = await session.analyse(item.request(), language)
-            except AnalysisError as exc:  # a refused key, an unknown model: this endpoint's row says so
-                analysis = Analysis(analyzer=analyzer.name, status=AnalysisStatus.FAILED, error=str(exc))
-            on_done(endpoint.name, Outcome(item.key, analysis, latencies))
+    def analysis_prompt(self, request: AnalysisRequest, depth: Level, language: str, mode: str,
+                        context_window: int, max_tokens: int) -> Prompt:  # fmt: skip
+        # By the request object (``Item.request``, kept here with its prompt: its id is not reused meanwhile).
+        key = (id(request), depth, language, mode, context_window, max_tokens)
+        if key not in self._built:
+            built = super().analysis_prompt(request, depth, language, mode, context_window, max_tokens)
+            self._built[key] = (request, built)
+        return self._built[key][1]
 
-        await asyncio.gather(*(one(item) for item in items))
+
+async def run_all(endpoints: Sequence[Endpoint], todo: Mapping[str, Sequence[Item]], language: str, store: Any,
+                  on_done: Callable[[str, Outcome], None]) -> None:  # fmt: skip
+    """Every endpoint over the items it has to do, side by side, each at its own concurrency (its session's
+    limit bounds its requests in flight); each outcome handed to ``on_done`` as it lands. The endpoints
+    with the same templates share one prompt book; the rules' row waits until every endpoint's first request
+    is out (it then fills the wait for the answers, not the start)."""
+    books: dict[str, SharedPrompts] = {}
+    models = [e for e in endpoints if e.settings is not None and todo.get(e.name)]
+    asked = {e.name: asyncio.Event() for e in models}
+    rows = [_llm_row(e, todo[e.name], language, store, on_done, books, asked[e.name]) for e in models]
+    rows += [_rules_row(e, todo[e.name], language, on_done, list(asked.values())) for e in endpoints
+             if e.settings is None and todo.get(e.name)]  # fmt: skip
+    await asyncio.gather(*rows)
+
+
+async def _rules_row(endpoint: Endpoint, items: Sequence[Item], language: str,
+                     on_done: Callable[[str, Outcome], None], after: Sequence[asyncio.Event]) -> None:  # fmt: skip
+    for event in after:
+        await event.wait()
+    async with HeuristicAnalyzer().session() as rules:
+        for item in items:
+            # A commit at a time between the endpoints' work: the row never holds the loop for long (answers
+            # streaming in, the next requests go meanwhile).
+            await asyncio.sleep(0)
+            began = time.monotonic()
+            analysis = await rules.analyse(item.request, language)
+            # Traced as a night traces it (engine/analysing.py): counted, never cut; `off`: not traced.
+            if endpoint.grounding != "off":
+                analysis = ground(analysis, commit_evidence(item.commit), "trace", language)
+            on_done(endpoint.name, Outcome(item.key, analysis, [round(time.monotonic() - began, 4)]))
+
+
+async def _llm_row(endpoint: Endpoint, items: Sequence[Item], language: str, store: Any,
+                   on_done: Callable[[str, Outcome], None], books: dict[str, SharedPrompts],
+                   asked: asyncio.Event) -> None:  # fmt: skip
+    """``asked`` is set at the endpoint's first request (or once it has none to make)."""
+    assert endpoint.settings is not None
+    try:
+        analyzer = LLMAnalyzer(endpoint.settings, endpoint.api_key, store, grounding=endpoint.grounding)
+        prompts_dir = endpoint.settings.prompts_dir
+        analyzer.prompts = books.setdefault(prompts_dir, SharedPrompts(prompts_dir))
+        async with analyzer.session() as session:
+            # Measured at the client: every request's own seconds, whatever waited for a slot before it.
+            session.client.complete = _timed(session.client.complete, asked)  # type: ignore[method-assign]
+            # The endpoint contacted (the client built, GET /models answered) before the first commit goes: the
+            # client's own start is no request's latency. Its failure is each commit's (they say it).
+            session.expect(language)
+            if session.contact is not None:
+                await asyncio.gather(asyncio.shield(session.contact), return_exceptions=True)
+            asked.set()  # (an endpoint that could not be reached makes none)
+
+            async def one(item: Item) -> None:
+                latencies: list[float] = []
+                _LATENCIES.set(latencies)
+                try:
+                    analysis = await session.analyse(item.request, language)
+                except AnalysisError as exc:  # a refused key, an unknown model: this endpoint's row says so
+                    analysis = Analysis(analyzer=analyzer.name, status=AnalysisStatus.FAILED, error=str(exc))
+                on_done(endpoint.name, Outcome(item.key, analysis, latencies))
+
+            await asyncio.gather(*(one(item) for item in items))
+    finally:
+        asked.set()
 
 
 # the table ---------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ new. The work is in analysis/evaluation.py."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import sys
@@ -215,7 +214,7 @@ def _set_commits(settings: Settings, store: Any, repo: str, shas: list[str]) -> 
         named = entry.name in (repo, short) or entry.source.rstrip("/").removesuffix(".git").endswith(repo)
         if local and named:
             source = GitSource.open(entry.source, settings.data_path, name=repo)
-            full = [s for s in shas if source.has_commit(s)]
+            full = source.present(shas)
             return {c.sha: c.model_copy(update={"repo": repo}) for c in source.named(full)}
     return {sha: c for sha in shas if (c := store.get_commit(repo, sha)) is not None}
 
@@ -242,7 +241,7 @@ def _dry_run(endpoints: list[ev.Endpoint], items: list[ev.Item], caches: dict[st
         tokens = out = 0
         for item in todo:
             allowance = analyzer.allowance(item.score.level)
-            prompt = analyzer.prompts.analysis_prompt(item.request(), item.score.level, language, "json_object",
+            prompt = analyzer.prompts.analysis_prompt(item.request, item.score.level, language, "json_object",
                                                       window, allowance)  # fmt: skip
             tokens, out = tokens + prompt.tokens, out + allowance
         cost = price(endpoint.settings.profile(), tokens, out).cost
@@ -265,15 +264,9 @@ def _run(endpoints: list[ev.Endpoint], items: list[ev.Item], caches: dict[str, e
         caches[name].add(outcome)
         bar.advance()
 
-    async def main() -> None:
-        # The endpoints first: their requests are out before the rules' row takes the processor.
-        ordered = sorted(endpoints, key=lambda e: e.settings is None)
-        await asyncio.gather(*(ev.run_endpoint(e, todo[e.name], language, store, landed) for e in ordered
-                               if todo[e.name]))  # fmt: skip
-
     with bar:
         try:
-            run_sync(main())
+            run_sync(ev.run_all(endpoints, todo, language, store, landed))
         except KeyboardInterrupt:
             return done, True
     return done, False

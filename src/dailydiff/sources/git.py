@@ -310,6 +310,16 @@ class GitSource(SourceBase):
     def has_commit(self, sha: str) -> bool:
         return run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=self.path, check=False).returncode == 0
 
+    def present(self, shas: Sequence[str]) -> list[str]:
+        """Those of ``shas`` (full or abbreviated) that name a commit here, in order: one `git cat-file` for
+        all of them (a labelled set's commits: one process, not one a commit)."""
+        asked = "".join(f"{sha}^{{commit}}\n" for sha in shas).encode()
+        if not asked:
+            return []
+        answer = run_git(["cat-file", "--batch-check=%(objecttype)"], cwd=self.path, input=asked, check=False)
+        kinds = answer.stdout.decode("utf-8", errors="replace").splitlines()
+        return [sha for sha, kind in zip(shas, kinds, strict=False) if kind == "commit"]
+
     async def list_shas(
         self, windows: list[Window], *, slots: asyncio.Semaphore | None = None
     ) -> list[tuple[str, dt.datetime]]:
