@@ -405,7 +405,8 @@ def _rounded(claim: str, kind: _Kind, evidence: Evidence, precise: bool) -> str 
     unit ("98.66 ms" for a table's 98662.79 us), a multiplier as a percentage ("0.6%" for 1.006x, "5%" for 0.95x):
     with the kind's unit after it unless the claim is precise."""
     plain = claim.replace(",", "")
-    step = Decimal(1).scaleb(-len(plain.partition(".")[2]))
+    places = len(plain.partition(".")[2])
+    step = Decimal(1).scaleb(-places)
     scales = (0, -3, 3) if kind.match == "unit" else (0,)
     for shown, rest in evidence.decimals:
         values = [Decimal(shown).scaleb(scale) for scale in scales]
@@ -414,9 +415,15 @@ def _rounded(claim: str, kind: _Kind, evidence: Evidence, precise: bool) -> str 
         elif not (precise or _unit_follows(rest, kind)):
             continue
         for value in values:
-            if value.as_tuple().exponent <= step.as_tuple().exponent and plain in (
-                str(value.quantize(step, ROUND_HALF_UP)),
-                str(value.quantize(step, ROUND_DOWN)),
+            exponent = value.as_tuple().exponent  # an int: the values are finite
+            if (
+                isinstance(exponent, int)
+                and exponent <= -places
+                and plain
+                in (
+                    str(value.quantize(step, ROUND_HALF_UP)),
+                    str(value.quantize(step, ROUND_DOWN)),
+                )
             ):
                 return shown
     return None
