@@ -333,7 +333,10 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
     assert [c for c in trace(invented, SHOWN) if c.where is None], trace(invented, SHOWN)
 
 
-@pytest.mark.parametrize("text", ["No change on most shapes (+0.0x%).", "Shapes 1x8K x32K and 1×8K×64K."])
+@pytest.mark.parametrize(
+    "text",
+    ["No change on most shapes (+0.0x%).", "Shapes 1x8K x32K and 1×8K×64K.", "A pool over 2^31 bytes."],
+)
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
     assert _kinds(text) == []
 
@@ -533,6 +536,7 @@ def test_what_a_real_model_wrote_is_found_eighth_round(text: str, invented: str)
         ("At 1 token the median is 0.049 ms.", "At 2 tokens the median is 0.049 ms."),  # --num_tokens 1
         ("About 550 lines move out.", "About 650 lines move out."),  # −556
         ("It reuses flashinfer/gemm/routergemm.py.", "It reuses flashinfer/gemm/tinygemm.py."),
+        ("It parses --routine=VALUE now.", "It parses --backend=VALUE now."),  # `--routine` shown
     ],
 )
 def test_what_a_real_model_wrote_is_found_ninth_round(text: str, invented: str) -> None:
@@ -544,7 +548,8 @@ def test_what_a_real_model_wrote_is_found_ninth_round(text: str, invented: str) 
                 "pull request",
                 "| C1 | 1.006004x | 1.007661x |\n| batch-1 | 1.32x |\n| silu m=16 | 0.95x |\n"
                 ': "${TORCHRUN_PREFIX:=torchrun --nproc_per_node=4}"\n'
-                "$ python3 bench.py --routine moe --num_tokens 1 --hidden_size 2048\nmedian time 0.049 ms\n",
+                "$ python3 bench.py --routine moe --num_tokens 1 --hidden_size 2048\nmedian time 0.049 ms\n"
+                "# required when pool_size * slot_stride * sizeof(elt) exceeds 2^31\n",
             ),
             Section(
                 "diff",

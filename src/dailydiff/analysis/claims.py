@@ -333,6 +333,16 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
     return None
 
 
+def _by_flag(claim: str, evidence: Evidence) -> str | None:
+    """A flag as shown; one written with a placeholder for its value (`--test-path=VALUE`): the flag shown."""
+    flag, _, value = claim.partition("=")
+    if _find_word(evidence.text, claim) >= 0 or (
+        value in _rules().placeholders and _find_word(evidence.text, flag) >= 0
+    ):
+        return claim
+    return None
+
+
 def _by_commit(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
     text, sought = evidence.text, claim.lower()
     at = text.find(sought)
@@ -541,7 +551,7 @@ def _found_path_itself(claim: str, text: str) -> str | None:
 
 
 _MATCH: dict[str, Callable[[str, _Kind, Evidence, str], str | None]] = {
-    "flag": lambda claim, kind, evidence, surface: claim if _find_word(evidence.text, claim) >= 0 else None,
+    "flag": lambda claim, kind, evidence, surface: _by_flag(claim, evidence),
     "verbatim": _by_name,
     "folded": _by_name,
     "code": lambda claim, kind, evidence, surface: _found_code(claim, evidence),
