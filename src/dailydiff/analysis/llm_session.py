@@ -722,27 +722,25 @@ class _Session(Caller):
         grounding = self.analyzer.grounding
         if grounding == "off" or prompt.evidence is None:
             return analysis
-        missing = unsupported(analysis, prompt.evidence)
+        grounded = ground(analysis, prompt.evidence, grounding, self.language)  # one trace, with places
+        missing = grounded.grounding.unverified if grounded.grounding else []
+        if not (missing and grounding == "repair" and attempts.left > 0):
+            return grounded  # nothing to repair: as it may be published
         fixed = 0
-        if missing and grounding == "repair" and attempts.left > 0:
-            messages = self.analyzer.prompts.claims_messages(prompt, answer, missing, self.language,
-                                                             _prompt_mode(mode), window)  # fmt: skip
-            try:
-                again = await self.call(messages, self._answer_format(depth, mode), prompt.max_tokens, attempts,
-                                        estimate=estimate_messages(messages))  # fmt: skip
-                if again.finish_reason != "length":
-                    rewritten = self._analysis(
-                        request, depth, prompt, parse_answer(again.text, depth), attempts
-                    )
-                    still = set(unsupported(rewritten, prompt.evidence))
-                    fixed = sum(claim not in still for claim in missing)
-                    analysis = rewritten
-            except (LLMCallError, AnswerError) as exc:  # the first answer stands, its claims removed below
-                log.info("%s %s: the repair of %d claims failed (%s)", request.commit.repo,
-                         request.commit.sha[:12], len(missing), describe(exc) if isinstance(exc, LLMCallError) else exc)  # fmt: skip
-            analysis = analysis.model_copy(
-                update={"usage": attempts.usage.model_copy(update=self._provenance())}
-            )
+        messages = self.analyzer.prompts.claims_messages(prompt, answer, missing, self.language,
+                                                         _prompt_mode(mode), window)  # fmt: skip
+        try:
+            again = await self.call(messages, self._answer_format(depth, mode), prompt.max_tokens, attempts,
+                                    estimate=estimate_messages(messages))  # fmt: skip
+            if again.finish_reason != "length":
+                rewritten = self._analysis(request, depth, prompt, parse_answer(again.text, depth), attempts)
+                still = set(unsupported(rewritten, prompt.evidence))
+                fixed = sum(claim not in still for claim in missing)
+                analysis = rewritten
+        except (LLMCallError, AnswerError) as exc:  # the first answer stands, its claims removed below
+            log.info("%s %s: the repair of %d claims failed (%s)", request.commit.repo,
+                     request.commit.sha[:12], len(missing), describe(exc) if isinstance(exc, LLMCallError) else exc)  # fmt: skip
+        analysis = analysis.model_copy(update={"usage": attempts.usage.model_copy(update=self._provenance())})
         return ground(analysis, prompt.evidence, grounding, self.language, repaired=fixed)
 
     def _provenance(self) -> dict[str, str]:
