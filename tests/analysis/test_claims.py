@@ -60,6 +60,13 @@ EVIDENCE = Evidence(
 )
 
 
+def _found_and_twin_flagged(text: str, invented: str, shown: Evidence) -> None:
+    """Every claim of ``text`` is found in ``shown``; its invented twin still has one that is not."""
+    traced = trace(text, shown)
+    assert traced and all(c.where is not None for c in traced), traced
+    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+
+
 def _kinds(text: str) -> list[tuple[str, str]]:
     return [(claim, kind.name) for claim, kind, _, _ in claims_in(text)]
 
@@ -375,9 +382,7 @@ def test_what_a_real_model_wrote_is_found_held_out_round(text: str, invented: st
             ),
         ]
     )
-    traced = trace(text, shown)
-    assert traced and all(c.where is not None for c in traced), traced
-    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+    _found_and_twin_flagged(text, invented, shown)
 
 
 @pytest.mark.parametrize(
@@ -407,9 +412,7 @@ def test_what_a_real_model_wrote_is_found_fourth_round(text: str, invented: str)
             ),
         ]
     )
-    traced = trace(text, shown)
-    assert traced and all(c.where is not None for c in traced), traced
-    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+    _found_and_twin_flagged(text, invented, shown)
 
 
 @pytest.mark.parametrize(
@@ -451,9 +454,7 @@ def test_what_a_real_model_wrote_is_found_fifth_round(text: str, invented: str) 
             ),
         ]
     )
-    traced = trace(text, shown)
-    assert traced and all(c.where is not None for c in traced), traced
-    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+    _found_and_twin_flagged(text, invented, shown)
 
 
 @pytest.mark.parametrize(
@@ -487,9 +488,7 @@ def test_what_a_real_model_wrote_is_found_sixth_round(text: str, invented: str) 
             ),
         ]
     )
-    traced = trace(text, shown)
-    assert traced and all(c.where is not None for c in traced), traced
-    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+    _found_and_twin_flagged(text, invented, shown)
 
 
 @pytest.mark.parametrize(
@@ -521,9 +520,7 @@ def test_what_a_real_model_wrote_is_found_eighth_round(text: str, invented: str)
         ],
         figures=[6459, 81, 9, 212, 6540],
     )
-    traced = trace(text, shown)
-    assert traced and all(c.where is not None for c in traced), traced
-    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+    _found_and_twin_flagged(text, invented, shown)
 
 
 @pytest.mark.parametrize(
@@ -558,9 +555,7 @@ def test_what_a_real_model_wrote_is_found_ninth_round(text: str, invented: str) 
             ),
         ]
     )
-    traced = trace(text, shown)
-    assert traced and all(c.where is not None for c in traced), traced
-    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+    _found_and_twin_flagged(text, invented, shown)
 
 
 @pytest.mark.parametrize(
@@ -575,9 +570,7 @@ def test_a_round_figure_of_a_shown_one_is_found(text: str, invented: str) -> Non
     shown = Evidence(
         [Section("diff", "flashinfer/kda.py (modified, +1054/−1909)\n+x = 1\n", path="flashinfer/kda.py")]
     )
-    traced = trace(text, shown)
-    assert traced and all(c.where is not None for c in traced), traced
-    assert [c for c in trace(invented, shown) if c.where is None], trace(invented, shown)
+    _found_and_twin_flagged(text, invented, shown)
 
 
 def test_a_figure_in_thousands_is_not_a_path() -> None:
