@@ -45,10 +45,11 @@ BUDGET = {"version": 0.15, "report": 0.8, "report, new store": 0.8, "search": 0.
 
 
 def build_history(path: Path, commits: int = 40) -> None:
-    """A small repository: ``commits`` commits over the ten days before QUIET_DAY."""
-    first = dt.datetime.combine(QUIET_DAY - dt.timedelta(days=10), dt.time(9), dt.UTC)
+    """A small repository: ``commits`` commits over the ten days before QUIET_DAY (none on it: from midnight,
+    evenly, the last before the quiet day begins)."""
+    first = dt.datetime.combine(QUIET_DAY - dt.timedelta(days=10), dt.time(0), dt.UTC)
     specs = [
-        CommitSpec(f"feat: step {i}", first + dt.timedelta(hours=6 * i),
+        CommitSpec(f"feat: step {i}", first + dt.timedelta(days=10) * i / commits,
                    edits=[FileEdit(f"src/mod{i % 7}.py", f"value = {i}\n" * (1 + i % 5))])
         for i in range(commits)
     ]  # fmt: skip
