@@ -53,8 +53,7 @@ from dailydiff.common.holding import UNIT_GUARD
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.runner import Claimed
 from dailydiff.errors import EndpointRefused, LeaseLostError, StoreError, StoreFullError
-from dailydiff.store import Claim, Store
-from dailydiff.store.interface import FENCE
+from dailydiff.store import FENCE, Claim, Store
 
 log = logging.getLogger("dailydiff.run")
 U = TypeVar("U")
