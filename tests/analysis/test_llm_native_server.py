@@ -88,7 +88,7 @@ def test_a_one_slot_server_is_remembered_at_one_and_the_next_run_starts_there(
         assert make_analyzer("llm", settings, store).remembered_limit() == (1, True)
         # The server shrank from eight slots to one since the last run: a limit remembered at 8 comes down
         # to the one slot it states, and nothing times out (the other language: every commit asked again).
-        from dailydiff.store.interface import EndpointFacts
+        from dailydiff.store import EndpointFacts
 
         store.save_llm_endpoint(base_url, MODEL, EndpointFacts(concurrency_limit=8, concurrency_ceiling=8))
     other = settings.model_copy(update={"report": settings.report.model_copy(update={"language": "zh"})})

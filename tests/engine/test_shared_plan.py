@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from dailydiff.common.aio import run_sync
+from dailydiff.engine.runner import Claimed
 from dailydiff.engine.shared import SharedPlan
 from dailydiff.store import Store
 from dailydiff.store.sqlite import DB_NAME
@@ -26,6 +28,14 @@ from fake_llm import FakeLLM
 from opsfixtures import cli_env
 from pgserver import PASSWORD
 from webhook_receiver import WebhookReceiver
+
+
+def _built(plan: SharedPlan, *args: Any, **kwargs: Any) -> list[Claimed]:
+    """The plan's ``run`` on an event loop of its own, then its ``finish``, as the runner calls them."""
+    try:
+        return run_sync(plan.run(*args, **kwargs))
+    finally:
+        plan.finish()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,7 +59,7 @@ def test_workers_share_the_units_and_build_each_once(location: str) -> None:
                 built.append((name, unit))
             return unit != (2, 4), "built", name
 
-        outcomes = plan.build(units, build, slots=2)
+        outcomes = _built(plan, units, build, slots=2)
         assert all(o.ok == (o.unit != "r2 2026-01-04") for o in outcomes)
 
     threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(3)]
@@ -75,7 +85,7 @@ def test_an_idle_worker_waits_for_a_dead_workers_unit_and_takes_it_over(location
     async def build(unit: str) -> tuple[bool, str, str]:
         return True, "ok", unit
 
-    outcomes = plan.build({"a": "a", "b": "b"}, build)
+    outcomes = _built(plan, {"a": "a", "b": "b"}, build)
     assert sorted(o.unit for o in outcomes) == ["a", "b"]
     taken = next(o for o in outcomes if o.unit == "a")
     assert (taken.attempt, taken.taken_over_from) == (2, "dead-worker")
@@ -117,7 +127,7 @@ def test_an_idle_worker_ends_soon_after_the_last_unit_held_elsewhere(location: s
     async def build(unit: str) -> tuple[bool, str, str]:
         raise AssertionError("nothing is left for this worker")
 
-    assert plan.build({"a": "a"}, build) == []
+    assert _built(plan, {"a": "a"}, build) == []
     thread.join()
     # Counted, not timed (a loaded machine stretches any figure): it looked while the unit was held, and ends
     # at its first look after the unit ended — it does not go on polling.
@@ -151,7 +161,7 @@ def test_a_long_unit_keeps_its_lease(location: str) -> None:
         await asyncio.to_thread(steal)
         return True, "ok", None
 
-    outcomes = plan.build({"only": "only"}, slow)
+    outcomes = _built(plan, {"only": "only"}, slow)
     assert [o.lost for o in outcomes] == [False] and seen == [] and len(asked_after_lease) == 1
 
 
@@ -307,7 +317,7 @@ def test_a_worker_is_told_once_the_other_workers_hold_no_units(location: str) ->
     thread = threading.Thread(target=others_end)
     thread.start()
     try:
-        plan.build({"mine": "mine"}, build, slots=room)
+        _built(plan, {"mine": "mine"}, build, slots=room)
     finally:
         thread.join()
     assert len(told) == 2, (told, ended)

@@ -17,8 +17,7 @@ import pytest
 
 from dailydiff.errors import LeaseLostError, StoreError
 from dailydiff.models import Commit, DayReport
-from dailydiff.store import CachedResponse, EndpointFacts, Store, redact_url
-from dailydiff.store.interface import FENCE
+from dailydiff.store import FENCE, CachedResponse, EndpointFacts, Store, redact_url
 from dailydiff.store.migrations import MIGRATIONS, script_for
 from pgserver import PASSWORD, PostgresServer
 

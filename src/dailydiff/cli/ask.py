@@ -35,20 +35,16 @@ from dailydiff.cli.search import (
 )
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.common.text import clean
-from dailydiff.errors import AnalysisError, EndpointRefused
 from dailydiff.search import filters_from, nothing_found, reading_notes, result_json
 from dailydiff.search.answer import (
     ASK_COMMITS,
     SAYS,
-    ask_model,
-    llm_answer,
+    answer_question,
     offline_listing,
-    rewrite_words,
     usable_answer,
     why_unusable,
 )
 from dailydiff.search.ask import short
-from dailydiff.search.hybrid import find_hybrid
 
 
 @app.command("ask", cls=options.Command)
@@ -80,7 +76,9 @@ def ask_command(
     filters = filters_from(repo, since, until, change_type, level, topic, path)
     settings = read_settings(config, data_dir) if no_llm else build_settings(config, data_dir, {})
     language = "zh" if is_chinese(question) else "en"
-    result, answer, why_not = _retrieve(settings, question, filters, limit, language, no_llm=no_llm)
+    with open_store(settings) as store:
+        result, answer, why_not = answer_question(store, settings, question, filters, limit, language,
+                                                   no_llm=no_llm, warn=lambda line: _say(f"warning: {line}"))  # fmt: skip
     nothing_to_tear_down()
     # An answer is one only when it rests on a retrieved commit: text that cites nothing is not shown.
     usable = usable_answer(answer)
@@ -93,38 +91,6 @@ def ask_command(
             raise typer.Exit(1)  # as grep: nothing matched
         return
     _print(result, answer, why_not, usable, language)
-
-
-def _retrieve(settings: Any, question: str, filters: Any, limit: int, language: str, *,
-              no_llm: bool) -> tuple[Any, dict[str, Any] | None, str]:  # fmt: skip
-    """The retrieved commits, the model's answer (None: none asked or none given) and why no model was
-    asked ('' when one was)."""
-    with open_store(settings) as store:
-        analyzer, why_not = (
-            (None, "") if no_llm or not store.search_term_counts([])[0] else ask_model(settings, store)
-        )
-        words: list[str] = []
-        spent = None
-        try:
-            if analyzer is not None:
-                words, spent = rewrite_words(store, analyzer, question, language)
-        except EndpointRefused:
-            raise  # a refused key or an unknown model: the README's exit 5
-        except AnalysisError as exc:  # the model is down: the retrieved commits, as --no-llm lists them
-            analyzer, why_not = None, exc.message
-        result = find_hybrid(store, settings, question, filters, limit, extra_words=words)
-        warn = lambda line: stderr.print(f"dailydiff: warning: {line}", markup=False, highlight=False)  # noqa: E731
-        try:
-            answer = (
-                llm_answer(store, analyzer, result, language, spent, warn)
-                if analyzer and result.hits
-                else None
-            )
-        except EndpointRefused:
-            raise
-        except AnalysisError as exc:
-            answer, why_not = None, exc.message
-    return result, answer, why_not
 
 
 def _say(line: str) -> None:

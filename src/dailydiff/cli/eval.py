@@ -7,6 +7,7 @@ new. The work is in analysis/evaluation.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -43,6 +44,7 @@ FORMATS = ("md", "json")
 
 @app.command("eval", cls=options.Command)
 @handle_errors
+@options.shared("lang", "quiet", "config", "data_dir")
 def eval_command(
     sample_size: int | None = typer.Option(
         None,
@@ -72,17 +74,14 @@ def eval_command(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the requests and their cost; send nothing."),
     fmt: str = typer.Option("md", "--format", metavar="FORMAT", help="md or json."),
     output: options.OutputFile = None,
-    lang: options.Lang = None,
-    quiet: options.Quiet = False,
-    config: options.Config = None,
-    data_dir: options.DataDir = None,
+    shared: options.Shared = options.Shared(),
 ) -> None:
     """Endpoints side by side over a sample of your history or a labelled set: quality, tokens, cost, speed."""
     options.check_choice("--format", fmt, FORMATS)
-    options.check_language_and_zone(lang, None)
+    shared.check()
     # (the stored history is the configured language's reports; --lang is the table's and the prompts')
-    settings = options.Shared(quiet=quiet, config=config, data_dir=data_dir).settings()
-    language = lang or settings.report.language
+    settings = dataclasses.replace(shared, lang=None).settings()
+    language, quiet = shared.lang or settings.report.language, shared.quiet
     says = ev.words(language)
     endpoints = _endpoints(settings, endpoint_names)
     judged = _endpoints(settings, [judge])[-1] if judge else None

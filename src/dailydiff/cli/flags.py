@@ -24,14 +24,6 @@ LANGUAGES = ("zh", "en")
 LOG_FORMATS = ("text", "json")
 
 
-def check_language_and_zone(lang: str | None, tz: str | None) -> None:
-    """--lang and --tz of the commands that read stored days: checked before any work."""
-    if lang is not None and lang not in LANGUAGES:
-        raise UsageError(f"unknown language {lang!r}", "use --lang zh or --lang en")
-    if tz is not None:
-        check_timezone(tz)
-
-
 def check_audience(audience: str | None) -> None:
     """--audience of `weekly` and `digest`: checked before any work."""
     if audience is not None and audience not in ("engineer", "stakeholder"):

@@ -23,6 +23,7 @@ AUDIENCES: dict[str, Audience] = {"engineer": "engineer", "user": "user"}
 
 @app.command("notes", cls=options.Command)
 @handle_errors
+@options.shared("analyzer", "lang", "force", "quiet", "config", "data_dir")
 def notes_command(
     source: str = typer.Argument(..., metavar="SOURCE", help="A local git repository path or a git URL."),
     span: str | None = typer.Argument(None, metavar="REF1..REF2", help="The range, as git defines it."),
@@ -49,20 +50,12 @@ def notes_command(
         "on GitLab (no drafts) only with [notes] draft = false.",
     ),
     output: options.OutputFile = None,
-    analyzer: options.Analyzer = None,
-    lang: options.Lang = None,
-    force: options.Force = False,
-    quiet: options.Quiet = False,
-    config: options.Config = None,
-    data_dir: options.DataDir = None,
+    shared: options.Shared = options.Shared(),
 ) -> None:
     """Release notes of a range of commits, from the stored analyses."""
     options.check_choice("--format", fmt, FORMATS)
     if audience not in AUDIENCES:
         raise UsageError(f"unknown --audience {audience!r}", "use engineer or user")
-    shared = options.Shared(
-        analyzer=analyzer, lang=lang, force=force, quiet=quiet, config=config, data_dir=data_dir
-    )
     shared.check()
     settings = shared.settings()
     store = open_store(settings)
@@ -70,17 +63,17 @@ def notes_command(
         from dailydiff.engine import Flags, Given, NotesRequest, Request, Targets, plan, run
         from dailydiff.settings import no_pydantic_plugins
 
-        request = Request("notes", settings, store, flags=Flags(language=lang, analyzer=analyzer),
+        request = Request("notes", settings, store, flags=Flags(language=shared.lang, analyzer=shared.analyzer),
                           targets=Targets(publish=publish), given=Given(source),
-                          of=NotesRequest(span, since_tag, unreleased, fmt, AUDIENCES[audience]), force=force,
-                          config_dir=options.config_dir(config),
+                          of=NotesRequest(span, since_tag, unreleased, fmt, AUDIENCES[audience]), force=shared.force,
+                          config_dir=options.config_dir(shared.config),
                           open_store=lambda: open_store(settings, quiet=True))  # fmt: skip
         with no_pydantic_plugins():  # the commits' models are built on first use: no plugin scan then
             outcomes = run(plan(request))
     finally:
         store.close()
     nothing_to_tear_down()  # the store is closed and what was sent is recorded: only the output is left
-    _show(outcomes, output, quiet)
+    _show(outcomes, output, shared.quiet)
     for r in (p for o in outcomes for p in o.publish):
         say(f"{r.publisher}: {r.status} {r.detail}".rstrip())
     error = publish_error(outcomes)

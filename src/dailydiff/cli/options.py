@@ -1,16 +1,19 @@
-"""The flags `report` and `run` share, defined once: same names, same metavars, same checks.
+"""The flags the commands share, defined once: same names, same metavars, same help, same checks.
 
-A command takes them as parameters typed with the aliases below and hands them to ``Shared`` (cli/flags.py,
+A command names the ones it takes with ``@shared(...)`` and gets them as one ``Shared`` (cli/flags.py,
 re-exported here), which checks them and turns them into settings overrides, the dates to build, and the
 logging set-up.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperOption
@@ -22,7 +25,6 @@ from dailydiff.cli.flags import LANGUAGES as LANGUAGES
 from dailydiff.cli.flags import LOG_FORMATS as LOG_FORMATS
 from dailydiff.cli.flags import Shared as Shared
 from dailydiff.cli.flags import check_audience as check_audience
-from dailydiff.cli.flags import check_language_and_zone as check_language_and_zone
 from dailydiff.cli.flags import config_dir as config_dir
 from dailydiff.errors import DailyDiffError, UsageError
 
@@ -76,17 +78,53 @@ DataDir = Annotated[
     Path | None,
     typer.Option("--data-dir", metavar="DIR", help="Where the store lives [env: DAILYDIFF_DATA_DIR]."),
 ]
-OutputDir = Annotated[Path | None, typer.Option("--output-dir", "-o", metavar="DIR")]
+# --format of `digest` and `weekly` (``edition_formats``).
+EditionFormats = Annotated[
+    str | None,
+    typer.Option("--format", metavar="FORMATS",
+                 help="md,json,html: the files written with --output-dir; without it, the one format printed."),
+]  # fmt: skip
 # One document (a table, release notes) written to FILE instead of stdout.
 OutputFile = Annotated[
     Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write it to FILE instead of stdout.")
 ]
 
 
+def output_dir(help_text: str) -> Any:
+    """--output-dir (-o) DIR, each command saying what it writes there."""
+    return typer.Option(None, "--output-dir", "-o", metavar="DIR", help=help_text)
+
+
 def check_choice(flag: str, value: str, choices: Sequence[str]) -> None:
     """A flag that takes one of a few words (``--format md``): another word is a usage error naming them."""
     if value not in choices:
         raise UsageError(f"unknown {flag} {value!r}", f"choose from: {', '.join(choices)}")
+
+
+def edition_formats(formats: str | None, choices: Collection[str], printed: bool) -> list[str] | None:
+    """``EditionFormats`` checked before any work: each one of ``choices``, one only when ``printed`` (on
+    stdout); None when not given."""
+    if formats is None:
+        return None
+    chosen = [part.strip().lower() for part in formats.split(",") if part.strip()]
+    if not chosen or any(f not in choices for f in chosen):
+        raise UsageError(f"unknown format {formats!r}", f"choose from: {', '.join(choices)}")
+    if printed and len(chosen) > 1:
+        raise UsageError(f"--format {formats} without --output-dir: stdout takes one format",
+                         "pass one format, or -o DIR to write a file per format")  # fmt: skip
+    return chosen
+
+
+def edition_outputs(
+    output_dir: Path | None, publish: bool, path_template: str, formats: Sequence[str]
+) -> list[Any]:
+    """The own outputs of `digest` and `weekly`: the files in ``formats`` under -o DIR; else, without
+    --publish, stdout in the first."""
+    from dailydiff.publish.files import StdoutPublisher, output_dir_publisher
+
+    if output_dir is not None:
+        return [output_dir_publisher(output_dir, path_template, formats)]
+    return [] if publish else [StdoutPublisher(fmt=formats[0])]
 
 
 def write_output(text: str, output: Path | None) -> None:
@@ -158,6 +196,37 @@ def _effective_report(argv: list[str]) -> Any:
         return None
 
 
-# The shared flags by parameter name (a test checks that `report` and `run` take exactly these).
-SHARED = ("date", "first", "last", "analyzer", "lang", "tz", "formats", "force", "quiet", "verbose",
-          "log_format", "summary_json", "config", "data_dir", "yes")  # fmt: skip
+# The shared flags by parameter name, as typer declares them (a test checks that `report` and `run` take
+# exactly these); each one's default is ``Shared``'s.
+FLAGS: dict[str, Any] = {"date": Date, "first": First, "last": Last, "analyzer": Analyzer, "lang": Lang, "tz": Tz,
+                         "formats": Formats, "force": Force, "quiet": Quiet, "verbose": Verbose,
+                         "log_format": LogFormat, "summary_json": SummaryJson, "config": Config,
+                         "data_dir": DataDir, "yes": Yes}  # fmt: skip
+SHARED = tuple(FLAGS)
+R = TypeVar("R")
+
+
+def shared(*names: str) -> Callable[[Callable[..., R]], Callable[..., R]]:
+    """A command that takes the shared flags ``names`` (every one when none is named): typer sees them among
+    its options where its ``shared`` parameter stands, declared as above, and the command gets them as one
+    ``Shared``."""
+    defaults = {field.name: field.default for field in dataclasses.fields(Shared)}
+    flags = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=defaults[name],
+                               annotation=FLAGS[name]) for name in names or SHARED]  # fmt: skip
+
+    def declare(command: Callable[..., R]) -> Callable[..., R]:
+        params: list[inspect.Parameter] = []
+        for param in inspect.signature(command, eval_str=True).parameters.values():
+            params += (
+                flags if param.name == "shared" else [param.replace(kind=inspect.Parameter.KEYWORD_ONLY)]
+            )
+
+        @functools.wraps(command)
+        def with_shared(**values: Any) -> R:
+            return command(shared=Shared(**{flag.name: values.pop(flag.name) for flag in flags}), **values)
+
+        with_shared.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        with_shared.__annotations__ = {param.name: param.annotation for param in params}
+        return with_shared
+
+    return declare

@@ -11,30 +11,26 @@ from typing import Any
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, open_store, stderr
+from dailydiff.cli.app import app, handle_errors, open_store, stderr
 from dailydiff.cli.options import config_dir
-from dailydiff.common.dates import DateSpec
 from dailydiff.engine.printer import delivery_lines, envelope, exit_code, publish_error
 from dailydiff.publish.files import write_file
 
 
 @app.command("publish", cls=options.Command)
 @handle_errors
+@options.shared("date", "first", "last", "tz", "lang", "data_dir", "config", "summary_json", "quiet")
 def publish_command(
     source: str = typer.Argument(
         ..., metavar="SOURCE", help="The report's source, as given to `dailydiff report`."
     ),
-    date: options.Date = None,
-    first: options.First = None,
-    last: options.Last = None,
+    shared: options.Shared = options.Shared(),
     repo: str | None = typer.Option(
         None, "--repo", metavar="REPO", help="The report's repository id (default: from SOURCE)."
     ),
     name: str | None = typer.Option(
         None, "--name", metavar="NAME", help="The repository's name in reports, as given to report."
     ),
-    tz: options.Tz = None,
-    lang: options.Lang = None,
     only: list[str] = typer.Option(
         [], "--only", metavar="PUBLISHER", help="Only this publisher (by name; repeatable)."
     ),
@@ -42,26 +38,23 @@ def publish_command(
     force: bool = typer.Option(
         False, "--force", help="Send again what was already delivered (a second chat message or e-mail)."
     ),
-    data_dir: options.DataDir = None,
-    config: options.Config = None,
-    summary_json: options.SummaryJson = None,
-    quiet: options.Quiet = False,
 ) -> None:
     """Send stored report(s) through the configured publishers ([[publish]] in dailydiff.toml)."""
     from dailydiff.engine import Given, Request, Targets, plan, run
 
-    options.check_language_and_zone(lang, tz)
-    settings = build_settings(config, data_dir, {"report": {"timezone": tz, "language": lang}})
+    dates = shared.check()
+    settings = shared.settings()
+    quiet = shared.quiet
     with open_store(settings, quiet) as store:
-        request = Request("publish", settings, store, DateSpec(date, first, last),
+        request = Request("publish", settings, store, dates,
                           targets=Targets(only=tuple(only), dry_run=dry_run), given=Given(source, name, repo),
-                          config_dir=config_dir(config), force=force, open_store=lambda: open_store(settings))  # fmt: skip
+                          config_dir=config_dir(shared.config), force=force, open_store=lambda: open_store(settings))  # fmt: skip
         planned = plan(request)
         sys.stdout.write(planned.text)
         outcomes = run(planned)
     for line in delivery_lines(outcomes, quiet=quiet):
         stderr.print(line, markup=False)
-    _summarise(planned, outcomes, summary_json)
+    _summarise(planned, outcomes, shared.summary_json)
     if planned.missing and not quiet:
         stderr.print(f"no stored report for {', '.join(planned.missing)}", markup=False)
     error = publish_error(outcomes)

@@ -20,31 +20,14 @@ from dailydiff.cli.report_run import (  # noqa: F401  (other commands and tests 
 
 @app.command("report", cls=options.Command)
 @handle_errors
+@options.shared()
 def report_command(
     source: str = typer.Argument(
         ..., metavar="SOURCE", help="A local git repository path, a git URL, or a GitHub owner/name."
     ),
-    date: options.Date = None,
-    first: options.First = None,
-    last: options.Last = None,
-    analyzer: options.Analyzer = None,
-    lang: options.Lang = None,
-    tz: options.Tz = None,
-    formats: options.Formats = None,
-    force: options.Force = False,
-    quiet: options.Quiet = False,
-    verbose: options.Verbose = False,
-    log_format: options.LogFormat = "text",
-    summary_json: options.SummaryJson = None,
-    config: options.Config = None,
-    data_dir: options.DataDir = None,
-    yes: options.Yes = False,
-    output_dir: Path | None = typer.Option(
-        None,
-        "--output-dir",
-        "-o",
-        metavar="DIR",
-        help="Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; without it the report goes to stdout (Markdown, or the one --format given).",
+    shared: options.Shared = options.Shared(),
+    output_dir: Path | None = options.output_dir(
+        "Write DIR/YYYY/<repo>/YYYY-MM-DD.<ext>; without it the report goes to stdout (Markdown, or the one --format given)."
     ),
     branch: str | None = typer.Option(
         None, "--branch", metavar="BRANCH", help="Branch to read (default: the repository's default)."
@@ -79,5 +62,5 @@ def report_command(
     ),
 ) -> None:
     """Build the daily report(s) of one repository."""
-    report(source, date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format, summary_json,
-           config, data_dir, yes, output_dir, branch, all_branches, name, publish, explain, reanalyze, claims)  # fmt: skip
+    report(source, **vars(shared), output_dir=output_dir, branch=branch, all_branches=all_branches, name=name,
+           publish=publish, explain=explain, reanalyze=reanalyze, claims=claims)  # fmt: skip

@@ -56,28 +56,11 @@ def _report(
 
 @app.command("run", cls=options.Command)
 @handle_errors
+@options.shared()
 def run_command(
-    date: options.Date = None,
-    first: options.First = None,
-    last: options.Last = None,
-    analyzer: options.Analyzer = None,
-    lang: options.Lang = None,
-    tz: options.Tz = None,
-    formats: options.Formats = None,
-    force: options.Force = False,
-    quiet: options.Quiet = False,
-    verbose: options.Verbose = False,
-    log_format: options.LogFormat = "text",
-    summary_json: options.SummaryJson = None,
-    config: options.Config = None,
-    data_dir: options.DataDir = None,
-    yes: options.Yes = False,
-    output_dir: Path | None = typer.Option(
-        None,
-        "--output-dir",
-        "-o",
-        metavar="DIR",
-        help="Write the report files under DIR [default: [run] output_dir].",
+    shared: options.Shared = options.Shared(),
+    output_dir: Path | None = options.output_dir(
+        "Write the report files under DIR [default: [run] output_dir]."
     ),
     shard: str | None = typer.Option(
         None, "--shard", metavar="I/N", help="Handle only this share of the repositories."
@@ -97,12 +80,10 @@ def run_command(
     Without --date: yesterday, and the nights a missed run left out ([run] catch_up_days); then the
     [[digest]] days and [weekly] weeks they complete. Each target's deliveries are one line on stderr
     (every delivery with --verbose), a failed delivery always its own."""
-    shared = options.Shared(date, first, last, analyzer, lang, tz, formats, force, quiet, verbose, log_format,
-                            summary_json, config, data_dir, yes)  # fmt: skip
     dates = shared.check()
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be at least 1", "e.g. --jobs 4")
-    bar = not quiet and stderr_is_terminal()
+    bar = not shared.quiet and stderr_is_terminal()
     shared.logging("WARNING" if bar else "INFO")  # on a terminal the bar shows progress; else log lines
     started = time.monotonic()
     settings = shared.settings({"run": {"concurrency": jobs}})  # read once: its warnings are said once
@@ -113,13 +94,13 @@ def run_command(
     store = open_store(settings)
     try:
         request = Request("run", settings, store, dates, shared.flags(), Targets(output_dir=output_dir),
-                          of=RunRequest(shard, plan, catch_up=date is None and first is None), yes=yes, force=force,
-                          config_dir=options.config_dir(config), open_store=lambda: open_store(settings))  # fmt: skip
+                          of=RunRequest(shard, plan, catch_up=shared.date is None and shared.first is None),
+                          yes=shared.yes, force=shared.force, config_dir=options.config_dir(shared.config), open_store=lambda: open_store(settings))  # fmt: skip
         planned = engine_plan(request)
     except BaseException:
         store.close()
         raise
-    _start_notes(shared, planned, store, _say(bar, quiet))
+    _start_notes(shared, planned, store, _say(bar, shared.quiet))
     _execute(planned, store, shared, bar, started)
 
 

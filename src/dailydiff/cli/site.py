@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from dailydiff.cli import options
-from dailydiff.cli.app import app, build_settings, handle_errors, open_store, server_stopped, stderr
+from dailydiff.cli.app import app, handle_errors, open_store, server_stopped, stderr
 from dailydiff.engine.printer import site_line
 from dailydiff.errors import StoreError
 from dailydiff.settings import Settings
@@ -32,11 +32,9 @@ def open_existing_store(settings: Settings, quiet: bool = False) -> Store:
 
 @site_app.command("build")
 @handle_errors
+@options.shared("data_dir", "config", "quiet")
 def build_command(
-    output_dir: Path | None = typer.Option(
-        None, "--output-dir", "-o", metavar="DIR", help="Where to write the site [default: ./site]."
-    ),
-    data_dir: options.DataDir = None,
+    output_dir: Path | None = options.output_dir("Where to write the site [default: ./site]."),
     from_json: Path | None = typer.Option(
         None,
         "--from-json",
@@ -47,8 +45,7 @@ def build_command(
     base_url: str | None = typer.Option(
         None, "--base-url", metavar="URL", help="Public URL of the site (absolute feed links)."
     ),
-    config: options.Config = None,
-    quiet: options.Quiet = False,
+    shared: options.Shared = options.Shared(),
     jobs: int | None = typer.Option(
         None,
         "--jobs",
@@ -61,16 +58,17 @@ def build_command(
     """Build the static site: index, a page per repository and per day, Atom feeds, search."""
     from dailydiff.engine import Request, SiteRequest, Targets, plan, run
 
-    settings = build_settings(config, data_dir, {"site": {"base_url": base_url, "title": title}})
+    settings = shared.settings({"site": {"base_url": base_url, "title": title}})
     request = Request("site", settings, None, targets=Targets(output_dir=output_dir), of=SiteRequest(jobs, from_json),
-                      open_store=lambda: open_existing_store(settings, quiet))  # fmt: skip
+                      open_store=lambda: open_existing_store(settings, shared.quiet))  # fmt: skip
     outcomes = run(plan(request))
-    if not quiet:
+    if not shared.quiet:
         stderr.print(site_line(outcomes), markup=False)
 
 
 @app.command("serve")
 @handle_errors
+@options.shared("data_dir", "config", "quiet")
 def serve_command(
     host: str | None = typer.Option(
         None, "--host", metavar="HOST", help="Address to listen on [default: 127.0.0.1]."
@@ -78,15 +76,17 @@ def serve_command(
     port: int | None = typer.Option(
         None, "--port", metavar="PORT", help="Port to listen on [default: 8000]."
     ),
-    data_dir: options.DataDir = None,
-    config: options.Config = None,
-    quiet: options.Quiet = False,
+    shared: options.Shared = options.Shared(),
 ) -> None:
     """Serve the site from the store (pages re-rendered when reports change) and a JSON API under /api."""
     from dailydiff.web.serve import serve
 
-    settings = build_settings(config, data_dir, {"site": {"host": host, "port": port}})
+    settings = shared.settings({"site": {"host": host, "port": port}})
     with contextlib.closing(open_existing_store(settings)) as store:
         serve(
-            settings, store, quiet, say=lambda line: stderr.print(line, markup=False), stopped=server_stopped
+            settings,
+            store,
+            shared.quiet,
+            say=lambda line: stderr.print(line, markup=False),
+            stopped=server_stopped,
         )

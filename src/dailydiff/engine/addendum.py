@@ -257,10 +257,6 @@ class AddendumUnit(BaseUnit):
         return f"addendum {self.job.label} {self.date.isoformat()}"
 
     @property
-    def batch(self) -> str:
-        return self.key
-
-    @property
     def days(self) -> list[dt.date]:
         if not self.look_back:
             return [self.date]

@@ -26,7 +26,6 @@ Time is the store's clock, or ``[run] now`` when set (tests and replays), never 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -70,11 +69,7 @@ class AlertUnit(BaseUnit):
     def key(self) -> str:
         return f"alerts {self.date.isoformat()}"
 
-    @classmethod
-    async def build(cls, context: Context, units: Sequence[AlertUnit]) -> tuple[list[UnitOutcome], str]:
-        return [await asyncio.to_thread(unit._build, context) for unit in units], ""
-
-    def _build(self, context: Context) -> UnitOutcome:
+    def build_one(self, context: Context) -> UnitOutcome:
         with context.own_store() as store:
             now = context.options.now or store.clock()
             items = find_alerts(store, self.jobs, now)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,8 +49,9 @@ class Unit(Protocol):
 
 
 class BaseUnit:
-    """What unit kinds share: named by their key, built alone (label and batch are the key), built with the
-    run's engine, done once every delivery the runner made of them went through."""
+    """What unit kinds share: named by their key, built alone (label and batch are the key), each on a thread
+    of its own (``build_one``), built with the run's engine, done once every delivery the runner made of them
+    went through."""
 
     uses_engine: ClassVar[bool] = True  # False: built without the day's engine (`notes`: engine/runner.py)
 
@@ -64,6 +66,19 @@ class BaseUnit:
     @property
     def batch(self) -> str:
         return self.key
+
+    @classmethod
+    async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]:
+        outcomes = [await asyncio.to_thread(unit.build_one, context) for unit in units]
+        return outcomes, cls.unmet(outcomes)
+
+    def build_one(self, context: Context) -> UnitOutcome:
+        raise NotImplementedError
+
+    @staticmethod
+    def unmet(outcomes: Sequence[UnitOutcome]) -> str:
+        """Why units are not done whatever is sent ('' when they are)."""
+        return ""
 
     @classmethod
     def undone(cls, context: Context, units: Sequence[Any], outcomes: Sequence[UnitOutcome]) -> str:

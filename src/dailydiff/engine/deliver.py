@@ -60,7 +60,7 @@ from dailydiff.errors import (
     UserTemplateError,
 )
 from dailydiff.models import DayReport
-from dailydiff.store.interface import FENCE
+from dailydiff.store import FENCE
 
 if TYPE_CHECKING:  # the publishers and editions are imported where a delivery is made (start-up is measured)
     from dailydiff.publish.base import Publisher, PublishResult, Secrets

@@ -439,10 +439,6 @@ class ReleaseUnit(BaseUnit):
     def label(self) -> str:
         return f"releases {self.job.label} {self.date.isoformat()}"
 
-    @property
-    def batch(self) -> str:
-        return self.key
-
     @classmethod
     async def build(cls, context: Any, units: Sequence[ReleaseUnit]) -> tuple[list[UnitOutcome], str]:
         outcomes = [o for unit in units for o in await asyncio.to_thread(unit._build, context)]
@@ -508,15 +504,7 @@ class NotesUnit(BaseUnit):
     def label(self) -> str:
         return f"release {self.source.repo} {self.span.tag}"
 
-    @property
-    def batch(self) -> str:
-        return self.key
-
-    @classmethod
-    async def build(cls, context: Any, units: Sequence[NotesUnit]) -> tuple[list[UnitOutcome], str]:
-        return [await asyncio.to_thread(unit._build, context) for unit in units], ""
-
-    def _build(self, context: Any) -> UnitOutcome:
+    def build_one(self, context: Any) -> UnitOutcome:
         settings = context.settings
         with context.own_store() as store:
             notes = notes_of(store, settings, self.source, self.span, audience=self.audience, now=self.now,

@@ -48,13 +48,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from dailydiff.common.aio import run_sync
 from dailydiff.common.holding import UNIT_GUARD
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.runner import Claimed
 from dailydiff.errors import EndpointRefused, LeaseLostError, StoreError, StoreFullError
-from dailydiff.store import Claim, Store
-from dailydiff.store.interface import FENCE
+from dailydiff.store import FENCE, Claim, Store
 
 log = logging.getLogger("dailydiff.run")
 U = TypeVar("U")
@@ -98,19 +96,6 @@ class SharedPlan:
     _left: bool = False  # a worker has left this run: the crowd's room is no longer looked at again
     _told: Callable[[int | None], None] | None = None  # the room's ``peers_left``, on the loop's thread
     _share: Callable[[], int | None] = lambda: None  # this worker's model slots now (its room's capacity)
-
-    def build(
-        self,
-        units: Mapping[str, U],
-        run_unit: RunUnit[U],
-        slots: int | UnitRoom = 1,
-        needs: Mapping[str, Sequence[str]] | None = None,
-    ) -> list[Claimed]:
-        """``run`` on an event loop of its own, then ``finish``: for callers without a loop."""
-        try:
-            return run_sync(self.run(units, run_unit, slots, needs))
-        finally:
-            self.finish()
 
     async def run(
         self,

@@ -41,16 +41,12 @@ class SiteUnit(BaseUnit):
     def label(self) -> str:
         return f"site {self.target}"
 
-    @property
-    def batch(self) -> str:
-        return self.key
-
     @classmethod
     async def build(cls, context: Any, units: Sequence[SiteUnit]) -> tuple[list[UnitOutcome], str]:
         # On the loop's own thread: a build with --jobs above 1 forks its writers (no other thread runs).
-        return [unit._build(context) for unit in units], ""
+        return [unit.build_one(context) for unit in units], ""
 
-    def _build(self, context: Any) -> UnitOutcome:
+    def build_one(self, context: Any) -> UnitOutcome:
         settings = context.settings
         if self.reports is not None:
             result = build_site(make_site(settings, list(self.reports)), self.target, self.jobs)

@@ -24,7 +24,6 @@ summary and the exit code, whatever the kind.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -270,16 +269,9 @@ class DigestUnit(BaseUnit):
     def label(self) -> str:
         return f"digest {self.entry.name} {self.date.isoformat()}"
 
-    @property
-    def batch(self) -> str:
-        return self.key
+    unmet = staticmethod(_unmet)
 
-    @classmethod
-    async def build(cls, context: Context, units: Sequence[DigestUnit]) -> tuple[list[UnitOutcome], str]:
-        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
-        return outcomes, _unmet(outcomes)
-
-    def _build(self, context: Context) -> UnitOutcome:
+    def build_one(self, context: Context) -> UnitOutcome:
         from dailydiff.engine.addendum import digest_addendum
         from dailydiff.engine.digests import build_digest_day, llm_for_digests
         from dailydiff.render.edition import digest_edition
@@ -354,16 +346,9 @@ class WeekUnit(BaseUnit):
     def label(self) -> str:
         return f"week {scrub(self.ref.id)} {self.week}"
 
-    @property
-    def batch(self) -> str:
-        return self.key
+    unmet = staticmethod(_unmet)
 
-    @classmethod
-    async def build(cls, context: Context, units: Sequence[WeekUnit]) -> tuple[list[UnitOutcome], str]:
-        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
-        return outcomes, _unmet(outcomes)
-
-    def _build(self, context: Context) -> UnitOutcome:
+    def build_one(self, context: Context) -> UnitOutcome:
         from dailydiff.engine.weekly import build_week, edition_of, iso_week
 
         with context.own_store() as store:
@@ -405,16 +390,9 @@ class StoredDayUnit(BaseUnit):
     def label(self) -> str:
         return f"{self.report.repo} {self.report.date.isoformat()}"
 
-    @property
-    def batch(self) -> str:
-        return self.key
+    unmet = staticmethod(_unmet)
 
-    @classmethod
-    async def build(cls, context: Context, units: Sequence[StoredDayUnit]) -> tuple[list[UnitOutcome], str]:
-        outcomes = [await asyncio.to_thread(unit._build, context) for unit in units]
-        return outcomes, _unmet(outcomes)
-
-    def _build(self, context: Context) -> UnitOutcome:
+    def build_one(self, context: Context) -> UnitOutcome:
         from dailydiff.render.edition import day_edition
 
         with context.own_store() as store:

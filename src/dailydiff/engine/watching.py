@@ -6,7 +6,6 @@ an unchanged branch costs one 304), the same analysis and the same ledger as `ru
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -107,11 +106,7 @@ class TestUnit(BaseUnit):
     def key(self) -> str:
         return f"watch-test {self.topic.name}"
 
-    @classmethod
-    async def build(cls, context: Any, units: Sequence[TestUnit]) -> tuple[list[UnitOutcome], str]:
-        return [await asyncio.to_thread(unit._build, context) for unit in units], ""
-
-    def _build(self, context: Any) -> UnitOutcome:
+    def build_one(self, context: Any) -> UnitOutcome:
         lines, topic = [], self.topic
         with context.own_store() as store:
             for job, full, date in self.found:

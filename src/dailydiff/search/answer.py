@@ -14,9 +14,11 @@ from typing import Any
 from dailydiff.analysis import llm_configured, make_analyzer
 from dailydiff.analysis.llm import UnusableAnswer
 from dailydiff.common.text import clean
+from dailydiff.errors import AnalysisError, EndpointRefused
 from dailydiff.models import RunSummary
 from dailydiff.search import SearchResult, bounded
 from dailydiff.search.ask import check_answer, commit_lines, grouped, kept_answer, short
+from dailydiff.search.hybrid import find_hybrid
 from dailydiff.store import Store
 
 log = logging.getLogger("dailydiff.ask")
@@ -156,3 +158,33 @@ def ask_model(settings: Any, store: Store) -> tuple[Any, str]:
     if not llm_configured(settings):
         return None, "the LLM has no endpoint: set llm.base_url or DAILYDIFF_LLM_API_KEY"
     return make_analyzer("llm", settings, store), ""
+
+
+def answer_question(store: Store, settings: Any, question: str, filters: Any, limit: int, language: str, *,
+                    no_llm: bool = False, warn: Callable[[str], None] = log.warning,
+                    ) -> tuple[SearchResult, dict[str, Any] | None, str]:  # fmt: skip
+    """The commits retrieved for ``question``, the model's answer (None: none asked or none given) and why no
+    model was asked ('' when one was). A model that is down leaves the retrieved commits, as ``no_llm`` does;
+    a refused key or an unknown model is raised (the README's exit 5)."""
+    analyzer, why_not = (
+        (None, "") if no_llm or not store.search_term_counts([])[0] else ask_model(settings, store)
+    )
+    words: list[str] = []
+    spent = None
+    try:
+        if analyzer is not None:
+            words, spent = rewrite_words(store, analyzer, question, language)
+    except EndpointRefused:
+        raise
+    except AnalysisError as exc:
+        analyzer, why_not = None, exc.message
+    result = find_hybrid(store, settings, question, filters, limit, extra_words=words)
+    try:
+        answer = (
+            llm_answer(store, analyzer, result, language, spent, warn) if analyzer and result.hits else None
+        )
+    except EndpointRefused:
+        raise
+    except AnalysisError as exc:
+        answer, why_not = None, exc.message
+    return result, answer, why_not

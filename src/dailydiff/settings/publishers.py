@@ -40,6 +40,15 @@ def _env_name(value: str) -> str:
 
 # The name of an environment variable that holds a secret ("" for none).
 EnvName = Annotated[str, AfterValidator(_env_name)]
+# A text with a day's placeholders ({repo_name}, {date} …), and the path template of a day's files, checked
+# when read: an unknown placeholder is a TemplateError naming the valid ones.
+DayText = Annotated[
+    str, AfterValidator(lambda value: placeholders.check(value, placeholders.DAY_PLACEHOLDERS))
+]
+DayPath = Annotated[
+    str,
+    AfterValidator(lambda value: placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)),
+]
 
 
 class EntryBase(BaseModel):
@@ -89,13 +98,8 @@ class FilesEntry(EntryBase):
     type: Literal["files"]
     # The directory the path template is relative to (relative: to the config file; default: its directory).
     directory: str = "."
-    path_template: str = DEFAULT_PATH_TEMPLATE
+    path_template: DayPath = DEFAULT_PATH_TEMPLATE
     formats: list[str] = Field(default_factory=lambda: ["md"])
-
-    @field_validator("path_template")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -115,7 +119,7 @@ class GitHubEntry(EntryBase):
     api_url: str = "https://api.github.com"
     token_env: EnvName = "GITHUB_TOKEN"
     # Link to the full report in messages/trimmed bodies: {year} {month} {date} {repo} {repo_name} {owner} {ext}.
-    report_url: str = ""
+    report_url: DayText = ""
     # Send nothing for a day without commits (the day still counts as delivered).
     skip_empty: bool = False
 
@@ -126,35 +130,20 @@ class GitHubEntry(EntryBase):
             raise ValueError("use owner/name")
         return value
 
-    @field_validator("report_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
-
 
 class GitHubContentsEntry(GitHubEntry):
     type: Literal["github-contents"]
     branch: str = ""  # empty: the repository's default branch
-    path_template: str = DEFAULT_PATH_TEMPLATE
+    path_template: DayPath = DEFAULT_PATH_TEMPLATE
     formats: list[str] = Field(default_factory=lambda: ["md"])
-    message_template: str = "Report: {repo_name} - {date}"
+    message_template: DayText = "Report: {repo_name} - {date}"
     committer_name: str = ""
     committer_email: str = ""
-
-    @field_validator("path_template")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
-
-    @field_validator("message_template")
-    @classmethod
-    def _message(cls, value: str) -> str:
-        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 class GitHubIssueEntry(GitHubEntry):
     type: Literal["github-issue"]
-    title_template: str = "Daily report: {repo} - {date}"
+    title_template: DayText = "Daily report: {repo} - {date}"
     labels: list[str] = Field(default_factory=lambda: ["dailydiff"])
     # Bodies over GitHub's 65,536 characters: "comments" continues in comments, "trim" cuts at a section
     # boundary and links to report_url.
@@ -162,16 +151,11 @@ class GitHubIssueEntry(GitHubEntry):
     # How many pages (100 issues each, newest first) are searched for the day's existing issue.
     search_pages: int = Field(default=10, ge=1)
 
-    @field_validator("title_template")
-    @classmethod
-    def _title(cls, value: str) -> str:
-        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
-
 
 class ChatEntry(EntryBase):
     url_env: EnvName
     secret_env: EnvName = ""
-    report_url: str = ""
+    report_url: DayText = ""
     # A day that does not fit one message goes out in at most this many; the rest is summarised
     # with a link to the full report.
     max_messages: int = Field(default=10, ge=1, le=50)
@@ -179,11 +163,6 @@ class ChatEntry(EntryBase):
     max_commits: int = Field(default=100, ge=0)
     # No message for a day without commits (the files are still written; weekly and digests count it).
     skip_empty: bool = True
-
-    @field_validator("report_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 class FeishuEntry(ChatEntry):
@@ -231,15 +210,10 @@ class EmailEntry(EntryBase):
     ca_file: str = ""
     sender: str
     recipients: list[str] = Field(min_length=1)
-    subject_template: str = ""  # empty: the report language's subject (common/locale, [email] subject)
-    report_url: str = ""
+    subject_template: DayText = ""  # empty: the report language's subject (common/locale, [email] subject)
+    report_url: DayText = ""
     # No e-mail for a day without commits (the files are still written; weekly and digests count it).
     skip_empty: bool = True
-
-    @field_validator("subject_template", "report_url")
-    @classmethod
-    def _templates(cls, value: str) -> str:
-        return placeholders.check(value, placeholders.DAY_PLACEHOLDERS)
 
 
 PublishEntry = Annotated[

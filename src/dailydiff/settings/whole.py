@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dailydiff.common import placeholders
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.settings.evaluation import EvalSettings
 from dailydiff.settings.notes import NotesSettings
@@ -25,7 +24,7 @@ from dailydiff.settings.ops import (
     check_digests,
     check_repos_and_topics,
 )
-from dailydiff.settings.publishers import EnvName, PublishEntry, check_publisher_names, entry_names
+from dailydiff.settings.publishers import DayPath, EnvName, PublishEntry, check_publisher_names, entry_names
 from dailydiff.settings.sections import HasStore, SearchSettings, _Section, gitlab_project
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ class ReportSettings(_Section):
     timezone: str
     language: Literal["zh", "en"]
     formats: list[Literal["md", "json", "html"]]
-    path_template: str
+    path_template: DayPath
     templates_dir: str
     toc_title_chars: int
 
@@ -46,11 +45,6 @@ class ReportSettings(_Section):
         if not is_timezone(value):
             raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
         return value
-
-    @field_validator("path_template")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        return placeholders.check(value, placeholders.DAY_PATH_PLACEHOLDERS, path=True)
 
 
 class GitSettings(_Section):

@@ -18,31 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dailydiff.common.private import warn_if_exposed
-from dailydiff.store.base import FENCE, Claim
-from dailydiff.store.caches import CachedResponse, CacheStore, EndpointFacts
+from dailydiff.store.caches import CacheStore
 from dailydiff.store.database import OnSlow
-from dailydiff.store.ledger import Delivery, FailingTarget, LedgerStore, UnitState
+from dailydiff.store.ledger import LedgerStore
 from dailydiff.store.postgres import Limits
-from dailydiff.store.reports import ReportStore, StoredReport
+from dailydiff.store.reports import ReportStore
 from dailydiff.store.sqlite import DB_NAME
 from dailydiff.store.upkeep import UpkeepStore
 
 if TYPE_CHECKING:
     from dailydiff.settings import HasStore
-
-__all__ = [
-    "FENCE",
-    "CachedResponse",
-    "Claim",
-    "Delivery",
-    "EndpointFacts",
-    "FailingTarget",
-    "Store",
-    "StoredReport",
-    "UnitState",
-    "open_store",
-    "store_location",
-]
 
 
 class Store(ReportStore, CacheStore, LedgerStore, UpkeepStore):

@@ -25,7 +25,7 @@ from dailydiff.errors import DailyDiffError, UsageError
 from dailydiff.render.digest import build_day_digest, load_digest, render_digest_markdown
 from dailydiff.render.markdown import render_markdown
 from dailydiff.search import filters_from, parse_date, result_json
-from dailydiff.search.hybrid import find_hybrid, retrieve
+from dailydiff.search.hybrid import retrieve
 from dailydiff.settings import Settings
 from dailydiff.store import Store, open_store
 from dailydiff.web.changes import get_commit as one
@@ -164,26 +164,13 @@ def build_server(
         """An answer to QUESTION from the stored history, citing the commits it rests on ([abc1234]), in the
         question's language, with the retrieved commits. Without a configured LLM, or when its answer cites
         no retrieved commit, the retrieved commits grouped by repository and month, and why."""
-        from dailydiff.search.answer import (
-            ask_model,
-            llm_answer,
-            offline_listing,
-            rewrite_words,
-            usable_answer,
-            why_unusable,
-        )
+        from dailydiff.search.answer import answer_question, offline_listing, usable_answer, why_unusable
 
         chosen = filters(repository, since, until, type, level, topic, path)
         language = "zh" if is_chinese(question) else "en"
         with store() as opened:
-            analyzer, why_not = ask_model(settings, opened)
-            words, spent = rewrite_words(opened, analyzer, question, language) if analyzer else ([], None)
-            result = find_hybrid(
-                opened, settings, question, chosen, max(1, min(limit, MAX_LIMIT)), extra_words=words
-            )
-            answer = (
-                llm_answer(opened, analyzer, result, language, spent) if analyzer and result.hits else None
-            )
+            result, answer, why_not = answer_question(opened, settings, question, chosen,
+                                                      max(1, min(limit, MAX_LIMIT)), language)  # fmt: skip
         usable = usable_answer(answer)
         out = {**result_json(result), "language": language}
         if usable and answer is not None:
