@@ -653,10 +653,11 @@ def test_slots_another_client_held_are_taken_again_once_it_gives_them_back() -> 
     # Two workers of a shared plan, each with a limit of its own, share an endpoint that works on eight at once
     # and refuses (429) the rest. Another worker holds four of them for the first second (the endpoint admits
     # this one four): its crowd is refused above them, and its limit comes down to four. Then the other is
-    # done and the eight are free: this worker takes them again (its limit eight or more again, more than four in
+    # done and the eight are free: this worker takes them again (its limit past four again, more than four in
     # flight at once), as the worker left alone at the end of a shared night must — not four to the end of its
-    # run. (The limit is read, not only the endpoint's peak: on a loaded machine one of eight slots may sit
-    # between an answer and its next request at every moment, and the peak read seven.)
+    # run. (The limit is read, not only the endpoint's peak. On a quiet machine it is back at eight; on a loaded
+    # one, where a busy core makes some first tokens late and the limit grows more slowly, it read six by the
+    # end of the batch: past four is what tells the two behaviours apart.)
     latency, slots, shared_for = 0.2, 8, 1.0
     sample: list[tuple[int, int]] = []  # (in flight, limit) every 20 ms
     freed_at: list[int] = []  # the sample taken when the other worker was done
@@ -677,7 +678,7 @@ def test_slots_another_client_held_are_taken_again_once_it_gives_them_back() -> 
         most = fake.peak_active  # in flight at once after the other worker was done
     assert all(r.status is AnalysisStatus.OK for r in results), [r.error for r in results]
     limits = [limit for _, limit in sample[freed_at[0] :]]
-    assert shared >= 1 and max(limits) >= slots and most > slots // 2, (shared, most, limits)
+    assert shared >= 1 and max(limits) > slots // 2 and most > slots // 2, (shared, most, limits)
 
 
 def _alone_after_a_share_of_four(freed: int | None) -> tuple[list[int], int, tuple[int, int | None]]:
