@@ -53,6 +53,7 @@ class _Rules:
     kinds: tuple[_Kind, ...]
     not_claims: frozenset[str]
     placeholders: frozenset[str]
+    columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
 
 
 @functools.cache
@@ -77,6 +78,7 @@ def _rules() -> _Rules:
         kinds,
         frozenset(w.lower() for w in data["not_claims"]["words"]),
         frozenset(data["placeholders"]["words"]),
+        tuple((re.compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
     )
 
 
@@ -105,6 +107,7 @@ class Evidence:
         self._folded: str | None = None
         self._decimals: list[tuple[str, str]] | None = None
         self._expanded: str | None = None
+        self._cells: str | None = None
 
     @property
     def folded(self) -> str:
@@ -121,9 +124,28 @@ class Evidence:
     def decimals(self) -> list[tuple[str, str]]:
         """Each number with a decimal part the evidence shows, with the few characters after it."""
         if self._decimals is None:
-            text = self.text
+            text = self.text + "\n" + self.cells
             self._decimals = [(m.group(), text[m.end() : m.end() + 9]) for m in _DECIMAL.finditer(text)]
         return self._decimals
+
+    @property
+    def cells(self) -> str:
+        """The numbers of the tables it shows, each with the unit its column's header gives (`claims.toml`'s
+        `column`), one a line: "87.0 us" for 87.0 under "| Optimized, us |"."""
+        if self._cells is None:
+            found, units = [], None
+            for line in self.text.split("\n"):
+                row, rule = _ROW.match(line), _RULE.match(line)
+                if row is None or rule:
+                    units = units if rule else None  # a rule goes on with the table; any other line ends it
+                    continue
+                cells = [cell.strip() for cell in row.group(1).split("|")]
+                if units is None:
+                    units = [_column_unit(cell) for cell in cells]
+                    continue
+                found += [f"{c} {u}" for c, u in zip(cells, units, strict=False) if u and _CELL.fullmatch(c)]
+            self._cells = "\n".join(found)
+        return self._cells
 
     @property
     def expanded(self) -> str:
@@ -207,6 +229,18 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 # finding -----------------------------------------------------------------------------------------
 
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
+_ROW = re.compile(r"[+ -]?\s*\|(.*)\|\s*$")  # a table's row (in a diff: with its + or -)
+_RULE = re.compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---|---| or +----+----+
+_CELL = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _column_unit(header: str) -> str:
+    for words, unit in _rules().columns:
+        if found := words.search(header):
+            return unit or found.group()
+    return ""
+
+
 _BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
@@ -361,15 +395,17 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     for form in _number_forms(claim):
         if how == "number" and form in evidence.figures:
             return form
-        at = _find_number(text, form)
-        while at >= 0:
-            rest = text[at + len(form) : at + len(form) + 9]
-            if how == "number" or precise or _unit_follows(rest, kind):
-                return form
-            at = _find_number(text, form, at + 1)
-    unit = surface.lower()
+        for shown in (text, evidence.cells):  # a table's cell with its column's unit after it
+            at = _find_number(shown, form)
+            while at >= 0:
+                rest = shown[at + len(form) : at + len(form) + 9]
+                if how == "number" or precise or _unit_follows(rest, kind):
+                    return form
+                at = _find_number(shown, form, at + 1)
+    unit, plain = surface.lower(), claim.replace(",", "")
+    fraction = re.escape(str(Decimal(plain).scaleb(-2)))
     for near in (p for name, patterns in kind.near if name in unit for p in patterns):
-        if re.search(near.format(n=re.escape(claim.replace(",", ""))), text):  # "ntok ≤ 16", "| tok/rank |"
+        if re.search(near.format(n=re.escape(plain), fraction=fraction), text):  # "ntok ≤ 16", "| tok/rank |"
             return claim
     return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
 
