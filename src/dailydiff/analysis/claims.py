@@ -54,6 +54,8 @@ class _Rules:
     not_claims: frozenset[str]
     placeholders: frozenset[str]
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
+    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]  # a claim, and how the evidence writes it
+    commands: frozenset[str]
 
 
 @functools.cache
@@ -79,6 +81,8 @@ def _rules() -> _Rules:
         frozenset(w.lower() for w in data["not_claims"]["words"]),
         frozenset(data["placeholders"]["words"]),
         tuple((re.compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
+        tuple((re.compile(row["claim"], re.ASCII), tuple(row["shown"])) for row in data["spelling"]),
+        frozenset(data["commands"]["words"]),
     )
 
 
@@ -293,10 +297,17 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
 
 
 def _name_found(evidence: Evidence, name: str) -> bool:
-    """A name shown whole or as a part of a longer one; a format's name (`W4AFP8`) in any letter case."""
+    """A name shown whole or as a part of a longer one; a format's name (`W4AFP8`) in any letter case, also at
+    the start of a part of a name when it ends in a digit (`E4M3` in `float8_e4m3fn`)."""
     if _find_part(evidence.text, name) >= 0 or _find_part(evidence.expanded, name) >= 0:
         return True
-    return bool(_FORMAT.fullmatch(name)) and _find_part(evidence.text, name, evidence.folded) >= 0
+    return bool(_FORMAT.fullmatch(name)) and (
+        _find_part(evidence.text, name, evidence.folded) >= 0
+        or (
+            name[-1].isdigit()
+            and re.search(rf"(?<![a-z0-9]){name.lower()}[a-z]", evidence.folded) is not None
+        )
+    )
 
 
 _FORMAT = re.compile(r"[A-Z0-9]*\d[A-Z0-9]*[A-Z][A-Z0-9]*|[A-Z0-9]*[A-Z][A-Z0-9]*\d[A-Z0-9]*", re.ASCII)
@@ -354,6 +365,11 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
         written = form.format(n=claim.replace(",", ""), name=name).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
+    for spelled, shown in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
+        if m := spelled.match(claim):
+            for written in (m.expand(form) for form in shown):
+                if _find_word(evidence.text, written) >= 0:
+                    return written
     return _MATCH[kind.match](claim, kind, evidence, surface)
 
 
@@ -490,7 +506,9 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare if all(folded.find(word) >= 0 for word in bare.lower().split()) else None
     # A call written with its arguments (`plan(q, k)`), a qualified name put together from its parts
     # (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is shown.
-    names = [name for name in re.findall(r"[A-Za-z_]\w*", bare, re.ASCII) if len(name) > 1]
+    names = [
+        n for n in re.findall(r"[A-Za-z_]\w*", bare, re.ASCII) if len(n) > 1 and n not in _rules().commands
+    ]
     if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=-]+", bare, re.ASCII)):
         return None
     if all(_find_word(text, name) >= 0 or _name_found(evidence, name) for name in names):
