@@ -53,6 +53,7 @@ class _Rules:
     kinds: tuple[_Kind, ...]
     not_claims: frozenset[str]
     placeholders: frozenset[str]
+    inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
     spellings: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]  # a claim, and how the evidence writes it
     commands: frozenset[str]
@@ -80,6 +81,7 @@ def _rules() -> _Rules:
         kinds,
         frozenset(w.lower() for w in data["not_claims"]["words"]),
         frozenset(data["placeholders"]["words"]),
+        tuple(data["placeholders"]["inside"]),
         tuple((re.compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple((re.compile(row["claim"], re.ASCII), tuple(row["shown"])) for row in data["spelling"]),
         frozenset(data["commands"]["words"]),
@@ -370,7 +372,26 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
             for written in (m.expand(form) for form in shown):
                 if _find_word(evidence.text, written) >= 0:
                     return written
-    return _MATCH[kind.match](claim, kind, evidence, surface)
+    return _MATCH[kind.match](claim, kind, evidence, surface) or _templated(claim, evidence)
+
+
+_RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
+
+
+def _templated(claim: str, evidence: Evidence) -> str | None:
+    """A name written as a template: a placeholder for a part of it (`+cuXXX` is `+cu129`), or a range of
+    numbers (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown)."""
+    inside = _rules().inside
+    if any(p in claim for p in inside):
+        parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
+        pattern = "".join(r"[\w-]+" if i % 2 else re.escape(part) for i, part in enumerate(parts))
+        found = re.search(rf"(?<![\w.-]){pattern}", evidence.text)
+        return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
+    if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
+        numbers = range(int(span[1]), int(span[2]) + 1)
+        names = [claim[: span.start()] + str(n) + claim[span.end() :] for n in numbers]
+        return claim if all(_find_word(evidence.text, name) >= 0 for name in names) else None
+    return None
 
 
 def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
@@ -556,14 +577,25 @@ def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
     )
 
 
-def _imported_neighbour(names: list[str], evidence: Evidence) -> bool:
-    """A module its neighbour imports: `from .routergemm import` in flashinfer/gemm/gemm_base.py."""
-    folder, stem = "/".join(names[:-1]) + "/", names[-1].removesuffix(".py")
-    imported = re.compile(rf"from \.{re.escape(stem)} import|from \. import [^\n]*\b{re.escape(stem)}\b")
-    return stem != names[-1] and any(
-        s.path.startswith(folder) and "/" not in s.path[len(folder) :] and imported.search(s.text)
-        for s in evidence.sections
-    )
+def _imported(names: list[str], evidence: Evidence) -> bool:
+    """A module the code imports by its dotted name (`from flashinfer.artifacts import`), or relative to the
+    importing file (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`)."""
+    stem = "/".join(names).removesuffix(".py")
+    if stem == "/".join(names):
+        return False
+    if re.search(rf"(?:from|import)\s+{re.escape(stem.replace('/', '.'))}(?![\w.])", evidence.text):
+        return True
+    for section in (s for s in evidence.sections if s.path):
+        folder = section.path.split("/")[:-1]
+        for dots, module, imported in _RELATIVE.findall(section.text):
+            base = folder[: len(folder) - len(dots) + 1] if len(dots) <= len(folder) + 1 else None
+            modules = [module.split(".")] if module else [[n] for n in re.findall(r"\w+", imported)]
+            if base is not None and any("/".join(["", *base, *m]).endswith(f"/{stem}") for m in modules):
+                return True
+    return False
+
+
+_RELATIVE = re.compile(r"from (\.+)([\w.]*) import ([^\n]*)")
 
 
 def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
@@ -583,7 +615,7 @@ def _name_list(names: list[str], evidence: Evidence) -> bool:
     )
 
 
-_PUT_TOGETHER = (_module_attribute, _quoted_parts, _imported_neighbour, _folder_and_file, _name_list)
+_PUT_TOGETHER = (_module_attribute, _quoted_parts, _imported, _folder_and_file, _name_list)
 _FILE = re.compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
                    r"|cmake|in|jinja|j2|rs|go|js|ts|proto|lock|mk)$")  # fmt: skip
 
