@@ -576,3 +576,77 @@ def test_a_round_figure_of_a_shown_one_is_found(text: str, invented: str) -> Non
 def test_a_figure_in_thousands_is_not_a_path() -> None:
     assert [kind for _, kind in _kinds("改动规模约 +13.8k/−3.5k 行。")] != ["path"]
     assert "path" not in [kind for _, kind in _kinds("About +13.8k/-3.5k lines.")]
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        ("It allows up to 1% mismatched elements.", "It allows up to 2% mismatched elements."),  # * 0.01
+        ("Tolerances: 92.5 percent match.", "Tolerances: 93.5 percent match."),  # "percent": 0.925
+        ("It allows up to 1% mismatched elements.", "It keeps 50% of the heads."),  # 0.5: not precise enough
+        ("The table reports 10-45% gains.", "The table reports 10-46% gains."),  # "| improvement |" 1.45
+        ("From 333 to 87 us at 4096.", "From 333 to 88 us at 4096."),  # 87.0 under "| Optimized, us |"
+        (
+            "It reuses flashinfer/artifacts.py.",
+            "It reuses flashinfer/artifact.py.",
+        ),  # from flashinfer.artifacts
+        ("It needs flashinfer/cute_dsl/fp4_common.py.", "It needs flashinfer/cute_dsl/fp8_common.py."),
+        ("`python -m flashinfer.aot` builds it.", "`python -m flashinfer.jit_aot` builds it."),
+        (
+            "Cubins: e6f22dcc.../batched_gemm-45beda1-ee6a802/.",
+            "Cubins: e6f22dcc.../batched_gemm-45beda1-ee6a803/.",
+        ),
+        ("It takes E4M3 inputs.", "It takes E3M4 inputs."),  # torch.float8_e4m3fn
+        ("list.remove raises if it is missing.", "list.discard raises if it is missing."),
+        (
+            "Calls to torch.ops.flashinfer.mla_rope_quantize break.",
+            "Calls to torch.ops.flashinfer.mla_rope break.",
+        ),
+        ("It appends a local version (+cuXXX).", "It appends a local version (+rocmXXX)."),  # +cu129
+        ("CI runs scripts/task_jit_run_tests_part1-5.sh.", "CI runs scripts/task_jit_run_tests_part1-6.sh."),
+        ("download_file retries 4 times.", "download_file retries 5 times."),  # retries: int = 4
+    ],
+)
+def test_what_a_real_model_wrote_is_found_tenth_round(text: str, invented: str) -> None:
+    """The false flags of the tenth held-out round: a fraction for a percentage, a table's cell in its column's
+    unit, a module imported by name, a command's words, a hash cut short, a format inside a dtype's name, a
+    builtin's method, a torch op, a template, a count of retries."""
+    shown = Evidence(
+        [
+            Section(
+                "pull request",
+                "| BS | Baseline, us | Optimized, us |\n| --- | --- | --- |\n| 4096 | 333 | 87.0 |\n\n"
+                "+-------+-----------+-------------+\n| batch | fp16 (us) | improvement |\n"
+                "+-------+-----------+-------------+\n| 8     | 14.45     | 1.10        |\n"
+                "| 16    | 28.70     | 1.45        |\n",
+            ),
+            Section(
+                "diff",
+                "flashinfer/quantization/utils.py (added, +3/-0)\n+from ..cute_dsl.fp4_common import habs2\n"
+                "+from flashinfer.artifacts import download_artifacts\n"
+                "+    max_mismatched_elements=int(output.numel() * 0.01), dropout=0.5\n"
+                '+    return {"atol": 0.1, "rtol": 0.85, "percent": 0.925}\n'
+                "+dtypes = [torch.float8_e4m3fn, torch.float8_e5m2]\n"
+                '+    system_includes.remove("$cuda_home/include")\n'
+                '-    "flashinfer::mla_rope_quantize",\n'
+                '+    path = "e6f22dcc3fdeb29ff87af2f4a2cb3d30b8d273e0/batched_gemm-45beda1-ee6a802/"\n'
+                "+    # contains the CUDA version suffix: e.g. 0.3.1+cu129.\n"
+                "+def download_file(url, retries: int = 4):\n",
+                path="flashinfer/quantization/utils.py",
+            ),
+            Section(
+                "diff",
+                'flashinfer/aot.py (modified, +2/-0)\n+if __name__ == "__main__":\n',
+                path="flashinfer/aot.py",
+            ),
+            Section(
+                "unseen files", "\n".join(f"- scripts/task_jit_run_tests_part{n}.sh" for n in range(1, 6))
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
+def test_a_multiple_of_is_not_a_multiplier() -> None:
+    assert ("32", "multiple") not in _kinds("非 32 倍数的 72 专家情形。")
+    assert ("32", "multiple") in _kinds("快了 32 倍。")

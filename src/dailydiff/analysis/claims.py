@@ -53,6 +53,10 @@ class _Rules:
     kinds: tuple[_Kind, ...]
     not_claims: frozenset[str]
     placeholders: frozenset[str]
+    inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
+    columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
+    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]  # a claim, and how the evidence writes it
+    commands: frozenset[str]
 
 
 @functools.cache
@@ -77,6 +81,10 @@ def _rules() -> _Rules:
         kinds,
         frozenset(w.lower() for w in data["not_claims"]["words"]),
         frozenset(data["placeholders"]["words"]),
+        tuple(data["placeholders"]["inside"]),
+        tuple((re.compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
+        tuple((re.compile(row["claim"], re.ASCII), tuple(row["shown"])) for row in data["spelling"]),
+        frozenset(data["commands"]["words"]),
     )
 
 
@@ -105,6 +113,7 @@ class Evidence:
         self._folded: str | None = None
         self._decimals: list[tuple[str, str]] | None = None
         self._expanded: str | None = None
+        self._cells: str | None = None
 
     @property
     def folded(self) -> str:
@@ -121,9 +130,28 @@ class Evidence:
     def decimals(self) -> list[tuple[str, str]]:
         """Each number with a decimal part the evidence shows, with the few characters after it."""
         if self._decimals is None:
-            text = self.text
+            text = self.text + "\n" + self.cells
             self._decimals = [(m.group(), text[m.end() : m.end() + 9]) for m in _DECIMAL.finditer(text)]
         return self._decimals
+
+    @property
+    def cells(self) -> str:
+        """The numbers of the tables it shows, each with the unit its column's header gives (`claims.toml`'s
+        `column`), one a line: "87.0 us" for 87.0 under "| Optimized, us |"."""
+        if self._cells is None:
+            found, units = [], None
+            for line in self.text.split("\n"):
+                row, rule = _ROW.match(line), _RULE.match(line)
+                if row is None or rule:
+                    units = units if rule else None  # a rule goes on with the table; any other line ends it
+                    continue
+                cells = [cell.strip() for cell in row.group(1).split("|")]
+                if units is None:
+                    units = [_column_unit(cell) for cell in cells]
+                    continue
+                found += [f"{c} {u}" for c, u in zip(cells, units, strict=False) if u and _CELL.fullmatch(c)]
+            self._cells = "\n".join(found)
+        return self._cells
 
     @property
     def expanded(self) -> str:
@@ -207,6 +235,18 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 # finding -----------------------------------------------------------------------------------------
 
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
+_ROW = re.compile(r"[+ -]?\s*\|(.*)\|\s*$")  # a table's row (in a diff: with its + or -)
+_RULE = re.compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---|---| or +----+----+
+_CELL = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _column_unit(header: str) -> str:
+    for words, unit in _rules().columns:
+        if found := words.search(header):
+            return unit or found.group()
+    return ""
+
+
 _BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
@@ -259,10 +299,17 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
 
 
 def _name_found(evidence: Evidence, name: str) -> bool:
-    """A name shown whole or as a part of a longer one; a format's name (`W4AFP8`) in any letter case."""
+    """A name shown whole or as a part of a longer one; a format's name (`W4AFP8`) in any letter case, also at
+    the start of a part of a name when it ends in a digit (`E4M3` in `float8_e4m3fn`)."""
     if _find_part(evidence.text, name) >= 0 or _find_part(evidence.expanded, name) >= 0:
         return True
-    return bool(_FORMAT.fullmatch(name)) and _find_part(evidence.text, name, evidence.folded) >= 0
+    return bool(_FORMAT.fullmatch(name)) and (
+        _find_part(evidence.text, name, evidence.folded) >= 0
+        or (
+            name[-1].isdigit()
+            and re.search(rf"(?<![a-z0-9]){name.lower()}[a-z]", evidence.folded) is not None
+        )
+    )
 
 
 _FORMAT = re.compile(r"[A-Z0-9]*\d[A-Z0-9]*[A-Z][A-Z0-9]*|[A-Z0-9]*[A-Z][A-Z0-9]*\d[A-Z0-9]*", re.ASCII)
@@ -320,7 +367,31 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
         written = form.format(n=claim.replace(",", ""), name=name).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    return _MATCH[kind.match](claim, kind, evidence, surface)
+    for spelled, shown in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
+        if m := spelled.match(claim):
+            for written in (m.expand(form) for form in shown):
+                if _find_word(evidence.text, written) >= 0:
+                    return written
+    return _MATCH[kind.match](claim, kind, evidence, surface) or _templated(claim, evidence)
+
+
+_RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
+
+
+def _templated(claim: str, evidence: Evidence) -> str | None:
+    """A name written as a template: a placeholder for a part of it (`+cuXXX` is `+cu129`), or a range of
+    numbers (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown)."""
+    inside = _rules().inside
+    if any(p in claim for p in inside):
+        parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
+        pattern = "".join(r"[\w-]+" if i % 2 else re.escape(part) for i, part in enumerate(parts))
+        found = re.search(rf"(?<![\w.-]){pattern}", evidence.text)
+        return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
+    if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
+        numbers = range(int(span[1]), int(span[2]) + 1)
+        names = [claim[: span.start()] + str(n) + claim[span.end() :] for n in numbers]
+        return claim if all(_find_word(evidence.text, name) >= 0 for name in names) else None
+    return None
 
 
 def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
@@ -361,15 +432,17 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     for form in _number_forms(claim):
         if how == "number" and form in evidence.figures:
             return form
-        at = _find_number(text, form)
-        while at >= 0:
-            rest = text[at + len(form) : at + len(form) + 9]
-            if how == "number" or precise or _unit_follows(rest, kind):
-                return form
-            at = _find_number(text, form, at + 1)
-    unit = surface.lower()
+        for shown in (text, evidence.cells):  # a table's cell with its column's unit after it
+            at = _find_number(shown, form)
+            while at >= 0:
+                rest = shown[at + len(form) : at + len(form) + 9]
+                if how == "number" or precise or _unit_follows(rest, kind):
+                    return form
+                at = _find_number(shown, form, at + 1)
+    unit, plain = surface.lower(), claim.replace(",", "")
+    fraction = re.escape(str(Decimal(plain).scaleb(-2)))
     for near in (p for name, patterns in kind.near if name in unit for p in patterns):
-        if re.search(near.format(n=re.escape(claim.replace(",", ""))), text):  # "ntok ≤ 16", "| tok/rank |"
+        if re.search(near.format(n=re.escape(plain), fraction=fraction), text):  # "ntok ≤ 16", "| tok/rank |"
             return claim
     return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
 
@@ -454,7 +527,9 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare if all(folded.find(word) >= 0 for word in bare.lower().split()) else None
     # A call written with its arguments (`plan(q, k)`), a qualified name put together from its parts
     # (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is shown.
-    names = [name for name in re.findall(r"[A-Za-z_]\w*", bare, re.ASCII) if len(name) > 1]
+    names = [
+        n for n in re.findall(r"[A-Za-z_]\w*", bare, re.ASCII) if len(n) > 1 and n not in _rules().commands
+    ]
     if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=-]+", bare, re.ASCII)):
         return None
     if all(_find_word(text, name) >= 0 or _name_found(evidence, name) for name in names):
@@ -502,14 +577,25 @@ def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
     )
 
 
-def _imported_neighbour(names: list[str], evidence: Evidence) -> bool:
-    """A module its neighbour imports: `from .routergemm import` in flashinfer/gemm/gemm_base.py."""
-    folder, stem = "/".join(names[:-1]) + "/", names[-1].removesuffix(".py")
-    imported = re.compile(rf"from \.{re.escape(stem)} import|from \. import [^\n]*\b{re.escape(stem)}\b")
-    return stem != names[-1] and any(
-        s.path.startswith(folder) and "/" not in s.path[len(folder) :] and imported.search(s.text)
-        for s in evidence.sections
-    )
+def _imported(names: list[str], evidence: Evidence) -> bool:
+    """A module the code imports by its dotted name (`from flashinfer.artifacts import`), or relative to the
+    importing file (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`)."""
+    stem = "/".join(names).removesuffix(".py")
+    if stem == "/".join(names):
+        return False
+    if re.search(rf"(?:from|import)\s+{re.escape(stem.replace('/', '.'))}(?![\w.])", evidence.text):
+        return True
+    for section in (s for s in evidence.sections if s.path):
+        folder = section.path.split("/")[:-1]
+        for dots, module, imported in _RELATIVE.findall(section.text):
+            base = folder[: len(folder) - len(dots) + 1] if len(dots) <= len(folder) + 1 else None
+            modules = [module.split(".")] if module else [[n] for n in re.findall(r"\w+", imported)]
+            if base is not None and any("/".join(["", *base, *m]).endswith(f"/{stem}") for m in modules):
+                return True
+    return False
+
+
+_RELATIVE = re.compile(r"from (\.+)([\w.]*) import ([^\n]*)")
 
 
 def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
@@ -529,7 +615,7 @@ def _name_list(names: list[str], evidence: Evidence) -> bool:
     )
 
 
-_PUT_TOGETHER = (_module_attribute, _quoted_parts, _imported_neighbour, _folder_and_file, _name_list)
+_PUT_TOGETHER = (_module_attribute, _quoted_parts, _imported, _folder_and_file, _name_list)
 _FILE = re.compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
                    r"|cmake|in|jinja|j2|rs|go|js|ts|proto|lock|mk)$")  # fmt: skip
 
