@@ -465,16 +465,6 @@ def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         if value in (round(exact, -zeros), cut) and abs(exact - value) * within <= value:
             return figure
     return None
-    for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text):
-        shown = m.group().replace(",", "")
-        # rounded to the claim's zeros, and close (within 2%: "6,000" is not any of 5,500..6,499)
-        if (
-            shown.isdigit()
-            and round(int(shown), -zeros) == int(plain)
-            and abs(int(shown) - int(plain)) * 50 <= int(plain)
-        ):
-            return m.group()
-    return None
 
 
 def _unit_follows(rest: str, kind: _Kind) -> bool:
