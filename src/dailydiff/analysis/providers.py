@@ -19,6 +19,11 @@ class Provider:
     thinking_field: str = ""
     # What its Batch API bills of the live price ([llm] batch): half at DashScope and OpenAI.
     batch_share: float = 1.0
+    # Request members it is always sent (llama.cpp's own figures with every streamed event).
+    fields: tuple[tuple[str, object], ...] = ()
+    # Whether a streamed answer carries ``usage``: where it never does, its requests go unstreamed (the
+    # whole answer is the only one that counts its tokens; a stream's chunks would be a guess).
+    streams_usage: bool = True
 
 
 PROVIDERS = {
@@ -30,6 +35,12 @@ PROVIDERS = {
             "dashscope", ("dashscope.aliyuncs.com", "dashscope-intl.aliyuncs.com"), "enable_thinking", 0.5
         ),
         Provider("openai", ("api.openai.com",), batch_share=0.5),
+        # llama.cpp's llama-server sends its usage only in a stream's last event; asked, every event carries its
+        # timings (prompt_n, cache_n, predicted_n), so an answer stopped part-way (a loop) still has its count.
+        Provider("llama.cpp", fields=(("timings_per_token", True),)),
+        # llama-cpp-python's server (0.3.x) ignores stream_options: its streamed answers carry no usage, its
+        # whole answers do.
+        Provider("llama-cpp-python", streams_usage=False),
         Provider("other"),
     )
 }
@@ -48,7 +59,7 @@ def provider_of(base_url: str, configured: str = "auto") -> Provider:
 
 def request_extras(provider: Provider, *, thinking: bool, service_tier: str) -> dict[str, object]:
     """The request members a provider is sent beyond the standard ones."""
-    extras: dict[str, object] = {}
+    extras: dict[str, object] = dict(provider.fields)
     if provider.thinking_field:
         extras[provider.thinking_field] = thinking
     if service_tier:
