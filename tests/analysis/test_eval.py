@@ -525,3 +525,26 @@ def test_every_cell_of_the_table_is_a_figure_or_says_why_it_is_none(
     assert (row["tokens_in"], row["tokens_in_unreported"], row["cached_tokens"], row["priced"]) == (
         0, len(shas), None, False,
     )  # fmt: skip
+
+
+def test_an_endpoint_whose_streams_count_no_tokens_is_counted_through_its_provider_profile(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    """llama-cpp-python's server streams no usage (the fake as the real one is:
+    test_llm_usage_real.py): with `provider = "llama-cpp-python"` its requests go unstreamed, and the table's
+    tokens are its own counters, none unreported."""
+    repo, shas = history
+    fakes["faithful"].stream_usage = False
+    config = _config(tmp_path, repo, fakes)
+    config.write_text(
+        config.read_text().replace(
+            'name = "faithful"\n', 'name = "faithful"\nprovider = "llama-cpp-python"\n'
+        )
+    )
+    labelled = str(_set_file(tmp_path / "set.jsonl", shas))
+    data = _eval(config, tmp_path, "--set", labelled, "--endpoint", "faithful")
+    row = next(r for r in data["endpoints"] if r["name"] == "faithful")
+    fake = fakes["faithful"]
+    assert row["valid"] == len(shas) and row["tokens_in_unreported"] == 0
+    assert (row["tokens_in"], row["tokens_out"]) == (fake.tokens_in, fake.tokens_out) and fake.tokens_in > 0
+    assert not fake.streamed  # asked whole
