@@ -159,6 +159,7 @@ class FakeLLM:
     # llama.cpp's llama-server: `timings_per_token` is a member it knows, and asked, every streamed token's
     # event carries its timings (prompt_n evaluated, cache_n from its cache, predicted_n so far).
     timings: bool = False
+    owned_by: str = "fake"  # GET /v1/models' owned_by ("llamacpp": llama-server's)
     cache_block: int = 64  # the cache serves whole blocks of this many tokens of a prefix seen before
     truncate_at: int | None = (
         None  # the prompt is cut to this many tokens, silently (Ollama's runtime context)
@@ -742,7 +743,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._raw(*fake.batch_api.handle("GET", self.path, self.headers, b""))
             return
         if path == "/v1/models":
-            entry: dict[str, Any] = {"id": fake.model, "object": "model", "owned_by": "fake"}
+            entry: dict[str, Any] = {"id": fake.model, "object": "model", "owned_by": fake.owned_by}
             if fake.max_model_len is not None:
                 entry["max_model_len"] = fake.max_model_len
             self._send(200, {}, {"object": "list", "data": [entry]}, faults=fake.faults_on_gets)

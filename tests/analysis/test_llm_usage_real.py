@@ -5,7 +5,7 @@ llama-cpp-python's server (0.3.x) sends no ``usage`` in a streamed answer, ``str
 answers carry it: with ``provider = "llama-cpp-python"`` its requests go unstreamed and a reply's tokens are
 the server's own. llama.cpp's llama-server sends its usage in a stream's last event only, so an answer stopped
 part-way (a loop) had no prompt count: with ``provider = "llama.cpp"`` every event carries its timings, and
-the stopped answer still has the server's count. Each server's own figure, the oracle, is a plain unstreamed
+the stopped answer still has the server's count (the profile is found from its GET /models). Each server's own figure, the oracle, is a plain unstreamed
 POST of the same messages (greedy: temperature 0).
 """
 
@@ -21,6 +21,7 @@ import httpx2
 import pytest
 
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
+from dailydiff.analysis.providers import provider_shown
 from llama_server import MODEL, SEED, native_server
 from test_llm_real_server import newcomer
 
@@ -72,6 +73,8 @@ def test_llama_cpp_python_streams_no_usage_and_its_profile_counts_the_servers_to
         if line.startswith("data:") and line[5:].strip() != "[DONE]"
     ]
     assert events and not any(e.get("usage") for e in events)  # the quirk: asked for, no usage streamed
+    # Its GET /models names no owner of ours ("me"): the profile is the user's to set.
+    assert provider_shown(httpx2.get(base_url + "/models", timeout=30).json()) is None
     own = whole_usage(base_url, COUNT, 5)
     reply = complete(base_url, tmp_path, "llama-cpp-python", COUNT, 5)
     assert isinstance(reply, Reply), reply
@@ -80,6 +83,9 @@ def test_llama_cpp_python_streams_no_usage_and_its_profile_counts_the_servers_to
 
 
 def test_llama_server_counts_the_prompt_of_an_answer_stopped_in_a_loop(native: str, tmp_path: Path) -> None:
+    # Its GET /models says "llamacpp": the profile is found without being set (provider = "auto").
+    shown = provider_shown(httpx2.get(native + "/models", timeout=30).json())
+    assert shown is not None and shown.name == "llama.cpp"
     own = whole_usage(native, LOOPING, 1)
     stopped = complete(native, tmp_path, "llama.cpp", LOOPING, 400)
     assert isinstance(stopped, LLMCallError) and stopped.kind == "loop", stopped

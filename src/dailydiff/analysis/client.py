@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from dailydiff.analysis.limits import CEILING
-from dailydiff.analysis.providers import provider_of, request_extras
+from dailydiff.analysis.providers import Provider, provider_of, request_extras
 from dailydiff.analysis.repetition import LoopWatch
 from dailydiff.common.http import Again, GaveUp, HttpPolicy, Try, retry_after_seconds
 from dailydiff.common.secrets import register, scrub
@@ -335,12 +335,9 @@ class ChatClient:
         self.model = settings.model
         self.temperature = settings.temperature
         self.max_tokens_field = settings.max_tokens_field
-        provider = provider_of(settings.base_url, settings.provider)
-        self.provider = provider.name
-        self.extras = request_extras(provider, thinking=settings.thinking, service_tier=settings.service_tier)
+        self._settings = settings
+        self.adopt(provider_of(settings.base_url, settings.provider))
         self.deadline = policy.timeout
-        # Unstreamed where a stream would count no tokens (the profile says so).
-        self.stream = settings.stream and provider.streams_usage
         self.stall = min(STALL, policy.read_timeout)
         self._connect_timeout = policy.connect_timeout
         self._first_byte = min(policy.read_timeout, self.deadline)
@@ -477,6 +474,14 @@ class ChatClient:
     ) -> dict[str, Any]:
         """The body ``complete`` would send, unstreamed: a line of a Batch API's input file."""
         return {"model": self.model, "messages": messages, **self._kwargs(response_format, max_tokens)}
+
+    def adopt(self, provider: Provider) -> None:
+        """Send as ``provider``'s profile says: its request members, unstreamed where a stream would count
+        no tokens."""
+        settings = self._settings
+        self.provider = provider.name
+        self.extras = request_extras(provider, thinking=settings.thinking, service_tier=settings.service_tier)
+        self.stream = settings.stream and provider.streams_usage
 
     async def openai(self) -> openai.AsyncOpenAI:
         """The OpenAI SDK's client over this one's connections (its ``files`` and ``batches``: batch mode)."""
