@@ -497,6 +497,9 @@ class ChatClient:
                     model=self.model,
                     messages=messages,  # type: ignore[arg-type]
                     extra_body=extras or None,
+                    # Unstreamed, nothing comes before the whole answer: its one read waits as long as the
+                    # request may take (``read_timeout`` bounds a wait between a stream's tokens).
+                    timeout=httpx2.Timeout(self.deadline, connect=self._connect_timeout),
                     **kwargs,
                 )
         except TimeoutError:
