@@ -12,6 +12,7 @@ import pytest
 from dailydiff.analysis.claims import (
     Evidence,
     Section,
+    cited,
     claims_in,
     commit_evidence,
     day_grounding,
@@ -650,3 +651,34 @@ def test_what_a_real_model_wrote_is_found_tenth_round(text: str, invented: str) 
 def test_a_multiple_of_is_not_a_multiplier() -> None:
     assert ("32", "multiple") not in _kinds("非 32 倍数的 72 专家情形。")
     assert ("32", "multiple") in _kinds("快了 32 倍。")
+
+
+@pytest.mark.parametrize(
+    ("claim", "line", "kept"),
+    [
+        ("INT64_MAX", "  int64_t limit = std::numeric_limits<int64_t>::max();", True),
+        ("SPEC_DEC", "+    flags += ['-DSPEC_DEC=1']", True),
+        ("cp.async", "using Copy = SM80_CP_ASYNC_CACHEGLOBAL; // cpasync", True),
+        ("32", "constexpr int vec = 32 / sizeof(DType);", True),
+        ("max_pages", "max_num_pages_per_seq   =   64", True),  # spaces aside
+        ("320", "constexpr int vec = 32 / sizeof(DType);", False),  # a number is whole: 32 is not 320
+        ("INT32_MAX", "  int64_t limit = std::numeric_limits<int64_t>::max();", False),  # 32 is not in it
+        ("max_pages", "max_num_pages_per_seq = 128", False),  # not a line it was shown
+        ("SPEC_DEC", "DEC", False),  # a word is not a line
+        ("flashinfer/fake.py", "+    flags += ['-DSPEC_DEC=1']", False),
+    ],
+)
+def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
+    claim: str, line: str, kept: bool
+) -> None:
+    evidence = Evidence([
+        Section("message", "kernel: cap pages"),
+        Section("diff", "csrc/k.cu +4/-0\n@@ -0,0 +1,4 @@\n+  int64_t limit = std::numeric_limits<int64_t>::max();\n"
+                "+constexpr int vec = 32 / sizeof(DType);\n+using Copy = SM80_CP_ASYNC_CACHEGLOBAL; // cpasync\n"
+                "+max_num_pages_per_seq = 64", path="csrc/k.cu"),
+        Section("diff", "setup.py +1/-0\n@@ -9,0 +10,1 @@\n+    flags += ['-DSPEC_DEC=1']", path="setup.py"),
+    ])  # fmt: skip
+    found = cited([{"claim": claim, "line": line}, {"claim": "unasked", "line": line}], [claim], evidence)
+    assert (claim in found) is kept and "unasked" not in found
+    if kept:
+        assert found[claim].startswith("cited, diff "), found

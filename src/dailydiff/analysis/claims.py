@@ -114,6 +114,7 @@ class Evidence:
         self._decimals: list[tuple[str, str]] | None = None
         self._expanded: str | None = None
         self._cells: str | None = None
+        self._spaced: str | None = None
 
     @property
     def folded(self) -> str:
@@ -170,6 +171,13 @@ class Evidence:
             ]
             self._expanded = "\n".join(names)
         return self._expanded
+
+    @property
+    def spaced(self) -> str:
+        """The text with each run of spaces, tabs and line breaks as one space (a quoted line's form)."""
+        if self._spaced is None:
+            self._spaced = " ".join(self.text.split())
+        return self._spaced
 
     def where(self, needle: str, *, folded: bool = False) -> str:
         """Where ``needle`` (as found) is first shown: ``diff path:line``, ``message``, …"""
@@ -716,13 +724,16 @@ class _Tally:
         return len(found), sum(found.values())
 
 
-def _apply(
-    text: str, evidence: Evidence, mode: str, language: str, tally: _Tally, located: bool = True
-) -> str:
-    """One text with its unsupported sentences removed (``repair``) or marked (``mark``)."""
+def _apply(text: str, evidence: Evidence, mode: str, language: str, tally: _Tally, located: bool = True,
+           shown: Mapping[str, str] | None = None) -> str:  # fmt: skip
+    """One text with its unsupported sentences removed (``repair``) or marked (``mark``); a claim in
+    ``shown`` (see ``cited``) is supported where the model's line stands."""
     kept = []
     for sentence in sentences(text):
         traced = trace(sentence, evidence, located=located)
+        if shown:
+            traced = [c if c.where or c.text not in shown else c.model_copy(update={"where": shown[c.text]})
+                      for c in traced]  # fmt: skip
         tally.claims.extend(traced)
         missing = [c.text for c in traced if c.where is None]
         if not missing:
@@ -772,10 +783,12 @@ def ground(
     *,
     repaired: int = 0,
     located: bool = True,
+    shown: Mapping[str, str] | None = None,
 ) -> Analysis:
     """The analysis as it may be published, with its ``grounding``: every claim traced; with ``repair``
-    (after the repair request: ``repaired`` claims it fixed) a sentence still unsupported is removed, with
-    ``mark`` marked; ``off``: the analysis as it is."""
+    (after the repair request: ``repaired`` claims it fixed, ``shown`` the claims it showed by a line it was
+    shown, see ``cited``) a sentence still unsupported is removed, with ``mark`` marked; ``off``: the
+    analysis as it is."""
     if mode == "off":
         return analysis
     tally = _Tally()
@@ -794,7 +807,7 @@ def ground(
         return analysis.model_copy(update={"grounding": grounding})
 
     def fix(text: str) -> str:
-        return _apply(text, evidence, mode, language, tally, located) if text else text
+        return _apply(text, evidence, mode, language, tally, located, shown) if text else text
 
     def fix_list(items: Sequence[str]) -> list[str]:
         fixed = [fix(item) for item in items]
@@ -862,3 +875,32 @@ def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
             marked=stats.marked + (len(g.unverified) if g.action == "marked" else 0),
         )
     return stats
+
+
+# cited -------------------------------------------------------------------------------------------
+
+_PIECE = re.compile(r"[a-z]+|\d+")
+_CITE_MIN = 6  # characters of a line, spaces aside: shorter is a word, not a line
+
+
+def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str, str]:
+    """The claims the repair answer keeps as shown in another form, each with the line it copied from
+    what it was shown (its ``shown``: ``[{"claim", "line"}]``): a claim of ``claims`` is taken when its
+    line stands in the evidence (spaces aside, a diff line with or without its ``+``/``-``) and carries
+    every letter run and number of the claim (`max_pages` in `max_num_pages_per_seq = 64`, `INT64_MAX`
+    in `std::numeric_limits<int64_t>::max()`); claim → where its line is ("cited, diff path:line")."""
+    found: dict[str, str] = {}
+    for item in shown if isinstance(shown, list) else []:
+        claim, line = (item.get("claim"), item.get("line")) if isinstance(item, dict) else (None, None)
+        if not isinstance(claim, str) or claim not in claims or claim in found or not isinstance(line, str):
+            continue
+        spaced = " ".join(line.split())
+        if spaced[:1] in "+-" and evidence.spaced.find(spaced) < 0:
+            spaced = spaced[1:].strip()
+        if len(spaced.replace(" ", "")) < _CITE_MIN or evidence.spaced.find(spaced) < 0:
+            continue
+        pieces, low = _PIECE.findall(claim.lower()), spaced.lower()
+        if pieces and all(re.search(rf"(?<!\d){p}(?!\d)", low) if p.isdigit() else p in low for p in pieces):
+            hit = spaced if spaced in evidence.text else max(spaced.split(" "), key=len)
+            found[claim] = f"cited, {evidence.where(hit)}"
+    return found
