@@ -657,13 +657,17 @@ def test_a_multiple_of_is_not_a_multiplier() -> None:
     ("claim", "line", "kept"),
     [
         ("INT64_MAX", "  int64_t limit = std::numeric_limits<int64_t>::max();", True),
-        ("SPEC_DEC", "+    flags += ['-DSPEC_DEC=1']", True),
+        ("SPEC_DEC", "+    flags += ['-DSPEC_DEC=1']", False),  # glued to -D: not a whole part of a word
         ("cp.async", "using Copy = SM80_CP_ASYNC_CACHEGLOBAL; // cpasync", True),
-        ("32", "constexpr int vec = 32 / sizeof(DType);", True),
+        ("32", "constexpr int vec = 32 / sizeof(DType);", False),  # a number alone: any line holds one
         ("max_pages", "max_num_pages_per_seq   =   64", True),  # spaces aside
-        ("320", "constexpr int vec = 32 / sizeof(DType);", False),  # a number is whole: 32 is not 320
+        ("vec_320", "constexpr int vec = 32 / sizeof(DType);", False),  # a number is whole: 32 is not 320
+        ("mm_vec", "run_gemm(vec);", False),  # `mm` is not a part of `gemm`
+        ("gemm_vec", "run_gemm(vec);", True),
+        ("DType_vec", "constexpr int vec = 32 / sizeof(DType);", False),  # not in its order
         ("INT32_MAX", "  int64_t limit = std::numeric_limits<int64_t>::max();", False),  # 32 is not in it
         ("max_pages", "max_num_pages_per_seq = 128", False),  # not a line it was shown
+        ("pages_max", "max_num_pages_per_seq = 64", False),  # its pieces, not in its order
         ("SPEC_DEC", "DEC", False),  # a word is not a line
         ("flashinfer/fake.py", "+    flags += ['-DSPEC_DEC=1']", False),
     ],
@@ -675,7 +679,7 @@ def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
         Section("message", "kernel: cap pages"),
         Section("diff", "csrc/k.cu +4/-0\n@@ -0,0 +1,4 @@\n+  int64_t limit = std::numeric_limits<int64_t>::max();\n"
                 "+constexpr int vec = 32 / sizeof(DType);\n+using Copy = SM80_CP_ASYNC_CACHEGLOBAL; // cpasync\n"
-                "+max_num_pages_per_seq = 64", path="csrc/k.cu"),
+                "+max_num_pages_per_seq = 64\n+run_gemm(vec);", path="csrc/k.cu"),
         Section("diff", "setup.py +1/-0\n@@ -9,0 +10,1 @@\n+    flags += ['-DSPEC_DEC=1']", path="setup.py"),
     ])  # fmt: skip
     found = cited([{"claim": claim, "line": line}, {"claim": "unasked", "line": line}], [claim], evidence)

@@ -887,7 +887,7 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
     """The claims the repair answer keeps as shown in another form, each with the line it copied from
     what it was shown (its ``shown``: ``[{"claim", "line"}]``): a claim of ``claims`` is taken when its
     line stands in the evidence (spaces aside, a diff line with or without its ``+``/``-``) and carries
-    every letter run and number of the claim (`max_pages` in `max_num_pages_per_seq = 64`, `INT64_MAX`
+    every letter run and number of the claim in its order, each a whole part of a word (`max_pages` in `max_num_pages_per_seq = 64`, `INT64_MAX`
     in `std::numeric_limits<int64_t>::max()`); claim → where its line is ("cited, diff path:line")."""
     found: dict[str, str] = {}
     for item in shown if isinstance(shown, list) else []:
@@ -899,8 +899,34 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
             spaced = spaced[1:].strip()
         if len(spaced.replace(" ", "")) < _CITE_MIN or evidence.spaced.find(spaced) < 0:
             continue
-        pieces, low = _PIECE.findall(claim.lower()), spaced.lower()
-        if pieces and all(re.search(rf"(?<!\d){p}(?!\d)", low) if p.isdigit() else p in low for p in pieces):
+        if _carries(spaced, _PIECE.findall(claim.lower())):
             hit = spaced if spaced in evidence.text else max(spaced.split(" "), key=len)
             found[claim] = f"cited, {evidence.where(hit)}"
     return found
+
+
+def _carries(line: str, pieces: list[str]) -> bool:
+    """Every piece stands in ``line`` in the claim's order, each a whole part of a word: between
+    non-letters, at a turn from letters to digits or to a capital (`int` and `64` in `int64_t`, `pages` in
+    `max_num_pages`; not `mm` in `gemm`). A claim that is only a number is not carried by a line: any
+    line may hold a number."""
+    low, at = line.lower(), 0
+    for piece in pieces:
+        ends = (
+            m.end() for m in re.finditer(re.escape(piece), low) if m.start() >= at and _whole(line, *m.span())
+        )
+        at = next(ends, -1)
+        if at < 0:
+            return False
+    return any(piece.isalpha() for piece in pieces)
+
+
+def _whole(line: str, start: int, end: int) -> bool:
+    def turn(a: str, b: str) -> bool:
+        return (
+            not (a.isalnum() and b.isalnum()) or a.isdigit() != b.isdigit() or (a.islower() and b.isupper())
+        )
+
+    return (start == 0 or turn(line[start - 1], line[start])) and (
+        end == len(line) or turn(line[end - 1], line[end])
+    )
