@@ -686,3 +686,119 @@ def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
     assert (claim in found) is kept and "unasked" not in found
     if kept:
         assert found[claim].startswith("cited, diff "), found
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (
+            "Check how SPEC_DEC is now set in flashinfer/jit/xqa.py, since the fixed -DSPEC_DEC=0 was removed.",
+            "Check how SPEC_ENC is now set in flashinfer/jit/xqa.py, since the fixed -DSPEC_ENC=0 was removed.",
+        ),
+        (
+            "The change to flashinfer/jit/core.py adds CUTE_SM90_EXTENDED_MMA_SHAPES_ENABLED to sm90a flags.",
+            "The change to flashinfer/jit/core.py adds CUTE_SM90_EXTENDED_MMA_SHAPES_DISABLED to sm90a flags.",
+        ),
+        (
+            "Check the relaxed check (only sm_version 10x on an 11x device is added).",
+            "Check the relaxed check (only sm_version 10x on an 11x device is 2x faster).",
+        ),
+        (
+            "It doubles the per-thread vector width from 16 to 32 bytes (vec_size = 32 / sizeof(DType)).",
+            "It doubles the per-thread vector width from 16 to 64 bytes (vec_size = 32 / sizeof(DType)).",
+        ),
+        (
+            "The table shows 0.002714 to 0.002509 at 1 token and 0.007837 to 0.005782 at 128 tokens.",
+            "The table shows 0.002714 to 0.002509 at 3 tokens and 0.007837 to 0.005782 at 128 tokens.",
+        ),
+        (
+            "Avoid the overflow in the disable_split_kv path: INT64_MAX is multiplied by page_size.",
+            "Avoid the overflow in the disable_split_kv path: INT32_MAX is multiplied by page_size.",
+        ),
+        (
+            "Not shown: pytest.ini, the run_test_blackwell_*.sh scripts, the task_jit_run_tests_part*.sh scripts.",
+            "Not shown: pytest.ini, the run_test_blackwell_*.sh scripts, the task_aot_run_tests_part*.sh scripts.",
+        ),
+        (
+            "It keeps the MTP state in registers without shared-memory staging or cp.async.",
+            "It keeps the MTP state in registers without shared-memory staging or cp.reduce.",
+        ),
+        (
+            "改动覆盖 sampling.cuh 中的 softmax、top-k/top-p/min-p 采样。",
+            "改动覆盖 sampling.cuh 中的 softmax、top-k/top-p/max-p 采样。",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_eleventh_round(text: str, invented: str) -> None:
+    """The false flags of the eleventh held-out round: a compiler's define, an SM family, bytes over sizeof, a
+    printed frame's first column, C's limits, a glob, a PTX name without its dot, a name list with "-" for "_"."""
+    shown = Evidence(
+        [
+            Section(
+                "message",
+                "Speedup MLARopeQuantize by 20-35% (#1660)\n\n```\n    num_tokens  FlashInfer\n"
+                "0          1.0    0.002714\n1          2.0    0.003126\n2          4.0    0.003328\n"
+                "7        128.0    0.007837\n```\n\npr\n\n```\n    num_tokens  FlashInfer\n"
+                "0          1.0    0.002509\n7        128.0    0.005782\n```\n"
+                "* For mtp, store state in registers directly, without load/write to\n"
+                "shared memory, and remove cpasync\n"
+                "algorithm to improve top-k mask logits performance when K is small.\n",
+            ),
+            Section(
+                "diff",
+                "flashinfer/jit/xqa.py (modified, +12/−9)\n@@ -28,7 +28,6 @@ xqa_nvcc_flags = [\n"
+                '     "-DUSE_CUSTOM_BARRIER=1",\n-    "-DSPEC_DEC=0",\n ]\n',
+                path="flashinfer/jit/xqa.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/jit/core.py (modified, +4/−1)\n"
+                '+sm90a_nvcc_flags = [\n+    "-gencode=arch=compute_90a,code=sm_90a",\n'
+                '+    "-DCUTE_SM90_EXTENDED_MMA_SHAPES_ENABLED",\n+] + common_nvcc_flags\n',
+                path="flashinfer/jit/core.py",
+            ),
+            Section(
+                "diff",
+                "csrc/moe_gemm.cu (modified, +3/−1)\n"
+                "+                                 (inputs.gemm_config.sm_version / 10 == 10 && sm_ / 10 == 11),\n",
+                path="csrc/moe_gemm.cu",
+            ),
+            Section(
+                "diff",
+                "include/flashinfer/pos_enc.cuh (modified, +2/−2)\n"
+                "-    constexpr uint32_t vec_size = 16 / sizeof(DType);\n"
+                "+    constexpr uint32_t vec_size = 32 / sizeof(DType);\n",
+                path="include/flashinfer/pos_enc.cuh",
+            ),
+            Section(
+                "diff",
+                "include/flashinfer/attention/scheduler.cuh (modified, +20/−9)\n+  if (disable_split_kv) {\n"
+                "+    kv_chunk_size = std::numeric_limits<int64_t>::max();\n   kv_chunk_size *= page_size;\n",
+                path="include/flashinfer/attention/scheduler.cuh",
+            ),
+            Section(
+                "diff",
+                "include/flashinfer/sampling.cuh (modified, +137/−124)\n"
+                "@@ -1077,6 +1074,7 @@ __global__ void MinPSamplingFromProbKernel(DType* probs, float* min_p_arr)\n"
+                '+    print("top-p renorm probs")\n',
+                path="include/flashinfer/sampling.cuh",
+            ),
+            Section(
+                "unseen files",
+                "- pytest.ini (budget)\n- scripts/run_test_blackwell_attention_kernels.sh (budget)\n"
+                + "\n".join(f"- scripts/task_jit_run_tests_part{n}.sh (budget)" for n in range(1, 6)),
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
+def test_a_power_of_2_or_an_sm_family_is_not_a_quantity() -> None:
+    assert _kinds("Re-run MoE workloads with non-power-of-2 token counts under autotuning.") == []
+    assert [
+        k
+        for k in _kinds("It adds SM10x/SM11x: 10x/11x GPUs, an 11x device, sm_version 10x.")
+        if k[1] == "multiple"
+    ] == []
+    assert ("2", "size") in _kinds("It needs 2 tokens.")
+    assert ("10", "multiple") in _kinds("It is 10x faster on 11x more GPUs than 12x.")

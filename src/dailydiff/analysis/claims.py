@@ -281,7 +281,8 @@ def _find_word(text: str, needle: str, start: int = 0) -> int:
 def _find_part(text: str, needle: str, folded: str = "") -> int:
     """Where ``needle`` stands as a whole word or as a part of a longer name: between ``_``s
     (`moe_alltoall` in `gen_moe_alltoall_module`), at a turn of letter case (`NoOp` in `NoOpPreprocess`,
-    `FifoInfo` in `HelixFifoInfo`), or as the name's own ``_`` says (`_init_workspace`, `xqa_…`); else -1.
+    `FifoInfo` in `HelixFifoInfo`), after a compiler's ``-D`` (`-DSPEC_DEC=0`), or as the name's own ``_`` says
+    (`_init_workspace`, `xqa_…`); else -1.
     With ``folded`` (``text`` in lower case), in any letter case: `CuteDSL` in `CuteDslMoEWrapper`."""
     hay, sought = (folded, needle.lower()) if folded else (text, needle)
     at = hay.find(sought)
@@ -293,6 +294,7 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
         left = (
             before not in _WORD
             or before == "_"
+            or (at >= 2 and text[at - 2 : at] == "-D" and text[at - 3 : at - 2] not in _WORD)
             or needle[0] == "_"
             or (needle[0].isupper() and (before.islower() or before.isdigit()))
         )
@@ -607,9 +609,15 @@ def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
 
 
 def _name_list(names: list[str], evidence: Evidence) -> bool:
-    """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown."""
+    """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, a
+    name written with "-" also as code writes it (`min-p`: `min_p`)."""
     return not any(_FILE.search(n) for n in names) and all(
-        n and (_name_found(evidence, n) or _find_word(evidence.folded, n.lower()) >= 0) for n in names
+        n
+        and any(
+            _name_found(evidence, s) or _find_word(evidence.folded, s.lower()) >= 0
+            for s in (n, n.replace("-", "_"))
+        )
+        for n in names
     )
 
 
