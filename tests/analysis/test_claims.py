@@ -664,6 +664,26 @@ def test_a_multiple_of_is_not_a_multiplier() -> None:
         ("vec_320", "constexpr int vec = 32 / sizeof(DType);", False),  # a number is whole: 32 is not 320
         ("mm_vec", "run_gemm(vec);", False),  # `mm` is not a part of `gemm`
         ("gemm_vec", "run_gemm(vec);", True),
+        ("dynamic_tensor_spec", "for spec in tuning_config.dynamic_tensor_specs:", True),  # a plural
+        ("dynamic_spec", "for spec in tuning_config.dynamic_tensor_specs:", True),
+        ("tensor_spe", "for spec in tuning_config.dynamic_tensor_specs:", False),
+        ("q/k/v/o", "Support fp8/fp4 qkvo scale, o_sf, o_sf offset test.", True),  # single letters together
+        ("q/k/v/x", "Support fp8/fp4 qkvo scale, o_sf, o_sf offset test.", False),
+        (
+            "0.2.8",
+            "=== flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/-0)",
+            True,
+        ),
+        (
+            "0.2.9",
+            "=== flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/-0)",
+            False,
+        ),
+        (
+            "2.8",
+            "=== flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/-0)",
+            False,
+        ),
         ("DType_vec", "constexpr int vec = 32 / sizeof(DType);", False),  # not in its order
         ("INT32_MAX", "  int64_t limit = std::numeric_limits<int64_t>::max();", False),  # 32 is not in it
         ("max_pages", "max_num_pages_per_seq = 128", False),  # not a line it was shown
@@ -679,13 +699,17 @@ def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
         Section("message", "kernel: cap pages"),
         Section("diff", "csrc/k.cu +4/-0\n@@ -0,0 +1,4 @@\n+  int64_t limit = std::numeric_limits<int64_t>::max();\n"
                 "+constexpr int vec = 32 / sizeof(DType);\n+using Copy = SM80_CP_ASYNC_CACHEGLOBAL; // cpasync\n"
-                "+max_num_pages_per_seq = 64\n+run_gemm(vec);", path="csrc/k.cu"),
+                "+max_num_pages_per_seq = 64\n+run_gemm(vec);\n+for spec in tuning_config.dynamic_tensor_specs:",
+                path="csrc/k.cu"),
+        Section("message", "Support fp8/fp4 qkvo scale, o_sf, o_sf offset test."),
+        Section("diff", "=== flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/-0)",
+                path="flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py"),
         Section("diff", "setup.py +1/-0\n@@ -9,0 +10,1 @@\n+    flags += ['-DSPEC_DEC=1']", path="setup.py"),
     ])  # fmt: skip
     found = cited([{"claim": claim, "line": line}, {"claim": "unasked", "line": line}], [claim], evidence)
     assert (claim in found) is kept and "unasked" not in found
     if kept:
-        assert found[claim].startswith("cited, diff "), found
+        assert found[claim].startswith(("cited, diff ", "cited, message")), found
 
 
 @pytest.mark.parametrize(

@@ -916,17 +916,25 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
 def _carries(line: str, pieces: list[str]) -> bool:
     """Every piece stands in ``line`` in the claim's order, each a whole part of a word: between
     non-letters, at a turn from letters to digits or to a capital (`int` and `64` in `int64_t`, `pages` in
-    `max_num_pages`; not `mm` in `gemm`). A claim that is only a number is not carried by a line: any
-    line may hold a number."""
+    `max_num_pages`; not `mm` in `gemm`); the last one also as a plural (`spec` in `specs`), single letters
+    also written together (`q/k/v/o` in `qkvo`). A claim of one or two numbers alone is not carried by a
+    line (any line may hold them); a version of three parts is (`0.2.8` in `v0_2_8_…`)."""
+    if not (any(piece.isalpha() for piece in pieces) or len(pieces) >= 3):
+        return False
+    letters = len(pieces) > 1 and all(len(piece) == 1 and piece.isalpha() for piece in pieces)
+    return _in_order(line, pieces) or (letters and _in_order(line, ["".join(pieces)]))
+
+
+def _in_order(line: str, pieces: list[str]) -> bool:
     low, at = line.lower(), 0
-    for piece in pieces:
-        ends = (
-            m.end() for m in re.finditer(re.escape(piece), low) if m.start() >= at and _whole(line, *m.span())
-        )
+    for n, piece in enumerate(pieces):
+        tails = ("", "s", "es") if n == len(pieces) - 1 else ("",)
+        ends = (m.end() + len(t) for m in re.finditer(re.escape(piece), low) if m.start() >= at
+                for t in tails if low.startswith(t, m.end()) and _whole(line, m.start(), m.end() + len(t)))  # fmt: skip
         at = next(ends, -1)
         if at < 0:
             return False
-    return any(piece.isalpha() for piece in pieces)
+    return True
 
 
 def _whole(line: str, start: int, end: int) -> bool:
