@@ -826,3 +826,109 @@ def test_a_power_of_2_or_an_sm_family_is_not_a_quantity() -> None:
     ] == []
     assert ("2", "size") in _kinds("It needs 2 tokens.")
     assert ("10", "multiple") in _kinds("It is 10x faster on 11x more GPUs than 12x.")
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (
+            "flashinfer/comm/trtllm_ar.py defines MAX_COMM_SIZE as INT32_MAX rounded down to 2 MB.",
+            "flashinfer/comm/trtllm_ar.py defines MAX_COMM_SIZE as INT16_MAX rounded down to 2 MB.",
+        ),
+        (
+            "It clamps to INT32_MAX, 2147483647 & ~((1 << 21) - 1).",
+            "It clamps to INT64_MAX, 2147483647 & ~((1 << 21) - 1).",
+        ),
+        (
+            "目前只附带了 FlashInfer 0.2.8 在 NVIDIA B200 上的一份配置。",
+            "目前只附带了 FlashInfer 0.2.9 在 NVIDIA B200 上的一份配置。",
+        ),
+        ("AllReduce + RMSNorm fusion users", "AllGather + RMSNorm fusion users"),
+        (
+            "The PR says it adds tests for FP8/FP4 q/k/v/o scales, o_sf and the o_sf offset.",
+            "The PR says it adds tests for FP8/FP4 q/k/v/p scales, o_sf and the o_sf offset.",
+        ),
+        (
+            "gen_jit_spec used to pass --threads=min(os.cpu_count() or 4, 32) to nvcc.",
+            "gen_jit_spec used to pass --threads=max(os.cpu_count() or 4, 32) to nvcc.",
+        ),
+        (
+            "The parameter names of xqa() keep the camelCase of the underlying C++ code.",
+            "The parameter names of xqa() keep the kvCachePages of the underlying C++ code.",
+        ),
+        (
+            "It now takes only the first 'digits.digits' group of torch.__version__.",
+            "It now takes only the first 'digits.digits' group of torch.__revision__.",
+        ),
+        (
+            "Rename torch_major_version, since it holds major.minor.",
+            "Rename torch_major_version, since it holds major.minor_version.",
+        ),
+        (
+            "Ops whose tuning configs link several tensor dimensions in one dynamic_tensor_spec.",
+            "Ops whose tuning configs link several tensor dimensions in one dynamic_shape_spec.",
+        ),
+        (
+            "run now allocates the output as bfloat16 if the query dtype is 1 byte (FP8).",
+            "run now allocates the output as bfloat16 if the query dtype is 4 bytes (FP8).",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_twelfth_round(text: str, invented: str) -> None:
+    """The false flags of the twelfth held-out round: C's limit written MAX_INT32 or by its value, a version in a
+    file's name, a CamelCase name's words in snake_case, letters listed with "/" written joined, a flag's value in
+    an f-string's braces, words for a way of writing a name or a version, a plural name written singular, a dtype
+    of N bytes as `itemsize == N`."""
+    shown = Evidence(
+        [
+            Section(
+                "message",
+                "Fix `TypeError: cannot be converted to pointer` error in AR+RMSNorm.\n"
+                "function. Support fp8/fp4 qkvo scale, o_sf, o_sf offset test.\n"
+                "There was an issue in parsing the torch major version, so this PR fixes\n",
+            ),
+            Section(
+                "diff",
+                "flashinfer/comm/trtllm_ar.py (modified, +40/−5)\n"
+                "+MAX_COMM_SIZE = 2147483647 & ~((1 << 21) - 1)  # MAX_INT32 rounded down to 2MB\n"
+                "@@ -610,7 +610,7 @@ def trtllm_create_ipc_workspace_for_all_reduce_fusion(\n",
+                path="flashinfer/comm/trtllm_ar.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/−0)\n",
+                path="flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/jit/core.py (modified, +1/−1)\n@@ -167,7 +167,7 @@ def gen_jit_spec(\n"
+                '-        f"--threads={min(os.cpu_count() or 4, 32)}",\n'
+                "+        f\"--threads={os.environ.get('FLASHINFER_NVCC_THREADS', '1')}\",\n",
+                path="flashinfer/jit/core.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/jit/cpp_ext.py (modified, +2/−1)\n"
+                '-    if Version(re.split(r"\\+.*", torch.__version__)[0]) >= Version("2.9"):\n'
+                '+    torch_major_version = re.split(r"(\\d+\\.\\d+)", torch.__version__)[1]\n',
+                path="flashinfer/jit/cpp_ext.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/xqa.py (added, +200/−0)\n+def xqa(\n+    multiProcessorCount: int,\n",
+                path="flashinfer/xqa.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/autotuner.py (modified, +5/−4)\n         for spec in tuning_config.dynamic_tensor_specs:\n",
+                path="flashinfer/autotuner.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/prefill.py (modified, +14/−2)\n         if out is None:\n"
+                "+            out_dtype = torch.bfloat16 if q.dtype.itemsize == 1 else q.dtype\n",
+                path="flashinfer/prefill.py",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)

@@ -46,6 +46,7 @@ class _Kind:
     forms: tuple[str, ...] = ()  # other ways the evidence writes the claim ({n}: the claim), any letter case
     near: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a unit, and the patterns that give a number it
     endings: tuple[str, ...] = ()  # a name written inflected as a word: the name without them is found
+    singular: tuple[str, ...] = ()  # a plural name written singular: the name with them is found
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class _Rules:
     placeholders: frozenset[str]
     inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
-    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]  # a claim, and how the evidence writes it
+    # a claim, how the evidence writes it, and whether as a part of a longer name in any letter case
+    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...]
     commands: frozenset[str]
 
 
@@ -74,6 +76,7 @@ def _rules() -> _Rules:
             tuple(row.get("forms", ())),
             tuple((unit, tuple(patterns)) for unit, patterns in row.get("near", {}).items()),
             tuple(row.get("endings", ())),
+            tuple(row.get("singular", ())),
         )
         for row in data["kind"]
     )
@@ -83,7 +86,10 @@ def _rules() -> _Rules:
         frozenset(data["placeholders"]["words"]),
         tuple(data["placeholders"]["inside"]),
         tuple((re.compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
-        tuple((re.compile(row["claim"], re.ASCII), tuple(row["shown"])) for row in data["spelling"]),
+        tuple(
+            (re.compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
+            for row in data["spelling"]
+        ),
         frozenset(data["commands"]["words"]),
     )
 
@@ -372,15 +378,20 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
     """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None."""
     if surface and surface != claim and kind.match != "code" and _find_word(evidence.text, surface) >= 0:
         return surface  # written as the evidence writes it ("PR 3", "~4x", "99KB")
-    name = claim.lstrip("-").partition("=")[0].replace("-", "_")
+    flag, _, value = claim.partition("=")
+    name = flag.lstrip("-").replace("-", "_")
     for form in kind.forms:  # the other ways the evidence writes it ("PR 12", "/pull/12", "48 * 1024")
-        written = form.format(n=claim.replace(",", ""), name=name).lower()
+        written = form.format(n=claim.replace(",", ""), name=name, flag=flag, value=value).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    for spelled, shown in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
+    for spelled, shown, part in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
         if m := spelled.match(claim):
             for written in (m.expand(form) for form in shown):
-                if _find_word(evidence.text, written) >= 0:
+                if (
+                    _find_part(evidence.text, written, evidence.folded)
+                    if part
+                    else _find_word(evidence.text, written)
+                ) >= 0:
                     return written
     return _MATCH[kind.match](claim, kind, evidence, surface) or _templated(claim, evidence)
 
@@ -405,8 +416,12 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
 
 
 def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
-    """A name, or the name without its ending ("lru_cached", "Runners"); `folded`: in any letter case."""
-    for stem in [claim] + [claim[: -len(end)] for end in kind.endings if claim.endswith(end)]:
+    """A name, or the name without its ending ("lru_cached", "Runners"), or with it (a plural name written
+    singular); `folded`: in any letter case."""
+    stems = [claim[: -len(end)] for end in kind.endings if claim.endswith(end)] + [
+        claim + s for s in kind.singular
+    ]
+    for stem in [claim, *stems]:
         if _name_found(evidence, stem) or (
             kind.match == "folded" and _find_part(evidence.text, stem, evidence.folded) >= 0
         ):
