@@ -983,7 +983,8 @@ def test_what_a_real_model_wrote_is_found_thirteenth_round(text: str, invented: 
                 "+def gen_fp4_quantization_sm90_module() -> JitSpec:\n"
                 '+    return gen_fp4_quantization_module(sm90a_nvcc_flags, "90")\n+\n+\n'
                 "+def gen_fp4_quantization_module(nvcc_flags: List[str], device_arch: str) -> JitSpec:\n"
-                '     return gen_jit_spec(\n-        "fp4_quantization",\n+        f"fp4_quantization_{device_arch}",\n',
+                '     return gen_jit_spec(\n-        "fp4_quantization",\n+        f"fp4_quantization_{device_arch}",\n'
+                "@@ -75,7 +83,7 @@ def gen_fp4_quantization_module() -> JitSpec:\n",
                 path="flashinfer/fp4_quantization.py",
             ),
         ]

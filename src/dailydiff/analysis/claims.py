@@ -295,9 +295,9 @@ def _passed(text: str) -> list[str]:
     slots = _FSLOT.findall(text)
     if not slots:
         return []
-    params = {
+    params = {  # the longest a function is written (a hunk's header cuts it short: "@@ … @@ def gen() ->")
         func: [m.group(1) for p in re.sub(r"\[[^\[\]]*\]", "", names).split(",") if (m := _PARAM.match(p))]
-        for func, names in _DEF.findall(text)
+        for func, names in sorted(_DEF.findall(text), key=lambda d: len(d[1]))
     }
     values: dict[str, set[str]] = {}
     for func, args in _CALL.findall(text):
