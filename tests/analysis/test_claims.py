@@ -950,6 +950,10 @@ def test_what_a_real_model_wrote_is_found_twelfth_round(text: str, invented: str
             "The PR's GB200 MLA figures rise from about 870 GB/s at 1 token.",
         ),
         (
+            "Check that NVSHMEM_LIBRARY_PATH holds both libnvshmem_device for linking and libnvshmem_host.so.",
+            "Check that NVSHMEM_LIBRARY_PATH holds both libnvshmem_fabric for linking and libnvshmem_host.so.",
+        ),
+        (
             "The PR's GB200 MLA figures rise from about 87 GB/s at 1 token.",
             "The PR's GB200 MLA figures rise from about 87 GB/s at 2 tokens.",
         ),
@@ -957,8 +961,8 @@ def test_what_a_real_model_wrote_is_found_twelfth_round(text: str, invented: str
 )
 def test_what_a_real_model_wrote_is_found_thirteenth_round(text: str, invented: str) -> None:
     """The false flags of the thirteenth held-out round: a name an f-string builds from an argument a call
-    passes as a literal, and the cells of a table a program printed, its columns aligned with spaces, in their
-    header's unit (tokens, GB/s, a percentage)."""
+    passes as a literal, a library named as the linker's -l flag names it, and the cells of a table a program
+    printed, its columns aligned with spaces, in their header's unit (tokens, GB/s, a percentage)."""
     shown = Evidence(
         [
             Section(
@@ -986,6 +990,14 @@ def test_what_a_real_model_wrote_is_found_thirteenth_round(text: str, invented: 
                 '     return gen_jit_spec(\n-        "fp4_quantization",\n+        f"fp4_quantization_{device_arch}",\n'
                 "@@ -75,7 +83,7 @@ def gen_fp4_quantization_module() -> JitSpec:\n",
                 path="flashinfer/fp4_quantization.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/comm/nvshmem.py (modified, +20/−8)\n"
+                '+        + ["-lnvshmem_device"]\n+        + shlex.split(os.environ.get("NVSHMEM_LDFLAGS", ""))\n'
+                '-    lib_path = nvshmem_lib_path / "libnvshmem_host.so"\n'
+                '+    lib_dirs = os.environ.get("NVSHMEM_LIBRARY_PATH")\n',
+                path="flashinfer/comm/nvshmem.py",
             ),
         ]
     )
