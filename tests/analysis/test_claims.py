@@ -932,3 +932,73 @@ def test_what_a_real_model_wrote_is_found_twelfth_round(text: str, invented: str
         ]
     )
     _found_and_twin_flagged(text, invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (
+            "JIT 模块名从 fp4_quantization 变为 fp4_quantization_100/90，检查 AOT 包和缓存是否相应更新",
+            "JIT 模块名从 fp4_quantization 变为 fp4_quantization_110/90，检查 AOT 包和缓存是否相应更新",
+        ),
+        (
+            "A GB200 benchmark for DeepSeek-style MLA that reaches about 4.8 TB/s (around 60% of peak).",
+            "A GB200 benchmark for DeepSeek-style MLA that reaches about 4.8 TB/s (around 97% of peak).",
+        ),
+        (
+            "The PR's GB200 MLA figures rise from about 87 GB/s at 1 token.",
+            "The PR's GB200 MLA figures rise from about 870 GB/s at 1 token.",
+        ),
+        (
+            "Check that NVSHMEM_LIBRARY_PATH holds both libnvshmem_device for linking and libnvshmem_host.so.",
+            "Check that NVSHMEM_LIBRARY_PATH holds both libnvshmem_fabric for linking and libnvshmem_host.so.",
+        ),
+        (
+            "The PR's GB200 MLA figures rise from about 87 GB/s at 1 token.",
+            "The PR's GB200 MLA figures rise from about 87 GB/s at 2 tokens.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_thirteenth_round(text: str, invented: str) -> None:
+    """The false flags of the thirteenth held-out round: a name an f-string builds from an argument a call
+    passes as a literal, a library named as the linker's -l flag names it, and the cells of a table a program
+    printed, its columns aligned with spaces, in their header's unit (tokens, GB/s, a percentage)."""
+    shown = Evidence(
+        [
+            Section(
+                "message",
+                "Theoretical Peak Memory Bandwidth: 7928.06 GB/s\n\n\n"
+                + "=" * 100
+                + "\n  MLA: 128 Q heads, 1 K head, 64+512 dims (DeepSeek-style)\n"
+                + "=" * 100
+                + "\nTokens     Time (ms)    BW (GB/s)    BW% (Peak)     TFLOPs\n"
+                + "-" * 70
+                + "\n1          0.00258      86.53        1.1            0.010\n"
+                "32         0.00381      1873.82      23.6           0.208\n"
+                "2048       0.09590      4766.09      60.1           0.529\n"
+                "4096       0.19031      4803.27      60.6           0.533\n\n",
+            ),
+            Section(
+                "diff",
+                "flashinfer/fp4_quantization.py (modified, +34/−11)\n"
+                "-def gen_fp4_quantization_module() -> JitSpec:\n"
+                "+def gen_fp4_quantization_sm100_module() -> JitSpec:\n"
+                '+    return gen_fp4_quantization_module(sm100a_nvcc_flags, "100")\n+\n+\n'
+                "+def gen_fp4_quantization_sm90_module() -> JitSpec:\n"
+                '+    return gen_fp4_quantization_module(sm90a_nvcc_flags, "90")\n+\n+\n'
+                "+def gen_fp4_quantization_module(nvcc_flags: List[str], device_arch: str) -> JitSpec:\n"
+                '     return gen_jit_spec(\n-        "fp4_quantization",\n+        f"fp4_quantization_{device_arch}",\n'
+                "@@ -75,7 +83,7 @@ def gen_fp4_quantization_module() -> JitSpec:\n",
+                path="flashinfer/fp4_quantization.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/comm/nvshmem.py (modified, +20/−8)\n"
+                '+        + ["-lnvshmem_device"]\n+        + shlex.split(os.environ.get("NVSHMEM_LDFLAGS", ""))\n'
+                '-    lib_path = nvshmem_lib_path / "libnvshmem_host.so"\n'
+                '+    lib_dirs = os.environ.get("NVSHMEM_LIBRARY_PATH")\n',
+                path="flashinfer/comm/nvshmem.py",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)

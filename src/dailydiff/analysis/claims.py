@@ -20,7 +20,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from importlib import resources
 from typing import TypeVar
@@ -157,7 +157,7 @@ class Evidence:
                     units = [_column_unit(cell) for cell in cells]
                     continue
                 found += [f"{c} {u}" for c, u in zip(cells, units, strict=False) if u and _CELL.fullmatch(c)]
-            self._cells = "\n".join(found)
+            self._cells = "\n".join(found + _printed_cells(self.text))
         return self._cells
 
     @property
@@ -175,7 +175,7 @@ class Evidence:
                 "_".join(part.split("_")[0] for part in _SLOT.findall(m.group()))
                 for m in _TEMPLATE.finditer(self.text)
             ]
-            self._expanded = "\n".join(names)
+            self._expanded = "\n".join(names + _passed(self.text))
         return self._expanded
 
     @property
@@ -254,6 +254,28 @@ _RULE = re.compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---
 _CELL = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
+def _printed_cells(text: str) -> list[str]:
+    """The numbers of the tables a program printed, aligned with spaces ("Tokens     BW (GB/s)" over
+    "1          86.53"), each with its column's unit; a row one cell longer starts with its index (a pandas
+    frame's)."""
+    found: list[str] = []
+    units: list[str] | None = None
+    for line in text.split("\n"):
+        line = line[1:] if line[:1] in "+-" else line  # a diff's line
+        cells = line.split()
+        if units and cells and all(map(_CELL.fullmatch, cells)) and 0 <= len(cells) - len(units) <= 1:
+            found += [f"{c} {u}" for c, u in zip(cells[len(cells) - len(units) :], units, strict=True) if u]
+        elif not (units and _PRINTED_RULE.fullmatch(line)):  # a rule under the header goes on with the table
+            heads = re.split(r"\s{2,}", line.strip())
+            units = (
+                [_column_unit(h) for h in heads] if len(heads) > 1 and not _CELL.fullmatch(heads[0]) else None
+            )
+    return found
+
+
+_PRINTED_RULE = re.compile(r"\s*[-=]{3,}\s*")
+
+
 def _column_unit(header: str) -> str:
     for words, unit in _rules().columns:
         if found := words.search(header):
@@ -264,6 +286,34 @@ def _column_unit(header: str) -> str:
 _BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
+
+
+def _passed(text: str) -> list[str]:
+    """The names an f-string builds from a function's argument that a call passes as a literal: in
+    `def gen(flags, arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")`, builds
+    `fp4_quantization_100`."""
+    slots = _FSLOT.findall(text)
+    if not slots:
+        return []
+    params = {  # the longest a function is written (a hunk's header cuts it short: "@@ … @@ def gen() ->")
+        func: [m.group(1) for p in re.sub(r"\[[^\[\]]*\]", "", names).split(",") if (m := _PARAM.match(p))]
+        for func, names in sorted(_DEF.findall(text), key=lambda d: len(d[1]))
+    }
+    values: dict[str, set[str]] = {}
+    for func, args in _CALL.findall(text):
+        for n, arg in enumerate(args.split(",") if func in params else ()):
+            name, _, value = arg.rpartition("=") if "=" in arg else ("", "", arg)
+            name = name.partition(":")[0].strip() or (params[func][n] if n < len(params[func]) else "")
+            if literal := _LITERAL.fullmatch(value.strip()):
+                values.setdefault(name, set()).add(literal.group(1) or literal.group(2))
+    return [head + value + tail for head, slot, tail in slots for value in values.get(slot, ())]
+
+
+_DEF = re.compile(r"def (\w+)\(([^)]*)\)", re.ASCII)
+_PARAM = re.compile(r"\s*\**(\w+)\s*(?::|=|$)", re.ASCII)
+_LITERAL = re.compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
+_CALL = re.compile(r"(?<![\w.])(\w+)\(([^()\n]*)\)", re.ASCII)
+_FSLOT = re.compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -451,8 +501,12 @@ def _by_commit(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
 
 def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
     """A percentage, a multiplier, a size or a count. A number precise enough to say itself (three figures,
-    or a decimal part) is found however the evidence goes on (a table's cell, code); else with its unit."""
+    or a decimal part) is found however the evidence goes on (a table's cell, code); else with its unit; a count
+    of tokens is not a size or a time, nor the reverse ("2 tokens" is not a table's 0.00258 ms)."""
     text, how = evidence.text, kind.match
+    if how == "unit":
+        tokens = "token" in surface.lower()
+        kind = replace(kind, units=tuple(u for u in kind.units if (u == "token") == tokens))
     precise = "." in claim or len(claim.replace(",", "").lstrip("0")) >= 3
     for form in _number_forms(claim):
         if how == "number" and form in evidence.figures:
