@@ -330,11 +330,13 @@ def replayed(args: argparse.Namespace) -> None:
     """``--answers DIR``: a real model's answers to the prompts as sent. Without answers in DIR, the day's
     analysis prompts are written there (``SHA.prompt.txt``: the messages as dailydiff sends them) and the
     bench stops; a model (a person's, a hosted one) writes ``SHA.json`` for each, the answer as its
-    schema asks. Run again: the day is analysed with those answers replayed by a local endpoint (a repair
-    request gets the same answer again: a model that does not listen), traced as any run, flags listed."""
+    schema asks. Run again: the day is analysed with those answers replayed by a local endpoint, traced as
+    any run, flags listed. A repair request (its schema asks for ``shown``) gets ``SHA.repair.json`` where
+    there is one; else its messages are written to ``SHA.repair.prompt.txt`` and it gets the first answer
+    again (a model that does not listen: the flags listed are the first trace's)."""
     folder = Path(args.answers)
     folder.mkdir(parents=True, exist_ok=True)
-    answers = {p.name.split(".")[0]: p.read_text("utf-8") for p in folder.glob("*.json")}
+    answers = {p.name.removesuffix(".json"): p.read_text("utf-8") for p in folder.glob("*.json")}
 
     def answer(body: dict[str, Any]) -> str | None:
         text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
@@ -342,12 +344,14 @@ def replayed(args: argparse.Namespace) -> None:
         schema = (body.get("response_format") or {}).get("json_schema") or {}
         if sha is None or "summary" not in json.dumps(schema) + text[:4000]:
             return None  # the probe, the overview: the endpoint's own answers
-        if not answers:
+        key = sha.group(1)[:12]
+        repair = '"shown"' in json.dumps(schema)
+        if (not answers or repair) and key + ".repair" * repair not in answers:
             shown = [f"[{m['role']}]\n{m['content']}" for m in body["messages"]]
             if schema:
                 shown.append(f"[the answer's JSON schema]\n{json.dumps(schema.get('schema', schema))}")
-            (folder / f"{sha.group(1)[:12]}.prompt.txt").write_text("\n\n".join(shown), "utf-8")
-        return answers.get(sha.group(1)[:12])
+            (folder / f"{key}{'.repair' * repair}.prompt.txt").write_text("\n\n".join(shown), "utf-8")
+        return answers.get(key + ".repair" * repair) or answers.get(key)
 
     bodies: list[dict[str, Any]] = []
 

@@ -12,6 +12,7 @@ import pytest
 from dailydiff.analysis.claims import (
     Evidence,
     Section,
+    cited,
     claims_in,
     commit_evidence,
     day_grounding,
@@ -650,3 +651,354 @@ def test_what_a_real_model_wrote_is_found_tenth_round(text: str, invented: str) 
 def test_a_multiple_of_is_not_a_multiplier() -> None:
     assert ("32", "multiple") not in _kinds("非 32 倍数的 72 专家情形。")
     assert ("32", "multiple") in _kinds("快了 32 倍。")
+
+
+@pytest.mark.parametrize(
+    ("claim", "line", "kept"),
+    [
+        ("INT64_MAX", "  int64_t limit = std::numeric_limits<int64_t>::max();", True),
+        ("SPEC_DEC", "+    flags += ['-DSPEC_DEC=1']", False),  # glued to -D: not a whole part of a word
+        ("cp.async", "using Copy = SM80_CP_ASYNC_CACHEGLOBAL; // cpasync", True),
+        ("32", "constexpr int vec = 32 / sizeof(DType);", False),  # a number alone: any line holds one
+        ("max_pages", "max_num_pages_per_seq   =   64", True),  # spaces aside
+        ("vec_320", "constexpr int vec = 32 / sizeof(DType);", False),  # a number is whole: 32 is not 320
+        ("mm_vec", "run_gemm(vec);", False),  # `mm` is not a part of `gemm`
+        ("gemm_vec", "run_gemm(vec);", True),
+        ("dynamic_tensor_spec", "for spec in tuning_config.dynamic_tensor_specs:", True),  # a plural
+        ("dynamic_spec", "for spec in tuning_config.dynamic_tensor_specs:", True),
+        ("tensor_spe", "for spec in tuning_config.dynamic_tensor_specs:", False),
+        ("q/k/v/o", "Support fp8/fp4 qkvo scale, o_sf, o_sf offset test.", True),  # single letters together
+        ("q/k/v/x", "Support fp8/fp4 qkvo scale, o_sf, o_sf offset test.", False),
+        (
+            "0.2.8",
+            "=== flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/-0)",
+            True,
+        ),
+        (
+            "0.2.9",
+            "=== flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/-0)",
+            False,
+        ),
+        (
+            "2.8",
+            "=== flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/-0)",
+            False,
+        ),
+        ("DType_vec", "constexpr int vec = 32 / sizeof(DType);", False),  # not in its order
+        ("INT32_MAX", "  int64_t limit = std::numeric_limits<int64_t>::max();", False),  # 32 is not in it
+        ("max_pages", "max_num_pages_per_seq = 128", False),  # not a line it was shown
+        ("pages_max", "max_num_pages_per_seq = 64", False),  # its pieces, not in its order
+        ("SPEC_DEC", "DEC", False),  # a word is not a line
+        ("flashinfer/fake.py", "+    flags += ['-DSPEC_DEC=1']", False),
+    ],
+)
+def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
+    claim: str, line: str, kept: bool
+) -> None:
+    evidence = Evidence([
+        Section("message", "kernel: cap pages"),
+        Section("diff", "csrc/k.cu +4/-0\n@@ -0,0 +1,4 @@\n+  int64_t limit = std::numeric_limits<int64_t>::max();\n"
+                "+constexpr int vec = 32 / sizeof(DType);\n+using Copy = SM80_CP_ASYNC_CACHEGLOBAL; // cpasync\n"
+                "+max_num_pages_per_seq = 64\n+run_gemm(vec);\n+for spec in tuning_config.dynamic_tensor_specs:",
+                path="csrc/k.cu"),
+        Section("message", "Support fp8/fp4 qkvo scale, o_sf, o_sf offset test."),
+        Section("diff", "=== flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/-0)",
+                path="flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py"),
+        Section("diff", "setup.py +1/-0\n@@ -9,0 +10,1 @@\n+    flags += ['-DSPEC_DEC=1']", path="setup.py"),
+    ])  # fmt: skip
+    found = cited([{"claim": claim, "line": line}, {"claim": "unasked", "line": line}], [claim], evidence)
+    assert (claim in found) is kept and "unasked" not in found
+    if kept:
+        assert found[claim].startswith(("cited, diff ", "cited, message")), found
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (
+            "Check how SPEC_DEC is now set in flashinfer/jit/xqa.py, since the fixed -DSPEC_DEC=0 was removed.",
+            "Check how SPEC_ENC is now set in flashinfer/jit/xqa.py, since the fixed -DSPEC_ENC=0 was removed.",
+        ),
+        (
+            "The change to flashinfer/jit/core.py adds CUTE_SM90_EXTENDED_MMA_SHAPES_ENABLED to sm90a flags.",
+            "The change to flashinfer/jit/core.py adds CUTE_SM90_EXTENDED_MMA_SHAPES_DISABLED to sm90a flags.",
+        ),
+        (
+            "Check the relaxed check (only sm_version 10x on an 11x device is added).",
+            "Check the relaxed check (only sm_version 10x on an 11x device is 2x faster).",
+        ),
+        (
+            "It doubles the per-thread vector width from 16 to 32 bytes (vec_size = 32 / sizeof(DType)).",
+            "It doubles the per-thread vector width from 16 to 64 bytes (vec_size = 32 / sizeof(DType)).",
+        ),
+        (
+            "The table shows 0.002714 to 0.002509 at 1 token and 0.007837 to 0.005782 at 128 tokens.",
+            "The table shows 0.002714 to 0.002509 at 3 tokens and 0.007837 to 0.005782 at 128 tokens.",
+        ),
+        (
+            "Avoid the overflow in the disable_split_kv path: INT64_MAX is multiplied by page_size.",
+            "Avoid the overflow in the disable_split_kv path: INT32_MAX is multiplied by page_size.",
+        ),
+        (
+            "Not shown: pytest.ini, the run_test_blackwell_*.sh scripts, the task_jit_run_tests_part*.sh scripts.",
+            "Not shown: pytest.ini, the run_test_blackwell_*.sh scripts, the task_aot_run_tests_part*.sh scripts.",
+        ),
+        (
+            "It keeps the MTP state in registers without shared-memory staging or cp.async.",
+            "It keeps the MTP state in registers without shared-memory staging or cp.reduce.",
+        ),
+        (
+            "改动覆盖 sampling.cuh 中的 softmax、top-k/top-p/min-p 采样。",
+            "改动覆盖 sampling.cuh 中的 softmax、top-k/top-p/max-p 采样。",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_eleventh_round(text: str, invented: str) -> None:
+    """The false flags of the eleventh held-out round: a compiler's define, an SM family, bytes over sizeof, a
+    printed frame's first column, C's limits, a glob, a PTX name without its dot, a name list with "-" for "_"."""
+    shown = Evidence(
+        [
+            Section(
+                "message",
+                "Speedup MLARopeQuantize by 20-35% (#1660)\n\n```\n    num_tokens  FlashInfer\n"
+                "0          1.0    0.002714\n1          2.0    0.003126\n2          4.0    0.003328\n"
+                "7        128.0    0.007837\n```\n\npr\n\n```\n    num_tokens  FlashInfer\n"
+                "0          1.0    0.002509\n7        128.0    0.005782\n```\n"
+                "* For mtp, store state in registers directly, without load/write to\n"
+                "shared memory, and remove cpasync\n"
+                "algorithm to improve top-k mask logits performance when K is small.\n",
+            ),
+            Section(
+                "diff",
+                "flashinfer/jit/xqa.py (modified, +12/−9)\n@@ -28,7 +28,6 @@ xqa_nvcc_flags = [\n"
+                '     "-DUSE_CUSTOM_BARRIER=1",\n-    "-DSPEC_DEC=0",\n ]\n',
+                path="flashinfer/jit/xqa.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/jit/core.py (modified, +4/−1)\n"
+                '+sm90a_nvcc_flags = [\n+    "-gencode=arch=compute_90a,code=sm_90a",\n'
+                '+    "-DCUTE_SM90_EXTENDED_MMA_SHAPES_ENABLED",\n+] + common_nvcc_flags\n',
+                path="flashinfer/jit/core.py",
+            ),
+            Section(
+                "diff",
+                "csrc/moe_gemm.cu (modified, +3/−1)\n"
+                "+                                 (inputs.gemm_config.sm_version / 10 == 10 && sm_ / 10 == 11),\n",
+                path="csrc/moe_gemm.cu",
+            ),
+            Section(
+                "diff",
+                "include/flashinfer/pos_enc.cuh (modified, +2/−2)\n"
+                "-    constexpr uint32_t vec_size = 16 / sizeof(DType);\n"
+                "+    constexpr uint32_t vec_size = 32 / sizeof(DType);\n",
+                path="include/flashinfer/pos_enc.cuh",
+            ),
+            Section(
+                "diff",
+                "include/flashinfer/attention/scheduler.cuh (modified, +20/−9)\n+  if (disable_split_kv) {\n"
+                "+    kv_chunk_size = std::numeric_limits<int64_t>::max();\n   kv_chunk_size *= page_size;\n",
+                path="include/flashinfer/attention/scheduler.cuh",
+            ),
+            Section(
+                "diff",
+                "include/flashinfer/sampling.cuh (modified, +137/−124)\n"
+                "@@ -1077,6 +1074,7 @@ __global__ void MinPSamplingFromProbKernel(DType* probs, float* min_p_arr)\n"
+                '+    print("top-p renorm probs")\n',
+                path="include/flashinfer/sampling.cuh",
+            ),
+            Section(
+                "unseen files",
+                "- pytest.ini (budget)\n- scripts/run_test_blackwell_attention_kernels.sh (budget)\n"
+                + "\n".join(f"- scripts/task_jit_run_tests_part{n}.sh (budget)" for n in range(1, 6)),
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
+def test_a_power_of_2_or_an_sm_family_is_not_a_quantity() -> None:
+    assert _kinds("Re-run MoE workloads with non-power-of-2 token counts under autotuning.") == []
+    assert [
+        k
+        for k in _kinds("It adds SM10x/SM11x: 10x/11x GPUs, an 11x device, sm_version 10x.")
+        if k[1] == "multiple"
+    ] == []
+    assert ("2", "size") in _kinds("It needs 2 tokens.")
+    assert ("10", "multiple") in _kinds("It is 10x faster on 11x more GPUs than 12x.")
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (
+            "flashinfer/comm/trtllm_ar.py defines MAX_COMM_SIZE as INT32_MAX rounded down to 2 MB.",
+            "flashinfer/comm/trtllm_ar.py defines MAX_COMM_SIZE as INT16_MAX rounded down to 2 MB.",
+        ),
+        (
+            "It clamps to INT32_MAX, 2147483647 & ~((1 << 21) - 1).",
+            "It clamps to INT64_MAX, 2147483647 & ~((1 << 21) - 1).",
+        ),
+        (
+            "目前只附带了 FlashInfer 0.2.8 在 NVIDIA B200 上的一份配置。",
+            "目前只附带了 FlashInfer 0.2.9 在 NVIDIA B200 上的一份配置。",
+        ),
+        ("AllReduce + RMSNorm fusion users", "AllGather + RMSNorm fusion users"),
+        (
+            "The PR says it adds tests for FP8/FP4 q/k/v/o scales, o_sf and the o_sf offset.",
+            "The PR says it adds tests for FP8/FP4 q/k/v/p scales, o_sf and the o_sf offset.",
+        ),
+        (
+            "gen_jit_spec used to pass --threads=min(os.cpu_count() or 4, 32) to nvcc.",
+            "gen_jit_spec used to pass --threads=max(os.cpu_count() or 4, 32) to nvcc.",
+        ),
+        (
+            "The parameter names of xqa() keep the camelCase of the underlying C++ code.",
+            "The parameter names of xqa() keep the kvCachePages of the underlying C++ code.",
+        ),
+        (
+            "It now takes only the first 'digits.digits' group of torch.__version__.",
+            "It now takes only the first 'digits.digits' group of torch.__revision__.",
+        ),
+        (
+            "Rename torch_major_version, since it holds major.minor.",
+            "Rename torch_major_version, since it holds major.minor_version.",
+        ),
+        (
+            "Ops whose tuning configs link several tensor dimensions in one dynamic_tensor_spec.",
+            "Ops whose tuning configs link several tensor dimensions in one dynamic_shape_spec.",
+        ),
+        (
+            "run now allocates the output as bfloat16 if the query dtype is 1 byte (FP8).",
+            "run now allocates the output as bfloat16 if the query dtype is 4 bytes (FP8).",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_twelfth_round(text: str, invented: str) -> None:
+    """The false flags of the twelfth held-out round: C's limit written MAX_INT32 or by its value, a version in a
+    file's name, a CamelCase name's words in snake_case, letters listed with "/" written joined, a flag's value in
+    an f-string's braces, words for a way of writing a name or a version, a plural name written singular, a dtype
+    of N bytes as `itemsize == N`."""
+    shown = Evidence(
+        [
+            Section(
+                "message",
+                "Fix `TypeError: cannot be converted to pointer` error in AR+RMSNorm.\n"
+                "function. Support fp8/fp4 qkvo scale, o_sf, o_sf offset test.\n"
+                "There was an issue in parsing the torch major version, so this PR fixes\n",
+            ),
+            Section(
+                "diff",
+                "flashinfer/comm/trtllm_ar.py (modified, +40/−5)\n"
+                "+MAX_COMM_SIZE = 2147483647 & ~((1 << 21) - 1)  # MAX_INT32 rounded down to 2MB\n"
+                "@@ -610,7 +610,7 @@ def trtllm_create_ipc_workspace_for_all_reduce_fusion(\n",
+                path="flashinfer/comm/trtllm_ar.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/−0)\n",
+                path="flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/jit/core.py (modified, +1/−1)\n@@ -167,7 +167,7 @@ def gen_jit_spec(\n"
+                '-        f"--threads={min(os.cpu_count() or 4, 32)}",\n'
+                "+        f\"--threads={os.environ.get('FLASHINFER_NVCC_THREADS', '1')}\",\n",
+                path="flashinfer/jit/core.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/jit/cpp_ext.py (modified, +2/−1)\n"
+                '-    if Version(re.split(r"\\+.*", torch.__version__)[0]) >= Version("2.9"):\n'
+                '+    torch_major_version = re.split(r"(\\d+\\.\\d+)", torch.__version__)[1]\n',
+                path="flashinfer/jit/cpp_ext.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/xqa.py (added, +200/−0)\n+def xqa(\n+    multiProcessorCount: int,\n",
+                path="flashinfer/xqa.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/autotuner.py (modified, +5/−4)\n         for spec in tuning_config.dynamic_tensor_specs:\n",
+                path="flashinfer/autotuner.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/prefill.py (modified, +14/−2)\n         if out is None:\n"
+                "+            out_dtype = torch.bfloat16 if q.dtype.itemsize == 1 else q.dtype\n",
+                path="flashinfer/prefill.py",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (
+            "JIT 模块名从 fp4_quantization 变为 fp4_quantization_100/90，检查 AOT 包和缓存是否相应更新",
+            "JIT 模块名从 fp4_quantization 变为 fp4_quantization_110/90，检查 AOT 包和缓存是否相应更新",
+        ),
+        (
+            "A GB200 benchmark for DeepSeek-style MLA that reaches about 4.8 TB/s (around 60% of peak).",
+            "A GB200 benchmark for DeepSeek-style MLA that reaches about 4.8 TB/s (around 97% of peak).",
+        ),
+        (
+            "The PR's GB200 MLA figures rise from about 87 GB/s at 1 token.",
+            "The PR's GB200 MLA figures rise from about 870 GB/s at 1 token.",
+        ),
+        (
+            "Check that NVSHMEM_LIBRARY_PATH holds both libnvshmem_device for linking and libnvshmem_host.so.",
+            "Check that NVSHMEM_LIBRARY_PATH holds both libnvshmem_fabric for linking and libnvshmem_host.so.",
+        ),
+        (
+            "The PR's GB200 MLA figures rise from about 87 GB/s at 1 token.",
+            "The PR's GB200 MLA figures rise from about 87 GB/s at 2 tokens.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_thirteenth_round(text: str, invented: str) -> None:
+    """The false flags of the thirteenth held-out round: a name an f-string builds from an argument a call
+    passes as a literal, a library named as the linker's -l flag names it, and the cells of a table a program
+    printed, its columns aligned with spaces, in their header's unit (tokens, GB/s, a percentage)."""
+    shown = Evidence(
+        [
+            Section(
+                "message",
+                "Theoretical Peak Memory Bandwidth: 7928.06 GB/s\n\n\n"
+                + "=" * 100
+                + "\n  MLA: 128 Q heads, 1 K head, 64+512 dims (DeepSeek-style)\n"
+                + "=" * 100
+                + "\nTokens     Time (ms)    BW (GB/s)    BW% (Peak)     TFLOPs\n"
+                + "-" * 70
+                + "\n1          0.00258      86.53        1.1            0.010\n"
+                "32         0.00381      1873.82      23.6           0.208\n"
+                "2048       0.09590      4766.09      60.1           0.529\n"
+                "4096       0.19031      4803.27      60.6           0.533\n\n",
+            ),
+            Section(
+                "diff",
+                "flashinfer/fp4_quantization.py (modified, +34/−11)\n"
+                "-def gen_fp4_quantization_module() -> JitSpec:\n"
+                "+def gen_fp4_quantization_sm100_module() -> JitSpec:\n"
+                '+    return gen_fp4_quantization_module(sm100a_nvcc_flags, "100")\n+\n+\n'
+                "+def gen_fp4_quantization_sm90_module() -> JitSpec:\n"
+                '+    return gen_fp4_quantization_module(sm90a_nvcc_flags, "90")\n+\n+\n'
+                "+def gen_fp4_quantization_module(nvcc_flags: List[str], device_arch: str) -> JitSpec:\n"
+                '     return gen_jit_spec(\n-        "fp4_quantization",\n+        f"fp4_quantization_{device_arch}",\n'
+                "@@ -75,7 +83,7 @@ def gen_fp4_quantization_module() -> JitSpec:\n",
+                path="flashinfer/fp4_quantization.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/comm/nvshmem.py (modified, +20/−8)\n"
+                '+        + ["-lnvshmem_device"]\n+        + shlex.split(os.environ.get("NVSHMEM_LDFLAGS", ""))\n'
+                '-    lib_path = nvshmem_lib_path / "libnvshmem_host.so"\n'
+                '+    lib_dirs = os.environ.get("NVSHMEM_LIBRARY_PATH")\n',
+                path="flashinfer/comm/nvshmem.py",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)

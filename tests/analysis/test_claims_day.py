@@ -195,3 +195,66 @@ def test_claims_sha_of_a_rules_analysis_traces_it_again_with_places(repo: Path, 
     places = ("message", "header", "pull request")
     assert all(" diff " in row or row.rstrip().endswith(places) for row in rows), rows
     assert not any(row.rstrip().endswith(" found") for row in rows), rows
+
+
+def test_a_claim_the_repair_shows_by_a_line_it_was_shown_stays_and_an_unbacked_one_goes(
+    tmp_path: Path, fake: FakeLLM
+) -> None:
+    """The repair answer may keep a claim the tracer did not find by copying the line that shows it
+    (``shown``): `max_pages` for `max_num_pages_per_seq` (a name shortened: no rule may accept that, it
+    would accept inventions) stays, found where the line is; a made-up name cited with a real line that
+    does not carry it, or with a line that was never shown, is still removed."""
+    import datetime as dt
+
+    from gitrepo import CommitSpec, FileEdit, build_repo
+
+    code = "max_num_pages_per_seq = 64\n\n\ndef cache_path(name):\n    return name + '.cubin'\n"
+    repo = tmp_path / "repo"
+    build_repo(repo, [
+        CommitSpec("init", dt.datetime(2026, 1, 20, 9, tzinfo=dt.UTC), edits=[FileEdit("README.md", "# x\n")]),
+        CommitSpec("feat(cache): cap the pages per sequence", dt.datetime(2026, 1, 27, 9, tzinfo=dt.UTC),
+                   edits=[FileEdit("kv/pages.py", code)]),
+    ])  # fmt: skip
+    first = {
+        "change_types": ["feature"], "importance": "medium", "importance_reason": "It caps the KV cache.",
+        "summary": "Caps `max_pages` at 64 in kv/pages.py. It adds `warp_steal_pool` for reuse. "
+        "It also adds `fused_ring_buffer`.",
+    }  # fmt: skip
+    repairs: list[dict[str, Any]] = []
+
+    def canned(body: dict[str, Any]) -> str | None:
+        props = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema", {})
+        if "summary" not in props.get("properties", {}):
+            return None
+        if "shown" not in props["properties"]:
+            return json.dumps({**first, **{k: [] for k in ("impact", "risks", "recommendations")},
+                               "insights": {"architecture": "", "performance": "", "security": ""}})  # fmt: skip
+        repairs.append(body)
+        return json.dumps({
+            **first, **{k: [] for k in ("impact", "risks", "recommendations")},
+            "insights": {"architecture": "", "performance": "", "security": ""},
+            "shown": [
+                {"claim": "max_pages", "line": "+max_num_pages_per_seq = 64"},
+                {"claim": "warp_steal_pool", "line": "max_num_pages_per_seq = 64"},  # real, not carrying it
+                {"claim": "fused_ring_buffer", "line": "fused_ring_buffer = RingBuffer()"},  # never shown
+            ],
+        })  # fmt: skip
+
+    fake.canned = canned
+    settings = settings_for(fake, tmp_path / "data", **{"overview": False})
+    outcome, md = run_day(repo, settings)
+    rc = next(c for c in outcome.reports[0].commits if c.message.startswith("feat"))
+    assert rc.analysis is not None and rc.analysis.grounding is not None
+    g = rc.analysis.grounding
+    assert len(repairs) == 1 and "max_pages" in repairs[0]["messages"][-1]["content"]
+    assert rc.analysis.summary == "Caps `max_pages` at 64 in kv/pages.py.", rc.analysis.summary
+    assert (g.action, g.unverified) == ("removed", ["warp_steal_pool", "fused_ring_buffer"]), g
+    from dailydiff.store import Store
+
+    with Store.open(settings.data_path) as store:  # the trace is kept in the store (`--claims` prints it)
+        kept = store.get_analyses("demo/engine", [rc.sha], {rc.analysis.fingerprint})
+    kept_g = kept[rc.sha, rc.analysis.fingerprint].grounding
+    assert kept_g is not None
+    where = {c.text: c.where for c in kept_g.claims}
+    assert where["max_pages"] == "cited, diff kv/pages.py:1", where
+    assert "max_pages" in md and "warp_steal_pool" not in md and "fused_ring_buffer" not in md

@@ -20,7 +20,7 @@ import logging
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from importlib import resources
 from typing import TypeVar
@@ -46,6 +46,7 @@ class _Kind:
     forms: tuple[str, ...] = ()  # other ways the evidence writes the claim ({n}: the claim), any letter case
     near: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a unit, and the patterns that give a number it
     endings: tuple[str, ...] = ()  # a name written inflected as a word: the name without them is found
+    singular: tuple[str, ...] = ()  # a plural name written singular: the name with them is found
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class _Rules:
     placeholders: frozenset[str]
     inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
-    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]  # a claim, and how the evidence writes it
+    # a claim, how the evidence writes it, and whether as a part of a longer name in any letter case
+    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...]
     commands: frozenset[str]
 
 
@@ -74,6 +76,7 @@ def _rules() -> _Rules:
             tuple(row.get("forms", ())),
             tuple((unit, tuple(patterns)) for unit, patterns in row.get("near", {}).items()),
             tuple(row.get("endings", ())),
+            tuple(row.get("singular", ())),
         )
         for row in data["kind"]
     )
@@ -83,7 +86,10 @@ def _rules() -> _Rules:
         frozenset(data["placeholders"]["words"]),
         tuple(data["placeholders"]["inside"]),
         tuple((re.compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
-        tuple((re.compile(row["claim"], re.ASCII), tuple(row["shown"])) for row in data["spelling"]),
+        tuple(
+            (re.compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
+            for row in data["spelling"]
+        ),
         frozenset(data["commands"]["words"]),
     )
 
@@ -114,6 +120,7 @@ class Evidence:
         self._decimals: list[tuple[str, str]] | None = None
         self._expanded: str | None = None
         self._cells: str | None = None
+        self._spaced: str | None = None
 
     @property
     def folded(self) -> str:
@@ -150,7 +157,7 @@ class Evidence:
                     units = [_column_unit(cell) for cell in cells]
                     continue
                 found += [f"{c} {u}" for c, u in zip(cells, units, strict=False) if u and _CELL.fullmatch(c)]
-            self._cells = "\n".join(found)
+            self._cells = "\n".join(found + _printed_cells(self.text))
         return self._cells
 
     @property
@@ -168,8 +175,15 @@ class Evidence:
                 "_".join(part.split("_")[0] for part in _SLOT.findall(m.group()))
                 for m in _TEMPLATE.finditer(self.text)
             ]
-            self._expanded = "\n".join(names)
+            self._expanded = "\n".join(names + _passed(self.text))
         return self._expanded
+
+    @property
+    def spaced(self) -> str:
+        """The text with each run of spaces, tabs and line breaks as one space (a quoted line's form)."""
+        if self._spaced is None:
+            self._spaced = " ".join(self.text.split())
+        return self._spaced
 
     def where(self, needle: str, *, folded: bool = False) -> str:
         """Where ``needle`` (as found) is first shown: ``diff path:line``, ``message``, …"""
@@ -240,6 +254,28 @@ _RULE = re.compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---
 _CELL = re.compile(r"\d[\d,]*(?:\.\d+)?")
 
 
+def _printed_cells(text: str) -> list[str]:
+    """The numbers of the tables a program printed, aligned with spaces ("Tokens     BW (GB/s)" over
+    "1          86.53"), each with its column's unit; a row one cell longer starts with its index (a pandas
+    frame's)."""
+    found: list[str] = []
+    units: list[str] | None = None
+    for line in text.split("\n"):
+        line = line[1:] if line[:1] in "+-" else line  # a diff's line
+        cells = line.split()
+        if units and cells and all(map(_CELL.fullmatch, cells)) and 0 <= len(cells) - len(units) <= 1:
+            found += [f"{c} {u}" for c, u in zip(cells[len(cells) - len(units) :], units, strict=True) if u]
+        elif not (units and _PRINTED_RULE.fullmatch(line)):  # a rule under the header goes on with the table
+            heads = re.split(r"\s{2,}", line.strip())
+            units = (
+                [_column_unit(h) for h in heads] if len(heads) > 1 and not _CELL.fullmatch(heads[0]) else None
+            )
+    return found
+
+
+_PRINTED_RULE = re.compile(r"\s*[-=]{3,}\s*")
+
+
 def _column_unit(header: str) -> str:
     for words, unit in _rules().columns:
         if found := words.search(header):
@@ -250,6 +286,34 @@ def _column_unit(header: str) -> str:
 _BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
+
+
+def _passed(text: str) -> list[str]:
+    """The names an f-string builds from a function's argument that a call passes as a literal: in
+    `def gen(flags, arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")`, builds
+    `fp4_quantization_100`."""
+    slots = _FSLOT.findall(text)
+    if not slots:
+        return []
+    params = {  # the longest a function is written (a hunk's header cuts it short: "@@ … @@ def gen() ->")
+        func: [m.group(1) for p in re.sub(r"\[[^\[\]]*\]", "", names).split(",") if (m := _PARAM.match(p))]
+        for func, names in sorted(_DEF.findall(text), key=lambda d: len(d[1]))
+    }
+    values: dict[str, set[str]] = {}
+    for func, args in _CALL.findall(text):
+        for n, arg in enumerate(args.split(",") if func in params else ()):
+            name, _, value = arg.rpartition("=") if "=" in arg else ("", "", arg)
+            name = name.partition(":")[0].strip() or (params[func][n] if n < len(params[func]) else "")
+            if literal := _LITERAL.fullmatch(value.strip()):
+                values.setdefault(name, set()).add(literal.group(1) or literal.group(2))
+    return [head + value + tail for head, slot, tail in slots for value in values.get(slot, ())]
+
+
+_DEF = re.compile(r"def (\w+)\(([^)]*)\)", re.ASCII)
+_PARAM = re.compile(r"\s*\**(\w+)\s*(?::|=|$)", re.ASCII)
+_LITERAL = re.compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
+_CALL = re.compile(r"(?<![\w.])(\w+)\(([^()\n]*)\)", re.ASCII)
+_FSLOT = re.compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -273,7 +337,8 @@ def _find_word(text: str, needle: str, start: int = 0) -> int:
 def _find_part(text: str, needle: str, folded: str = "") -> int:
     """Where ``needle`` stands as a whole word or as a part of a longer name: between ``_``s
     (`moe_alltoall` in `gen_moe_alltoall_module`), at a turn of letter case (`NoOp` in `NoOpPreprocess`,
-    `FifoInfo` in `HelixFifoInfo`), or as the name's own ``_`` says (`_init_workspace`, `xqa_…`); else -1.
+    `FifoInfo` in `HelixFifoInfo`), after a compiler's ``-D`` (`-DSPEC_DEC=0`), or as the name's own ``_`` says
+    (`_init_workspace`, `xqa_…`); else -1.
     With ``folded`` (``text`` in lower case), in any letter case: `CuteDSL` in `CuteDslMoEWrapper`."""
     hay, sought = (folded, needle.lower()) if folded else (text, needle)
     at = hay.find(sought)
@@ -285,6 +350,7 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
         left = (
             before not in _WORD
             or before == "_"
+            or (at >= 2 and text[at - 2 : at] == "-D" and text[at - 3 : at - 2] not in _WORD)
             or needle[0] == "_"
             or (needle[0].isupper() and (before.islower() or before.isdigit()))
         )
@@ -362,15 +428,20 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
     """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None."""
     if surface and surface != claim and kind.match != "code" and _find_word(evidence.text, surface) >= 0:
         return surface  # written as the evidence writes it ("PR 3", "~4x", "99KB")
-    name = claim.lstrip("-").partition("=")[0].replace("-", "_")
+    flag, _, value = claim.partition("=")
+    name = flag.lstrip("-").replace("-", "_")
     for form in kind.forms:  # the other ways the evidence writes it ("PR 12", "/pull/12", "48 * 1024")
-        written = form.format(n=claim.replace(",", ""), name=name).lower()
+        written = form.format(n=claim.replace(",", ""), name=name, flag=flag, value=value).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    for spelled, shown in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
+    for spelled, shown, part in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
         if m := spelled.match(claim):
             for written in (m.expand(form) for form in shown):
-                if _find_word(evidence.text, written) >= 0:
+                if (
+                    _find_part(evidence.text, written, evidence.folded)
+                    if part
+                    else _find_word(evidence.text, written)
+                ) >= 0:
                     return written
     return _MATCH[kind.match](claim, kind, evidence, surface) or _templated(claim, evidence)
 
@@ -395,8 +466,12 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
 
 
 def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
-    """A name, or the name without its ending ("lru_cached", "Runners"); `folded`: in any letter case."""
-    for stem in [claim] + [claim[: -len(end)] for end in kind.endings if claim.endswith(end)]:
+    """A name, or the name without its ending ("lru_cached", "Runners"), or with it (a plural name written
+    singular); `folded`: in any letter case."""
+    stems = [claim[: -len(end)] for end in kind.endings if claim.endswith(end)] + [
+        claim + s for s in kind.singular
+    ]
+    for stem in [claim, *stems]:
         if _name_found(evidence, stem) or (
             kind.match == "folded" and _find_part(evidence.text, stem, evidence.folded) >= 0
         ):
@@ -426,8 +501,12 @@ def _by_commit(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
 
 def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
     """A percentage, a multiplier, a size or a count. A number precise enough to say itself (three figures,
-    or a decimal part) is found however the evidence goes on (a table's cell, code); else with its unit."""
+    or a decimal part) is found however the evidence goes on (a table's cell, code); else with its unit; a count
+    of tokens is not a size or a time, nor the reverse ("2 tokens" is not a table's 0.00258 ms)."""
     text, how = evidence.text, kind.match
+    if how == "unit":
+        tokens = "token" in surface.lower()
+        kind = replace(kind, units=tuple(u for u in kind.units if (u == "token") == tokens))
     precise = "." in claim or len(claim.replace(",", "").lstrip("0")) >= 3
     for form in _number_forms(claim):
         if how == "number" and form in evidence.figures:
@@ -599,9 +678,15 @@ def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
 
 
 def _name_list(names: list[str], evidence: Evidence) -> bool:
-    """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown."""
+    """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, a
+    name written with "-" also as code writes it (`min-p`: `min_p`)."""
     return not any(_FILE.search(n) for n in names) and all(
-        n and (_name_found(evidence, n) or _find_word(evidence.folded, n.lower()) >= 0) for n in names
+        n
+        and any(
+            _name_found(evidence, s) or _find_word(evidence.folded, s.lower()) >= 0
+            for s in (n, n.replace("-", "_"))
+        )
+        for n in names
     )
 
 
@@ -716,13 +801,16 @@ class _Tally:
         return len(found), sum(found.values())
 
 
-def _apply(
-    text: str, evidence: Evidence, mode: str, language: str, tally: _Tally, located: bool = True
-) -> str:
-    """One text with its unsupported sentences removed (``repair``) or marked (``mark``)."""
+def _apply(text: str, evidence: Evidence, mode: str, language: str, tally: _Tally, located: bool = True,
+           shown: Mapping[str, str] | None = None) -> str:  # fmt: skip
+    """One text with its unsupported sentences removed (``repair``) or marked (``mark``); a claim in
+    ``shown`` (see ``cited``) is supported where the model's line stands."""
     kept = []
     for sentence in sentences(text):
         traced = trace(sentence, evidence, located=located)
+        if shown:
+            traced = [c if c.where or c.text not in shown else c.model_copy(update={"where": shown[c.text]})
+                      for c in traced]  # fmt: skip
         tally.claims.extend(traced)
         missing = [c.text for c in traced if c.where is None]
         if not missing:
@@ -772,10 +860,12 @@ def ground(
     *,
     repaired: int = 0,
     located: bool = True,
+    shown: Mapping[str, str] | None = None,
 ) -> Analysis:
     """The analysis as it may be published, with its ``grounding``: every claim traced; with ``repair``
-    (after the repair request: ``repaired`` claims it fixed) a sentence still unsupported is removed, with
-    ``mark`` marked; ``off``: the analysis as it is."""
+    (after the repair request: ``repaired`` claims it fixed, ``shown`` the claims it showed by a line it was
+    shown, see ``cited``) a sentence still unsupported is removed, with ``mark`` marked; ``off``: the
+    analysis as it is."""
     if mode == "off":
         return analysis
     tally = _Tally()
@@ -794,7 +884,7 @@ def ground(
         return analysis.model_copy(update={"grounding": grounding})
 
     def fix(text: str) -> str:
-        return _apply(text, evidence, mode, language, tally, located) if text else text
+        return _apply(text, evidence, mode, language, tally, located, shown) if text else text
 
     def fix_list(items: Sequence[str]) -> list[str]:
         fixed = [fix(item) for item in items]
@@ -862,3 +952,66 @@ def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
             marked=stats.marked + (len(g.unverified) if g.action == "marked" else 0),
         )
     return stats
+
+
+# cited -------------------------------------------------------------------------------------------
+
+_PIECE = re.compile(r"[a-z]+|\d+")
+_CITE_MIN = 6  # characters of a line, spaces aside: shorter is a word, not a line
+
+
+def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str, str]:
+    """The claims the repair answer keeps as shown in another form, each with the line it copied from
+    what it was shown (its ``shown``: ``[{"claim", "line"}]``): a claim of ``claims`` is taken when its
+    line stands in the evidence (spaces aside, a diff line with or without its ``+``/``-``) and carries
+    every letter run and number of the claim in its order, each a whole part of a word (`max_pages` in `max_num_pages_per_seq = 64`, `INT64_MAX`
+    in `std::numeric_limits<int64_t>::max()`); claim → where its line is ("cited, diff path:line")."""
+    found: dict[str, str] = {}
+    for item in shown if isinstance(shown, list) else []:
+        claim, line = (item.get("claim"), item.get("line")) if isinstance(item, dict) else (None, None)
+        if not isinstance(claim, str) or claim not in claims or claim in found or not isinstance(line, str):
+            continue
+        spaced = " ".join(line.split())
+        if spaced[:1] in "+-" and evidence.spaced.find(spaced) < 0:
+            spaced = spaced[1:].strip()
+        if len(spaced.replace(" ", "")) < _CITE_MIN or evidence.spaced.find(spaced) < 0:
+            continue
+        if _carries(spaced, _PIECE.findall(claim.lower())):
+            hit = spaced if spaced in evidence.text else max(spaced.split(" "), key=len)
+            found[claim] = f"cited, {evidence.where(hit)}"
+    return found
+
+
+def _carries(line: str, pieces: list[str]) -> bool:
+    """Every piece stands in ``line`` in the claim's order, each a whole part of a word: between
+    non-letters, at a turn from letters to digits or to a capital (`int` and `64` in `int64_t`, `pages` in
+    `max_num_pages`; not `mm` in `gemm`); the last one also as a plural (`spec` in `specs`), single letters
+    also written together (`q/k/v/o` in `qkvo`). A claim of one or two numbers alone is not carried by a
+    line (any line may hold them); a version of three parts is (`0.2.8` in `v0_2_8_…`)."""
+    if not (any(piece.isalpha() for piece in pieces) or len(pieces) >= 3):
+        return False
+    letters = len(pieces) > 1 and all(len(piece) == 1 and piece.isalpha() for piece in pieces)
+    return _in_order(line, pieces) or (letters and _in_order(line, ["".join(pieces)]))
+
+
+def _in_order(line: str, pieces: list[str]) -> bool:
+    low, at = line.lower(), 0
+    for n, piece in enumerate(pieces):
+        tails = ("", "s", "es") if n == len(pieces) - 1 else ("",)
+        ends = (m.end() + len(t) for m in re.finditer(re.escape(piece), low) if m.start() >= at
+                for t in tails if low.startswith(t, m.end()) and _whole(line, m.start(), m.end() + len(t)))  # fmt: skip
+        at = next(ends, -1)
+        if at < 0:
+            return False
+    return True
+
+
+def _whole(line: str, start: int, end: int) -> bool:
+    def turn(a: str, b: str) -> bool:
+        return (
+            not (a.isalnum() and b.isalnum()) or a.isdigit() != b.isdigit() or (a.islower() and b.isupper())
+        )
+
+    return (start == 0 or turn(line[start - 1], line[start])) and (
+        end == len(line) or turn(line[end - 1], line[end])
+    )

@@ -12,7 +12,7 @@ from typing import Any
 
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.budget import estimate_messages
-from dailydiff.analysis.claims import analyses_evidence, ground, ground_texts, unsupported
+from dailydiff.analysis.claims import analyses_evidence, cited, ground, ground_texts, unsupported
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply, whole_reply
 from dailydiff.analysis.endpoint import (
     DEFAULT_CONTEXT,
@@ -48,6 +48,7 @@ from dailydiff.analysis.schema import (
     SCHEMA_VERSION,
     AnswerError,
     answer_schema,
+    load_json,
     parse_answer,
     parse_ask,
     parse_notes,
@@ -652,13 +653,13 @@ class _Session(Caller):
             return min(window, error.context_limit)
         return max(0, prompt.tokens // 2) + prompt.max_tokens + safety_margin(window)
 
-    def _answer_format(self, depth: Level, mode: str) -> dict[str, Any] | None:
+    def _answer_format(self, depth: Level, mode: str, shown: bool = False) -> dict[str, Any] | None:
         """The response format of an answer at ``depth``: a server on this machine or network (llama.cpp,
-        vLLM: grammars that honour ``minLength``) is held to a summary that is not empty."""
-        schema = answer_schema(depth, held_summary=nearby(self.settings.base_url))
-        return response_format(
-            schema, schema_name(depth), "json_object_schema" if mode == FIRST_WAVE else mode
-        )
+        vLLM: grammars that honour ``minLength``) is held to a summary that is not empty; ``shown``: a
+        repair's, with the lines that show what it keeps."""
+        schema = answer_schema(depth, held_summary=nearby(self.settings.base_url), shown=shown)
+        return response_format(schema, schema_name(depth) + "_repair" * shown,
+                               "json_object_schema" if mode == FIRST_WAVE else mode)  # fmt: skip
 
     async def _validated(
         self,
@@ -729,22 +730,25 @@ class _Session(Caller):
         missing = grounded.grounding.unverified if grounded.grounding else []
         if not (missing and grounding == "repair" and attempts.left > 0):
             return grounded  # nothing to repair: as it may be published
-        fixed = 0
+        fixed, shown = 0, {}
         messages = self.analyzer.prompts.claims_messages(prompt, answer, missing, self.language,
                                                          _prompt_mode(mode), window)  # fmt: skip
         try:
-            again = await self.call(messages, self._answer_format(depth, mode), prompt.max_tokens, attempts,
-                                    estimate=estimate_messages(messages))  # fmt: skip
+            again = await self.call(messages, self._answer_format(depth, mode, shown=True), prompt.max_tokens,
+                                    attempts, estimate=estimate_messages(messages))  # fmt: skip
             if again.finish_reason != "length":
                 rewritten = self._analysis(request, depth, prompt, parse_answer(again.text, depth), attempts)
                 still = set(unsupported(rewritten, prompt.evidence))
-                fixed = sum(claim not in still for claim in missing)
+                fixed = sum(claim not in still for claim in missing)  # written out; a cited claim stays
+                answered = load_json(again.text)  # parsed above
+                said = answered.get("shown") if isinstance(answered, dict) else None
+                shown = cited(said, missing, prompt.evidence)
                 analysis = rewritten
         except (LLMCallError, AnswerError) as exc:  # the first answer stands, its claims removed below
             log.info("%s %s: the repair of %d claims failed (%s)", request.commit.repo,
                      request.commit.sha[:12], len(missing), describe(exc) if isinstance(exc, LLMCallError) else exc)  # fmt: skip
         analysis = analysis.model_copy(update={"usage": attempts.usage.model_copy(update=self._provenance())})
-        return ground(analysis, prompt.evidence, grounding, self.language, repaired=fixed)
+        return ground(analysis, prompt.evidence, grounding, self.language, repaired=fixed, shown=shown)
 
     def _provenance(self) -> dict[str, str]:
         """What wrote an analysis, beside the model version its answers named: the prompt templates' hash and

@@ -73,20 +73,35 @@ OVERVIEW_SCHEMA: dict[str, Any] = {
 }
 
 
-def answer_schema(depth: Level, *, held_summary: bool = False) -> dict[str, Any]:
+SHOWN: dict[str, Any] = {
+    "type": "array",
+    "maxItems": 20,
+    "description": "The named things you keep because the material shows them in another form: each with "
+    "the line that shows it, copied exactly. Empty when none.",
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["claim", "line"],
+        "properties": {"claim": {"type": "string"}, "line": {"type": "string"}},
+    },
+}
+
+
+def answer_schema(depth: Level, *, held_summary: bool = False, shown: bool = False) -> dict[str, Any]:
     """The JSON Schema of an answer at ``depth``. ``held_summary``: the summary has at least
     ``SUMMARY_MIN`` characters in the schema itself, for a server that holds answers to the schema with a
     grammar (llama.cpp's ``json_schema``, llama-cpp-python's: both turn ``minLength`` into the grammar),
     where a small model otherwise may close the string at once (SmolLM2-135M answered ``"summary": ""``).
-    OpenAI's strict structured outputs do not list ``minLength``: a remote endpoint is not sent it."""
-    fields = FIELDS_BY_DEPTH[depth]
-    properties = {name: _PROPERTIES[name] for name in fields}
+    OpenAI's strict structured outputs do not list ``minLength``: a remote endpoint is not sent it.
+    ``shown``: the answer to a repair of its claims, with the lines that show what it keeps (``SHOWN``)."""
+    fields = [*FIELDS_BY_DEPTH[depth], *(["shown"] if shown else [])]
+    properties = {name: _PROPERTIES.get(name, SHOWN) for name in fields}
     if held_summary:
         properties["summary"] = {**properties["summary"], "minLength": SUMMARY_MIN}
     return {
         "type": "object",
         "additionalProperties": False,
-        "required": list(fields),
+        "required": fields,
         "properties": properties,
     }
 
