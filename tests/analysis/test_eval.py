@@ -16,6 +16,7 @@ import pytest
 from clirun import dailydiff
 from dailydiff.analysis import evaluation as ev
 from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.client import ChatClient
 from dailydiff.analysis.prompting import PromptBook
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, commit, init_repo
@@ -207,18 +208,25 @@ def test_a_commit_s_prompt_is_built_once_for_every_endpoint_and_the_rules_row_wa
         ruled.append(time.monotonic())
         return evidence(commit)
 
+    sent: dict[str, list[float]] = {}  # when each endpoint's client sent a request (not when the fake noted it)
+    complete = ChatClient.complete
+
+    def noted(self: ChatClient, *args: Any, **kwargs: Any) -> Any:
+        sent.setdefault(self._settings.base_url, []).append(time.monotonic())
+        return complete(self, *args, **kwargs)
+
     monkeypatch.setattr(PromptBook, "analysis_prompt", counted)
     monkeypatch.setattr(ev, "commit_evidence", timed)
+    monkeypatch.setattr(ChatClient, "complete", noted)
     out = _eval(config, tmp_path, "--set", str(labelled), "--endpoint", "faithful", "--endpoint", "costly")
     assert sorted(built) == sorted(shas)
     asked = {name: {fakes[name].title_of(r): r.messages for r in fakes[name].analysis_requests()} for name in
              ("faithful", "costly")}  # fmt: skip
     assert len(asked["faithful"]) == len(shas) and asked["faithful"] == asked["costly"]
     assert [r["valid"] for r in out["endpoints"]] == [len(shas)] * 3
-    first = max(min(r.started for r in fakes[name].requests) for name in ("faithful", "costly"))
-    # Before, every rule answer came before the first request; now they follow it (the fake notes a request's
-    # start a moment after the client sent it, so the first rule may come a few ms before that note).
-    assert len(ruled) == len(shas) and sorted(ruled)[len(ruled) // 2] > first
+    # Before, every rule answer came before the first request; now they follow every endpoint's first send.
+    assert len(sent) == 2 and len(ruled) == len(shas)
+    assert sorted(ruled)[len(ruled) // 2] > max(min(times) for times in sent.values())
 
 
 def test_dry_run_prints_the_requests_and_their_cost_and_sends_nothing(
