@@ -41,6 +41,7 @@ class Recorded:
     asked: int = 0  # its place among the requests that are not probes (0: a probe)
     prompt_tokens: int = 0  # the usage the answer reported (0: not answered)
     completion_tokens: int = 0
+    cached_tokens: int = 0  # what the fake's prefix cache served of its prompt
     invented: list[str] = field(default_factory=list)  # claims an `invent` answer made up
     batch: str = ""  # the batch (fake_batch.py) whose line this was; "": a request of its own
 
@@ -155,6 +156,10 @@ class FakeLLM:
     stream_usage: bool = (
         True  # False: a stream ends with no usage, whatever is asked (llama-cpp-python's server)
     )
+    # llama.cpp's llama-server: `timings_per_token` is a member it knows, and asked, every streamed token's
+    # event carries its timings (prompt_n evaluated, cache_n from its cache, predicted_n so far).
+    timings: bool = False
+    owned_by: str = "fake"  # GET /v1/models' owned_by ("llamacpp": llama-server's)
     cache_block: int = 64  # the cache serves whole blocks of this many tokens of a prefix seen before
     truncate_at: int | None = (
         None  # the prompt is cut to this many tokens, silently (Ollama's runtime context)
@@ -380,9 +385,10 @@ class FakeLLM:
                     "invalid_api_key",
                 ),
             )
-        problem = invalid_request(
-            {k: v for k, v in body.items() if k != "enable_thinking" or not self.thinking_default}
-        )
+        # The members this server knows beyond OpenAI's (DashScope's thinking switch, llama.cpp's timings).
+        own = {"enable_thinking"} if self.thinking_default else set()
+        own |= {"timings_per_token"} if self.timings else set()
+        problem = invalid_request({k: v for k, v in body.items() if k not in own})
         said_json = any("json" in str(m.get("content", "")).lower() for m in body.get("messages", []))
         if problem is None and self.json_word_required and _mode_of(body) == "json_object" and not said_json:
             record.status = 400
@@ -492,6 +498,7 @@ class FakeLLM:
         if reasoning:
             message["reasoning_content"] = reasoning
         record.prompt_tokens, record.completion_tokens = prompt_tokens, completion_tokens
+        record.cached_tokens = cached
         answer = {
             "id": f"chatcmpl-{index}",
             "object": "chat.completion",
@@ -736,7 +743,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._raw(*fake.batch_api.handle("GET", self.path, self.headers, b""))
             return
         if path == "/v1/models":
-            entry: dict[str, Any] = {"id": fake.model, "object": "model", "owned_by": "fake"}
+            entry: dict[str, Any] = {"id": fake.model, "object": "model", "owned_by": fake.owned_by}
             if fake.max_model_len is not None:
                 entry["max_model_len"] = fake.max_model_len
             self._send(200, {}, {"object": "list", "data": [entry]}, faults=fake.faults_on_gets)
@@ -850,7 +857,11 @@ class _Handler(BaseHTTPRequestHandler):
                 delta = {"content": content[start : start + 3]}
                 if not sent:
                     delta["role"] = "assistant"
-                event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+                timed = {}
+                if fake.timings and body.get("timings_per_token"):
+                    timed = {"timings": {"prompt_n": record.prompt_tokens - record.cached_tokens,
+                                         "cache_n": record.cached_tokens, "predicted_n": sent + 1}}  # fmt: skip
+                event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}], **timed})
                 sent += 1
                 if ends_early and sent >= (fake.end_early_after or 0):
                     return  # over: the connection closes without a finish reason

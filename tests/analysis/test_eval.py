@@ -16,6 +16,7 @@ import pytest
 from clirun import dailydiff
 from dailydiff.analysis import evaluation as ev
 from dailydiff.analysis.base import AnalysisRequest
+from dailydiff.analysis.client import ChatClient
 from dailydiff.analysis.prompting import PromptBook
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, commit, init_repo
@@ -207,18 +208,25 @@ def test_a_commit_s_prompt_is_built_once_for_every_endpoint_and_the_rules_row_wa
         ruled.append(time.monotonic())
         return evidence(commit)
 
+    sent: dict[str, list[float]] = {}  # when each endpoint's client sent a request (not when the fake noted it)
+    complete = ChatClient.complete
+
+    def noted(self: ChatClient, *args: Any, **kwargs: Any) -> Any:
+        sent.setdefault(self._settings.base_url, []).append(time.monotonic())
+        return complete(self, *args, **kwargs)
+
     monkeypatch.setattr(PromptBook, "analysis_prompt", counted)
     monkeypatch.setattr(ev, "commit_evidence", timed)
+    monkeypatch.setattr(ChatClient, "complete", noted)
     out = _eval(config, tmp_path, "--set", str(labelled), "--endpoint", "faithful", "--endpoint", "costly")
     assert sorted(built) == sorted(shas)
     asked = {name: {fakes[name].title_of(r): r.messages for r in fakes[name].analysis_requests()} for name in
              ("faithful", "costly")}  # fmt: skip
     assert len(asked["faithful"]) == len(shas) and asked["faithful"] == asked["costly"]
     assert [r["valid"] for r in out["endpoints"]] == [len(shas)] * 3
-    first = max(min(r.started for r in fakes[name].requests) for name in ("faithful", "costly"))
-    # Before, every rule answer came before the first request; now they follow it (the fake notes a request's
-    # start a moment after the client sent it, so the first rule may come a few ms before that note).
-    assert len(ruled) == len(shas) and sorted(ruled)[len(ruled) // 2] > first
+    # Before, every rule answer came before the first request; now they follow every endpoint's first send.
+    assert len(sent) == 2 and len(ruled) == len(shas)
+    assert sorted(ruled)[len(ruled) // 2] > max(min(times) for times in sent.values())
 
 
 def test_dry_run_prints_the_requests_and_their_cost_and_sends_nothing(
@@ -525,3 +533,26 @@ def test_every_cell_of_the_table_is_a_figure_or_says_why_it_is_none(
     assert (row["tokens_in"], row["tokens_in_unreported"], row["cached_tokens"], row["priced"]) == (
         0, len(shas), None, False,
     )  # fmt: skip
+
+
+def test_an_endpoint_whose_streams_count_no_tokens_is_counted_through_its_provider_profile(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    """llama-cpp-python's server streams no usage (the fake as the real one is:
+    test_llm_usage_real.py): with `provider = "llama-cpp-python"` its requests go unstreamed, and the table's
+    tokens are its own counters, none unreported."""
+    repo, shas = history
+    fakes["faithful"].stream_usage = False
+    config = _config(tmp_path, repo, fakes)
+    config.write_text(
+        config.read_text().replace(
+            'name = "faithful"\n', 'name = "faithful"\nprovider = "llama-cpp-python"\n'
+        )
+    )
+    labelled = str(_set_file(tmp_path / "set.jsonl", shas))
+    data = _eval(config, tmp_path, "--set", labelled, "--endpoint", "faithful")
+    row = next(r for r in data["endpoints"] if r["name"] == "faithful")
+    fake = fakes["faithful"]
+    assert row["valid"] == len(shas) and row["tokens_in_unreported"] == 0
+    assert (row["tokens_in"], row["tokens_out"]) == (fake.tokens_in, fake.tokens_out) and fake.tokens_in > 0
+    assert not fake.streamed  # asked whole

@@ -181,3 +181,28 @@ def test_a_plain_http_endpoint_is_answered_without_reading_the_ca_bundle() -> No
     remote = _settings({"DAILYDIFF_LLM_MODEL": "m", "DAILYDIFF_LLM_BASE_URL": "https://127.0.0.1:9/v1"})
     asyncio.run(build(remote))
     assert tls_context.cache_info().currsize == 1
+
+
+@pytest.mark.parametrize(("latency", "answered"), [(1.5, True), (3.5, False)])
+def test_an_unstreamed_answer_waits_for_its_deadline_not_a_read_timeout(
+    latency: float, answered: bool
+) -> None:
+    """Unstreamed (llama-cpp-python's profile: its streams count no tokens), nothing comes before the whole
+    answer: a slow server's answer is waited for until `timeout`, not cut at `read_timeout` (which bounds a
+    pause between a stream's tokens) — and `timeout` still bounds it."""
+    from dailydiff.analysis.client import ChatClient, LLMCallError
+    from fake_llm import FakeLLM
+
+    async def ask(settings: Settings) -> str:
+        async with ChatClient(settings.llm, "") as client:
+            assert not client.stream
+            try:
+                return (await client.complete([{"role": "user", "content": "hi"}], None, 8)).finish_reason
+            except LLMCallError as error:
+                return error.kind
+
+    with FakeLLM(latency=latency) as fake:
+        settings = _settings({"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url,
+                              "DAILYDIFF_LLM_PROVIDER": "llama-cpp-python", "DAILYDIFF_LLM_READ_TIMEOUT": "0.5",
+                              "DAILYDIFF_LLM_TIMEOUT": "3"})  # fmt: skip
+        assert asyncio.run(ask(settings)) == ("stop" if answered else "timeout")

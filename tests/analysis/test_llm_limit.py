@@ -487,6 +487,32 @@ def test_an_answer_that_loops_twice_fails_named() -> None:
     assert len(fake.analysis_requests()) == 2  # (the run's canary before them)
 
 
+@pytest.mark.parametrize(
+    ("provider", "owner", "counted"),
+    [("llama.cpp", "fake", True), ("auto", "llamacpp", True), ("auto", "fake", False)],
+)
+def test_an_answer_stopped_in_a_loop_counts_the_prompt_the_server_counted(
+    provider: str, owner: str, counted: bool
+) -> None:
+    """llama-server's usage comes in a stream's last event, which a loop stopped early never gets: with its
+    profile (`provider = "llama.cpp"`, or found from its GET /models) every event carries its timings, and the
+    stopped answers' prompts are counted as the server counted them; elsewhere a prompt no event counted
+    stays uncounted (0), never guessed."""
+    with FakeLLM(loop_after=0.3, timings=True, cache_field="openai", cache_block=16, owned_by=owner) as fake:
+        analyzer = analyser(fake, provider=provider)
+        (result,) = run_batch(analyzer, requests(1, level=Level.MEDIUM))
+        stopped = fake.analysis_requests()
+    assert result.status is AnalysisStatus.FAILED and "repeated itself" in (result.error or "")
+    assert len(stopped) == 2 and result.usage is not None
+    if not counted:
+        assert (result.usage.prompt_tokens, result.usage.cached_tokens) == (0, None)
+        assert not any("timings_per_token" in r.body for r in stopped)
+        return
+    assert result.usage.prompt_tokens == sum(r.prompt_tokens for r in stopped) > 0
+    assert result.usage.cached_tokens == sum(r.cached_tokens for r in stopped) > 0
+    assert 0 < result.usage.completion_tokens < sum(r.completion_tokens for r in stopped)
+
+
 def test_doctor_shows_the_slots_and_context_the_server_states(tmp_path: Path) -> None:
     from dailydiff.doctor.base import DoctorContext
     from dailydiff.doctor.llm import check_llm

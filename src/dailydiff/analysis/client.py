@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from dailydiff.analysis.limits import CEILING
-from dailydiff.analysis.providers import provider_of, request_extras
+from dailydiff.analysis.providers import Provider, provider_of, request_extras
 from dailydiff.analysis.repetition import LoopWatch
 from dailydiff.common.http import Again, GaveUp, HttpPolicy, Try, retry_after_seconds
 from dailydiff.common.secrets import register, scrub
@@ -81,21 +81,38 @@ def usage_figures(usage: Any) -> tuple[int, int, int | None]:
     return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), cached
 
 
+def timings_figures(timings: Any) -> tuple[int, int, int | None]:
+    """Prompt, completion and cached tokens of llama.cpp's ``timings`` (every streamed event's when asked
+    with ``timings_per_token``): the prompt is what it evaluated (``prompt_n``) and what its cache held
+    (``cache_n``)."""
+    if not isinstance(timings, dict):
+        return 0, 0, None
+    cached, evaluated = timings.get("cache_n"), timings.get("prompt_n")
+    if not isinstance(evaluated, int):
+        return 0, int(timings.get("predicted_n") or 0), None
+    hit = cached if isinstance(cached, int) else None
+    return evaluated + (hit or 0), int(timings.get("predicted_n") or 0), hit
+
+
 class LLMCallError(Exception):
     """A failed call. ``kind`` is one of: rate_limited, server, timeout, connection, auth, not_found,
     context_length, unsupported_format (the endpoint rejects the response_format: a capability answer,
     not a fault), bad_request, protocol, interrupted (a streamed answer ended before a finish reason: a partial answer,
     ``tokens`` it had streamed), loop (the streamed answer repeated itself and was stopped;
-    ``tokens`` it had streamed by then)."""
+    ``tokens`` it had streamed by then). ``prompt_tokens`` and ``cached_tokens``: of an answer stopped
+    part-way, what the server had counted by then (llama.cpp's timings), else 0 and None (not said)."""
 
     def __init__(self, kind: str, message: str, *, status: int | None = None, retry_after: float | None = None,
-                 context_limit: int | None = None, tokens: int = 0) -> None:  # fmt: skip
+                 context_limit: int | None = None, tokens: int = 0, prompt_tokens: int = 0,
+                 cached_tokens: int | None = None) -> None:  # fmt: skip
         super().__init__(message)
         self.kind = kind
         self.status = status
         self.retry_after = retry_after
         self.context_limit = context_limit
         self.tokens = tokens
+        self.prompt_tokens = prompt_tokens
+        self.cached_tokens = cached_tokens
 
     @property
     def retryable(self) -> bool:
@@ -264,29 +281,42 @@ class _Stream:
             self.first, self.end = now - self.began, now + deadline
         self.text += delta
         if self.watch.seen(self.text):
-            raise LLMCallError("loop", f"the answer repeated a {self.watch.unit}-character unit and was stopped "
-                               f"after {self.chunks} tokens", tokens=self.chunks)  # fmt: skip
+            raise self.stopped("loop", f"the answer repeated a {self.watch.unit}-character unit and was "
+                               f"stopped after {self.chunks} tokens")  # fmt: skip
         return first
+
+    def figures(self) -> tuple[int, int, int | None]:
+        """Prompt, completion and cached tokens as the server counted them: its usage, else its timings (an
+        answer stopped part-way); completion tokens not counted are the tokens streamed."""
+        prompt, completion, cached = usage_figures(self.usage)
+        if not prompt:
+            prompt, completion, cached = timings_figures(self.timings)
+        return prompt, completion or self.chunks, cached
+
+    def stopped(self, kind: str, message: str) -> LLMCallError:
+        """A partial answer's error, with what the server had counted of it."""
+        prompt, completion, cached = self.figures()
+        return LLMCallError(kind, message, tokens=completion, prompt_tokens=prompt, cached_tokens=cached)
 
     def broke_off(self, exc: Exception) -> LLMCallError:
         # The status line came (a failure before it is ``transport_error``): the endpoint answered, and its
         # stream ended early, with or without a token: a partial answer, not an outage.
-        return LLMCallError("interrupted", _ended_early(self.chunks, type(exc).__name__), tokens=self.chunks)
+        return self.stopped("interrupted", _ended_early(self.chunks, type(exc).__name__))
 
     def reply(self, now: float) -> Reply:
         if not self.finish:
             # llama-cpp-python's server drops a stream when another request comes in (and ends one now and
             # then): "interrupted", a partial answer
-            raise LLMCallError("interrupted", _ended_early(self.chunks), tokens=self.chunks)
+            raise self.stopped("interrupted", _ended_early(self.chunks))
         work = None
         if isinstance(self.timings, dict) and isinstance(self.timings.get("prompt_ms"), int | float):
             work = float(self.timings["prompt_ms"]) / 1000
-        prompt, completion, cached = usage_figures(self.usage)
+        prompt, completion, cached = self.figures()
         return Reply(
             text=self.text,
             finish_reason=self.finish,
             prompt_tokens=prompt,
-            completion_tokens=completion or self.chunks,
+            completion_tokens=completion,
             first_token=self.first if self.first is not None else now - self.began,
             prompt_work=work,
             cached_tokens=cached,
@@ -305,11 +335,9 @@ class ChatClient:
         self.model = settings.model
         self.temperature = settings.temperature
         self.max_tokens_field = settings.max_tokens_field
-        provider = provider_of(settings.base_url, settings.provider)
-        self.provider = provider.name
-        self.extras = request_extras(provider, thinking=settings.thinking, service_tier=settings.service_tier)
+        self._settings = settings
+        self.adopt(provider_of(settings.base_url, settings.provider))
         self.deadline = policy.timeout
-        self.stream = settings.stream
         self.stall = min(STALL, policy.read_timeout)
         self._connect_timeout = policy.connect_timeout
         self._first_byte = min(policy.read_timeout, self.deadline)
@@ -447,6 +475,14 @@ class ChatClient:
         """The body ``complete`` would send, unstreamed: a line of a Batch API's input file."""
         return {"model": self.model, "messages": messages, **self._kwargs(response_format, max_tokens)}
 
+    def adopt(self, provider: Provider) -> None:
+        """Send as ``provider``'s profile says: its request members, unstreamed where a stream would count
+        no tokens."""
+        settings = self._settings
+        self.provider = provider.name
+        self.extras = request_extras(provider, thinking=settings.thinking, service_tier=settings.service_tier)
+        self.stream = settings.stream and provider.streams_usage
+
     async def openai(self) -> openai.AsyncOpenAI:
         """The OpenAI SDK's client over this one's connections (its ``files`` and ``batches``: batch mode)."""
         await self._ready()
@@ -461,6 +497,9 @@ class ChatClient:
                     model=self.model,
                     messages=messages,  # type: ignore[arg-type]
                     extra_body=extras or None,
+                    # Unstreamed, nothing comes before the whole answer: its one read waits as long as the
+                    # request may take (``read_timeout`` bounds a wait between a stream's tokens).
+                    timeout=httpx2.Timeout(self.deadline, connect=self._connect_timeout),
                     **kwargs,
                 )
         except TimeoutError:

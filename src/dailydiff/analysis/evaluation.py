@@ -37,6 +37,7 @@ from dailydiff.analysis.claims import commit_evidence, ground
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.analysis.llm import LLMAnalyzer
 from dailydiff.analysis.prompting import Prompt, PromptBook
+from dailydiff.analysis.providers import provider_of
 from dailydiff.errors import AnalysisError, ConfigError
 from dailydiff.kinds import ChangeType
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score, known_sum
@@ -254,6 +255,12 @@ class Endpoint:
                                                     "max_output_tokens", "context_window"})  # fmt: skip
         analyzer = LLMAnalyzer(self.settings, "")
         shaping |= {"prompts": analyzer.fingerprint(Level.HIGH, language), "grounding": self.grounding}
+        if not (
+            self.settings.stream and provider_of(self.settings.base_url, self.settings.provider).streams_usage
+        ):
+            shaping["streamed"] = (
+                False  # unstreamed, a loop is not stopped: another answer (absent: streamed)
+            )
         digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:16]
         return f"{re.sub(r'[^A-Za-z0-9._-]', '_', self.name)}-{digest}.jsonl"
 

@@ -273,7 +273,9 @@ class Caller:
             self.breaker.success()  # it answered
             attempts.answered += 1
             if error.kind == "loop":
-                attempts.usage = attempts.usage + price(self.profile, 0, error.tokens)
+                attempts.usage = attempts.usage + price(
+                    self.profile, error.prompt_tokens, error.tokens, error.cached_tokens
+                )
             raise error
         if self.breaker.failure(f"{error.kind}: {error}", tries.started, timed_out=error.kind == "timeout"):
             log.warning("%s", self.breaker.reason)
@@ -325,6 +327,8 @@ class Caller:
             # retry, nothing counted against the endpoint).
             self.breaker.success()
             if error.tokens:
-                attempts.usage = attempts.usage + price(self.profile, 0, error.tokens)
+                attempts.usage = attempts.usage + price(
+                    self.profile, error.prompt_tokens, error.tokens, error.cached_tokens
+                )
             raise error
         return None

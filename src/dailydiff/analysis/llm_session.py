@@ -38,7 +38,7 @@ from dailydiff.analysis.llm_call import (
     price,
 )
 from dailydiff.analysis.prompting import Prompt, PromptTooLarge, safety_margin
-from dailydiff.analysis.providers import PROVIDERS
+from dailydiff.analysis.providers import PROVIDERS, provider_shown
 from dailydiff.analysis.schema import (
     ASK_SCHEMA,
     NOTES_SCHEMA,
@@ -351,6 +351,9 @@ class _Session(Caller):
         models = await self._first_contact()
         if models is _DEAD:
             return
+        shown = provider_shown(models) if self.settings.provider == "auto" else None
+        if shown is not None and self.client.provider == "other":  # a local server: its host said nothing
+            self.client.adopt(shown)
         props = None
         if context_from(models, None, model) is None:
             # llama.cpp's /props: its context and how many requests it works on at once (other servers

@@ -260,7 +260,9 @@ class LLMSettings(_Section):
     output_price: float
     price: float = Field(default=0.0, ge=0)  # per million tokens, input and output alike
     service_tier: str = ""  # sent as it is where set (OpenAI's "flex": batch prices, slower)
-    provider: Literal["auto", "deepseek", "dashscope", "openai", "other"] = "auto"  # auto: from the host
+    provider: Literal["auto", "deepseek", "dashscope", "openai", "llama.cpp", "llama-cpp-python", "other"] = (
+        "auto"  # auto: from the host
+    )
     thinking: bool = False  # a provider's thinking mode (billed); off unless set
     batch: bool = False  # a run's first analyses through the endpoint's Batch API (analysis/batch.py)
     batch_deadline: str = "06:00"  # "HH:MM" in the report's timezone, or seconds from the batch's start
