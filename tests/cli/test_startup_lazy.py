@@ -24,7 +24,7 @@ NOT_BEFORE_GIT = ["jinja2", "dailydiff.common.templates", "dailydiff.render.edit
                   "dailydiff.render.markdown", "dailydiff.publish.base", "dailydiff.publish.registry",
                   "dailydiff.engine.addendum", "dailydiff.engine.alerts", "dailydiff.engine.release",
                   "dailydiff.engine.stream",
-                  # typer's pydantic adapters (flags convert without them), rich's console (nothing printed
+                  # typer's pydantic adapters (cli/direct.py reads the command line), rich's console (nothing printed
                   # yet), the search index's word lists (what a day indexes, after it is built)
                   "typer._adapters", "rich", "dailydiff.common.searchterms"]  # fmt: skip
 
@@ -164,17 +164,16 @@ def test_release_notes_load_no_template_engine(tmp_path: Path) -> None:
     assert loaded(modules, ["dailydiff.engine.stream", "dailydiff.engine.addendum"]) == []
 
 
-def test_release_notes_start_neither_rich_nor_a_validator_per_flag(tmp_path: Path) -> None:
-    # `notes` prints one summary line (written as it is, cli/app.py's `say`) and takes text, path and flag
-    # values (converted without typer's pydantic adapters, cli/coercion.py): rich's console and typer's
-    # adapters stay out of the process, and the line still says what the notes were made from.
+def test_release_notes_start_without_rich(tmp_path: Path) -> None:
+    # `notes` prints one summary line (written as it is, cli/app.py's `say`): rich's console stays out of the
+    # process, and the line still says what the notes were made from.
     repo = build_tagged_repo(tmp_path / "widget")
     done, modules = imported_by(tmp_path, "notes", str(repo), "v1.0..v1.1", "--analyzer", "heuristic", "--lang",
                                 "en", "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "notes.md"))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "streaming API" in (tmp_path / "notes.md").read_text()
     assert "analysis(es)" in done.stderr and done.stderr.endswith("\n")
-    assert loaded(modules, ["rich", "typer._adapters"]) == []
+    assert loaded(modules, ["rich"]) == []
     # Written to a file, the notes need no edition: no chat message, no edition, no day's Markdown.
     assert (
         loaded(modules, ["dailydiff.render.chat", "dailydiff.render.edition", "dailydiff.render.markdown"])
@@ -276,9 +275,9 @@ def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patter
     assert reading == {}  # ... reading stored analyses imports neither module, so compiles none
 
 
-# What `search` never needs: the data model (the index holds what it shows), typer's pydantic adapters (its
-# number and repeated options convert without them, cli/coercion.py) and so neither pydantic's plugin loader
-# nor importlib.metadata, which the adapters' first use imports; the outbound policy (a search sends nothing).
+# What `search` never needs: the data model (the index holds what it shows), typer (cli/direct.py reads its
+# command line) and so neither typer's pydantic adapters, pydantic's plugin loader nor importlib.metadata, which
+# the adapters' first use imports; the outbound policy (a search sends nothing).
 NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "pydantic.plugin._loader", "importlib.metadata", "jinja2",
                   "dailydiff.engine", "dailydiff.render", "rich.progress", "dailydiff.common.http"]  # fmt: skip
 # Nor the whole settings: `search` reads ReadSettings (settings/sections.py) from the layers (settings/loading.py);
