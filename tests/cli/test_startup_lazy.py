@@ -276,13 +276,12 @@ def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patter
 
 
 # What `search` never needs: the data model (the index holds what it shows), typer (cli/direct.py reads its
-# command line) and so neither typer's pydantic adapters, pydantic's plugin loader nor importlib.metadata, which
-# the adapters' first use imports; the outbound policy (a search sends nothing).
-NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "pydantic.plugin._loader", "importlib.metadata", "jinja2",
-                  "dailydiff.engine", "dailydiff.render", "rich.progress", "dailydiff.common.http"]  # fmt: skip
+# command line) and so neither typer's pydantic adapters, jinja's templates, the engine, the renderers, the
+# outbound policy (a search sends nothing).
+NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "jinja2", "dailydiff.engine", "dailydiff.render",
+                  "rich.progress", "dailydiff.common.http"]  # fmt: skip
 # Nor the whole settings: `search` reads ReadSettings (settings/sections.py) from the layers (settings/loading.py);
-# Settings, the sections only it reads, and the publishers', runs', watches' and notes' models are never loaded,
-# whether its settings are validated (the first search) or read back kept (every search after it).
+# Settings, the sections only it reads, and the publishers', runs', watches' and notes' models are never loaded.
 NOT_FOR_SEARCH_SETTINGS = ["dailydiff.settings.whole", "dailydiff.settings.publishers", "dailydiff.settings.ops",
                            "dailydiff.settings.notes", "dailydiff.settings.described"]  # fmt: skip
 
@@ -299,18 +298,12 @@ def test_a_search_loads_neither_the_data_model_nor_typers_adapters(tmp_path: Pat
                             "--quiet"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
                            check=False)  # fmt: skip
     assert built.returncode == 0, built.stderr
-    # The first search validates (and keeps) its settings; the next reads them back, as every search after it.
-    for run in range(2):
-        done, modules = imported_by(tmp_path, "search", "fused moe kernel", "--type", "feature", "--limit", "5",
-                                    "--data-dir", data)  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        assert "fused moe kernel for the router" in done.stdout
-        assert "dailydiff.settings.loading" in modules  # the probe sees
-        assert loaded(modules, NOT_FOR_SEARCH_SETTINGS) == []
-        # Validated, then read back as plain values (settings/kept.py): neither pydantic nor the models then.
-        assert ("pydantic" in modules, "dailydiff.settings.sections" in modules) == (
-            (True, True) if run == 0 else (False, False)
-        )
+    done, modules = imported_by(tmp_path, "search", "fused moe kernel", "--type", "feature", "--limit", "5",
+                                "--data-dir", data)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "fused moe kernel for the router" in done.stdout
+    assert "dailydiff.settings.sections" in modules  # the probe sees
+    assert loaded(modules, NOT_FOR_SEARCH_SETTINGS) == []
     assert loaded(modules, NOT_FOR_SEARCH) == []
     # A number out of bounds is still refused as typer refuses it (its adapter, built then).
     done, _ = imported_by(tmp_path, "search", "fused", "--limit", "500", "--data-dir", data)

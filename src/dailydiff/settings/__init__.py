@@ -23,7 +23,6 @@ from dailydiff.settings.loading import RESPELT as RESPELT
 from dailydiff.settings.loading import L as L
 from dailydiff.settings.loading import defaults_text as defaults_text
 from dailydiff.settings.loading import load_model as load_model
-from dailydiff.settings.loading import load_read_settings as load_read_settings
 from dailydiff.settings.loading import load_settings as load_settings
 from dailydiff.settings.loading import named_secrets as named_secrets
 from dailydiff.settings.loading import no_pydantic_plugins as no_pydantic_plugins
