@@ -70,6 +70,5 @@ _LAZY = {
     "dailydiff.settings.publishers": ("EnvName", "PublishEntry"),
 }  # fmt: skip
 # The models, imported at their first use (PEP 562): the commands that only read the store (`search`,
-# `ask --no-llm`) never load the publishers', runs' and watches' models, and a search whose settings are
-# read back as plain values (settings/kept.py) loads none of them, nor pydantic.
+# `ask --no-llm`) never load the publishers', runs' and watches' models.
 __getattr__ = lazy_names(__name__, _LAZY, globals())
