@@ -64,7 +64,7 @@ SLOW_FILES = (
     "test_scoring_security_words.py", "test_startup_lazy.py", "test_report_cli.py", "test_store_upgrade.py",
     "test_mcp.py", "test_hybrid.py", "test_units_fleet.py", "test_llm_batch.py", "test_ledger.py",
     "test_llm_providers.py", "test_notes_run.py", "test_plan_guard.py", "test_one_send_loop.py",
-    "test_eval.py", "test_engine.py", "test_cli_coercion.py", "test_store_outage.py", "test_digest_run.py",
+    "test_eval.py", "test_engine.py", "test_store_outage.py", "test_digest_run.py",
     "test_llm_budget.py", "test_store.py", "test_weekly_mail_browser.py", "test_publish_cli.py",
     "test_mcp_changes.py", "test_site_build.py", "test_publish_github.py", "test_units.py",
     "test_outbound_policy.py", "test_windows.py", "test_notes.py", "test_search_cli.py", "test_startup.py",

@@ -24,7 +24,7 @@ NOT_BEFORE_GIT = ["jinja2", "dailydiff.common.templates", "dailydiff.render.edit
                   "dailydiff.render.markdown", "dailydiff.publish.base", "dailydiff.publish.registry",
                   "dailydiff.engine.addendum", "dailydiff.engine.alerts", "dailydiff.engine.release",
                   "dailydiff.engine.stream",
-                  # typer's pydantic adapters (flags convert without them), rich's console (nothing printed
+                  # typer's pydantic adapters (cli/direct.py reads the command line), rich's console (nothing printed
                   # yet), the search index's word lists (what a day indexes, after it is built)
                   "typer._adapters", "rich", "dailydiff.common.searchterms"]  # fmt: skip
 
@@ -164,17 +164,16 @@ def test_release_notes_load_no_template_engine(tmp_path: Path) -> None:
     assert loaded(modules, ["dailydiff.engine.stream", "dailydiff.engine.addendum"]) == []
 
 
-def test_release_notes_start_neither_rich_nor_a_validator_per_flag(tmp_path: Path) -> None:
-    # `notes` prints one summary line (written as it is, cli/app.py's `say`) and takes text, path and flag
-    # values (converted without typer's pydantic adapters, cli/coercion.py): rich's console and typer's
-    # adapters stay out of the process, and the line still says what the notes were made from.
+def test_release_notes_start_without_rich(tmp_path: Path) -> None:
+    # `notes` prints one summary line (written as it is, cli/app.py's `say`): rich's console stays out of the
+    # process, and the line still says what the notes were made from.
     repo = build_tagged_repo(tmp_path / "widget")
     done, modules = imported_by(tmp_path, "notes", str(repo), "v1.0..v1.1", "--analyzer", "heuristic", "--lang",
                                 "en", "--data-dir", str(tmp_path / "data"), "-o", str(tmp_path / "notes.md"))  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "streaming API" in (tmp_path / "notes.md").read_text()
     assert "analysis(es)" in done.stderr and done.stderr.endswith("\n")
-    assert loaded(modules, ["rich", "typer._adapters"]) == []
+    assert loaded(modules, ["rich"]) == []
     # Written to a file, the notes need no edition: no chat message, no edition, no day's Markdown.
     assert (
         loaded(modules, ["dailydiff.render.chat", "dailydiff.render.edition", "dailydiff.render.markdown"])
@@ -276,14 +275,13 @@ def test_release_notes_from_stored_analyses_compile_none_of_the_analysers_patter
     assert reading == {}  # ... reading stored analyses imports neither module, so compiles none
 
 
-# What `search` never needs: the data model (the index holds what it shows), typer's pydantic adapters (its
-# number and repeated options convert without them, cli/coercion.py) and so neither pydantic's plugin loader
-# nor importlib.metadata, which the adapters' first use imports; the outbound policy (a search sends nothing).
-NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "pydantic.plugin._loader", "importlib.metadata", "jinja2",
-                  "dailydiff.engine", "dailydiff.render", "rich.progress", "dailydiff.common.http"]  # fmt: skip
+# What `search` never needs: the data model (the index holds what it shows), typer (cli/direct.py reads its
+# command line) and so neither typer's pydantic adapters, jinja's templates, the engine, the renderers, the
+# outbound policy (a search sends nothing).
+NOT_FOR_SEARCH = ["dailydiff.models", "typer._adapters", "jinja2", "dailydiff.engine", "dailydiff.render",
+                  "rich.progress", "dailydiff.common.http"]  # fmt: skip
 # Nor the whole settings: `search` reads ReadSettings (settings/sections.py) from the layers (settings/loading.py);
-# Settings, the sections only it reads, and the publishers', runs', watches' and notes' models are never loaded,
-# whether its settings are validated (the first search) or read back kept (every search after it).
+# Settings, the sections only it reads, and the publishers', runs', watches' and notes' models are never loaded.
 NOT_FOR_SEARCH_SETTINGS = ["dailydiff.settings.whole", "dailydiff.settings.publishers", "dailydiff.settings.ops",
                            "dailydiff.settings.notes", "dailydiff.settings.described"]  # fmt: skip
 
@@ -300,18 +298,12 @@ def test_a_search_loads_neither_the_data_model_nor_typers_adapters(tmp_path: Pat
                             "--quiet"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120,
                            check=False)  # fmt: skip
     assert built.returncode == 0, built.stderr
-    # The first search validates (and keeps) its settings; the next reads them back, as every search after it.
-    for run in range(2):
-        done, modules = imported_by(tmp_path, "search", "fused moe kernel", "--type", "feature", "--limit", "5",
-                                    "--data-dir", data)  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        assert "fused moe kernel for the router" in done.stdout
-        assert "dailydiff.settings.loading" in modules  # the probe sees
-        assert loaded(modules, NOT_FOR_SEARCH_SETTINGS) == []
-        # Validated, then read back as plain values (settings/kept.py): neither pydantic nor the models then.
-        assert ("pydantic" in modules, "dailydiff.settings.sections" in modules) == (
-            (True, True) if run == 0 else (False, False)
-        )
+    done, modules = imported_by(tmp_path, "search", "fused moe kernel", "--type", "feature", "--limit", "5",
+                                "--data-dir", data)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "fused moe kernel for the router" in done.stdout
+    assert "dailydiff.settings.sections" in modules  # the probe sees
+    assert loaded(modules, NOT_FOR_SEARCH_SETTINGS) == []
     assert loaded(modules, NOT_FOR_SEARCH) == []
     # A number out of bounds is still refused as typer refuses it (its adapter, built then).
     done, _ = imported_by(tmp_path, "search", "fused", "--limit", "500", "--data-dir", data)

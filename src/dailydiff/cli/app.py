@@ -149,16 +149,6 @@ class LazyGroup(TyperGroup):
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
         self.commands = _Commands(self, self.commands)  # type: ignore[assignment]
-        from dailydiff.cli.coercion import plain_values
-
-        plain_values(self.params)
-
-    def get_help_option(self, ctx: Context) -> Any:
-        from dailydiff.cli.coercion import plain_values
-
-        option = super().get_help_option(ctx)
-        plain_values([option])
-        return option
 
     def load(self, name: str) -> Command | None:
         if name in COMMANDS:

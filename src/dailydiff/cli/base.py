@@ -218,10 +218,9 @@ def build_settings(config: Path | None, data_dir: Path | None, overrides: dict[s
 def read_settings(config: Path | None, data_dir: Path | None) -> ReadSettings:
     """The settings of a command that only reads the store (``ReadSettings``), as ``build_settings`` builds
     them."""
-    from dailydiff.settings import load_read_settings
+    from dailydiff.settings.sections import ReadSettings
 
-    merged = {"data_dir": str(data_dir)} if data_dir is not None else {}
-    return _warned(load_read_settings(config, overrides=merged))
+    return _built(ReadSettings, config, data_dir, {})
 
 
 def _built(model: type[L], config: Path | None, data_dir: Path | None, overrides: dict[str, Any]) -> L:

@@ -19,7 +19,6 @@ import typer
 from typer.core import TyperArgument, TyperCommand, TyperOption
 
 from dailydiff.cli.app import build_settings
-from dailydiff.cli.coercion import plain_values
 from dailydiff.cli.flags import FORMATS as FORMATS
 from dailydiff.cli.flags import LANGUAGES as LANGUAGES
 from dailydiff.cli.flags import LOG_FORMATS as LOG_FORMATS
@@ -156,12 +155,6 @@ class Command(TyperCommand):
         for param in self.params:
             if type(param) is TyperArgument:
                 param.__class__ = _NamedArgument
-        plain_values(self.params)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)
-        plain_values([option])
-        return option
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         ctx.meta["dailydiff.argv"] = list(args)  # --help runs while parsing: it reads -c from here

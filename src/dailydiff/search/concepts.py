@@ -8,11 +8,9 @@ import datetime as dt
 import functools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from dailydiff.common.packaged import toml
 from dailydiff.common.searchterms import terms
-from dailydiff.settings import kept
 
 _HAN = (
     (0x3400, 0x4DBF),
@@ -75,27 +73,6 @@ class Glossary:
     narrower: dict[str, tuple[str, ...]]  # a word's index terms → the index terms of the kinds of it
 
 
-@functools.cache
-def glossary() -> Glossary:
-    """The glossary as its words are read: built from glossary.toml and the report locales' change-type
-    labels, or read back as the last run built it from the same files and code (building it took about 40 ms
-    of CPU, a tenth of a `search`; settings/kept.py keeps it, as it keeps validated settings)."""
-    package = Path(__file__).parent.parent
-    sources = [package / "search" / "glossary.toml", *sorted((package / "common" / "locale").glob("*.toml"))]
-    try:
-        key = kept.digest(
-            Glossary, {"sources": [(str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in sources]}
-        )
-    except OSError:
-        key = None
-    built = kept.load(Glossary, key) if key else None
-    if built is None:
-        built = _built()
-        if key:
-            kept.keep(built, key)
-    return built
-
-
 def _with_type_labels(raw: list[tuple[str, list[str]]]) -> None:
     """The reports' own change-type labels ("回滚" is what a zh report calls a revert, "重构" a refactor):
     joined to the kind group that already names the type, or a kind of their own."""
@@ -132,7 +109,10 @@ def _group(
     return tuple(found)
 
 
-def _built() -> Glossary:
+@functools.cache
+def glossary() -> Glossary:
+    """The glossary as its words are read: built from glossary.toml and the report locales' change-type
+    labels."""
     data = toml("search/glossary.toml")
     raw: list[tuple[str, list[str]]] = [("kind", g) for g in data["kinds"]]
     raw += [("term", g) for g in (*data["hardware"], *data["terms"])]

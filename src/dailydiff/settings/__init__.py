@@ -23,7 +23,6 @@ from dailydiff.settings.loading import RESPELT as RESPELT
 from dailydiff.settings.loading import L as L
 from dailydiff.settings.loading import defaults_text as defaults_text
 from dailydiff.settings.loading import load_model as load_model
-from dailydiff.settings.loading import load_read_settings as load_read_settings
 from dailydiff.settings.loading import load_settings as load_settings
 from dailydiff.settings.loading import named_secrets as named_secrets
 from dailydiff.settings.loading import no_pydantic_plugins as no_pydantic_plugins
@@ -71,6 +70,5 @@ _LAZY = {
     "dailydiff.settings.publishers": ("EnvName", "PublishEntry"),
 }  # fmt: skip
 # The models, imported at their first use (PEP 562): the commands that only read the store (`search`,
-# `ask --no-llm`) never load the publishers', runs' and watches' models, and a search whose settings are
-# read back as plain values (settings/kept.py) loads none of them, nor pydantic.
+# `ask --no-llm`) never load the publishers', runs' and watches' models.
 __getattr__ = lazy_names(__name__, _LAZY, globals())

@@ -14,11 +14,9 @@ from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 from dailydiff.common import packaged, secrets, storeurl
 from dailydiff.errors import ConfigError
-from dailydiff.settings import kept
 
 if TYPE_CHECKING:
     from dailydiff.settings.sections import ReadSettings
@@ -48,7 +46,6 @@ OTHER_ENVS = frozenset(
 
 
 L = TypeVar("L", "Settings", "ReadSettings")
-READ_SETTINGS = "dailydiff.settings.sections:ReadSettings"  # read back as plain values (kept.load_plain)
 
 
 def defaults_text() -> str:
@@ -297,40 +294,8 @@ def load_model(
     overrides: Mapping[str, Any] | None = None,
     cwd: Path | None = None,
 ) -> L:
-    """``model`` (:class:`Settings`, or :class:`ReadSettings` for a command that only reads the store) from
-    the layers, as :func:`load_settings` builds it."""
-    return _load(model, lambda: model, config_path, environ, overrides, cwd)  # type: ignore[return-value]
-
-
-def load_read_settings(
-    config_path: Path | None = None,
-    *,
-    environ: Mapping[str, str] | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    cwd: Path | None = None,
-) -> "ReadSettings":
-    """:class:`ReadSettings` from the layers, as ``load_model`` builds it; read back as plain values
-    (``kept.Plain``, the same attributes) when the last run's were validated from the same data: no
-    pydantic, and not even the model's module, is imported then (`search`'s start)."""
-
-    def model() -> type["ReadSettings"]:
-        from dailydiff.settings.sections import ReadSettings
-
-        return ReadSettings
-
-    return _load(READ_SETTINGS, model, config_path, environ, overrides, cwd)  # type: ignore[no-any-return]
-
-
-def _load(
-    name: Any,
-    model: Any,
-    config_path: Path | None,
-    environ: Mapping[str, str] | None,
-    overrides: Mapping[str, Any] | None,
-    cwd: Path | None,
-) -> Any:
-    """The settings ``model()`` validates from the layers (``name``: the model, or its "module:name" to be
-    kept as plain values), or as the last run kept them."""
+    """``model`` (:class:`Settings`, or :class:`ReadSettings` for a command that only reads the store)
+    validated from the layers: the defaults, the user's file, the environment, the flags."""
     environ = os.environ if environ is None else environ
     defaults = _defaults()
     data = defaults
@@ -357,61 +322,21 @@ def _load(
             return f"the environment variable {ENV_PREFIX}{'_'.join(loc[:2]).upper()}"
         return source
 
-    as_plain = isinstance(name, str)
-    kept_data, url = _store_password_apart(data)
-    key = kept.digest(name, kept_data)
-    settings = _kept(name, key, url) if key else None  # the last run's, validated from the same data
-    if settings is None:
-        from pydantic import ValidationError
+    from pydantic import ValidationError
 
-        try:
-            with no_pydantic_plugins():
-                settings = model().model_validate(data)
-        except ValidationError as exc:
-            from dailydiff.settings.described import describe
-            from dailydiff.settings.whole import Settings
+    try:
+        with no_pydantic_plugins():
+            settings = model.model_validate(data)
+    except ValidationError as exc:
+        from dailydiff.settings.described import describe
+        from dailydiff.settings.whole import Settings
 
-            raise ConfigError(
-                describe(exc, where, Settings, defaults_text),
-                "fix it; `dailydiff init --defaults` lists every setting with its comment",
-            ) from None
-        keeping = _with_store_url(settings, kept_data["store"]["url"]) if url is not None else settings
-        if key and not _holds_secret(keeping):
-            kept.keep(keeping, key, as_plain=as_plain)
+        raise ConfigError(
+            describe(exc, where, Settings, defaults_text),
+            "fix it; `dailydiff init --defaults` lists every setting with its comment",
+        ) from None
     register_secrets(settings, environ)
     return settings
-
-
-def _store_password_apart(data: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """``data`` as its settings are kept (settings/kept.py): a store URL's password left out, and the URL as
-    written (None when it has no password). The password never reaches the disk; the URL is put back into
-    the settings read back."""
-    store = data.get("store")
-    url = store.get("url") if isinstance(store, Mapping) else None
-    bare = storeurl.without_password(url) if isinstance(url, str) else None
-    if bare is None:
-        return data, None
-    return {**data, "store": {**store, "url": bare}}, url  # type: ignore[dict-item]
-
-
-def _kept(name: Any, key: str, url: str | None) -> Any:
-    """The settings kept under ``key`` (``name``: the model, or its "module:name" kept as plain values), with
-    the store URL as written put back: None when none are kept, or when that URL (its password, which the key
-    does not hold) is one validation would refuse."""
-    settings = kept.load_plain(name.split(":")[1], key) if isinstance(name, str) else kept.load(name, key)
-    if settings is None or url is None:
-        return settings
-    try:
-        storeurl.parse(url)
-    except storeurl.StoreURLError:
-        return None  # validated as usual, and refused in its words
-    return _with_store_url(settings, url)
-
-
-def _with_store_url(settings: Any, url: str) -> Any:
-    if isinstance(settings, kept.Plain):  # read back as plain values: a copy, its store's URL replaced
-        return type(settings)({**vars(settings), "store": kept.Plain({**vars(settings.store), "url": url})})
-    return settings.model_copy(update={"store": settings.store.model_copy(update={"url": url})})
 
 
 def env_names(entry: Any) -> dict[str, str]:
@@ -453,12 +378,6 @@ def named_secrets(settings: "Settings | ReadSettings", environ: Mapping[str, str
         if password:
             found[f"the password in {where}"] = password
     return found
-
-
-def _holds_secret(settings: "Settings | ReadSettings") -> bool:
-    """Whether a password or token is written in the settings themselves (a store URL's, a repository URL's
-    user): such settings are never kept on disk (settings/kept.py)."""
-    return bool(named_secrets(settings, {})) or any("@" in urlsplit(r.source).netloc for r in settings.repos)
 
 
 def register_secrets(settings: "Settings | ReadSettings", environ: Mapping[str, str]) -> None:

@@ -1,5 +1,4 @@
-"""Where the data directory is, for the settings' models (settings/sections.py) and for the values kept of them
-(settings/kept.py), which import no pydantic."""
+"""Where the data directory is, for the settings' models (settings/sections.py)."""
 
 from __future__ import annotations
 
