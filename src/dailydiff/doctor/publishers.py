@@ -106,7 +106,6 @@ def probe_github(name: str, entry: Any, deadline: float) -> CheckResult:
     """The repository a GitHub publisher writes to, read once with its token (no retry): the token is
     accepted, the repository seen, and GitHub says the token may push to it (``permissions.push``)."""
     from dailydiff.publish.github import GitHubApi
-    from dailydiff.publish.http import Http
 
     token = os.environ.get(entry.token_env, "")
     if not token:  # the publishers check names the variable
@@ -115,8 +114,8 @@ def probe_github(name: str, entry: Any, deadline: float) -> CheckResult:
     policy = entry.policy()
     quick = policy.but(retries=0, timeout=min(policy.timeout, deadline), deadline=deadline)
     try:
-        with Http(entry, policy=quick) as http:
-            _, repository = GitHubApi(entry, token, http).call("GET", "")
+        with GitHubApi.opened(entry, token, policy=quick, limited=False) as api:
+            _, repository = api.call("GET", "")
     except DailyDiffError as exc:
         said = re.sub(r" \(after \d+ attempts?\)$", "", exc.message)
         return CheckResult(False, _label(name), f"{said}; nothing was written", exc.hint or "check the token")

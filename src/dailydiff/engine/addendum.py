@@ -282,8 +282,8 @@ class AddendumUnit(BaseUnit):
         job, settings = self.job, self.job.settings
         everywhere = publishers_for(job.entry, job.index, context.available)
         targets = [p for p in everywhere if not p.updates_in_place]
-        repo = job.repo_id  # ('' : a `report SOURCE` that cannot be read; its day failed)
-        if not targets or not repo:
+        repo = job.repo_id
+        if not targets:
             return [], []
         outcomes, undone = [], []
         limit, language = settings.analysis.max_failure_ratio, settings.report.language

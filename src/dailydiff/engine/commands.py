@@ -182,9 +182,9 @@ def _reanalyze(job: Any, request: Request, sha: str) -> tuple[DateSpec, str]:
     from dailydiff.engine.explain import locate_commit
 
     found = locate_commit(job, request.store, sha, request.dates, "--reanalyze")
-    dropped = request.store.forget_analyses(found.source.repo, found.commit.sha)
+    dropped = request.store.forget_analyses(job.repo_id, found.commit.sha)
     return DateSpec(date=found.day.isoformat()), (
-        f"re-analysing {found.commit.sha[:12]} of {found.source.repo} ({dropped} stored analysis(es) "
+        f"re-analysing {found.commit.sha[:12]} of {job.repo_id} ({dropped} stored analysis(es) "
         f"dropped): building {found.day} again"
     )
 

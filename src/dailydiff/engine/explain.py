@@ -28,7 +28,6 @@ from dailydiff.store import Store
 class Located:
     commit: Commit
     day: dt.date  # the day it landed, in the repository's report timezone
-    source: CommitSource
     level: Level | None  # its level in the stored report of that day, when there is one
     analysis: Analysis | None = None  # its analysis in that report
 
@@ -40,23 +39,21 @@ def locate_commit(job: RepoJob, store: Store, sha: str, dates: DateSpec, flag: s
         raise UsageError(f"{flag} {sha}: not a commit sha", "give at least 4 hex digits of the sha")
     settings = job.settings
     tz = settings.report.timezone
-    source = open_source(job.source, settings, job.source_options, store)
-    stored = store.find_commits(source.repo, wanted)
+    source, repo = open_source(job.source, settings, job.source_options, store), job.repo_id
+    stored = store.find_commits(repo, wanted)
     if len(stored) > 1:
-        raise UsageError(
-            f"{flag} {sha}: several commits of {source.repo} start with it", "give more of the sha"
-        )
+        raise UsageError(f"{flag} {sha}: several commits of {repo} start with it", "give more of the sha")
     if stored:
         commit = stored[0]
         day = local_date_of(commit.committed_at, tz)
     else:
-        commit, day = _fetched(source, wanted, sha, dates, tz, flag)
-    report = store.get_report(source.repo, day, settings.report.language)
+        commit, day = _fetched(source, repo, wanted, sha, dates, tz, flag)
+    report = store.get_report(repo, day, settings.report.language)
     entry = next((rc for rc in report.commits if rc.sha == commit.sha), None) if report else None
-    return Located(commit, day, source, entry.level if entry else None, entry.analysis if entry else None)
+    return Located(commit, day, entry.level if entry else None, entry.analysis if entry else None)
 
 
-def _fetched(source: CommitSource, wanted: str, sha: str, dates: DateSpec, tz: str, flag: str
+def _fetched(source: CommitSource, repo: str, wanted: str, sha: str, dates: DateSpec, tz: str, flag: str
              ) -> tuple[Commit, dt.date]:  # fmt: skip
     """The commit ``wanted`` names that the store does not hold, fetched from its day, and that day."""
     # A local history knows where its commits landed; a forge's are fetched by day.
@@ -64,13 +61,13 @@ def _fetched(source: CommitSource, wanted: str, sha: str, dates: DateSpec, tz: s
     if found is not None:
         day = local_date_of(found[1], tz)
     elif source.knows_history:
-        raise UsageError(f"{flag} {sha}: no commit of {source.repo} starts with it",
+        raise UsageError(f"{flag} {sha}: no commit of {repo} starts with it",
                          "check the sha (a prefix of at least 4 hex digits, unique in the repository)")  # fmt: skip
     elif dates.date or dates.first:
         day = dates.resolve(tz)[0]
     else:
         raise UsageError(
-            f"{flag} {sha}: {source.repo} has no stored commit starting with it",
+            f"{flag} {sha}: {repo} has no stored commit starting with it",
             f"pass --date DAY (the day it landed, in {tz}) to fetch that day",
         )
     matches = [
@@ -91,7 +88,7 @@ def claims_of_commit(located: Located, job: RepoJob, store: Store) -> str:
     """`--claims`: the analysis the day's report shows for the commit, each of its claims with its kind and
     where what the model was shown has it, and the sentences removed or marked for a claim found nowhere."""
     settings = job.settings
-    repo, sha = located.source.repo, located.commit.sha
+    repo, sha = job.repo_id, located.commit.sha
     report = store.get_report(repo, located.day, settings.report.language)
     shown = next((rc.analysis for rc in report.commits if rc.sha == sha), None) if report else None
     if shown is None:
@@ -122,7 +119,7 @@ def claims_of_commit(located: Located, job: RepoJob, store: Store) -> str:
 def explain_commit(located: Located, job: RepoJob) -> str:
     """`--explain`: the day it landed, then the rule table's rows that fire for it."""
     tz = job.settings.report.timezone
-    head = f"{located.source.repo}: landed on {located.day} ({tz})\n"
+    head = f"{job.repo_id}: landed on {located.day} ({tz})\n"
     return head + explain(located.commit, job.settings.scoring, located.level) + provenance(located.analysis)
 
 

@@ -33,7 +33,7 @@ ADHOC = "adhoc"  # `report SOURCE`, `publish SOURCE`, `weekly SOURCE`
 class RepoRef:
     """Who a repository is, for every unit, log, path, digest row and ledger key of it."""
 
-    id: str  # the store's name of it ('' : a `report SOURCE` that cannot be opened; its run says why)
+    id: str  # the store's name of it (a `report SOURCE` that cannot be opened: what its location says)
     kind: str  # CONFIGURED or ADHOC
     source: str  # where it is read from (a relative path resolved against the config's directory)
     path_name: str = ""  # its name in file paths when another repository shares its short name ('' : short)
@@ -44,19 +44,9 @@ class RepoRef:
 
     @property
     def label(self) -> str:
-        """How lines and logs name it (credentials in a URL hidden): a configured one by its id, an ad-hoc
-        one by its SOURCE as given, or by the id its opened source gave."""
-        return scrub(self.id) if (self.kind == CONFIGURED or self.opened) and self.id else scrub(self.source)
-
-    def log_name(self) -> str:
-        """The ``repo`` of its log records: its id; an ad-hoc SOURCE that could not be opened (its run says
-        why) by what its location says."""
-        if self.id or self.source_name:
-            return scrub(self.id or self.source_name or "")
-        try:
-            return scrub(forge_name(self.source) or source_identity(self.source))
-        except (DailyDiffError, OSError, ValueError):  # opening the source says what is wrong with it
-            return scrub(self.source)
+        """How lines name it (credentials in a URL hidden): a configured one by its id, an ad-hoc one by its
+        SOURCE as given, or by the id its opened source gave."""
+        return scrub(self.id) if self.kind == CONFIGURED or self.opened else scrub(self.source)
 
     @property
     def short(self) -> str:
@@ -129,10 +119,16 @@ def _named_by_its_source(settings: Settings, source: str, ids: Sequence[str], *,
         return RepoRef(
             qualified, ADHOC, source, qualified.replace("/", "_"), source_name=qualified, note=note
         )
-    # (none opened: its run says why it cannot be read)
-    return RepoRef(
-        found.repo if found is not None else "", ADHOC, source, _path_name(source, ids), opened=True
-    )
+    if found is None:  # cannot be opened (its run says why): named by what its location says
+        return RepoRef(_location_name(source), ADHOC, source, _path_name(source, ids))
+    return RepoRef(found.repo, ADHOC, source, _path_name(source, ids), opened=True)
+
+
+def _location_name(source: str) -> str:
+    try:
+        return scrub(source_identity(source))
+    except (DailyDiffError, OSError, ValueError):
+        return scrub(source)
 
 
 def _path_name(known: str, ids: Sequence[str]) -> str:

@@ -81,7 +81,7 @@ class RepoJob:
 def log_extra(job: RepoJob) -> dict[str, str]:
     """What a log record of a repository carries: ``repo``, its id (the one its report, the store and the
     summary use), and ``source``, where it is read from (redacted)."""
-    return {"repo": job.ref.log_name(), "source": redact(job.entry.source)}
+    return {"repo": redact(job.repo_id), "source": redact(job.entry.source)}
 
 
 def redact(text: str) -> str:

@@ -84,7 +84,7 @@ STRETCH_DAYS = 31
 class RepoResult:
     key: str
     source: str
-    repo: str | None = None
+    repo: str  # the plan's id, then the one its opened source stores it under (a GitHub entry's owner/name)
     status: str = "ok"  # "ok", "failed" (see error), "gated"
     error: str | None = None
     days: list[UnitOutcome] = field(default_factory=list)
@@ -235,7 +235,7 @@ class Engine:
         lookback_days`` before today, besides these (the plan's own days), are looked at too, and those with
         late commits or an addendum still owed are built (without ``dates``: no day is asked for)."""
         started = time.monotonic()
-        result = RepoResult(key=job.label, source=redact(job.entry.source))
+        result = RepoResult(job.label, redact(job.entry.source), job.repo_id)
         extra = log_extra(job)
         log.info("start", extra=extra)
         try:
@@ -273,8 +273,8 @@ class Engine:
         _say_job(job, dates, publishers, extra)
         source, analyzer = await self._opened(job)
         self.claim(source.repo, job.key)
-        result.repo = source.repo
-        extra["repo"] = redact(source.repo)  # the id the source gives
+        result.repo = source.repo  # a GitHub entry given a `name` is stored under owner/name all the same
+        extra["repo"] = redact(source.repo)
         checked = self.options.skip_delivered and not self.options.force
         up_to_date, late = await days_to_build(self.store, self.off, source, settings, publishers, dates, besides,
                                                now=self.now, checked=checked, slots=self.slots(source), extra=extra)  # fmt: skip

@@ -112,7 +112,7 @@ async def build_days(context: Context, units: Sequence[Any]) -> tuple[list[UnitO
         detail = result.error or "failed"
         unit = back[0]
         return [UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, key=unit.key,
-                            repo=result.repo or job.repo_id, detail=detail)], detail  # fmt: skip
+                            repo=result.repo, detail=detail)], detail  # fmt: skip
     outcomes = _day_outcomes(result, job, set(dates))
     await context.engine.off(_day_sends, context, job, outcomes, result.rewrites)
     return outcomes, ""
@@ -158,7 +158,7 @@ def _day_outcomes(result: Any, job: RepoJob, wanted: set[dt.date]) -> list[UnitO
                 f"{job.label} {date.isoformat()}",
                 FAILED,
                 date=date,
-                repo=result.repo or job.repo_id,
+                repo=result.repo,
                 detail=result.error or "failed",
                 key=day_key(job.repo_id, date),
             )

@@ -8,22 +8,24 @@ again by a hidden marker in its body and updated, never duplicated.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import random
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from dailydiff.common import placeholders
+from dailydiff.common.http import HttpPolicy
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError
 from dailydiff.forges.github import api_headers, rate_limited
 from dailydiff.publish.base import PublishResult, Secrets, Status, fill, link
-from dailydiff.publish.http import Http, Look, cut_off
+from dailydiff.publish.http import Http, Look, cut_off, no_rate_limit
 from dailydiff.publish.mdsplit import split_markdown, utf16_len
 from dailydiff.render.edition import Edition, Part, comparable
 from dailydiff.settings.publishers import GitHubContentsEntry, GitHubEntry, GitHubIssueEntry
@@ -58,12 +60,38 @@ def _came(data: Any) -> str:
 
 
 class GitHubApi:
+    """The publishers' (and doctor's probe's) client of one repository's API: GitHub's headers (``api_headers``),
+    the publishers' HTTP policy with GitHub's rate-limit rule, each answer checked, lists read page by page."""
+
     def __init__(self, entry: GitHubEntry, token: str, http: Http) -> None:
         self.base = entry.api_url.rstrip("/")
         self.repository = entry.repository
         self.token_env = entry.token_env
         self.http = http
         self.headers = api_headers(token, _API_VERSION)
+
+    @classmethod
+    @contextlib.contextmanager
+    def opened(cls, entry: GitHubEntry, token: str, *, sleep: Callable[[float], None] = time.sleep,
+               policy: HttpPolicy | None = None, limited: bool = True) -> Iterator[GitHubApi]:  # fmt: skip
+        """A client for one delivery (``limited``: GitHub's spent rate limit waited for and tried again)."""
+        with Http(
+            entry, sleep=sleep, policy=policy, rate_limited=rate_limited if limited else no_rate_limit
+        ) as http:
+            yield cls(entry, token, http)
+
+    def items(self, path: str, what: str, params: dict[str, Any] | None = None,
+              pages: int | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+        """Each item of one of GitHub's lists, 100 a page, up to ``pages`` pages: a page is asked for only when
+        the one before was full and its items were all taken."""
+        page = 1
+        while pages is None or page <= pages:
+            _, answer = self.call("GET", path, params={**(params or {}), "per_page": 100, "page": page})
+            found = listed(answer, what)
+            yield from found
+            if len(found) < 100:
+                return
+            page += 1
 
     def call(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
              allow: tuple[int, ...] = (), look: Look | None = None) -> tuple[int, Any]:  # fmt: skip
@@ -176,8 +204,7 @@ class GitHubContentsPublisher:
         token = self.secrets.get(self.entry.token_env, "GitHub token")
         message = self._message(edition)
         files = self._files(edition)
-        with Http(self.entry, sleep=self.sleep, rate_limited=rate_limited) as http:
-            api = GitHubApi(self.entry, token, http)
+        with GitHubApi.opened(self.entry, token, sleep=self.sleep) as api:
             branch = self.entry.branch or self._default_branch(api)
             # One commit at a time to a branch from this process (a run's days are sent side by side: they
             # would race each other); other dailydiff processes on the store take turns with it too (deliver
@@ -376,8 +403,7 @@ class GitHubIssuePublisher:
         token = self.secrets.get(self.entry.token_env, "GitHub token")
         title = self._title(edition)
         bodies = self.bodies(edition)
-        with Http(self.entry, sleep=self.sleep, rate_limited=rate_limited) as http:
-            api = GitHubApi(self.entry, token, http)
+        with GitHubApi.opened(self.entry, token, sleep=self.sleep) as api:
             marker = issue_marker(edition)
             issue = self._find(api, marker)
             if issue is None:
@@ -410,34 +436,19 @@ class GitHubIssuePublisher:
         )
 
     def _find(self, api: GitHubApi, marker: str) -> dict[str, Any] | None:
-        for page in range(1, self.entry.search_pages + 1):
-            _, answer = api.call("GET", "/issues", params={"state": "all", "sort": "created", "direction": "desc",
-                                                           "per_page": 100, "page": page})  # fmt: skip
-            issues = listed(answer, "issues")
-            for issue in issues:
-                if (issue.get("pull_request") or {}).get("url"):
-                    continue
-                if marker in (issue.get("body") or ""):
-                    return dict(issue)
-            if not issues or len(issues) < 100:
-                return None
-        return None
+        issues = api.items("/issues", "issues", {"state": "all", "sort": "created", "direction": "desc"},
+                           self.entry.search_pages)  # fmt: skip
+        return next((dict(issue) for issue in issues if not (issue.get("pull_request") or {}).get("url")
+                     and marker in (issue.get("body") or "")), None)  # fmt: skip
 
     def _sync_comments(self, api: GitHubApi, number: int, bodies: list[str]) -> int:
         ours: dict[int, dict[str, Any]] = {}
-        page = 1
-        while True:
-            _, answer = api.call("GET", f"/issues/{number}/comments", params={"per_page": 100, "page": page})
-            comments = listed(answer, "comments")
-            for comment in comments:
-                text = comment.get("body") or ""
-                if text.startswith("<!-- dailydiff:part "):
-                    index = text[len("<!-- dailydiff:part ") :].split(" ", 1)[0]
-                    if index.isdigit():
-                        ours[int(index)] = comment
-            if not comments or len(comments) < 100:
-                break
-            page += 1
+        for comment in api.items(f"/issues/{number}/comments", "comments"):
+            text = comment.get("body") or ""
+            if text.startswith("<!-- dailydiff:part "):
+                index = text[len("<!-- dailydiff:part ") :].split(" ", 1)[0]
+                if index.isdigit():
+                    ours[int(index)] = comment
         changed = 0
         for index, body in enumerate(bodies, 2):
             existing = ours.pop(index, None)
@@ -457,13 +468,8 @@ def _comment(api: GitHubApi, number: int, body: str) -> None:
     """A comment on issue ``number``; tried again only once the comments show it was not made."""
 
     def made() -> dict[str, Any] | None:
-        page = 1
-        while True:
-            _, answer = api.call("GET", f"/issues/{number}/comments", params={"per_page": 100, "page": page})
-            comments = listed(answer, "comments")
-            found = next((c for c in comments if c.get("body") == body), None)
-            if found is not None or len(comments) < 100:
-                return found
-            page += 1
+        return next(
+            (c for c in api.items(f"/issues/{number}/comments", "comments") if c.get("body") == body), None
+        )
 
     api.call("POST", f"/issues/{number}/comments", body={"body": body}, look=made)

@@ -18,9 +18,8 @@ from dailydiff.common.http import HttpPolicy
 from dailydiff.common.secrets import scrub
 from dailydiff.errors import PublishError, UsageError
 from dailydiff.forges.base import url_path
-from dailydiff.forges.github import rate_limited
 from dailydiff.publish.base import PublishResult, Secrets, Status
-from dailydiff.publish.github import GitHubApi, listed
+from dailydiff.publish.github import GitHubApi
 from dailydiff.publish.http import Http, Look
 from dailydiff.render.edition import Edition, Part
 from dailydiff.settings import GITHUB_TOKEN_ENVS, GITLAB_TOKEN_ENVS, Settings
@@ -64,8 +63,9 @@ class GitHubReleasePublisher(_ForgeRelease):
         tag = str(edition.values()["tag_name"])
         body = edition.files["release"]
         entry = GitHubEntry(repository=self.repository, api_url=self.api_url, token_env=self.token_env)
-        with Http(entry, rate_limited=rate_limited, policy=self.policy) as http:
-            api = GitHubApi(entry, self.secrets.get(self.token_env, "GitHub token"), http)
+        with GitHubApi.opened(
+            entry, self.secrets.get(self.token_env, "GitHub token"), policy=self.policy
+        ) as api:
             existing = self._find(api, tag)
             if existing is None:
                 _, made = api.call("POST", "/releases", body={"tag_name": tag, "name": tag, "body": body,
@@ -86,15 +86,9 @@ class GitHubReleasePublisher(_ForgeRelease):
     @staticmethod
     def _find(api: GitHubApi, tag: str) -> dict[str, Any] | None:
         """The release of ``tag``: drafts are only in the list (GitHub's /releases/tags/ does not show them)."""
-        for page in range(1, 11):
-            _, answer = api.call("GET", "/releases", params={"per_page": 100, "page": page})
-            releases = listed(answer, "releases")
-            for release in releases:
-                if release.get("tag_name") == tag:
-                    return release
-            if len(releases) < 100:
-                return None
-        return None
+        return next(
+            (r for r in api.items("/releases", "releases", pages=10) if r.get("tag_name") == tag), None
+        )
 
 
 @dataclass(frozen=True)
