@@ -208,7 +208,8 @@ def test_a_commit_s_prompt_is_built_once_for_every_endpoint_and_the_rules_row_wa
         ruled.append(time.monotonic())
         return evidence(commit)
 
-    sent: dict[str, list[float]] = {}  # when each endpoint's client sent a request (not when the fake noted it)
+    # When each endpoint's client sent a request (not when the fake noted it).
+    sent: dict[str, list[float]] = {}
     complete = ChatClient.complete
 
     def noted(self: ChatClient, *args: Any, **kwargs: Any) -> Any:
