@@ -690,6 +690,9 @@ def test_a_multiple_of_is_not_a_multiplier() -> None:
         ("pages_max", "max_num_pages_per_seq = 64", False),  # its pieces, not in its order
         ("SPEC_DEC", "DEC", False),  # a word is not a line
         ("flashinfer/fake.py", "+    flags += ['-DSPEC_DEC=1']", False),
+        ("--backends", "Run it on a few backends.", False),  # a flag's dashes are a piece of it
+        ("--backends", "+parser.add_argument('--backends', nargs='+')", True),
+        ("-DSPEC_DEC", "+    flags += ['-DSPEC_DEC=1']", True),
     ],
 )
 def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
@@ -705,6 +708,9 @@ def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
         Section("diff", "=== flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py (added, +116/-0)",
                 path="flashinfer/tuning_configs/v0_2_8_trtllm_fused_moe_NVIDIA_B200.py"),
         Section("diff", "setup.py +1/-0\n@@ -9,0 +10,1 @@\n+    flags += ['-DSPEC_DEC=1']", path="setup.py"),
+        Section("pull request", "Run it on a few backends."),
+        Section("diff", "bench.py +1/-0\n@@ -1,0 +2,1 @@\n+parser.add_argument('--backends', nargs='+')",
+                path="bench.py"),
     ])  # fmt: skip
     found = cited([{"claim": claim, "line": line}, {"claim": "unasked", "line": line}], [claim], evidence)
     assert (claim in found) is kept and "unasked" not in found

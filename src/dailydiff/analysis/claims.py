@@ -958,14 +958,16 @@ def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
 
 _PIECE = re.compile(r"[a-z]+|\d+")
 _CITE_MIN = 6  # characters of a line, spaces aside: shorter is a word, not a line
+_DASHES = re.compile(r"-+(?=[A-Za-z])|")  # a flag's: a piece of it
 
 
 def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str, str]:
     """The claims the repair answer keeps as shown in another form, each with the line it copied from
     what it was shown (its ``shown``: ``[{"claim", "line"}]``): a claim of ``claims`` is taken when its
     line stands in the evidence (spaces aside, a diff line with or without its ``+``/``-``) and carries
-    every letter run and number of the claim in its order, each a whole part of a word (`max_pages` in `max_num_pages_per_seq = 64`, `INT64_MAX`
-    in `std::numeric_limits<int64_t>::max()`); claim → where its line is ("cited, diff path:line")."""
+    every letter run and number of the claim in its order, each a whole part of a word (`max_pages` in
+    `max_num_pages_per_seq = 64`, `INT64_MAX` in `std::numeric_limits<int64_t>::max()`), a flag with its
+    dashes (`--backends`, not the word "backends"); claim → where its line is ("cited, diff path:line")."""
     found: dict[str, str] = {}
     for item in shown if isinstance(shown, list) else []:
         claim, line = (item.get("claim"), item.get("line")) if isinstance(item, dict) else (None, None)
@@ -976,20 +978,23 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
             spaced = spaced[1:].strip()
         if len(spaced.replace(" ", "")) < _CITE_MIN or evidence.spaced.find(spaced) < 0:
             continue
-        if _carries(spaced, _PIECE.findall(claim.lower())):
+        if _carries(spaced, _PIECE.findall(claim.lower()), _DASHES.match(claim.strip()).group()):
             hit = spaced if spaced in evidence.text else max(spaced.split(" "), key=len)
             found[claim] = f"cited, {evidence.where(hit)}"
     return found
 
 
-def _carries(line: str, pieces: list[str]) -> bool:
+def _carries(line: str, pieces: list[str], dashes: str = "") -> bool:
     """Every piece stands in ``line`` in the claim's order, each a whole part of a word: between
     non-letters, at a turn from letters to digits or to a capital (`int` and `64` in `int64_t`, `pages` in
     `max_num_pages`; not `mm` in `gemm`); the last one also as a plural (`spec` in `specs`), single letters
     also written together (`q/k/v/o` in `qkvo`). A claim of one or two numbers alone is not carried by a
-    line (any line may hold them); a version of three parts is (`0.2.8` in `v0_2_8_…`)."""
+    line (any line may hold them); a version of three parts is (`0.2.8` in `v0_2_8_…`). A flag's first
+    piece stands with its ``dashes``."""
     if not (any(piece.isalpha() for piece in pieces) or len(pieces) >= 3):
         return False
+    if dashes:
+        return _in_order(line, [dashes + pieces[0], *pieces[1:]])
     letters = len(pieces) > 1 and all(len(piece) == 1 and piece.isalpha() for piece in pieces)
     return _in_order(line, pieces) or (letters and _in_order(line, ["".join(pieces)]))
 
