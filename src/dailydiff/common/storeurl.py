@@ -179,16 +179,6 @@ def written_password(text: str) -> str:
     return userinfo.partition(":")[2]
 
 
-def without_password(text: str) -> str | None:
-    """A store URL with a password, written with none (``postgresql://user:@host/db``: the settings kept
-    between runs hold that, settings/loading.py); None for a URL with no password, or a keyword DSN."""
-    if "://" not in text or not written_password(text):
-        return None
-    scheme, rest = text.split("://", 1)
-    userinfo, _, host = rest.rpartition("@")
-    return f"{scheme}://{userinfo.partition(':')[0]}:@{host}"
-
-
 def _url_password(url: str) -> str:
     try:
         return unquote(urlsplit(url).password or "")
