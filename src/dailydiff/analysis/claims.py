@@ -958,7 +958,7 @@ def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
 
 _PIECE = re.compile(r"[a-z]+|\d+")
 _CITE_MIN = 6  # characters of a line, spaces aside: shorter is a word, not a line
-_DASHES = re.compile(r"-+(?=[A-Za-z])|")  # a flag's: a piece of it
+_DASHES = re.compile(r"^-+(?=[A-Za-z])")  # a flag's: a piece of it
 
 
 def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str, str]:
@@ -978,7 +978,7 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
             spaced = spaced[1:].strip()
         if len(spaced.replace(" ", "")) < _CITE_MIN or evidence.spaced.find(spaced) < 0:
             continue
-        if _carries(spaced, _PIECE.findall(claim.lower()), _DASHES.match(claim.strip()).group()):
+        if _carries(spaced, _PIECE.findall(claim.lower()), "".join(_DASHES.findall(claim.strip()))):
             hit = spaced if spaced in evidence.text else max(spaced.split(" "), key=len)
             found[claim] = f"cited, {evidence.where(hit)}"
     return found
