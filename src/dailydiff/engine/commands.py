@@ -418,7 +418,7 @@ def _plan_notes(request: Request) -> Plan:
     """`notes SOURCE [REF1..REF2]`: the range, resolved in the repository's git history, and one notes unit
     that builds them from the stored analyses (what is missing analysed now) and renders them; with
     --publish its target is the tag's forge release (through the ledger)."""
-    from dailydiff.engine.release import UNRELEASED, NotesUnit, authors_walk, open_git, resolve_range
+    from dailydiff.engine.release import UNRELEASED, ReleaseUnit, authors_walk, open_git, resolve_range
     from dailydiff.render.notes import Audience
 
     with fetch_once():  # the repository is opened twice (its identity, its history): git is asked once
@@ -438,7 +438,8 @@ def _plan_notes(request: Request) -> Plan:
         targets = (release_publisher(git, settings, _secrets()),)
     planned = Plan(jobs=[job], now=now)
     audience: Audience = "user" if request.of.audience == "user" else "engineer"
-    planned.add(NotesUnit(git, wanted, audience, request.of.fmt, now, targets, authors=authors))
+    planned.add(ReleaseUnit(job, now.date(), span=wanted, git=git, audience=audience, fmt=request.of.fmt,
+                            targets=targets, now=now, authors=authors))  # fmt: skip
     planned.request = replace(request, settings=settings)
     return planned
 
