@@ -15,6 +15,7 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, open_store, stderr
 from dailydiff.cli.base import nothing_to_tear_down, stderr_is_terminal
+from dailydiff.common.secrets import scrub
 from dailydiff.engine.printer import exit_code, publish_error, write_interrupted_summary, write_summary
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 
@@ -38,10 +39,10 @@ def _report(
 ) -> dict[str, Any]:
     """The outcomes on stderr (a target's deliveries folded into one line, every one with --verbose; a
     failed one always its own line) and as the JSON summary."""
-    from dailydiff.engine.printer import MARKS, delivery_lines, redact, summary, summary_line
+    from dailydiff.engine.printer import MARKS, delivery_lines, summary, summary_line
 
     data = summary("run", outcomes, code=code, duration=time.monotonic() - started,
-                   sources={job.label: redact(job.entry.source) for job in plan.jobs},
+                   sources={job.label: scrub(job.entry.source) for job in plan.jobs},
                    shard=str(plan.shard) if plan.shard else None)  # fmt: skip
     for line in delivery_lines(outcomes, quiet=quiet, fold=not verbose):
         if line.startswith(MARKS["failed"]):

@@ -22,6 +22,7 @@ from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.deliver import configured_publishers, stored_history
 from dailydiff.engine.identity import config_entry, configured_refs, repo_ref
 from dailydiff.engine.jobs import adhoc_job, parse_shard, plan_jobs, with_flags
+from dailydiff.engine.kinds import load
 from dailydiff.engine.request import Request, RunRequest
 from dailydiff.engine.runner import Plan, Span, check_targets, plan_run, run_plan
 from dailydiff.engine.runoptions import RunOptions
@@ -444,12 +445,6 @@ def _plan_notes(request: Request) -> Plan:
     return planned
 
 
-def _plan_site(request: Request) -> Plan:
-    from dailydiff.engine.site import plan_site  # (the site's modules only for `site build`)
-
-    return plan_site(request)
-
-
 # Every command's planner: a new command (or a new kind of plan) is one function and one line here.
 PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "run": _plan_run,
@@ -462,7 +457,9 @@ PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "watch": _plan_watch,
     "watch-test": _plan_watch_test,
     "notes": _plan_notes,
-    "site": _plan_site,
+    "site": lambda request: load("dailydiff.engine.site:plan_site")(
+        request
+    ),  # its modules only for `site build`
 }
 
 

@@ -21,17 +21,6 @@ from dailydiff.errors import (
     PublishError,
 )
 
-# What a command's printing reads from the engine besides outcomes, imported on first use (start-up).
-_LAZY = {"redact": "jobs"}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"dailydiff.engine.{_LAZY[name]}"), name)
-
 
 @dataclass
 class Tally:
