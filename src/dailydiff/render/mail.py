@@ -15,7 +15,8 @@ from email.message import EmailMessage
 from typing import Any
 
 from dailydiff.common.i18n import words
-from dailydiff.render.charts import PNG_WIDTH, Chart, figure_view, render_png
+from dailydiff.render.chartdata import Chart
+from dailydiff.render.charts import PNG_WIDTH, figure_view, render_png
 
 
 @dataclass(frozen=True)

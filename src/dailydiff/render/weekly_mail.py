@@ -13,7 +13,8 @@ from dailydiff import __version__
 from dailydiff.common.i18n import words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
-from dailydiff.render.charts import PNG_WIDTH, Chart, figure_view, render_png
+from dailydiff.render.chartdata import Chart
+from dailydiff.render.charts import PNG_WIDTH, figure_view, render_png
 from dailydiff.render.mail import Image, Mail, markdown_to_text
 from dailydiff.render.markdown import generation_stamp
 from dailydiff.render.stakeholder import stakeholder_compare_lines
