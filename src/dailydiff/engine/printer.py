@@ -4,8 +4,10 @@ the exit code."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +148,23 @@ def digest_line(outcomes: Sequence[Any]) -> str:
             f"{sources.count('cached')} cached); {sent} delivered, {failed} failed")  # fmt: skip
 
 
+def watch_line(outcomes: Sequence[Any], every: float | None) -> str:
+    """A look of `watch`: the messages its alerts sent, the deliveries and units that failed, the next look."""
+    alerts = [o for o in outcomes if o.kind == "alert"]
+    figures = Counter[str]()
+    for outcome in alerts:
+        figures.update(outcome.figures)
+    reasons = [f"{p.publisher}: {p.detail}" for o in alerts for p in o.publish if p.status == "failed"]
+    failed = [o.label for o in outcomes if o.status == "failed"]
+    line = (f"{dt.datetime.now():%H:%M:%S} watch: {figures['messages']} message(s) sent ({figures['single']} "
+            f"alert(s), {figures['folded']} folded, {figures['held']} held)")  # fmt: skip
+    if reasons:
+        line += f"; {len(reasons)} delivery(ies) failed (retried next time; {reasons[0]})"
+    if failed:
+        line += f"; failed: {', '.join(failed)}"
+    return line if every is None else f"{line}; next look in {every:g}s"
+
+
 def site_line(outcomes: Sequence[Any]) -> str:
     """`site build`'s one line: what its unit laid out and wrote, and where to open it."""
     f = next(o.figures for o in outcomes if o.kind == "site")
@@ -252,11 +271,10 @@ def _day_counts(days: Sequence[Any]) -> dict[str, int]:
 # The JSON summary's version: 2 adds ``summary_version`` and ``units`` (the keys below, the same for every
 # kind of unit and every command) beside each command's own keys of version 1, kept as they were.
 SUMMARY_VERSION = 2
-UNIT_KEYS = ("kind", "key", "unit", "repo", "date", "status", "detail", "deliveries")
 
 
 def unit_rows(outcomes: Sequence[Any]) -> list[dict[str, Any]]:
-    """Every unit of a command, one row each with the same keys (``UNIT_KEYS``) whatever its kind."""
+    """Every unit of a command, one row each with the same keys whatever its kind."""
     return [
         {"kind": o.kind, "key": o.key, "unit": o.label, "repo": o.repo,
          "date": o.date.isoformat() if o.date else None, "status": o.status, "detail": o.detail or None,
