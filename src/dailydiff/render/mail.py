@@ -25,6 +25,12 @@ class Image:
     filename: str
     png: bytes
 
+    @classmethod
+    def of(cls, chart: Chart, width: int) -> Image:
+        """``chart`` drawn as a PNG, its part named by its bytes."""
+        png = render_png(chart, width=width)
+        return cls(f"{chart.key}.{hashlib.sha256(png).hexdigest()[:16]}@dailydiff", f"{chart.key}.png", png)
+
 
 @dataclass(frozen=True)
 class Mail:
@@ -75,10 +81,7 @@ def build_mail(subject: str, markdown: str, charts: Sequence[Chart] = (), link: 
     heading = words("site", charts[0].language)["trends"]
     images, blocks, texts = [], [f'<h2 style="{STYLES["h2"]}">{html.escape(heading)}</h2>'], [heading, ""]
     for chart in charts:
-        png = render_png(chart, width=width)
-        image = Image(
-            f"{chart.key}.{hashlib.sha256(png).hexdigest()[:16]}@dailydiff", f"{chart.key}.png", png
-        )
+        image = Image.of(chart, width)
         images.append(image)
         blocks.append(_chart_html(chart, image.cid, width))
         texts += [chart.title, chart.alt, "", chart.text_table(), ""]
