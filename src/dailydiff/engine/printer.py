@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -344,8 +345,6 @@ def write_interrupted_summary(
     except PublishError as exc:
         if error is None:
             raise
-        import logging
-
         logging.getLogger("dailydiff.report").warning("%s", exc.message)
 
 
