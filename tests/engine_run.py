@@ -6,20 +6,32 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from dailydiff.analysis import Analyzer
 from dailydiff.common.dates import DateSpec
 from dailydiff.engine.identity import repo_ref
 from dailydiff.engine.jobs import adhoc_job
 from dailydiff.engine.runner import Plan, run_plan
-from dailydiff.engine.stages import DayOutcome, RangeOutcome
+from dailydiff.engine.stages import DayOutcome
 from dailydiff.engine.stream import RunOptions
 from dailydiff.engine.units import DayUnit
+from dailydiff.models import DayReport
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.sources import CommitSource
 from dailydiff.store import Store
 
 GATED = {"gated", "kept-previous"}
+
+
+@dataclass
+class RangeOutcome:
+    days: list[DayOutcome] = field(default_factory=list)
+    fetched: int = 0
+
+    @property
+    def reports(self) -> list[DayReport]:
+        return [d.report for d in self.days]
 
 
 def run_days(

@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from dailydiff.analysis import make_analyzer
-from dailydiff.engine.stages import RangeOutcome
 from dailydiff.render import render_markdown
 from dailydiff.settings import Settings, load_settings
 from dailydiff.sources import SourceOptions, open_source
 from dailydiff.store import Store
-from engine_run import run_days
+from engine_run import RangeOutcome, run_days
 from fake_llm import FakeLLM
 from gitrepo import CommitSpec, FileEdit, build_repo
 

@@ -7,6 +7,7 @@ import errno
 
 # errno values that mean the disk (not the path) failed a write: full, over quota, broken (exit 74).
 IO_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG})
+EXIT_INTERRUPTED = 130  # Ctrl-C (or SIGTERM, as 128 + its number: cli/base.py)
 
 
 class DailyDiffError(Exception):

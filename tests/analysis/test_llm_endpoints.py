@@ -170,7 +170,7 @@ def test_the_run_summary_compares_the_token_estimate_with_the_endpoint(
     # The fake counts a token per 3 characters, the estimate per 2.5: about +20%.
     assert run.estimate_error is not None and 5 < run.estimate_error < 40
     # Issue 63 item 11: the stderr line says what the figure is, not "offline estimate +23%"
-    from dailydiff.cli.report import figures_line
+    from dailydiff.engine.printer import figures_line
 
     line = figures_line({**run.model_dump(), "estimate_error": run.estimate_error})
     words = f"(the offline token estimate was {run.estimate_error:.0f}% over the endpoint's count)"

@@ -369,7 +369,7 @@ def test_the_output_policy_in_one_function() -> None:
 def test_every_text_of_a_chart_follows_the_policy() -> None:
     """Each control character of every author's name is gone from the picture, its table and its alt (the
     bug: only the first one was), a name of control characters only is drawn as "?"."""
-    from dailydiff.render import charts
+    from dailydiff.render import chartdata, charts
     from sitefixtures import many_reports
 
     report = many_reports(1, 1, 4, seed=3)[0]
@@ -377,7 +377,7 @@ def test_every_text_of_a_chart_follows_the_policy() -> None:
     commits = [rc.model_copy(update={"author": rc.author.model_copy(update={"name": names[i % 3]})})
                for i, rc in enumerate(report.commits)]  # fmt: skip
     day = report.model_copy(update={"commits": commits})
-    chart = charts.top_authors([day], day.date, 90, "en")
+    chart = chartdata.top_authors([day], day.date, 90, "en")
     svg = charts.render_svg(chart)
     texts = [*chart.labels, chart.alt, chart.text_table(), svg]
     assert all(controls(text) == [] for text in texts), [controls(t) for t in texts]

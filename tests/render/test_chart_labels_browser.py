@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from browser import ARTIFACTS, EVERY_PICTURE, chromium, write_chart_pages
-from dailydiff.render.charts import render_svg, weekly_charts
+from dailydiff.render.chartdata import weekly_charts
+from dailydiff.render.charts import render_svg
 from dailydiff.render.week import IsoWeek, build_digest
 from dailydiff.site import Site
 from sitefixtures import many_reports

@@ -489,7 +489,14 @@ def test_the_run_summary_says_one_repository() -> None:
 
     totals = {"repos": 1, "ok": 1, "failed": 0, "undelivered": 0, "gated": 0, "days_built": 1, "days_up_to_date": 0,
               "days_partial": 0, "digests": 0, "weeks": 0, "days_deferred": 0, "failed_analyses": 0}  # fmt: skip
-    assert summary_line({"totals": totals}, lambda _data: "figures").startswith("1 repository: 1 ok"), totals
+    assert summary_line(
+        {
+            "totals": {
+                **totals,
+                **dict.fromkeys(("analysed", "cached", "fallback", "prompt_tokens", "completion_tokens"), 0),
+            }
+        }
+    ).startswith("1 repository: 1 ok"), totals
 
 
 def test_notes_since_tag_start_at_the_last_release_not_a_nightly_tag(tmp_path: Path) -> None:

@@ -26,13 +26,8 @@ from dailydiff.models import DayReport
 from dailydiff.publish.base import Secrets
 from dailydiff.publish.email import EmailPublisher
 from dailydiff.render import RENDERERS
-from dailydiff.render.charts import (
-    PNG_WIDTH,
-    day_against_median,
-    picture_height,
-    render_svg,
-    weekly_charts,
-)
+from dailydiff.render.chartdata import day_against_median, weekly_charts
+from dailydiff.render.charts import PNG_WIDTH, picture_height, render_svg
 from dailydiff.render.edition import week_edition
 from dailydiff.render.mail import markdown_to_text
 from dailydiff.render.week import IsoWeek, build_digest
@@ -431,7 +426,7 @@ def test_weekly_email_carries_the_week_charts_as_inline_pngs(
     digest = build_digest("org0/project0", iso, {d: days.get(d) for d in iso.days}, timezone="Asia/Shanghai",
                           language="zh")  # fmt: skip
     before = [days[d - dt.timedelta(days=7)] for d in iso.days if d - dt.timedelta(days=7) in days]
-    from dailydiff.render.charts import type_counts
+    from dailydiff.render.chartdata import type_counts
 
     charts = weekly_charts(digest, type_counts(before))
     week = week_edition(digest, SETTINGS, type_counts(before))
@@ -459,7 +454,7 @@ def test_svg_of_a_chart_is_deterministic() -> None:
     here = Path(__file__).resolve().parents[1]
     code = (
         "import sys; from sitefixtures import many_reports; "
-        "from dailydiff.render.charts import day_against_median, render_svg; "
+        "from dailydiff.render.chartdata import day_against_median; from dailydiff.render.charts import render_svg; "
         "sys.stdout.write(render_svg(day_against_median(many_reports(1, 3, 4, seed=3)[-1], [])))"
     )
     env = {**os.environ, "PYTHONPATH": f"{here.parent / 'src'}{os.pathsep}{here}"}
@@ -479,7 +474,7 @@ def test_kept_numbers_are_the_same_bytes_in_every_process() -> None:
     here = Path(__file__).resolve().parents[1]
     code = (
         "import json; from sitefixtures import many_reports; "
-        "from dailydiff.render.charts import DayNumbers; "
+        "from dailydiff.render.chartdata import DayNumbers; "
         "print(json.dumps([DayNumbers.of(r).as_dict() for r in many_reports(2, 5, 8, seed=4)]))"
     )
 
@@ -500,7 +495,8 @@ def test_kept_numbers_are_the_same_bytes_in_every_process() -> None:
 def test_png_pictures_draw_chinese_glyphs_not_boxes() -> None:
     """Two pictures that differ only in their Chinese labels differ where the labels are drawn: with no
     CJK font, cairo would draw the same missing-glyph box for every character of both."""
-    from dailydiff.render.charts import Chart, Series, render_png
+    from dailydiff.render.chartdata import Chart, Series
+    from dailydiff.render.charts import render_png
 
     def picture(names: tuple[str, str]) -> Image.Image:
         chart = Chart(key="authors", kind="hbars", title="作者", label_header="作者", labels=names,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from dailydiff.common.secrets import scrub
 from dailydiff.common.stopping import TAKEN
 from dailydiff.common.text import terminal_text
-from dailydiff.errors import IO_ERRNOS, DailyDiffError
+from dailydiff.errors import EXIT_INTERRUPTED, IO_ERRNOS, DailyDiffError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -90,7 +90,6 @@ def say(line: str) -> None:
 
 
 EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
 # The signal (SIGTERM) that asked this process to stop, once received: kept where a delivery asks for it too.
 _STOPPED_BY = TAKEN
 

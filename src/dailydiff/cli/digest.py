@@ -10,8 +10,14 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, open_store, stderr
-from dailydiff.engine.printer import delivery_lines, digest_line, exit_code, publish_error, summary
-from dailydiff.publish.files import write_file
+from dailydiff.engine.printer import (
+    delivery_lines,
+    digest_line,
+    exit_code,
+    publish_error,
+    summary,
+    write_summary,
+)
 from dailydiff.render.digest import DIGEST_FORMATS
 
 
@@ -47,10 +53,9 @@ def digest_command(
     if not quiet:
         stderr.print(f"dailydiff: {digest_line(outcomes)}", markup=False, highlight=False)
     if shared.summary_json is not None:
-        import json
-
-        data = summary("digest", outcomes, code=exit_code(outcomes), duration=0.0)
-        write_file(shared.summary_json, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        write_summary(
+            shared.summary_json, summary("digest", outcomes, code=exit_code(outcomes), duration=0.0)
+        )
     error = publish_error(outcomes)
     if error is not None:
         raise error

@@ -3,7 +3,6 @@ and the publishing step that `dailydiff report --publish` shares."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,7 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, open_store, stderr
 from dailydiff.cli.options import config_dir
-from dailydiff.engine.printer import delivery_lines, envelope, exit_code, publish_error
-from dailydiff.publish.files import write_file
+from dailydiff.engine.printer import delivery_lines, envelope, exit_code, publish_error, write_summary
 
 
 @app.command("publish", cls=options.Command)
@@ -70,4 +68,4 @@ def _summarise(planned: Any, outcomes: list[Any], path: Path | None) -> None:
     request = planned.request
     summary = {**envelope("publish", outcomes, exit_code(outcomes)), "repo": planned.repo,
                "dry_run": request.targets.dry_run, "missing": planned.missing, "publish": rows + planned.rows}  # fmt: skip
-    write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    write_summary(path, summary)

@@ -9,13 +9,7 @@ import typer
 
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors
-from dailydiff.cli.report_run import (  # noqa: F401  (other commands and tests import them from here)
-    figures_line,
-    report,
-    stdout_output,
-    summary_dict,
-    write_interrupted_summary,
-)
+from dailydiff.cli.report_run import report
 
 
 @app.command("report", cls=options.Command)

@@ -4,34 +4,24 @@ typer's command (cli/report.py) or, for a command line it reads, without typer (
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from dailydiff.cli.base import (
-    EXIT_INTERRUPTED,
-    nothing_to_tear_down,
-    open_store,
-    say,
-    stderr,
-    stderr_is_terminal,
-)
+from dailydiff.cli.base import nothing_to_tear_down, open_store, say, stderr, stderr_is_terminal
 from dailydiff.cli.flags import Shared, config_dir
-from dailydiff.common.secrets import scrub
 from dailydiff.engine.printer import (
-    SUMMARY_VERSION,
-    day_figures,
-    delivery_lines,
-    envelope,
-    exit_code,
-    failure_ratio,
+    gate_error,
+    publish_error,
+    report_lines,
+    report_summary,
+    write_interrupted_summary,
+    write_summary,
 )
-from dailydiff.engine.printer import figures as totals  # the same words as `run`'s
-from dailydiff.errors import DailyDiffError, GateError, PublishError, UsageError
+from dailydiff.errors import DailyDiffError, UsageError
 
 log = logging.getLogger("dailydiff.report")
 
@@ -138,13 +128,18 @@ def _build(shared: Shared, planned: Any, output_dir: Path | None, say: Callable[
     try:
         with progress as tally:
             planned.request = replace(request, targets=replace(request.targets, outputs=outputs), tally=tally)
-            result = _days(run(planned))
+            outcomes = run(planned)
         _flush(outputs)
-        summary = _summarise(result, request.targets.publish, shared.summary_json)
-        if not shared.quiet:
-            print_summary(result, [Path(p) for p in summary["written"]], output_dir, say)
+        done = report_summary(outcomes, request.targets.publish)
+        if shared.summary_json is not None:
+            write_summary(shared.summary_json, done)
+        summary = done
+        for line in [] if shared.quiet else report_lines(outcomes, summary, output_dir):
+            say(line)
         status = "ok"
-        _raise_for(result, settings)
+        error = gate_error(outcomes, settings.analysis.max_failure_ratio) or publish_error(outcomes)
+        if error is not None:  # a gated day exits 6; failed deliveries 7/8/74 (as every command)
+            raise error
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
         stopped_by = exc if isinstance(exc, DailyDiffError) else None
@@ -162,49 +157,6 @@ def _flush(outputs: list[Any]) -> None:
     for output in outputs:
         if isinstance(output, FilesPublisher):
             output.sync()
-
-
-@dataclass
-class _Days:
-    """The plan's one repository as its day outcomes say it: what `report` prints and summarises."""
-
-    repo: str | None
-    days: list[Any]
-    fetched: int = 0
-    requests: dict[str, Any] = field(default_factory=dict)
-
-
-def _days(outcomes: list[Any]) -> _Days:
-    """The plan's one repository as its day outcomes say it."""
-    first = outcomes[0].figures if outcomes else {}
-    repo = next((o.repo for o in outcomes if o.repo), None)
-    return _Days(repo, outcomes, int(first.get("fetched", 0)), dict(first.get("requests", {})))
-
-
-def _summarise(result: Any, publish: bool, path: Path | None) -> dict[str, Any]:
-    summary = {**envelope("report", result.days, exit_code(result.days)), **summary_dict(result)}
-    summary["written"] = [p for d in result.days for p in d.written]
-    if publish:
-        summary["publish"] = [
-            {"repo": result.repo, "date": d.date.isoformat(), **p.as_dict()} for d in result.days for p in d.publish
-        ]  # fmt: skip
-    if path is not None:
-        from dailydiff.publish.files import write_file
-
-        write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    return summary
-
-
-def _raise_for(result: Any, settings: Any) -> None:
-    """A gated day exits 6; failed deliveries 7/8/74 (the same rule as every command)."""
-    from dailydiff.engine.printer import failure_error
-
-    gated = [d for d in result.days if d.status in {"gated", "kept-previous"}]
-    if gated:
-        raise gate_error(gated, settings.analysis.max_failure_ratio)
-    error = failure_error([p for d in result.days for p in d.publish])
-    if error is not None:
-        raise error
 
 
 def stdout_output(shared: Shared, dates: Any, timezone: str, publish: bool, now: Any = None) -> Any:
@@ -226,175 +178,8 @@ def stdout_output(shared: Shared, dates: Any, timezone: str, publish: bool, now:
     return StdoutPublisher(days, fmt=chosen[0])
 
 
-def write_interrupted_summary(
-    path: Path, command: str, tally: Any, error: DailyDiffError | None = None
-) -> None:
-    """--summary-json of a run stopped by Ctrl-C (or SIGTERM), or by ``error``: how far it got and what
-    failed; what it analysed is stored. Written whatever else failed (the summary's path is on a disk of its
-    own): a summary that cannot be written is one warning, never in place of the error that stopped the run."""
-    import time
-
-    from dailydiff.publish.files import write_file
-
-    summary = {
-        "summary_version": SUMMARY_VERSION, "command": command, "status": "interrupted" if error is None else "failed",
-        "exit_code": EXIT_INTERRUPTED if error is None else error.exit_code,
-        "duration_seconds": round(time.monotonic() - tally.started, 3),
-        "progress": {"days_done": tally.units_done, "days_total": tally.units_total,
-                     "commits_analysed": tally.commits_done, "commits_total": tally.commits_total},
-        "resume": "run the same command again: everything analysed so far is stored", "units": [],
-    }  # fmt: skip
-    if error is not None:
-        summary["error"] = {"message": scrub(error.message), "hint": scrub(error.hint)}
-    try:
-        write_file(path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    except PublishError as exc:
-        if error is None:
-            raise
-        log.warning("%s", exc.message)
-
-
-def summary_dict(result: Any) -> dict[str, Any]:
-    reports = []
-    for day in result.days:
-        r = day.report
-        if r is None:
-            continue
-        reports.append(
-            {
-                "repo": r.repo,
-                "date": r.date.isoformat(),
-                "commits": r.stats.total,
-                "high": r.stats.high,
-                "medium": r.stats.medium,
-                "low": r.stats.low,
-                "analysed": r.run.analysed,
-                "cached": r.run.cached,
-                "escalated": r.run.escalated,
-                "fallback": r.run.fallback,
-                "failed": r.run.failed,
-                "failures": r.run.failures,
-                "prompt_tokens": r.run.prompt_tokens,
-                "completion_tokens": r.run.completion_tokens,
-                "cost": r.run.cost,
-                **({"cached_tokens": r.run.cached_tokens} if r.run.cached_tokens is not None else {}),
-                **day_figures(r),
-                "max_requests_per_commit": r.run.max_requests_per_commit,
-                "token_estimate_error_pct": r.run.estimate_error,
-                "gated": day.status in {"gated", "kept-previous"},
-                "kept_previous": day.status == "kept-previous",
-            }
-        )
-    return {
-        "fetched": result.fetched,
-        "reports": reports,
-        "totals": totals(reports),
-        # days the GitHub request budget left to the next run, and what the repository's fetch asked GitHub
-        "deferred": [d.date.isoformat() for d in result.days if d.status == "deferred"],
-        **result.requests,
-    }
-
-
-# How the offline prompt-token estimate (what budgets and context checks use) compared with the endpoint's count.
-_OVER_UNDER = {True: "over", False: "under"}
-
-
-def figures_line(figures: dict[str, Any]) -> str:
-    """One line of figures for stderr, worded as in the reports' statistics line and the JSON: what *this
-    run* did and spent, then (when given) the tokens and cost *of the day(s)* the reports show."""
-    line = (
-        f"this run: analysed {figures['analysed']}, cached {figures['cached']}, fallback {figures['fallback']}, "
-        f"failed {figures['failed']}"
-    )
-    if figures.get("merges"):  # what the four do not count: the day's merges, never analysed
-        line += f", merges {figures['merges']} (not analysed)"
-    if figures.get("escalated"):
-        line += f", re-analysed deeper {figures['escalated']}"
-    if figures["prompt_tokens"] or figures["completion_tokens"]:
-        line += f"; tokens {figures['prompt_tokens']}+{figures['completion_tokens']}"
-        if (
-            figures.get("cached_tokens") is not None and figures["prompt_tokens"]
-        ):  # (None: the endpoint never said)
-            line += f", cached {100 * figures['cached_tokens'] / figures['prompt_tokens']:.0f}%"
-        if figures["cost"] > 0:
-            line += f", ${figures['cost']:.4f}"
-        if figures.get("estimate_error") is not None:
-            error = figures["estimate_error"]
-            line += f" (the offline token estimate was {abs(error):.0f}% {_OVER_UNDER[error >= 0]} the endpoint's count)"
-    line += claims_clause(figures)
-    if figures.get("max_requests_per_commit"):
-        line += f"; at most {figures['max_requests_per_commit']} LLM request(s) per commit"
-    if figures.get("day_prompt_tokens") or figures.get("day_completion_tokens"):
-        line += f"; of the day: tokens {figures['day_prompt_tokens']}+{figures['day_completion_tokens']}"
-        if figures.get("day_replaced_prompt_tokens") or figures.get("day_replaced_completion_tokens"):
-            line += (f" (of them {figures['day_replaced_prompt_tokens']}+{figures['day_replaced_completion_tokens']}"
-                     " spent on replaced analyses)")  # fmt: skip
-        if figures.get("day_cost", 0) > 0:
-            line += f", ${figures['day_cost']:.4f}"
-    return line
-
-
-def claims_clause(figures: dict[str, Any]) -> str:
-    """ "; claims 412 checked, 9 unsupported: 6 repaired, 3 removed" (nothing when nothing was traced)."""
-    checked = figures.get("claims_checked") or 0
-    if not checked:
-        return ""
-    fixed = {word: figures.get(f"claims_{word}") or 0 for word in ("repaired", "removed", "marked")}
-    if not any(fixed.values()):
-        return f"; claims {checked} checked, all found"
-    told = ", ".join(f"{n} {word}" for word, n in fixed.items() if n)
-    return f"; claims {checked} checked, {sum(fixed.values())} unsupported: {told}"
-
-
 def say_on_stderr(json_logs: bool) -> Callable[[str], None]:
     """How a command tells the user something on stderr: a log record with --log-format json, else a line."""
     if json_logs:
         return lambda line: log.info("%s", line)
     return say  # plain text is written as it is, without starting rich's console
-
-
-def print_summary(
-    result: Any, written: list[Path], output_dir: Path | None, say: Callable[[str], None]
-) -> None:
-    summary = summary_dict(result)
-    built = [d.report for d in result.days if d.report is not None]
-    for r, row in zip(built, summary["reports"], strict=True):
-        figures = {**row, "estimate_error": r.run.estimate_error, "merges": r.stats.merges}
-        say(f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} 🟢{r.stats.low}); "
-            + figures_line(figures))  # fmt: skip
-        for reason, count in _reasons(r.run.failures)[:3]:
-            say(f"  {count} × {reason}")
-    for line in delivery_lines(result.days):
-        say(line)
-    if len(built) > 1:  # a range ends with one total line (the same words as each day's)
-        figures = summary["totals"]
-        say(f"total: {len(built)} days, {figures['commits']} commits; " + figures_line(figures))
-    if written:
-        say(f"wrote {len(written)} file(s) under {output_dir}")
-    unchanged = sum(d.status == "up-to-date" for d in result.days)
-    if unchanged:  # decided from the listing of commit ids: neither fetched, rendered nor written
-        say(
-            f"{unchanged} day(s) up to date: nothing changed, the files are as they were (--force builds them again)"
-        )
-
-
-def gate_error(gated: list[Any], max_failure_ratio: float) -> GateError:
-    worst = max(gated, key=lambda d: failure_ratio(d.report))
-    kept = sum(d.status == "kept-previous" for d in gated)
-    stats = worst.report.stats
-    return GateError(
-        f"{len(gated)} report(s) have more than {max_failure_ratio:.0%} of their analyses fallen back to the "
-        f"rules or failed (worst: {worst.report.repo} {worst.date}, {failure_ratio(worst.report):.0%}: "
-        f"fallback {stats.fallback}, failed {stats.failed})"
-        + (f"; kept {kept} better earlier report(s)" if kept else ""),
-        "check the LLM endpoint and run again; analyses that succeeded are stored and will not be redone",
-    )
-
-
-def _reasons(failures: list[str]) -> list[tuple[str, int]]:
-    """Failure reasons ("<sha>: <reason>") grouped, most frequent first."""
-    counts: dict[str, int] = {}
-    for failure in failures:
-        reason = failure.split(": ", 1)[-1]
-        counts[reason] = counts.get(reason, 0) + 1
-    return sorted(counts.items(), key=lambda item: -item[1])

@@ -4,7 +4,6 @@ the units, with or without a shared plan) and prints the outcomes (engine/printe
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -16,7 +15,8 @@ import typer
 from dailydiff.cli import options
 from dailydiff.cli.app import app, handle_errors, open_store, stderr
 from dailydiff.cli.base import nothing_to_tear_down, stderr_is_terminal
-from dailydiff.engine.printer import EXIT_GATED, EXIT_OK, EXIT_SOME_FAILED, exit_code, publish_error  # noqa: F401  (re-exported)
+from dailydiff.common.secrets import scrub
+from dailydiff.engine.printer import exit_code, publish_error, write_interrupted_summary, write_summary
 from dailydiff.errors import ConfigError, DailyDiffError, UsageError
 
 log = logging.getLogger("dailydiff.run")
@@ -39,18 +39,17 @@ def _report(
 ) -> dict[str, Any]:
     """The outcomes on stderr (a target's deliveries folded into one line, every one with --verbose; a
     failed one always its own line) and as the JSON summary."""
-    from dailydiff.cli.report import figures_line
-    from dailydiff.engine.printer import MARKS, delivery_lines, redact, summary, summary_line
+    from dailydiff.engine.printer import MARKS, delivery_lines, summary, summary_line
 
     data = summary("run", outcomes, code=code, duration=time.monotonic() - started,
-                   sources={job.label: redact(job.entry.source) for job in plan.jobs},
+                   sources={job.label: scrub(job.entry.source) for job in plan.jobs},
                    shard=str(plan.shard) if plan.shard else None)  # fmt: skip
     for line in delivery_lines(outcomes, quiet=quiet, fold=not verbose):
         if line.startswith(MARKS["failed"]):
             log.error("%s", line)  # said with --quiet too
         else:
             say(line)
-    say(("dailydiff: " if stderr_is_terminal() else "") + summary_line(data, figures_line))
+    say(("dailydiff: " if stderr_is_terminal() else "") + summary_line(data))
     return data
 
 
@@ -121,7 +120,6 @@ def _execute(planned: Any, store: Any, shared: options.Shared, bar: bool, starte
     from dataclasses import replace
 
     from dailydiff.cli.progress import ProgressBar
-    from dailydiff.cli.report import write_interrupted_summary
     from dailydiff.engine import run as engine_run
 
     summary_path = _summary_path(shared, planned.request.settings)
@@ -164,8 +162,6 @@ def _start_notes(shared: options.Shared, run: Any, store: Any, say: Any) -> None
 
 def _finish(run: Any, outcomes: list[Any], store: Any, run_id: Any, summary_path: Path | None, *, started: float,
             say: Any, quiet: bool, verbose: bool) -> None:  # fmt: skip
-    from dailydiff.publish.files import write_file
-
     code = exit_code(outcomes)
     try:
         data = _report(run, outcomes, code=code, started=started, say=say, quiet=quiet, verbose=verbose)
@@ -173,7 +169,7 @@ def _finish(run: Any, outcomes: list[Any], store: Any, run_id: Any, summary_path
     finally:
         store.close()
     if summary_path is not None:
-        write_file(summary_path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        write_summary(summary_path, data)
     error = publish_error(outcomes)
     if error is not None and code == error.exit_code:
         log.error("%s (%s)", error.message, error.hint)

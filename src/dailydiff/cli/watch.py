@@ -6,10 +6,8 @@ why, without sending anything."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import time
-from typing import Any
 
 import typer
 
@@ -25,7 +23,7 @@ from dailydiff.cli.app import (
     stopped,
 )
 from dailydiff.common.logs import setup_logging
-from dailydiff.engine.printer import failed_unit, publish_error
+from dailydiff.engine.printer import failed_unit, publish_error, watch_line
 from dailydiff.errors import UsageError
 
 watch_app = typer.Typer(
@@ -75,7 +73,7 @@ def watch_command(
             started = time.monotonic()
             outcomes = run(planned)
             if not quiet:
-                stderr.print(_line(outcomes, seconds, once), markup=False)
+                stderr.print(watch_line(outcomes, None if once else seconds), markup=False)
             if once:  # for cron: a look whose unit or every alert failed is said in one line, non-zero
                 error = failed_unit(outcomes) or publish_error(outcomes)
                 if error is not None:
@@ -89,25 +87,6 @@ def watch_command(
         raise stopped("what was found and not yet sent is sent by the next start") from None
     finally:
         store.close()
-
-
-def _line(outcomes: list[Any], seconds: float, once: bool) -> str:
-    alerts = [o for o in outcomes if o.kind == "alert"]
-    failed = [o.label for o in outcomes if o.status == "failed"]
-    figures: dict[str, int] = {}
-    for outcome in alerts:
-        for name, value in outcome.figures.items():
-            figures[name] = figures.get(name, 0) + value
-    reasons = [f"{p.publisher}: {p.detail}" for o in alerts for p in o.publish if p.status == "failed"]
-    sent_failed = len(reasons)
-    when = dt.datetime.now().strftime("%H:%M:%S")
-    line = (f"{when} watch: {figures.get('messages', 0)} message(s) sent ({figures.get('single', 0)} alert(s), "
-            f"{figures.get('folded', 0)} folded, {figures.get('held', 0)} held)")  # fmt: skip
-    if sent_failed:
-        line += f"; {sent_failed} delivery(ies) failed (retried next time; {reasons[0]})"
-    if failed:
-        line += f"; failed: {', '.join(failed)}"
-    return line if once else f"{line}; next look in {seconds:g}s"
 
 
 @watch_app.command("test", cls=options.Command)

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from dailydiff import __version__
 from dailydiff.common.private import exposure
@@ -25,6 +26,7 @@ from dailydiff.doctor.publishers import probe_targets
 from dailydiff.engine.deliver import configured_streaks
 from dailydiff.engine.identity import resolve_source
 from dailydiff.engine.jobs import redact
+from dailydiff.engine.kinds import load
 from dailydiff.errors import DailyDiffError
 from dailydiff.publish.base import Secrets
 from dailydiff.publish.files import output_dir_publisher
@@ -215,36 +217,14 @@ def _unindexed_history(path: Path) -> int:
     return int(count) if count.isdigit() and int(count) >= LONG_HISTORY else 0
 
 
-def probe_github(
-    spec: str, entry: RepoEntry, settings: Settings, deadline: float = CHECK_DEADLINE
-) -> CheckResult:
-    from dailydiff.doctor.github import probe_github as probe
-
-    return probe(spec, entry, settings, deadline)
-
-
-def probe_gitlab(
-    spec: str, entry: RepoEntry, settings: Settings, deadline: float = CHECK_DEADLINE
-) -> CheckResult:
-    from dailydiff.doctor.gitlab import probe_gitlab as probe
-
-    return probe(spec, entry, settings, deadline)
-
-
-def check_github(ctx: DoctorContext) -> list[CheckResult]:
-    from dailydiff.doctor.github import check_github as check
-
-    return check(ctx)
-
-
-def check_llm(ctx: DoctorContext) -> list[CheckResult]:
-    from dailydiff.doctor.llm import check_llm as check
-
-    return check(ctx)
+def _later(name: str) -> Any:
+    """A check or probe of doctor/<module>.py, imported when it runs (`doctor`'s start-up)."""
+    return lambda *args: load(f"dailydiff.doctor.{name}")(*args)
 
 
 # source kind -> reachability probe of one [[repos]] entry.
-REPO_PROBES: dict[str, RepoProbe] = {"git": probe_git, "github": probe_github, "gitlab": probe_gitlab}
+REPO_PROBES: dict[str, RepoProbe] = {"git": probe_git, "github": _later("github:probe_github"),
+                                     "gitlab": _later("gitlab:probe_gitlab")}  # fmt: skip
 
 
 def check_repos(ctx: DoctorContext) -> list[CheckResult]:
@@ -414,9 +394,11 @@ CHECKS: dict[str, Check] = {
     "environment": check_environment,
     "git": check_git,
     "data_dir": check_data_dir,
-    "github": check_github,  # the token and the remaining rate limit, when a repository is on GitHub
+    "github": _later(
+        "github:check_github"
+    ),  # the token and the remaining rate limit, when a repository is on GitHub
     "repos": check_repos,
-    "llm": check_llm,  # a tiny structured request, when an analyser uses the LLM
+    "llm": _later("llm:check_llm"),  # a tiny structured request, when an analyser uses the LLM
     "publishers": check_publishers,
     "alerts": check_alerts,  # every [[watch]] alert target is a [[publish]] entry
     "deliveries": check_deliveries,  # targets that failed [run] alert_after days in a row

@@ -22,6 +22,7 @@ from dailydiff.common.timewindow import check_timezone
 from dailydiff.engine.deliver import configured_publishers, stored_history
 from dailydiff.engine.identity import config_entry, configured_refs, repo_ref
 from dailydiff.engine.jobs import adhoc_job, parse_shard, plan_jobs, with_flags
+from dailydiff.engine.kinds import load
 from dailydiff.engine.request import Request, RunRequest
 from dailydiff.engine.runner import Plan, Span, check_targets, plan_run, run_plan
 from dailydiff.engine.runoptions import RunOptions
@@ -418,7 +419,7 @@ def _plan_notes(request: Request) -> Plan:
     """`notes SOURCE [REF1..REF2]`: the range, resolved in the repository's git history, and one notes unit
     that builds them from the stored analyses (what is missing analysed now) and renders them; with
     --publish its target is the tag's forge release (through the ledger)."""
-    from dailydiff.engine.release import UNRELEASED, NotesUnit, authors_walk, open_git, resolve_range
+    from dailydiff.engine.release import UNRELEASED, ReleaseUnit, authors_walk, open_git, resolve_range
     from dailydiff.render.notes import Audience
 
     with fetch_once():  # the repository is opened twice (its identity, its history): git is asked once
@@ -438,15 +439,10 @@ def _plan_notes(request: Request) -> Plan:
         targets = (release_publisher(git, settings, _secrets()),)
     planned = Plan(jobs=[job], now=now)
     audience: Audience = "user" if request.of.audience == "user" else "engineer"
-    planned.add(NotesUnit(git, wanted, audience, request.of.fmt, now, targets, authors=authors))
+    planned.add(ReleaseUnit(job, now.date(), span=wanted, git=git, audience=audience, fmt=request.of.fmt,
+                            targets=targets, now=now, authors=authors))  # fmt: skip
     planned.request = replace(request, settings=settings)
     return planned
-
-
-def _plan_site(request: Request) -> Plan:
-    from dailydiff.engine.site import plan_site  # (the site's modules only for `site build`)
-
-    return plan_site(request)
 
 
 # Every command's planner: a new command (or a new kind of plan) is one function and one line here.
@@ -461,7 +457,9 @@ PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "watch": _plan_watch,
     "watch-test": _plan_watch_test,
     "notes": _plan_notes,
-    "site": _plan_site,
+    "site": lambda request: load("dailydiff.engine.site:plan_site")(
+        request
+    ),  # its modules only for `site build`
 }
 
 

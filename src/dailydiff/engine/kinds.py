@@ -49,13 +49,12 @@ KINDS: dict[str, Kind] = {
     ),
     "digest": Kind("dailydiff.engine.units:DigestUnit", "dailydiff.engine.runner:plan_digests"),
     "week": Kind("dailydiff.engine.units:WeekUnit", "dailydiff.engine.runner:plan_weeks"),
-    "release": Kind(
+    "release": Kind(  # `run` with [notes] on_tag, and `notes`
         "dailydiff.engine.release:ReleaseUnit",
         "dailydiff.engine.release:plan_releases",
-        lambda at: any(job.settings.notes.on_tag for job in at.jobs),  # ([notes] on_tag)
+        lambda at: any(job.settings.notes.on_tag for job in at.jobs),
     ),
     "stored-day": Kind("dailydiff.engine.units:StoredDayUnit"),  # `publish`
-    "notes": Kind("dailydiff.engine.release:NotesUnit"),  # `notes`
     "site": Kind("dailydiff.engine.site:SiteUnit"),  # `site build`
     "watch-test": Kind("dailydiff.engine.watching:TestUnit"),  # `watch test`
 }

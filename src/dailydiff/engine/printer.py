@@ -1,26 +1,28 @@
 """The one printer of unit outcomes, whatever their kinds and whatever the command: the ✓/–/✗ line of every
-delivery, the summary line, the JSON summary and the exit code."""
+delivery, each day's figures line, the summary line, the JSON summary (and the one a stopped run leaves) and
+the exit code."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dailydiff.errors import DailyDiffError, OutputFullError, PartialPublishError, PublishError
-
-# What a command's printing reads from the engine besides outcomes, imported on first use (start-up).
-_LAZY = {"day_figures": "stages", "failure_ratio": "stages", "redact": "jobs"}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(f"dailydiff.engine.{_LAZY[name]}"), name)
+from dailydiff.common.secrets import scrub
+from dailydiff.errors import (
+    EXIT_INTERRUPTED,
+    DailyDiffError,
+    GateError,
+    OutputFullError,
+    PartialPublishError,
+    PublishError,
+)
 
 
 @dataclass
@@ -147,6 +149,23 @@ def digest_line(outcomes: Sequence[Any]) -> str:
             f"{sources.count('cached')} cached); {sent} delivered, {failed} failed")  # fmt: skip
 
 
+def watch_line(outcomes: Sequence[Any], every: float | None) -> str:
+    """A look of `watch`: the messages its alerts sent, the deliveries and units that failed, the next look."""
+    alerts = [o for o in outcomes if o.kind == "alert"]
+    figures = Counter[str]()
+    for outcome in alerts:
+        figures.update(outcome.figures)
+    reasons = [f"{p.publisher}: {p.detail}" for o in alerts for p in o.publish if p.status == "failed"]
+    failed = [o.label for o in outcomes if o.status == "failed"]
+    line = (f"{dt.datetime.now():%H:%M:%S} watch: {figures['messages']} message(s) sent ({figures['single']} "
+            f"alert(s), {figures['folded']} folded, {figures['held']} held)")  # fmt: skip
+    if reasons:
+        line += f"; {len(reasons)} delivery(ies) failed (retried next time; {reasons[0]})"
+    if failed:
+        line += f"; failed: {', '.join(failed)}"
+    return line if every is None else f"{line}; next look in {every:g}s"
+
+
 def site_line(outcomes: Sequence[Any]) -> str:
     """`site build`'s one line: what its unit laid out and wrote, and where to open it."""
     f = next(o.figures for o in outcomes if o.kind == "site")
@@ -253,11 +272,10 @@ def _day_counts(days: Sequence[Any]) -> dict[str, int]:
 # The JSON summary's version: 2 adds ``summary_version`` and ``units`` (the keys below, the same for every
 # kind of unit and every command) beside each command's own keys of version 1, kept as they were.
 SUMMARY_VERSION = 2
-UNIT_KEYS = ("kind", "key", "unit", "repo", "date", "status", "detail", "deliveries")
 
 
 def unit_rows(outcomes: Sequence[Any]) -> list[dict[str, Any]]:
-    """Every unit of a command, one row each with the same keys (``UNIT_KEYS``) whatever its kind."""
+    """Every unit of a command, one row each with the same keys whatever its kind."""
     return [
         {"kind": o.kind, "key": o.key, "unit": o.label, "repo": o.repo,
          "date": o.date.isoformat() if o.date else None, "status": o.status, "detail": o.detail or None,
@@ -281,7 +299,7 @@ def _estimate_error(reports: list[Any]) -> float | None:
     return round(100.0 * (estimated - counted) / counted, 1) if counted and estimated else None
 
 
-def summary_line(data: dict[str, Any], figures_line: Callable[[dict[str, Any]], str]) -> str:
+def summary_line(data: dict[str, Any]) -> str:
     t = data["totals"]
     line = (
         f"{t['repos']} {'repository' if t['repos'] == 1 else 'repositories'}: {t['ok']} ok, {t['failed']} failed, {t['undelivered']} undelivered, "
@@ -297,3 +315,176 @@ def summary_line(data: dict[str, Any], figures_line: Callable[[dict[str, Any]], 
         + figures_line({**t, "failed": t["failed_analyses"]})
     )
     return line
+
+
+def write_summary(path: Path, data: dict[str, Any]) -> None:
+    """--summary-json: the summary as one JSON document."""
+    from dailydiff.publish.files import write_file
+
+    write_file(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_interrupted_summary(
+    path: Path, command: str, tally: Any, error: DailyDiffError | None = None
+) -> None:
+    """--summary-json of a run stopped by Ctrl-C (or SIGTERM), or by ``error``: how far it got and what
+    failed; what it analysed is stored. Written whatever else failed (the summary's path is on a disk of its
+    own): a summary that cannot be written is one warning, never in place of the error that stopped the run."""
+    summary = {
+        "summary_version": SUMMARY_VERSION, "command": command, "status": "interrupted" if error is None else "failed",
+        "exit_code": EXIT_INTERRUPTED if error is None else error.exit_code,
+        "duration_seconds": round(time.monotonic() - tally.started, 3),
+        "progress": {"days_done": tally.units_done, "days_total": tally.units_total,
+                     "commits_analysed": tally.commits_done, "commits_total": tally.commits_total},
+        "resume": "run the same command again: everything analysed so far is stored", "units": [],
+    }  # fmt: skip
+    if error is not None:
+        summary["error"] = {"message": scrub(error.message), "hint": scrub(error.hint)}
+    try:
+        write_summary(path, summary)
+    except PublishError as exc:
+        if error is None:
+            raise
+        logging.getLogger("dailydiff.report").warning("%s", exc.message)
+
+
+# --- `report`: its days, each one line of figures, then its own JSON summary (version 1 and the envelope) ---
+
+
+def report_summary(outcomes: Sequence[Any], publish: bool) -> dict[str, Any]:
+    """`report`'s JSON summary: the envelope, each built day's figures, the files written and, with
+    --publish, the deliveries."""
+    first = outcomes[0].figures if outcomes else {}
+    reports = [_report_row(o) for o in outcomes if o.report is not None]
+    repo = next((o.repo for o in outcomes if o.repo), None)
+    return {
+        **envelope("report", outcomes, exit_code(outcomes)),
+        "fetched": int(first.get("fetched", 0)),
+        "reports": reports,
+        "totals": figures(reports),
+        # days the GitHub request budget left to the next run, and what the repository's fetch asked GitHub
+        "deferred": [o.date.isoformat() for o in outcomes if o.status == "deferred"],
+        **dict(first.get("requests", {})),
+        "written": [p for o in outcomes for p in o.written],
+        **({"publish": [{"repo": repo, "date": o.date.isoformat(), **p.as_dict()}
+                        for o in outcomes for p in o.publish]} if publish else {}),
+    }  # fmt: skip
+
+
+def _report_row(day: Any) -> dict[str, Any]:
+    from dailydiff.engine.stages import day_figures
+
+    r = day.report
+    return {
+        "repo": r.repo, "date": r.date.isoformat(), "commits": r.stats.total, "high": r.stats.high,
+        "medium": r.stats.medium, "low": r.stats.low, "analysed": r.run.analysed, "cached": r.run.cached,
+        "escalated": r.run.escalated, "fallback": r.run.fallback, "failed": r.run.failed,
+        "failures": r.run.failures, "prompt_tokens": r.run.prompt_tokens,
+        "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
+        **({"cached_tokens": r.run.cached_tokens} if r.run.cached_tokens is not None else {}),
+        **day_figures(r), "max_requests_per_commit": r.run.max_requests_per_commit,
+        "token_estimate_error_pct": r.run.estimate_error, "gated": day.status in GATED,
+        "kept_previous": day.status == "kept-previous",
+    }  # fmt: skip
+
+
+def report_lines(outcomes: Sequence[Any], summary: dict[str, Any], output_dir: Path | None) -> list[str]:
+    """`report`'s lines on stderr: each day's figures and its most frequent failures, its deliveries, the
+    range's total, the files written, the days up to date."""
+    lines = []
+    built = [o.report for o in outcomes if o.report is not None]
+    for r, row in zip(built, summary["reports"], strict=True):
+        said = {**row, "estimate_error": r.run.estimate_error, "merges": r.stats.merges}
+        lines.append(f"{r.repo} {r.date}: {r.stats.total} commits (🔴{r.stats.high} 🟡{r.stats.medium} "
+                     f"🟢{r.stats.low}); " + figures_line(said))  # fmt: skip
+        lines += [f"  {count} × {reason}" for reason, count in _reasons(r.run.failures)[:3]]
+    lines += delivery_lines(outcomes)
+    if len(built) > 1:  # a range ends with one total line (the same words as each day's)
+        t = summary["totals"]
+        lines.append(f"total: {len(built)} days, {t['commits']} commits; " + figures_line(t))
+    if summary["written"]:
+        lines.append(f"wrote {len(summary['written'])} file(s) under {output_dir}")
+    unchanged = sum(o.status == "up-to-date" for o in outcomes)
+    if unchanged:  # decided from the listing of commit ids: neither fetched, rendered nor written
+        lines.append(f"{unchanged} day(s) up to date: nothing changed, the files are as they were (--force "
+                     "builds them again)")  # fmt: skip
+    return lines
+
+
+def _reasons(failures: list[str]) -> list[tuple[str, int]]:
+    """Failure reasons ("<sha>: <reason>") grouped, most frequent first."""
+    counts: dict[str, int] = {}
+    for failure in failures:
+        reason = failure.split(": ", 1)[-1]
+        counts[reason] = counts.get(reason, 0) + 1
+    return sorted(counts.items(), key=lambda item: -item[1])
+
+
+def gate_error(outcomes: Sequence[Any], max_failure_ratio: float) -> GateError | None:
+    """`report`'s exit 6: the gated days, the worst named (None when none was gated)."""
+    gated = [o for o in outcomes if o.status in GATED]
+    if not gated:
+        return None
+    from dailydiff.engine.stages import failure_ratio
+
+    worst = max(gated, key=lambda d: failure_ratio(d.report))
+    kept = sum(d.status == "kept-previous" for d in gated)
+    stats = worst.report.stats
+    return GateError(
+        f"{len(gated)} report(s) have more than {max_failure_ratio:.0%} of their analyses fallen back to the "
+        f"rules or failed (worst: {worst.report.repo} {worst.date}, {failure_ratio(worst.report):.0%}: "
+        f"fallback {stats.fallback}, failed {stats.failed})"
+        + (f"; kept {kept} better earlier report(s)" if kept else ""),
+        "check the LLM endpoint and run again; analyses that succeeded are stored and will not be redone",
+    )
+
+
+# How the offline prompt-token estimate (what budgets and context checks use) compared with the endpoint's count.
+_OVER_UNDER = {True: "over", False: "under"}
+
+
+def figures_line(figures: dict[str, Any]) -> str:
+    """One line of figures for stderr, worded as in the reports' statistics line and the JSON: what *this
+    run* did and spent, then (when given) the tokens and cost *of the day(s)* the reports show."""
+    line = (
+        f"this run: analysed {figures['analysed']}, cached {figures['cached']}, fallback {figures['fallback']}, "
+        f"failed {figures['failed']}"
+    )
+    if figures.get("merges"):  # what the four do not count: the day's merges, never analysed
+        line += f", merges {figures['merges']} (not analysed)"
+    if figures.get("escalated"):
+        line += f", re-analysed deeper {figures['escalated']}"
+    if figures["prompt_tokens"] or figures["completion_tokens"]:
+        line += f"; tokens {figures['prompt_tokens']}+{figures['completion_tokens']}"
+        if (
+            figures.get("cached_tokens") is not None and figures["prompt_tokens"]
+        ):  # (None: the endpoint never said)
+            line += f", cached {100 * figures['cached_tokens'] / figures['prompt_tokens']:.0f}%"
+        if figures["cost"] > 0:
+            line += f", ${figures['cost']:.4f}"
+        if figures.get("estimate_error") is not None:
+            error = figures["estimate_error"]
+            line += f" (the offline token estimate was {abs(error):.0f}% {_OVER_UNDER[error >= 0]} the endpoint's count)"
+    line += claims_clause(figures)
+    if figures.get("max_requests_per_commit"):
+        line += f"; at most {figures['max_requests_per_commit']} LLM request(s) per commit"
+    if figures.get("day_prompt_tokens") or figures.get("day_completion_tokens"):
+        line += f"; of the day: tokens {figures['day_prompt_tokens']}+{figures['day_completion_tokens']}"
+        if figures.get("day_replaced_prompt_tokens") or figures.get("day_replaced_completion_tokens"):
+            line += (f" (of them {figures['day_replaced_prompt_tokens']}+{figures['day_replaced_completion_tokens']}"
+                     " spent on replaced analyses)")  # fmt: skip
+        if figures.get("day_cost", 0) > 0:
+            line += f", ${figures['day_cost']:.4f}"
+    return line
+
+
+def claims_clause(figures: dict[str, Any]) -> str:
+    """ "; claims 412 checked, 9 unsupported: 6 repaired, 3 removed" (nothing when nothing was traced)."""
+    checked = figures.get("claims_checked") or 0
+    if not checked:
+        return ""
+    fixed = {word: figures.get(f"claims_{word}") or 0 for word in ("repaired", "removed", "marked")}
+    if not any(fixed.values()):
+        return f"; claims {checked} checked, all found"
+    told = ", ".join(f"{n} {word}" for word, n in fixed.items() if n)
+    return f"; claims {checked} checked, {sum(fixed.values())} unsupported: {told}"

@@ -421,22 +421,39 @@ def _previous(source: GitSource, tag: str, commit_of: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class ReleaseUnit(BaseUnit):
-    """A repository's new tags (``[notes] on_tag``), for one day's run: each tag's notes built and delivered
-    to the repository's targets (and its forge release with ``[notes] release``) through the ledger, keyed
-    by repository and tag — so a tag reaches each target once, whatever runs or workers see it. It needs the
-    repository's days of the plan: their analyses are stored first and reused."""
+    """A release's notes, built from the stored analyses (the missing ones made now) and delivered through the
+    ledger, keyed by repository and tag (a tag reaches each target once, whatever runs or workers see it):
+    `notes` one range (``span``) rendered in ``fmt`` (its outcome's ``figures["text"]``), with ``targets``
+    (`notes --publish`: the tag's forge release); `run` (``[notes] on_tag``) each new tag of the repository, to
+    its targets (and its forge release with ``[notes] release``), once its days of the plan are built (their
+    analyses reused)."""
 
     kind: ClassVar[str] = "release"
     job: RepoJob
     date: dt.date  # today, in the repository's timezone
     needs: tuple[str, ...] = ()
+    span: NotesRange | None = None  # `notes`: its range (None: `run`'s new tags)
+    git: GitSource | None = field(default=None, compare=False, repr=False)  # `notes`: the history it opened
+    audience: Audience | None = None  # None: [notes] audience
+    fmt: str = "md"
+    targets: tuple[Any, ...] = ()
+    now: dt.datetime | None = None
+    authors: KnownAuthors | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def uses_engine(self) -> bool:  # type: ignore[override]  # `notes`: the store, git and the outputs only
+        return self.span is None
 
     @property
     def key(self) -> str:
+        if self.span is not None and self.git is not None:
+            return f"release:{self.git.repo} {self.span.tag}"
         return f"releases:{self.job.repo_id} {self.date.isoformat()}"
 
     @property
     def label(self) -> str:
+        if self.span is not None and self.git is not None:
+            return f"release {self.git.repo} {self.span.tag}"
         return f"releases {self.job.label} {self.date.isoformat()}"
 
     @classmethod
@@ -446,79 +463,49 @@ class ReleaseUnit(BaseUnit):
 
     def _build(self, context: Any) -> list[UnitOutcome]:
         settings = self.job.settings
-        now = context.options.now or dt.datetime.now(dt.UTC)
-        outcomes = []
+        now = self.now or context.options.now or dt.datetime.now(dt.UTC)
         with context.own_store() as store:
+            if self.span is not None and self.git is not None:
+                return [self._outcome(store, self.git, self.span, now, self.targets, self.label)]
             source = open_git(self.job, settings, store)
             targets = publishers_for(self.job.entry, self.job.index, context.available)
             if settings.notes.release:
                 from dailydiff.publish.release import release_publisher
 
                 targets.append(release_publisher(source, settings, context.secrets))
+            outcomes = []
             for tag, previous, _made in new_tags(source, settings, now):
                 label = f"release {self.job.label} {tag}"
                 span = (NotesRange(previous, tag, tag, (f"{previous}..{tag}",), (previous,)) if previous
                         else NotesRange("", tag, tag, (tag,), ()))  # fmt: skip
                 try:
-                    notes = notes_of(store, settings, source, span, audience=settings.notes.audience, now=now,
-                                     tell=True)  # fmt: skip
+                    outcomes.append(
+                        self._outcome(store, source, span, now, targets, label, tag=tag, previous=previous)
+                    )
                 except DailyDiffError as exc:
                     outcomes.append(UnitOutcome("release", label, FAILED, self.date, key=self.key, detail=str(exc),
                                                 repo=ledger_repo(source.repo, tag)))  # fmt: skip
-                    continue
-                edition = release_edition(notes, settings)
-                figures = {"tag": tag, "previous": previous, **notes.figures.model_dump()}
-                send = Send(edition, targets, claim_timeout=settings.run.claim_timeout)
-                outcomes.append(UnitOutcome("release", label, BUILT if notes.entries else EMPTY, notes.date,
-                                            repo=ledger_repo(source.repo, tag), figures=figures, key=self.key,
-                                            edition=edition, sends=[send]))  # fmt: skip
         return outcomes
 
-
-@dataclass(frozen=True)
-class NotesUnit(BaseUnit):
-    """`notes`: the notes of one range, built from the stored analyses (the missing ones made now) and
-    rendered in ``fmt`` (its outcome's ``figures["text"]``); with ``targets`` (`notes --publish`: the tag's
-    forge release) delivered to them through the ledger."""
-
-    kind: ClassVar[str] = "release"
-    uses_engine: ClassVar[bool] = False  # the store, git and the outputs only (engine/runner.py)
-    source: GitSource
-    span: NotesRange
-    audience: Audience
-    fmt: str
-    now: dt.datetime
-    targets: tuple[Any, ...] = ()
-    needs: tuple[str, ...] = ()
-    authors: KnownAuthors | None = field(default=None, compare=False, repr=False)
-
-    @property
-    def date(self) -> dt.date:
-        return self.now.date()
-
-    @property
-    def key(self) -> str:
-        return f"release:{self.source.repo} {self.span.tag}"
-
-    @property
-    def label(self) -> str:
-        return f"release {self.source.repo} {self.span.tag}"
-
-    def build_one(self, context: Any) -> UnitOutcome:
-        settings = context.settings
-        with context.own_store() as store:
-            notes = notes_of(store, settings, self.source, self.span, audience=self.audience, now=self.now,
-                             authors=self.authors)  # fmt: skip
-            edition, sends = None, []
-            if self.targets:  # stdout and -o need no edition: the command writes the text
-                edition = release_edition(notes, settings)
-                sends = [Send(edition, self.targets, claim_timeout=settings.run.claim_timeout)]
+    def _outcome(self, store: Store, source: GitSource, span: NotesRange, now: dt.datetime, targets: Sequence[Any],
+                 label: str, **tagged: str) -> UnitOutcome:  # fmt: skip
+        """One range's notes: with ``tagged`` (`run`'s new tag) its edition always sent, else (`notes`) the text
+        and its line for the command, an edition only for its targets."""
+        settings = self.job.settings
+        notes = notes_of(store, settings, source, span, audience=self.audience or settings.notes.audience, now=now,
+                         tell=bool(tagged), authors=self.authors)  # fmt: skip
         f = notes.figures
-        line = (f"{notes.repo} {self.span.base}..{self.span.head}: {f.commits} commit(s) in {f.entries} entr(ies); "
-                f"{f.reused} analysis(es) reused from the store, {f.analysed} made now; "
-                f"{f.llm_requests} LLM request(s)")  # fmt: skip
-        figures = {**f.model_dump(), "text": render_notes(notes, self.fmt), "line": line}
-        return UnitOutcome("release", self.label, BUILT if notes.entries else EMPTY, notes.date, key=self.key,
+        figures = {**tagged, **f.model_dump()}
+        if not tagged:
+            line = (f"{notes.repo} {span.base}..{span.head}: {f.commits} commit(s) in {f.entries} entr(ies); "
+                    f"{f.reused} analysis(es) reused from the store, {f.analysed} made now; "
+                    f"{f.llm_requests} LLM request(s)")  # fmt: skip
+            figures.update(text=render_notes(notes, self.fmt), line=line)
+        edition = release_edition(notes, settings) if targets or tagged else None  # (stdout and -o: the text)
+        sends = (
+            [Send(edition, targets, claim_timeout=settings.run.claim_timeout)] if edition is not None else []
+        )
+        return UnitOutcome("release", label, BUILT if notes.entries else EMPTY, notes.date, key=self.key,
                            repo=ledger_repo(notes.repo, notes.tag), figures=figures, edition=edition,
                            sends=sends)  # fmt: skip
 
@@ -536,7 +523,6 @@ def plan_releases(at: Any) -> None:  # at: engine/runner.py's PlanContext
 
 __all__ = [
     "NotesRange",
-    "NotesUnit",
     "ReleaseUnit",
     "gather",
     "notes_of",

@@ -4,7 +4,7 @@ in a report, the statistics line, the failure gate. The wiring itself lives in t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from dailydiff.analysis.claims import day_grounding
@@ -29,16 +29,6 @@ class DayOutcome:
     report: DayReport
     gated: bool = False  # too many failures: not saved over a better stored report
     kept_previous: bool = False
-
-
-@dataclass
-class RangeOutcome:
-    days: list[DayOutcome] = field(default_factory=list)
-    fetched: int = 0
-
-    @property
-    def reports(self) -> list[DayReport]:
-        return [d.report for d in self.days]
 
 
 def same_analyses(previous: DayReport, commits: Sequence[ReportCommit]) -> bool:

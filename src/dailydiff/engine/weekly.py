@@ -18,7 +18,7 @@ from dailydiff.engine.deliver import pick_publishers
 from dailydiff.errors import DailyDiffError
 from dailydiff.models import DayReport, Usage
 from dailydiff.publish.base import Publisher, Secrets
-from dailydiff.render.charts import type_counts
+from dailydiff.render.chartdata import type_counts
 from dailydiff.render.edition import Edition, week_edition
 from dailydiff.render.stakeholder import llm_themes, prompt_commits
 from dailydiff.render.week import IsoWeek, WeekDigest, build_digest

@@ -46,7 +46,7 @@ from dailydiff.render.chat import (
 )
 
 if TYPE_CHECKING:
-    from dailydiff.render.charts import Chart
+    from dailydiff.render.chartdata import Chart
     from dailydiff.render.digest import DayDigest
     from dailydiff.render.mail import Mail
     from dailydiff.render.week import WeekDigest
@@ -317,7 +317,7 @@ def day_edition(
     renderers = renderers_for(settings)
 
     def charts() -> list[Chart]:
-        from dailydiff.render.charts import MEDIAN_DAYS, day_against_median
+        from dailydiff.render.chartdata import MEDIAN_DAYS, day_against_median
 
         if history is None or not report.commits or not settings.site.charts:
             return []
@@ -526,7 +526,7 @@ def week_edition(
     """A repository's week; its charts (the week by weekday, its change types against ``previous_types``,
     the week before's) are in its standalone HTML and in its mail as ``cid:`` images. ``builder`` is the
     command that builds its missing days (``dailydiff report SOURCE`` for a repository not configured)."""
-    from dailydiff.render.charts import weekly_charts
+    from dailydiff.render.chartdata import weekly_charts
     from dailydiff.render.week_words import weeks_chart
     from dailydiff.render.weekly import render_weekly_json, render_weekly_markdown
     from dailydiff.render.weekly_html import render_weekly_html

@@ -25,7 +25,7 @@ from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
 from dailydiff.models import Analysis, AnalysisStatus, DayReport, Level, ReportCommit
 from dailydiff.render.alerted import alerted_text
-from dailydiff.render.charts import level_counts
+from dailydiff.render.chartdata import level_counts
 from dailydiff.render.markdown import (
     DayLink,
     commit_anchors,

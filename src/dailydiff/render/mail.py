@@ -15,7 +15,8 @@ from email.message import EmailMessage
 from typing import Any
 
 from dailydiff.common.i18n import words
-from dailydiff.render.charts import PNG_WIDTH, Chart, figure_view, render_png
+from dailydiff.render.chartdata import Chart
+from dailydiff.render.charts import PNG_WIDTH, figure_view, render_png
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,12 @@ class Image:
     cid: str  # without the angle brackets: the HTML says src="cid:<cid>"
     filename: str
     png: bytes
+
+    @classmethod
+    def of(cls, chart: Chart, width: int) -> Image:
+        """``chart`` drawn as a PNG, its part named by its bytes."""
+        png = render_png(chart, width=width)
+        return cls(f"{chart.key}.{hashlib.sha256(png).hexdigest()[:16]}@dailydiff", f"{chart.key}.png", png)
 
 
 @dataclass(frozen=True)
@@ -74,10 +81,7 @@ def build_mail(subject: str, markdown: str, charts: Sequence[Chart] = (), link: 
     heading = words("site", charts[0].language)["trends"]
     images, blocks, texts = [], [f'<h2 style="{STYLES["h2"]}">{html.escape(heading)}</h2>'], [heading, ""]
     for chart in charts:
-        png = render_png(chart, width=width)
-        image = Image(
-            f"{chart.key}.{hashlib.sha256(png).hexdigest()[:16]}@dailydiff", f"{chart.key}.png", png
-        )
+        image = Image.of(chart, width)
         images.append(image)
         blocks.append(_chart_html(chart, image.cid, width))
         texts += [chart.title, chart.alt, "", chart.text_table(), ""]

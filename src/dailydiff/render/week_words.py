@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from dailydiff.common.i18n import change_type_labels, join_list, words
-from dailydiff.render.charts import Chart, Series, chart_labels
+from dailydiff.render.chartdata import Chart, Series, chart_labels
 from dailydiff.render.week_compare import ROOT_AREA, Signal, WeekFigures, week_label
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ from markupsafe import Markup
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, weekdays, words
 from dailydiff.common.text import clean, safe_url, shorten
-from dailydiff.render.charts import figure_view, render_svg, svg_data_uri, weekly_charts
+from dailydiff.render.chartdata import weekly_charts
+from dailydiff.render.charts import figure_view, render_svg, svg_data_uri
 from dailydiff.render.html import PageContext, render_page, standalone_css
 from dailydiff.render.markdown import generation_stamp
 from dailydiff.render.safe_html import SafeMarkdown

@@ -5,7 +5,6 @@ is the edition's Markdown, as for every mail (render/mail.py)."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +12,8 @@ from dailydiff import __version__
 from dailydiff.common.i18n import words
 from dailydiff.common.templates import environment
 from dailydiff.common.text import clean, safe_url, shorten
-from dailydiff.render.charts import PNG_WIDTH, Chart, figure_view, render_png
+from dailydiff.render.chartdata import Chart
+from dailydiff.render.charts import PNG_WIDTH, figure_view
 from dailydiff.render.mail import Image, Mail, markdown_to_text
 from dailydiff.render.markdown import generation_stamp
 from dailydiff.render.stakeholder import stakeholder_compare_lines
@@ -58,10 +58,7 @@ def build_weekly_mail(week: WeekDigest, subject: str, text: str, charts: Sequenc
     charts = charts[:1] if stakeholder else charts
     images, views = [], []
     for chart in charts:
-        png = render_png(chart, width=PNG_WIDTH)
-        image = Image(
-            f"{chart.key}.{hashlib.sha256(png).hexdigest()[:16]}@dailydiff", f"{chart.key}.png", png
-        )
+        image = Image.of(chart, PNG_WIDTH)
         images.append(image)
         views.append({**figure_view(chart, f"cid:{image.cid}", width=CHART_WIDTH), "cid": image.cid})
     signals = [

@@ -11,9 +11,17 @@ Entries are validated with messages that name the key the way a user finds it in
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from dailydiff.common import placeholders
 from dailydiff.common.text import is_printable_line
@@ -107,6 +115,19 @@ def quiet_hours(text: str) -> tuple[dt.time, dt.time]:
     return dt.time(h1, m1), dt.time(h2, m2)
 
 
+def _timezone(value: str) -> str:
+    if not is_timezone(value):
+        raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
+    return value
+
+
+# An IANA timezone name, refused with the hint when unknown.
+Timezone = Annotated[str, AfterValidator(_timezone)]
+
+# What an item of a topic's list is called in its error.
+_ITEM = {"keywords": "keyword", "paths": "path glob", "authors": "author"}
+
+
 def _text_list(values: list[str], what: str) -> list[str]:
     cleaned = [v.strip() for v in values]
     if any(not v for v in cleaned):
@@ -164,20 +185,10 @@ class WatchTopic(_Section):
             quiet_hours(value)  # raises ValueError with what is wrong
         return value.strip()
 
-    @field_validator("keywords")
+    @field_validator("keywords", "paths", "authors")
     @classmethod
-    def _keywords(cls, value: list[str]) -> list[str]:
-        return _text_list(value, "keyword")
-
-    @field_validator("paths")
-    @classmethod
-    def _paths(cls, value: list[str]) -> list[str]:
-        return _text_list(value, "path glob")
-
-    @field_validator("authors")
-    @classmethod
-    def _authors(cls, value: list[str]) -> list[str]:
-        return _text_list(value, "author")
+    def _texts(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        return _text_list(value, _ITEM[str(info.field_name)])
 
     @model_validator(mode="after")
     def _something_to_match(self) -> "WatchTopic":
@@ -193,7 +204,7 @@ class RepoEntry(_Section):
     name: str | None = None
     branch: str | None = None
     all_branches: bool | None = None
-    timezone: str | None = None
+    timezone: Timezone | None = None
     language: Literal["zh", "en"] | None = None
     analyzer: Literal["heuristic", "llm", "auto"] | None = None
     mode: Literal["api", "clone"] | None = None  # [github] / [gitlab] mode, for this repository's forge
@@ -220,15 +231,6 @@ class RepoEntry(_Section):
         value = value.strip()
         if not value or not is_printable_line(value) or ".." in value.split("/"):
             raise ValueError("a repository name must be printable, non-empty and without '..'")
-        return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not is_timezone(value):
-            raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
         return value
 
     @property

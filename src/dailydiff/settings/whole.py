@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.settings.evaluation import EvalSettings
 from dailydiff.settings.notes import NotesSettings
 from dailydiff.settings.ops import (
     DigestEntry,
     RepoEntry,
     RunSettings,
+    Timezone,
     WatchTopic,
     WeeklySettings,
     check_alert_targets,
@@ -32,19 +32,12 @@ if TYPE_CHECKING:
 
 
 class ReportSettings(_Section):
-    timezone: str
+    timezone: Timezone
     language: Literal["zh", "en"]
     formats: list[Literal["md", "json", "html"]]
     path_template: DayPath
     templates_dir: str
     toc_title_chars: int
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        if not is_timezone(value):
-            raise ValueError(f"unknown timezone; {TIMEZONE_HINT}")
-        return value
 
 
 class GitSettings(_Section):

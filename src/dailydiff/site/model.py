@@ -16,7 +16,7 @@ from typing import Any
 
 from dailydiff.common.text import shorten
 from dailydiff.models import DayReport
-from dailydiff.render import charts as chart_data
+from dailydiff.render import chartdata as chart_data
 from dailydiff.render.feed import AtomEntry, atom_entry
 from dailydiff.render.html import (
     repo_slug,

@@ -17,8 +17,9 @@ from typing import Any
 
 from dailydiff import __version__
 from dailydiff.models import DayReport
-from dailydiff.render import charts as chart_data
-from dailydiff.render.charts import Chart, figure_view, render_svg
+from dailydiff.render import chartdata as chart_data
+from dailydiff.render.chartdata import Chart
+from dailydiff.render.charts import figure_view, render_svg
 from dailydiff.render.digest import DayDigest, render_digest_html
 from dailydiff.render.feed import AtomEntry, assemble_atom, release_entry, render_digest_atom
 from dailydiff.render.html import (

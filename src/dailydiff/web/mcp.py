@@ -56,10 +56,6 @@ def _listed(value: Words) -> list[str] | None:
     return [value] if isinstance(value, str) else value
 
 
-class ToolFailure(Exception):
-    """What a tool says went wrong: one scrubbed line."""
-
-
 def _json(data: Any) -> str:
     return scrub(json.dumps(data, ensure_ascii=False, indent=1))
 
