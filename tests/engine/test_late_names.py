@@ -5,6 +5,7 @@ sources that would otherwise lose commits (a broken author line, a renamed defau
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 
@@ -209,3 +210,30 @@ def test_a_commit_without_any_date_is_named_as_skipped_in_its_parents_day(tmp_pa
     assert "Commits that could not be read" in result.stdout and sha in result.stdout
     assert "git cannot read its committer line" in result.stdout
     assert f"commit {sha} skipped: git cannot read its committer line" in result.stderr
+
+
+def test_a_github_repository_given_a_name_keeps_its_owner_name_and_its_digest_has_its_day(
+    tmp_path: Path,
+) -> None:
+    """A GitHub repository keeps its `owner/name` whatever `name` says (README): its day is stored, written
+    and looked up under that id, so the night's digest is built with it (it was built without it, as "fi", not stored)."""
+    repo = tmp_path / "flashinfer"
+    build_repo(repo, day_commits(1))
+    (tmp_path / "dailydiff.toml").write_text(
+        'data_dir = "data"\n[analysis]\nanalyzer = "heuristic"\n[github]\npull_requests = false\n'
+        '[[repos]]\nsource = "upstream/flashinfer"\nname = "fi"\n[[digest]]\nname = "all"\n'
+        '[[publish]]\ntype = "files"\nname = "archive"\ndirectory = "archive"\nformats = ["json"]\n',
+        encoding="utf-8",
+    )
+    with FakeGitHub({"upstream/flashinfer": repo}) as fake:
+        env = env_with(
+            DAILYDIFF_GITHUB_API_URL=fake.url, DAILYDIFF_RUN_NOW=at(D + dt.timedelta(days=1), 9).isoformat()
+        )
+        result = dailydiff("run", "--date", str(D), "--output-dir", "out", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "2026" / "flashinfer" / f"{D}.md").is_file()
+    digest = json.loads(
+        (tmp_path / "archive" / "reports" / "digests" / "2026" / "all" / f"{D}.json").read_text()
+    )
+    (entry,) = digest["repos"]
+    assert (entry["repo"], entry["stored"], entry["total"]) == ("upstream/flashinfer", True, 1), entry

@@ -344,13 +344,13 @@ def test_watch_lines_in_commit_blocks(workspace: tuple[Path, dict]) -> None:
 def test_github_and_local_repositories_in_one_run(tmp_path: Path) -> None:
     expected = build_workspace(tmp_path, repos=1, per_day=2)
     body = (tmp_path / "dailydiff.toml").read_text(encoding="utf-8")
-    body += '\n[[repos]]\nsource = "octo/demo"\nname = "demo"\n'  # `name` only labels GitHub entries
+    body += '\n[[repos]]\nsource = "octo/demo"\nname = "demo"\n'  # a GitHub entry keeps its owner/name
     (tmp_path / "dailydiff.toml").write_text(body, encoding="utf-8")
     with FakeGitHub({"octo/demo": tmp_path / "repos" / "proj0"}) as fake:
         env = {"DAILYDIFF_GITHUB_API_URL": fake.url, "GITHUB_TOKEN": "", "DAILYDIFF_GITHUB_TOKEN": ""}
         dailydiff(*run_args(), "--summary-json", "s.json", cwd=tmp_path, env=env)
     summary = json.loads((tmp_path / "s.json").read_text(encoding="utf-8"))
-    assert {r["name"]: r["repo"] for r in summary["repos"]} == {"proj0": "proj0", "demo": "octo/demo"}
+    assert {r["name"]: r["repo"] for r in summary["repos"]} == {"proj0": "proj0", "octo/demo": "octo/demo"}
     github_day = DayReport.model_validate_json(
         (tmp_path / "out" / "2026" / "demo" / f"{FIRST_DAY}.json").read_text(encoding="utf-8")
     )

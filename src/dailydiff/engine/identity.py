@@ -166,12 +166,21 @@ def resolve_source(source: str, base_dir: Path | None) -> str:
 
 
 def _entry_id(entry: RepoEntry, base_dir: Path | None = None) -> str:
-    if entry.name:
-        return entry.name
+    """``name``, else the forge's id, else the clone's; a GitHub repository keeps its ``owner/name`` (its
+    source stores it so) unless its folder is the config's: a clone missing tonight."""
     named = forge_name(entry.source)
+    if entry.name and not (
+        named is not None and keeps_its_name(entry.source) and not _a_clone(entry, base_dir)
+    ):
+        return entry.name
     if named is not None:
         return named
     return source_identity(resolve_source(entry.source, base_dir))
+
+
+def _a_clone(entry: RepoEntry, base_dir: Path | None) -> bool:
+    """Whether ``owner/name`` is a clone's path whose folder stands beside the config (``repos/proj``)."""
+    return base_dir is not None and (base_dir / entry.source).parent.is_dir()
 
 
 def _last_parts(source: str) -> list[str]:
