@@ -7,7 +7,8 @@
    published form (must be 0), those missing from their analysis's ``grounding.unverified`` (0), and the
    share of the real claims lost (an honest answer's claims the published analysis no longer carries).
 2. Cost: the whole `report` of the day, new store, grounding "repair" against "off", side by side in
-   rounds: with the rules, and with a faithful model (it invents nothing) at latency L.
+   rounds (the order turned each round), wall and CPU time (the machine's load average printed beside them):
+   with the rules, and with a faithful model (it invents nothing) at latency L.
 3. With ``--real python|native``, instead: real prose — a real model server (llama-cpp-python's, or
    llama.cpp's own `llama-server`) with SmolLM2-135M, `report` of the day with the defaults, then every
    claim the tracer did not find with the sentence it stood in, for a hand check (``--out FILE``: as TSV).
@@ -154,8 +155,9 @@ def cost(repo: str, args: argparse.Namespace) -> None:
     for label, latency in [side for side in sides if args.cost_of in ("both", side[0].split(",")[0])]:
         times: dict[tuple[str, str], list[float]] = {}
         cpu: dict[tuple[str, str], list[float]] = {}
-        for _ in range(args.rounds):
-            for mode in ("off", "repair"):
+        load = os.getloadavg()[0]
+        for n in range(args.rounds):
+            for mode in ("off", "repair") if n % 2 == 0 else ("repair", "off"):  # neither always goes first
                 with (
                     tempfile.TemporaryDirectory() as tmp,
                     FakeLLM(latency=latency or 0, canned=InventingModel(language="en", invent=False)) as fake,
@@ -177,7 +179,8 @@ def cost(repo: str, args: argparse.Namespace) -> None:
             c_off, c_on = statistics.median(cpu["off", store]), statistics.median(cpu["repair", store])
             print(f"cost, {label}, {store} store: grounding off {off:.3f} s, repair {on:.3f} s "
                   f"(medians of {args.rounds}, whole command): {on / off:.3f}×; CPU {c_off:.3f} s vs "
-                  f"{c_on:.3f} s: {c_on / c_off:.3f}×")  # fmt: skip
+                  f"{c_on:.3f} s: {c_on / c_off:.3f}×; load average {load:.1f} → {os.getloadavg()[0]:.1f} "
+                  f"on {os.cpu_count()} CPUs")  # fmt: skip
     model = InventingModel(language="en")
     asked: list[int] = []
 
