@@ -25,6 +25,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from importlib import resources
 from typing import TypeVar
 
+from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import Analysis, Commit, Grounding, GroundingStats, Insights, TracedClaim
 
 log = logging.getLogger("dailydiff.claims")
@@ -67,7 +68,7 @@ def _rules() -> _Rules:
     kinds = tuple(
         _Kind(
             row["name"],
-            re.compile(row["pattern"], re.ASCII),
+            lazy_compile(row["pattern"], re.ASCII),  # compiled for the first text holding its needs
             row["group"],
             row["match"],
             tuple(row.get("units", ())),
@@ -85,7 +86,7 @@ def _rules() -> _Rules:
         frozenset(w.lower() for w in data["not_claims"]["words"]),
         frozenset(data["placeholders"]["words"]),
         tuple(data["placeholders"]["inside"]),
-        tuple((re.compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
+        tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
             (re.compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
             for row in data["spelling"]
