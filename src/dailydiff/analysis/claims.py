@@ -420,8 +420,14 @@ def _find_number(text: str, number: str, start: int = 0) -> int:
     return -1
 
 
-def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> str | None:
-    """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None."""
+def _found(
+    claim: str, kind: _Kind, evidence: Evidence, surface: str = "", *, anywhere: bool = False
+) -> str | None:
+    """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None. The ways are
+    alternatives: ``anywhere`` (whether it is found, not where) tries the kind's own match first, the cheapest
+    for a claim written as shown."""
+    if anywhere and (plain := _MATCH[kind.match](claim, kind, evidence, surface)):
+        return plain
     if surface and surface != claim and kind.match != "code" and _find_word(evidence.text, surface) >= 0:
         return surface  # written as the evidence writes it ("PR 3", "~4x", "99KB")
     flag, _, value = claim.partition("=")
@@ -439,6 +445,8 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
                     else _find_word(evidence.text, written)
                 ) >= 0:
                     return written
+    if anywhere:  # its own match was tried first
+        return _templated(claim, evidence)
     return _MATCH[kind.match](claim, kind, evidence, surface) or _templated(claim, evidence)
 
 
@@ -769,7 +777,7 @@ def trace(text: str, evidence: Evidence, *, located: bool = False) -> list[Trace
     works out the place (diff file:line, message, …) of each found claim; else it says only "found"."""
     traced = []
     for claim, kind, start, end in claims_in(text):
-        hit = _found(claim, kind, evidence, text[start:end].strip())
+        hit = _found(claim, kind, evidence, text[start:end].strip(), anywhere=not located)
         where = None
         if hit is not None:
             where = (
