@@ -1008,3 +1008,33 @@ def test_what_a_real_model_wrote_is_found_thirteenth_round(text: str, invented: 
         ]
     )
     _found_and_twin_flagged(text, invented, shown)
+
+
+def test_the_evidence_adds_up_its_figures_only_when_a_count_is_looked_up() -> None:
+    asked: list[int] = []
+
+    def added_up() -> list[int]:
+        asked.append(1)
+        return [1234]
+
+    shown = Evidence([Section("diff", "x.py +1200/-34\n+foo_bar = 1", path="x.py")], added_up)
+    assert [c.where for c in trace("It sets `foo_bar` in x.py.", shown)] == ["found", "found"]
+    assert asked == []  # no count: nothing added up
+    assert [(c.text, c.where) for c in trace("It changes 1234 lines.", shown)] == [("1234", "found")]
+    assert [(c.text, c.where) for c in trace("It changes 1233 lines.", shown)] == [("1233", None)]
+    assert asked == [1]  # once
+
+
+def test_texts_traced_joined_give_each_texts_own_claims() -> None:
+    texts = [
+        "Adds `plan()` in flashinfer/decode.py, 2.3x faster (#1506).",
+        "Sets FLASHINFER_SPLIT_K=1 and --split-k; 35% lower latency, 4 GB less.",
+        "No claim here.",
+        "BatchDecodeWrapper.plan calls split_k_default() over 1506 lines, v0.6.16.",
+    ]
+    joined, at, expected = "\n\x00\n".join(texts), 0, []
+    for text in texts:
+        expected += [(claim, kind.name, start + at, end + at) for claim, kind, start, end in claims_in(text)]
+        at += len(text) + 3
+    assert len(expected) >= 12
+    assert [(claim, kind.name, start, end) for claim, kind, start, end in claims_in(joined)] == expected

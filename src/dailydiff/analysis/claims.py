@@ -25,6 +25,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from importlib import resources
 from typing import TypeVar
 
+from dailydiff.common.lazyre import lazy_compile
 from dailydiff.models import Analysis, Commit, Grounding, GroundingStats, Insights, TracedClaim
 
 log = logging.getLogger("dailydiff.claims")
@@ -67,7 +68,7 @@ def _rules() -> _Rules:
     kinds = tuple(
         _Kind(
             row["name"],
-            re.compile(row["pattern"], re.ASCII),
+            lazy_compile(row["pattern"], re.ASCII),  # compiled for the first text holding its needs
             row["group"],
             row["match"],
             tuple(row.get("units", ())),
@@ -85,7 +86,7 @@ def _rules() -> _Rules:
         frozenset(w.lower() for w in data["not_claims"]["words"]),
         frozenset(data["placeholders"]["words"]),
         tuple(data["placeholders"]["inside"]),
-        tuple((re.compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
+        tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
             (re.compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
             for row in data["spelling"]
@@ -109,81 +110,76 @@ class Section:
 
 class Evidence:
     """What the model was shown, searchable: the sections joined once (a claim is looked up in the whole
-    text first, at the speed of ``str.find``; where it was found is worked out only for ``--claims``)."""
+    text first, at the speed of ``str.find``; where it was found is worked out only for ``--claims``). Each
+    view of it (the text, its figures, its tables' cells …) is built at its first use: an analysis with no
+    claim, or none of a kind, costs none of it."""
 
-    def __init__(self, sections: Iterable[Section], figures: Iterable[int] = ()) -> None:
+    def __init__(
+        self, sections: Iterable[Section], figures: Iterable[int] | Callable[[], Iterable[int]] = ()
+    ) -> None:
         self.sections = tuple(s for s in sections if s.text)
-        self.text = "\n\n".join(s.text for s in self.sections)
-        # Counts the diff shows by adding up (lines and files of a folder, of a kind of path, in all).
-        self.figures = frozenset(str(n) for n in figures)
-        self._folded: str | None = None
-        self._decimals: list[tuple[str, str]] | None = None
-        self._expanded: str | None = None
-        self._cells: str | None = None
-        self._spaced: str | None = None
+        self._figures = figures
 
-    @property
+    @functools.cached_property
+    def text(self) -> str:
+        return "\n\n".join(s.text for s in self.sections)
+
+    @functools.cached_property
+    def figures(self) -> frozenset[str]:
+        """Counts the diff shows by adding up (lines and files of a folder, of a kind of path, in all)."""
+        return frozenset(str(n) for n in (self._figures() if callable(self._figures) else self._figures))
+
+    @functools.cached_property
     def folded(self) -> str:
-        if self._folded is None:  # letter for letter: a place in it is the same place in the text
-            folded = self.text.lower()
-            self._folded = (
-                folded
-                if len(folded) == len(self.text)
-                else "".join(low if len(low := c.lower()) == 1 else c for c in self.text)
-            )
-        return self._folded
+        """Letter for letter: a place in it is the same place in the text."""
+        folded = self.text.lower()
+        if len(folded) == len(self.text):
+            return folded
+        return "".join(low if len(low := c.lower()) == 1 else c for c in self.text)
 
-    @property
+    @functools.cached_property
     def decimals(self) -> list[tuple[str, str]]:
         """Each number with a decimal part the evidence shows, with the few characters after it."""
-        if self._decimals is None:
-            text = self.text + "\n" + self.cells
-            self._decimals = [(m.group(), text[m.end() : m.end() + 9]) for m in _DECIMAL.finditer(text)]
-        return self._decimals
+        text = self.text + "\n" + self.cells
+        return [(m.group(), text[m.end() : m.end() + 9]) for m in _DECIMAL.finditer(text)]
 
-    @property
+    @functools.cached_property
     def cells(self) -> str:
         """The numbers of the tables it shows, each with the unit its column's header gives (`claims.toml`'s
         `column`), one a line: "87.0 us" for 87.0 under "| Optimized, us |"."""
-        if self._cells is None:
-            found, units = [], None
-            for line in self.text.split("\n"):
-                row, rule = _ROW.match(line), _RULE.match(line)
-                if row is None or rule:
-                    units = units if rule else None  # a rule goes on with the table; any other line ends it
-                    continue
-                cells = [cell.strip() for cell in row.group(1).split("|")]
-                if units is None:
-                    units = [_column_unit(cell) for cell in cells]
-                    continue
-                found += [f"{c} {u}" for c, u in zip(cells, units, strict=False) if u and _CELL.fullmatch(c)]
-            self._cells = "\n".join(found + _printed_cells(self.text))
-        return self._cells
+        found, units = [], None
+        for line in self.text.split("\n"):
+            row, rule = _ROW.match(line), _RULE.match(line)
+            if row is None or rule:
+                units = units if rule else None  # a rule goes on with the table; any other line ends it
+                continue
+            cells = [cell.strip() for cell in row.group(1).split("|")]
+            if units is None:
+                units = [_column_unit(cell) for cell in cells]
+                continue
+            found += [f"{c} {u}" for c, u in zip(cells, units, strict=False) if u and _CELL.fullmatch(c)]
+        return "\n".join(found + _printed_cells(self.text))
 
-    @property
+    @functools.cached_property
     def expanded(self) -> str:
         """The names the evidence writes in a short form, written out: a brace list
         (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), a format string's
         template (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`)."""
-        if self._expanded is None:
-            names = [
-                m.group(1) + choice.strip() + m.group(3)
-                for m in _BRACES.finditer(self.text)
-                for choice in m.group(2).split(",")
-            ]
-            names += [
-                "_".join(part.split("_")[0] for part in _SLOT.findall(m.group()))
-                for m in _TEMPLATE.finditer(self.text)
-            ]
-            self._expanded = "\n".join(names + _passed(self.text))
-        return self._expanded
+        names = [
+            m.group(1) + choice.strip() + m.group(3)
+            for m in _BRACES.finditer(self.text)
+            for choice in m.group(2).split(",")
+        ]
+        names += [
+            "_".join(part.split("_")[0] for part in _SLOT.findall(m.group()))
+            for m in _TEMPLATE.finditer(self.text)
+        ]
+        return "\n".join(names + _passed(self.text))
 
-    @property
+    @functools.cached_property
     def spaced(self) -> str:
         """The text with each run of spaces, tabs and line breaks as one space (a quoted line's form)."""
-        if self._spaced is None:
-            self._spaced = " ".join(self.text.split())
-        return self._spaced
+        return " ".join(self.text.split())
 
     def where(self, needle: str, *, folded: bool = False) -> str:
         """Where ``needle`` (as found) is first shown: ``diff path:line``, ``message``, …"""
@@ -238,7 +234,7 @@ def commit_evidence(commit: Commit) -> Evidence:
         sections.append(
             Section("diff", f"{head} +{f.additions}/-{f.deletions}\n{f.patch or ''}", path=f.path)
         )
-    return Evidence(sections, figures(commit))
+    return Evidence(sections, lambda: figures(commit))  # added up only for a count to look up
 
 
 def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evidence:
@@ -424,8 +420,14 @@ def _find_number(text: str, number: str, start: int = 0) -> int:
     return -1
 
 
-def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> str | None:
-    """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None."""
+def _found(
+    claim: str, kind: _Kind, evidence: Evidence, surface: str = "", *, anywhere: bool = False
+) -> str | None:
+    """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None. The ways are
+    alternatives: ``anywhere`` (whether it is found, not where) tries the kind's own match first, the cheapest
+    for a claim written as shown."""
+    if anywhere and (plain := _MATCH[kind.match](claim, kind, evidence, surface)):
+        return plain
     if surface and surface != claim and kind.match != "code" and _find_word(evidence.text, surface) >= 0:
         return surface  # written as the evidence writes it ("PR 3", "~4x", "99KB")
     flag, _, value = claim.partition("=")
@@ -443,6 +445,8 @@ def _found(claim: str, kind: _Kind, evidence: Evidence, surface: str = "") -> st
                     else _find_word(evidence.text, written)
                 ) >= 0:
                     return written
+    if anywhere:  # its own match was tried first
+        return _templated(claim, evidence)
     return _MATCH[kind.match](claim, kind, evidence, surface) or _templated(claim, evidence)
 
 
@@ -738,21 +742,34 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
     rules = _rules()
     taken = bytearray(len(text))  # 1 where an earlier kind's claim stands
     found: list[tuple[str, _Kind, int, int]] = []
+    pieces = _pieces(text)
     for kind in rules.kinds:
-        if kind.needs is not None and kind.needs.search(text) is None:
-            continue
-        for m in kind.pattern.finditer(text):
-            start, end = m.span()
-            if taken.find(1, start, end) >= 0:
+        for first, last in pieces:
+            if kind.needs is not None and kind.needs.search(text, first, last) is None:
                 continue
-            claim = m.group(kind.group)
-            taken[start:end] = b"\x01" * (end - start)
-            if claim.lower() in rules.not_claims or claim.lower().rstrip("()") in rules.not_claims:
-                continue
-            if kind.min_value and float(claim.replace(",", "")) < kind.min_value:
-                continue
-            found.append((claim, kind, start, end))
+            for m in kind.pattern.finditer(text, first, last):
+                start, end = m.span()
+                if taken.find(1, start, end) >= 0:
+                    continue
+                claim = m.group(kind.group)
+                taken[start:end] = b"\x01" * (end - start)
+                low = claim.lower()
+                if low in rules.not_claims or low.rstrip("()") in rules.not_claims:
+                    continue
+                if kind.min_value and float(claim.replace(",", "")) < kind.min_value:
+                    continue
+                found.append((claim, kind, start, end))
     return sorted(found, key=lambda item: item[2])
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """Where each text of a join (``_JOIN``: no claim crosses it) starts and ends: a kind is read only in the
+    texts that hold its ``needs``."""
+    spans, start = [], 0
+    while (at := text.find(_JOIN, start)) >= 0:
+        spans.append((start, at))
+        start = at + len(_JOIN)
+    return [*spans, (start, len(text))]
 
 
 def trace(text: str, evidence: Evidence, *, located: bool = False) -> list[TracedClaim]:
@@ -760,7 +777,7 @@ def trace(text: str, evidence: Evidence, *, located: bool = False) -> list[Trace
     works out the place (diff file:line, message, …) of each found claim; else it says only "found"."""
     traced = []
     for claim, kind, start, end in claims_in(text):
-        hit = _found(claim, kind, evidence, text[start:end].strip())
+        hit = _found(claim, kind, evidence, text[start:end].strip(), anywhere=not located)
         where = None
         if hit is not None:
             where = (
