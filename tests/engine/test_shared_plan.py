@@ -49,9 +49,24 @@ def test_workers_share_the_units_and_build_each_once(location: str) -> None:
     units = {f"r{r} 2026-01-0{d}": (r, d) for r in range(3) for d in range(1, 5)}
     built: list[tuple[str, object]] = []
     lock = threading.Lock()
+    # Every worker joins the run before a unit is built: a worker that came once the run was over would be
+    # running the plan again, and retry its failed unit (by design), as a loaded machine once had it.
+    joined = threading.Barrier(3)
+
+    def connect() -> Store:
+        store = Store.connect(location)
+        plan_units = store.plan_units
+
+        def planned(*args: Any) -> int:
+            total = plan_units(*args)
+            joined.wait(60)
+            return total
+
+        store.plan_units = planned  # type: ignore[method-assign]
+        return store
 
     def worker(name: str) -> None:
-        plan = SharedPlan(lambda: Store.connect(location), "p", lease=30, worker=name)
+        plan = SharedPlan(connect, "p", lease=30, worker=name)
 
         async def build(unit: tuple[int, int]) -> tuple[bool, str, str]:
             await asyncio.sleep(0.01)
