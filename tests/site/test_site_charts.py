@@ -520,7 +520,7 @@ def test_the_quicker_drawing_is_pygal_s_own_picture(built: tuple[Path, Path]) ->
     charts.append(site.day_chart(section, section.days[0])[1])
     assert {c.kind for c in charts} == {"stacked", "bars", "hbars"}
     for chart in charts:
-        for png in (False, True):
-            drawn = [_pygal_chart(chart, png=png, width=480, height=260, quick=q).render(is_unicode=True)
-                     for q in (True, False)]  # fmt: skip
-            assert drawn[0] == drawn[1] and "<rect" in drawn[0], chart.key
+        drawn = [
+            _pygal_chart(chart, width=480, height=260, quick=q).render(is_unicode=True) for q in (True, False)
+        ]
+        assert drawn[0] == drawn[1] and "<rect" in drawn[0], chart.key

@@ -14,7 +14,6 @@ reads in light and dark mail clients. Both share the layout: sizes, ticks, thinn
 from __future__ import annotations
 
 import base64
-import re
 import sys
 from collections.abc import Sequence
 from functools import cache
@@ -62,24 +61,6 @@ LEGEND_BOX = 12  # pygal's legend_box_size
 LEGEND_ROW = 21  # pygal puts legend rows 1.5 font sizes apart
 
 
-_TITLE = re.compile(r"<title>.*?</title>", re.S)
-
-
-def _dark_css(chart: Chart) -> str:
-    """Dark colours, scoped like pygal's own rules (``#chart-KEY …``) so that they win."""
-    p = f"#chart-{chart.key} "
-    rules = [
-        f"{p}.graph,{p}.axis text,{p}.axis text.major,{p}.legends .legend text,{p}.title,{p}.series text"
-        "{fill:#e6edf3}",
-        f"{p}.axis .line,{p}.axis .major.line{{stroke:#9198a1}}",
-        f"{p}.axis .guide.line{{stroke:#3d444d}}",
-    ]
-    for i, s in enumerate(chart.series):
-        dark = COLOURS.get(s.key, COLOURS["other"])[1]
-        rules.append(f"{p}.color-{i},{p}.color-{i} a:visited{{stroke:{dark};fill:{dark}}}")
-    return "@media (prefers-color-scheme: dark){" + "".join(rules) + "}"
-
-
 def _pygal() -> Any:
     """pygal, imported on first use. Its import appends a finder for map plugins (``pygal.maps.*``, which
     we do not use) to ``sys.meta_path`` without ``find_spec``: every later import then warns (an error
@@ -110,14 +91,13 @@ def _quick(base: type) -> type:
     return type(base.__name__, (base,), {"__getattribute__": lookup, "__module__": base.__module__})
 
 
-def _style(chart: Chart, *, png: bool) -> Any:
+def _style(chart: Chart) -> Any:
+    """The PNG's style: light colours on a white card (mail clients show a picture as it is)."""
     from pygal.style import Style
 
     colours = tuple(COLOURS.get(s.key, COLOURS["other"])[0] for s in chart.series)
     return Style(
-        font_family=PNG_FONT_FAMILY if png else FONT_FAMILY,
-        background="#ffffff" if png else "transparent",
-        plot_background="#ffffff" if png else "transparent",
+        font_family=PNG_FONT_FAMILY, background="#ffffff", plot_background="#ffffff",
         foreground="#1f2328", foreground_strong="#1f2328", foreground_subtle="#d1d9e0",
         colors=colours or ("#0969da",), opacity="1", opacity_hover="1",
         label_font_size=LABEL_FONT, major_label_font_size=LABEL_FONT, legend_font_size=LEGEND_FONT, title_font_size=17,
@@ -220,7 +200,8 @@ def figure_view(chart: Chart, src: str, anchor: str = "", width: int = SVG_WIDTH
     }
 
 
-def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int, quick: bool = True) -> Any:
+def _pygal_chart(chart: Chart, *, width: int, height: int, quick: bool = True) -> Any:
+    """The chart as pygal draws it for a PNG (``render_png``), its title drawn in."""
     pygal = _pygal()
 
     base = getattr(pygal, _CLASSES[chart.kind])
@@ -240,14 +221,14 @@ def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int, quick: boo
                      default=0) if hbars else 0  # fmt: skip
     config: dict[str, Any] = {
         "width": width, "height": picture_height(chart, height, width),
-        "style": _style(chart, png=png), "js": [], "disable_xml_declaration": True,
-        "title": chart.title if png else None, "x_labels": labels,
+        "style": _style(chart), "js": [], "disable_xml_declaration": True,
+        "title": chart.title, "x_labels": labels,
         "legend_at_bottom": True, "legend_at_bottom_columns": columns, "show_legend": shown,
         "margin": MARGIN, "margin_bottom": MARGIN + legend_room, "margin_left": MARGIN + max(0, round(label_room)),
         "spacing": SPACING, "truncate_legend": -1, "truncate_label": -1, "no_data_text": "—",
         "value_formatter": number_text, "show_minor_x_labels": every == 1, "x_labels_major_every": every,
         "y_labels": _y_labels(chart), "x_label_rotation": 0,
-        "css": ["file://style.css", "file://graph.css"] + ([] if png else ["inline:" + _dark_css(chart)]),
+        "css": ["file://style.css", "file://graph.css"],
         "tooltip_border_radius": 0, "show_y_guides": not hbars, "show_x_guides": hbars,
     }  # fmt: skip
     if hbars:
@@ -443,6 +424,6 @@ def render_png(chart: Chart, width: int = PNG_WIDTH, height: int = SVG_HEIGHT) -
     they are, so one neutral picture reads in light and dark mode)."""
     import cairosvg
 
-    svg = _pygal_chart(chart, png=True, width=width, height=height).render(is_unicode=True)
+    svg = _pygal_chart(chart, width=width, height=height).render(is_unicode=True)
     png: bytes = cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width)
     return png
