@@ -6,7 +6,6 @@ when an LLM is configured, from its one answer per edition (engine/weekly.py).""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,14 +33,6 @@ from dailydiff.render.week_words import (
 MAX_THEMES = 6
 LINKS_PER_THEME = 3
 MAX_CHARS = 2500
-_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_BARE_URL_RE = re.compile(r"<?https?://[^\s)>]+>?")
-
-
-def outside_links(markdown: str) -> str:
-    """The text of an edition without its link targets (what a reader reads): Markdown links' targets, and
-    the bare addresses a mail's text part shows (``title (https://…)``, ``<https://…>``)."""
-    return _BARE_URL_RE.sub("", _LINK_RE.sub(r"\1", markdown))
 
 
 def _primary_type(rc: ReportCommit) -> str:
