@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import sys
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from dailydiff.render.chartdata import (
@@ -72,23 +71,6 @@ def _pygal() -> Any:
 
 
 _CLASSES = {"stacked": "StackedBar", "bars": "Bar", "hbars": "HorizontalBar"}
-
-
-@cache
-def _quick(base: type) -> type:
-    """pygal's chart ``base`` with its attribute lookup made quicker (the same lookup: an attribute of
-    the drawing's state wins over the chart's), which is a third of a drawing's time; the pictures are
-    the same, byte for byte."""
-
-    def lookup(self: Any, name: str) -> Any:
-        state = object.__getattribute__(self, "__dict__").get("state")
-        if state is not None and name != "state" and not name.startswith("__"):
-            values = state.__dict__
-            if name in values:
-                return values[name]
-        return object.__getattribute__(self, name)
-
-    return type(base.__name__, (base,), {"__getattribute__": lookup, "__module__": base.__module__})
 
 
 def _style(chart: Chart) -> Any:
@@ -200,12 +182,11 @@ def figure_view(chart: Chart, src: str, anchor: str = "", width: int = SVG_WIDTH
     }
 
 
-def _pygal_chart(chart: Chart, *, width: int, height: int, quick: bool = True) -> Any:
+def _pygal_chart(chart: Chart, *, width: int, height: int) -> Any:
     """The chart as pygal draws it for a PNG (``render_png``), its title drawn in."""
     pygal = _pygal()
 
-    base = getattr(pygal, _CLASSES[chart.kind])
-    cls = _quick(base) if quick else base
+    cls = getattr(pygal, _CLASSES[chart.kind])
     hbars = chart.kind == "hbars"
     labels = list(chart.axis_labels or chart.labels)
     if hbars:
@@ -281,12 +262,9 @@ class _SvgDrawing:
         labels = list(chart.axis_labels or chart.labels)
         self.labels = [_clip(label, 28) for label in labels] if self.hbars else labels
         tick_room = max(text_width(str(t), LABEL_FONT) for t in self.ticks) + 8
-        if self.hbars:
-            self.left = MARGIN + max((text_width(label, LABEL_FONT) for label in self.labels), default=0) + 10
-            self.bottom = self.legend_top - SPACING - LABEL_FONT - 12
-        else:
-            self.left = MARGIN + tick_room
-            self.bottom = self.legend_top - SPACING - LABEL_FONT - 12
+        widest = max((text_width(label, LABEL_FONT) for label in self.labels), default=0) if self.hbars else 0
+        self.left = MARGIN + widest + 10 if self.hbars else MARGIN + tick_room
+        self.bottom = self.legend_top - SPACING - LABEL_FONT - 12
         self.top = MARGIN + LABEL_FONT / 2 + 2
         self.right = width - MARGIN - (tick_room / 2 if self.hbars else 0)
 
@@ -331,18 +309,17 @@ class _SvgDrawing:
         out = self.parts
         out.append('<g class="axis">')
         for tick in self.ticks:
+            guide = "" if tick == 0 else "guide"
             if self.hbars:
                 x = self.left + self._scale(tick)
-                guide = "" if tick == 0 else " guide"
-                out.append(f'<line class="{guide.strip()}" x1="{x:.1f}" y1="{self.top:.1f}" x2="{x:.1f}" '
+                out.append(f'<line class="{guide}" x1="{x:.1f}" y1="{self.top:.1f}" x2="{x:.1f}" '
                            f'y2="{self.bottom:.1f}"/>')  # fmt: skip
                 out.append(
                     f'<text class="x" x="{x:.1f}" y="{self.bottom + LABEL_FONT + 8:.1f}">{tick}</text>'
                 )
             else:
                 y = self.bottom - self._scale(tick)
-                guide = "" if tick == 0 else " guide"
-                out.append(f'<line class="{guide.strip()}" x1="{self.left:.1f}" y1="{y:.1f}" '
+                out.append(f'<line class="{guide}" x1="{self.left:.1f}" y1="{y:.1f}" '
                            f'x2="{self.right:.1f}" y2="{y:.1f}"/>')  # fmt: skip
                 out.append(
                     f'<text class="y" x="{self.left - 6:.1f}" y="{y + LABEL_FONT / 3:.1f}">{tick}</text>'
