@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 from dailydiff import __version__
+from dailydiff.common.text import safe_url
 from dailydiff.models import DayReport
 from dailydiff.render import chartdata as chart_data
 from dailydiff.render.chartdata import Chart
@@ -27,7 +28,6 @@ from dailydiff.render.html import (
     render_day,
     render_index,
     render_page,
-    render_repo,
     render_search,
     repo_slug,
 )
@@ -391,8 +391,9 @@ class Site:
                           toc_title_chars=self.toc_title_chars, charts=charts)  # fmt: skip
 
     def render_repo(self, section: RepoSection) -> str:
-        """The repository's page: its reports of the last ``REPO_PAGE_DAYS`` days (every one of them is in
-        its week, listed whole: a page that grew by a row a day would be rendered whole for each new day)."""
+        """The repository's page: its releases, charts, every week, and its reports of the last
+        ``REPO_PAGE_DAYS`` days (every one of them is in its week, listed whole: a page that grew by a row a
+        day would be rendered whole for each new day)."""
         newest = section.days[0].date if section.days else None
         recent = [d for d in section.days if newest and (newest - d.date).days < REPO_PAGE_DAYS]
         days = [
@@ -411,8 +412,8 @@ class Site:
         charts = self._figures(section.path, self.repo_charts(section)) if self.charts else []
         releases = [{"tag": r.notes.tag, "date": r.notes.date.isoformat(), "href": relative(section.path, r.path),
                      "commits": r.notes.figures.commits} for r in section.releases]  # fmt: skip
-        return render_repo(section.repo, days, ctx, repo_url=section.repo_url, weeks=weeks,
-                           templates_dir=self.templates_dir, charts=charts, recent_days=REPO_PAGE_DAYS,
+        return render_page("repo.html.j2", ctx, self.templates_dir, repo=section.repo, days=days,
+                           repo_url=safe_url(section.repo_url), weeks=weeks, charts=charts, recent_days=REPO_PAGE_DAYS,
                            older=len(recent) < len(section.days), releases=releases)  # fmt: skip
 
     def render_release(self, section: RepoSection, release: ReleasePage) -> str:
@@ -500,8 +501,7 @@ class Site:
                            reason=row.reason)  # fmt: skip
 
     def render_feed_digests(self) -> str:
-        S_title = f"{self.title} · digests"
-        return render_digest_atom([(d, digest_page(d)) for d in self.digests], title=S_title,
+        return render_digest_atom([(d, digest_page(d)) for d in self.digests], title=f"{self.title} · digests",
                                   self_href="digests.xml", home_href="index.html", language=self.language,
                                   base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
