@@ -203,14 +203,6 @@ def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | N
     }
 
 
-def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], templates_dir: str = "",
-               toc_title_chars: int = 60, charts: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
-    """A repository-day page. ``nav`` holds relative links: repo, json, previous, next (or "");
-    ``charts`` are figure views (render/charts.py). Its sibling pages are the repository's other days."""
-    return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=charts,
-                       **day_view(report, toc_title_chars, day_link=lambda d: f"{d.isoformat()}.html"))  # fmt: skip
-
-
 def render_day_html(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60,
                     site_title: str = "dailydiff") -> str:  # fmt: skip
     """The day page as one self-contained file (``report --format html``): the site's CSS inlined and

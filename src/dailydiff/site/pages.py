@@ -25,7 +25,7 @@ from dailydiff.render.digest import DayDigest, render_digest_html
 from dailydiff.render.feed import AtomEntry, assemble_atom, release_entry, render_digest_atom
 from dailydiff.render.html import (
     PageContext,
-    render_day,
+    day_view,
     render_index,
     render_page,
     render_search,
@@ -377,6 +377,8 @@ class Site:
     def render_day(
         self, section: RepoSection, day: DayPage, newer: DayPage | None, older: DayPage | None
     ) -> str:
+        """A repository-day page; ``nav`` holds relative links (or ""), ``charts`` figure views. Its sibling
+        pages are the repository's other days (a revert links the day its reverted commit landed on)."""
         nav = {
             "repo": relative(day.path, section.path),
             "json": relative(day.path, day.json_path),
@@ -387,8 +389,8 @@ class Site:
         }
         ctx = self._ctx(day.path, day.summary.language, section.feed_path)
         charts = self._figures(day.path, [self.day_chart(section, day)]) if self.charts else []
-        return render_day(day.report, ctx, nav=nav, templates_dir=self.templates_dir,
-                          toc_title_chars=self.toc_title_chars, charts=charts)  # fmt: skip
+        view = day_view(day.report, self.toc_title_chars, day_link=lambda d: f"{d.isoformat()}.html")
+        return render_page("day.html.j2", ctx, self.templates_dir, nav=nav, charts=charts, **view)
 
     def render_repo(self, section: RepoSection) -> str:
         """The repository's page: its releases, charts, every week, and its reports of the last
