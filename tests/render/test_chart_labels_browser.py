@@ -171,7 +171,7 @@ def test_mail_and_standalone_week_charts_keep_their_labels_apart(
         page = context.new_page()
         for chart in charts:
             for svg, width in ((render_svg(chart), 480),
-                               (_pygal_chart(chart, png=True, width=PNG_WIDTH, height=260).render(is_unicode=True),
+                               (_pygal_chart(chart, width=PNG_WIDTH, height=260).render(is_unicode=True),
                                 PNG_WIDTH)):  # fmt: skip
                 target = tmp_path / f"{chart.key}-{chart.language}-{width}.svg"
                 target.write_text(svg, encoding="utf-8")

@@ -398,8 +398,9 @@ def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Pat
     from dailydiff.models import AnalysisStatus, Level
     from dailydiff.publish import chat_formats
     from dailydiff.render.edition import digest_edition
+    from dailydiff.render.html import repo_slug
     from dailydiff.settings import load_settings
-    from dailydiff.site import site_from_store
+    from dailydiff.site import build_from_store
 
     settings = load_settings(environ={}, cwd=Path("/"), overrides={"report": {"language": "en"}})
     report = make_report(5, language="en")
@@ -419,8 +420,10 @@ def test_a_day_with_sixty_percent_failed_shows_one_gate_everywhere(tmp_path: Pat
         from dailydiff.settings import DigestEntry
 
         digest, _ = build_digest_day(store, entry, DigestEntry(name="team"), report.date)
-        site = site_from_store(store, settings)
-        page = site.pages()[f"repos/{site.repos[0].slug}/{report.date.isoformat()}.html"]()
+        build_from_store(store, settings, tmp_path / "site")
+    page = (
+        tmp_path / "site" / "repos" / repo_slug(report.repo) / f"{report.date.isoformat()}.html"
+    ).read_text(encoding="utf-8")
     shown = "60% (3/5)"
     day = edition(stored)
     assert shown in day.files["md"] and shown in day.files["html"] and shown in page

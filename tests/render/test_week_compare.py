@@ -15,14 +15,27 @@ import pytest
 
 from dailydiff.models import ChangeType, DayReport
 from dailydiff.render.chat import day_message
-from dailydiff.render.plainwords import technical_words
-from dailydiff.render.stakeholder import LINKS_PER_THEME, outside_links
+from dailydiff.render.plainwords import is_technical
+from dailydiff.render.stakeholder import LINKS_PER_THEME
 from gitrepo import CommitSpec, FileEdit, build_repo, git
 from opsfixtures import dailydiff
 
 UTC = dt.UTC
 WEEKS = {"2026-W27": dt.date(2026, 6, 29), "2026-W28": dt.date(2026, 7, 6), "2026-W29": dt.date(2026, 7, 13)}
 CLAUDE_TRAILER = "Co-authored-by: Claude <noreply@anthropic.com>"
+_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_BARE_URL_RE = re.compile(r"<?https?://[^\s)>]+>?")
+
+
+def outside_links(markdown: str) -> str:
+    """The text of an edition without its link targets (what a reader reads): Markdown links' targets, and
+    the bare addresses a mail's text part shows (``title (https://…)``, ``<https://…>``)."""
+    return _BARE_URL_RE.sub("", _LINK_RE.sub(r"\1", markdown))
+
+
+def technical_words(text: str) -> list[str]:
+    """The tokens of ``text`` that name code (render/plainwords.py's shapes)."""
+    return [token for token in text.split() if is_technical(token)]
 
 
 def _at(day: dt.date, hour: int) -> dt.datetime:

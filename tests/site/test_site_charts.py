@@ -507,20 +507,3 @@ def test_png_pictures_draw_chinese_glyphs_not_boxes() -> None:
     assert first.size == second.size
     differing = sum(ImageChops.difference(first, second).histogram()[1:])
     assert differing > 100
-
-
-def test_the_quicker_drawing_is_pygal_s_own_picture(built: tuple[Path, Path]) -> None:
-    """Charts are drawn by pygal's bar charts with a quicker attribute lookup: the same bytes as pygal's."""
-    from dailydiff.render.charts import _pygal_chart
-
-    site = Site.from_reports(list(_reports(built[0])))
-    section = site.repos[0]
-    charts = [chart for _path, chart in site.repo_charts(section)]
-    charts += [chart for _path, chart in site.week_charts(section, section.weeks[0])]
-    charts.append(site.day_chart(section, section.days[0])[1])
-    assert {c.kind for c in charts} == {"stacked", "bars", "hbars"}
-    for chart in charts:
-        for png in (False, True):
-            drawn = [_pygal_chart(chart, png=png, width=480, height=260, quick=q).render(is_unicode=True)
-                     for q in (True, False)]  # fmt: skip
-            assert drawn[0] == drawn[1] and "<rect" in drawn[0], chart.key

@@ -64,24 +64,20 @@ class AlertItem:
                 "committed_at": self.committed_at.astimezone(zone).isoformat()}  # fmt: skip
 
 
-def _words(language: str) -> dict[str, Any]:
-    return i18n.words("alert", language)
-
-
 def alert_title(item: AlertItem) -> str:
-    return str(_words(item.language)["title"]).format(
+    return str(i18n.words("alert", item.language)["title"]).format(
         rule=one_line(item.topic), repo=one_line(item.repo), title=cut(one_line(item.title) or "—", 120)
     )
 
 
 def _facts(item: AlertItem) -> str:
-    return str(_words(item.language)["line"]).format(
+    return str(i18n.words("alert", item.language)["line"]).format(
         level=f"{MARKS[item.level]} {item.level.value}", types=", ".join(item.types) or "—", sha=item.sha[:7]
     )
 
 
 def _message(item: AlertItem) -> Message:
-    W = _words(item.language)
+    W = i18n.words("alert", item.language)
     why: list[Line] = [
         (Span("• ", trusted=True), Span(cut(one_line(reason), WHY_CHARS))) for reason in item.why
     ]
@@ -94,7 +90,7 @@ def _message(item: AlertItem) -> Message:
 
 
 def _markdown(item: AlertItem) -> str:
-    W = _words(item.language)
+    W = i18n.words("alert", item.language)
     lines = [f"# {md_inline(alert_title(item))}", "", md_inline(_facts(item)), ""]
     lines.append(f"**{md_inline(str(W['why']).format(rule=item.topic))}**")
     lines += [f"- {md_inline(cut(one_line(reason), WHY_CHARS))}" for reason in item.why]
@@ -150,7 +146,7 @@ def folded_edition(target: str, items: Sequence[AlertItem], *, quiet: str = "", 
                    date: dt.date, language: str) -> Edition:  # fmt: skip
     """Several alerts for one target as one message: a burst over ``most`` an hour, or what the quiet
     hours ``quiet`` held. Each alert is one line: its commit, the topic and the first reason."""
-    W = _words(language)
+    W = i18n.words("alert", language)
     key = folded_key(target, items, date, language)
     title = (str(W["quiet_title"]).format(n=len(items), quiet=quiet) if quiet
              else str(W["folded_title"]).format(n=len(items), target=one_line(target), most=most))  # fmt: skip

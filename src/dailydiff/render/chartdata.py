@@ -16,6 +16,7 @@ from dailydiff.common.i18n import change_type_labels, weekdays, words
 from dailydiff.common.text import output_text
 from dailydiff.models import ChangeType, DayReport, Level, ReportCommit
 from dailydiff.render.week import WeekDigest
+from dailydiff.render.week_compare import plain_number
 
 Kind = Literal["stacked", "bars", "hbars"]
 
@@ -278,10 +279,6 @@ def _span(end: dt.date, days: int) -> list[dt.date]:
     return [end - dt.timedelta(days=days - 1 - i) for i in range(days)]
 
 
-def _top(counts: Counter[str], n: int) -> list[tuple[str, int]]:
-    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower(), kv[0]))[:n]
-
-
 def commits_per_day(reports: Iterable[Day], end: dt.date, days: int, language: str,
                     key: str = "") -> Chart:  # fmt: skip
     """Commits per day by importance for the ``days`` days ending with ``end`` (gaps where no report)."""
@@ -304,15 +301,13 @@ def types_per_week(reports: Iterable[Day], end: dt.date, days: int, language: st
     """Commits per change type in each ISO week that overlaps the ``days`` days ending with ``end``."""
     C = chart_labels(language)
     names = change_type_labels(language)
-    start = end - dt.timedelta(days=days - 1)
     weeks: dict[str, list[DayNumbers]] = {}
     for day in _span(end, days):
         year, week, _ = day.isocalendar()
         weeks.setdefault(f"{year}-W{week:02d}", [])
-    for report in numbers(reports):
-        if start <= report.date <= end:
-            year, week, _ = report.date.isocalendar()
-            weeks[f"{year}-W{week:02d}"].append(report)
+    for report in _within(reports, end, days):
+        year, week, _ = report.date.isocalendar()
+        weeks[f"{year}-W{week:02d}"].append(report)
     per_week = {label: type_totals(members) for label, members in weeks.items()}
     used = [t.value for t in ChangeType if any(t.value in c for c in per_week.values())]
     series = tuple(
@@ -325,30 +320,33 @@ def types_per_week(reports: Iterable[Day], end: dt.date, days: int, language: st
                  axis_labels=tuple(w.split("-")[1] for w in weeks), note=C["types_note"])  # fmt: skip
 
 
-def top_areas(reports: Sequence[Day], end: dt.date, days: int, language: str, key: str = "",
-              n: int = TOP_N) -> Chart:  # fmt: skip
-    C = chart_labels(language)
+def _within(reports: Iterable[Day], end: dt.date, days: int) -> list[DayNumbers]:
     start = end - dt.timedelta(days=days - 1)
-    counts = _area_totals((r for r in numbers(reports) if start <= r.date <= end), C["root"])
-    top = _top(counts, n)
-    return Chart(key=key or f"areas-{days}d", kind="hbars", title=C["areas"].format(n=days), label_header=C["area"],
+    return [r for r in numbers(reports) if start <= r.date <= end]
+
+
+def _top(name: str, counts: Counter[str], days: int, language: str, key: str, n: int) -> Chart:
+    """The ``n`` largest of ``counts`` as horizontal bars: ``name`` is "areas" or "authors"."""
+    C = chart_labels(language)
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].lower(), kv[0]))[:n]
+    return Chart(key=key or f"{name}-{days}d", kind="hbars", title=C[name].format(n=days), label_header=C[name[:-1]],
                  labels=tuple(a for a, _ in top), series=(Series("current", C["commits"], tuple(c for _, c in top)),),
                  language=language)  # fmt: skip
+
+
+def top_areas(reports: Sequence[Day], end: dt.date, days: int, language: str, key: str = "",
+              n: int = TOP_N) -> Chart:  # fmt: skip
+    root = chart_labels(language)["root"]
+    return _top("areas", _area_totals(_within(reports, end, days), root), days, language, key, n)
 
 
 def top_authors(
     reports: Sequence[Day], end: dt.date, days: int, language: str, key: str = "", n: int = TOP_N
 ) -> Chart:
-    C = chart_labels(language)
-    start = end - dt.timedelta(days=days - 1)
     counts: Counter[str] = Counter()
-    for r in numbers(reports):
-        if start <= r.date <= end:
-            counts.update(r.authors)
-    top = _top(counts, n)
-    return Chart(key=key or f"authors-{days}d", kind="hbars", title=C["authors"].format(n=days), label_header=C["author"],
-                 labels=tuple(a for a, _ in top), series=(Series("current", C["commits"], tuple(c for _, c in top)),),
-                 language=language)  # fmt: skip
+    for r in _within(reports, end, days):
+        counts.update(r.authors)
+    return _top("authors", counts, days, language, key, n)
 
 
 def day_against_median(day: Day, history: Iterable[Day], days: int = MEDIAN_DAYS) -> Chart:
@@ -362,7 +360,8 @@ def day_against_median(day: Day, history: Iterable[Day], days: int = MEDIAN_DAYS
     keys = ["total", *(level.value for level in LEVELS)]
     today = report.counts
     medians: tuple[Value, ...] = tuple(
-        _median([r.counts[k] for r in before]) if before else None for k in keys
+        plain_number(float(statistics.median([r.counts[k] for r in before]))) if before else None
+        for k in keys
     )
     series = (
         Series("current", f"{C['this_day']} {report.date.isoformat()}", tuple(today[k] for k in keys)),
@@ -371,11 +370,6 @@ def day_against_median(day: Day, history: Iterable[Day], days: int = MEDIAN_DAYS
     return Chart(key="day-vs-median", kind="bars", title=C["day_vs_median"].format(n=days),
                  label_header=C["level"], labels=(C["total"], *(C[level.value] for level in LEVELS)),
                  series=series, language=language)  # fmt: skip
-
-
-def _median(values: list[int]) -> float | int:
-    m = statistics.median(values)
-    return int(m) if float(m).is_integer() else float(m)
 
 
 def week_by_weekday(digest: WeekDigest) -> Chart:

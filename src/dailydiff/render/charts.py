@@ -14,10 +14,8 @@ reads in light and dark mail clients. Both share the layout: sizes, ticks, thinn
 from __future__ import annotations
 
 import base64
-import re
 import sys
 from collections.abc import Sequence
-from functools import cache
 from typing import Any
 
 from dailydiff.render.chartdata import (
@@ -62,24 +60,6 @@ LEGEND_BOX = 12  # pygal's legend_box_size
 LEGEND_ROW = 21  # pygal puts legend rows 1.5 font sizes apart
 
 
-_TITLE = re.compile(r"<title>.*?</title>", re.S)
-
-
-def _dark_css(chart: Chart) -> str:
-    """Dark colours, scoped like pygal's own rules (``#chart-KEY …``) so that they win."""
-    p = f"#chart-{chart.key} "
-    rules = [
-        f"{p}.graph,{p}.axis text,{p}.axis text.major,{p}.legends .legend text,{p}.title,{p}.series text"
-        "{fill:#e6edf3}",
-        f"{p}.axis .line,{p}.axis .major.line{{stroke:#9198a1}}",
-        f"{p}.axis .guide.line{{stroke:#3d444d}}",
-    ]
-    for i, s in enumerate(chart.series):
-        dark = COLOURS.get(s.key, COLOURS["other"])[1]
-        rules.append(f"{p}.color-{i},{p}.color-{i} a:visited{{stroke:{dark};fill:{dark}}}")
-    return "@media (prefers-color-scheme: dark){" + "".join(rules) + "}"
-
-
 def _pygal() -> Any:
     """pygal, imported on first use. Its import appends a finder for map plugins (``pygal.maps.*``, which
     we do not use) to ``sys.meta_path`` without ``find_spec``: every later import then warns (an error
@@ -93,31 +73,13 @@ def _pygal() -> Any:
 _CLASSES = {"stacked": "StackedBar", "bars": "Bar", "hbars": "HorizontalBar"}
 
 
-@cache
-def _quick(base: type) -> type:
-    """pygal's chart ``base`` with its attribute lookup made quicker (the same lookup: an attribute of
-    the drawing's state wins over the chart's), which is a third of a drawing's time; the pictures are
-    the same, byte for byte."""
-
-    def lookup(self: Any, name: str) -> Any:
-        state = object.__getattribute__(self, "__dict__").get("state")
-        if state is not None and name != "state" and not name.startswith("__"):
-            values = state.__dict__
-            if name in values:
-                return values[name]
-        return object.__getattribute__(self, name)
-
-    return type(base.__name__, (base,), {"__getattribute__": lookup, "__module__": base.__module__})
-
-
-def _style(chart: Chart, *, png: bool) -> Any:
+def _style(chart: Chart) -> Any:
+    """The PNG's style: light colours on a white card (mail clients show a picture as it is)."""
     from pygal.style import Style
 
     colours = tuple(COLOURS.get(s.key, COLOURS["other"])[0] for s in chart.series)
     return Style(
-        font_family=PNG_FONT_FAMILY if png else FONT_FAMILY,
-        background="#ffffff" if png else "transparent",
-        plot_background="#ffffff" if png else "transparent",
+        font_family=PNG_FONT_FAMILY, background="#ffffff", plot_background="#ffffff",
         foreground="#1f2328", foreground_strong="#1f2328", foreground_subtle="#d1d9e0",
         colors=colours or ("#0969da",), opacity="1", opacity_hover="1",
         label_font_size=LABEL_FONT, major_label_font_size=LABEL_FONT, legend_font_size=LEGEND_FONT, title_font_size=17,
@@ -220,11 +182,11 @@ def figure_view(chart: Chart, src: str, anchor: str = "", width: int = SVG_WIDTH
     }
 
 
-def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int, quick: bool = True) -> Any:
+def _pygal_chart(chart: Chart, *, width: int, height: int) -> Any:
+    """The chart as pygal draws it for a PNG (``render_png``), its title drawn in."""
     pygal = _pygal()
 
-    base = getattr(pygal, _CLASSES[chart.kind])
-    cls = _quick(base) if quick else base
+    cls = getattr(pygal, _CLASSES[chart.kind])
     hbars = chart.kind == "hbars"
     labels = list(chart.axis_labels or chart.labels)
     if hbars:
@@ -240,14 +202,14 @@ def _pygal_chart(chart: Chart, *, png: bool, width: int, height: int, quick: boo
                      default=0) if hbars else 0  # fmt: skip
     config: dict[str, Any] = {
         "width": width, "height": picture_height(chart, height, width),
-        "style": _style(chart, png=png), "js": [], "disable_xml_declaration": True,
-        "title": chart.title if png else None, "x_labels": labels,
+        "style": _style(chart), "js": [], "disable_xml_declaration": True,
+        "title": chart.title, "x_labels": labels,
         "legend_at_bottom": True, "legend_at_bottom_columns": columns, "show_legend": shown,
         "margin": MARGIN, "margin_bottom": MARGIN + legend_room, "margin_left": MARGIN + max(0, round(label_room)),
         "spacing": SPACING, "truncate_legend": -1, "truncate_label": -1, "no_data_text": "—",
         "value_formatter": number_text, "show_minor_x_labels": every == 1, "x_labels_major_every": every,
         "y_labels": _y_labels(chart), "x_label_rotation": 0,
-        "css": ["file://style.css", "file://graph.css"] + ([] if png else ["inline:" + _dark_css(chart)]),
+        "css": ["file://style.css", "file://graph.css"],
         "tooltip_border_radius": 0, "show_y_guides": not hbars, "show_x_guides": hbars,
     }  # fmt: skip
     if hbars:
@@ -300,12 +262,9 @@ class _SvgDrawing:
         labels = list(chart.axis_labels or chart.labels)
         self.labels = [_clip(label, 28) for label in labels] if self.hbars else labels
         tick_room = max(text_width(str(t), LABEL_FONT) for t in self.ticks) + 8
-        if self.hbars:
-            self.left = MARGIN + max((text_width(label, LABEL_FONT) for label in self.labels), default=0) + 10
-            self.bottom = self.legend_top - SPACING - LABEL_FONT - 12
-        else:
-            self.left = MARGIN + tick_room
-            self.bottom = self.legend_top - SPACING - LABEL_FONT - 12
+        widest = max((text_width(label, LABEL_FONT) for label in self.labels), default=0) if self.hbars else 0
+        self.left = MARGIN + widest + 10 if self.hbars else MARGIN + tick_room
+        self.bottom = self.legend_top - SPACING - LABEL_FONT - 12
         self.top = MARGIN + LABEL_FONT / 2 + 2
         self.right = width - MARGIN - (tick_room / 2 if self.hbars else 0)
 
@@ -350,18 +309,17 @@ class _SvgDrawing:
         out = self.parts
         out.append('<g class="axis">')
         for tick in self.ticks:
+            guide = "" if tick == 0 else "guide"
             if self.hbars:
                 x = self.left + self._scale(tick)
-                guide = "" if tick == 0 else " guide"
-                out.append(f'<line class="{guide.strip()}" x1="{x:.1f}" y1="{self.top:.1f}" x2="{x:.1f}" '
+                out.append(f'<line class="{guide}" x1="{x:.1f}" y1="{self.top:.1f}" x2="{x:.1f}" '
                            f'y2="{self.bottom:.1f}"/>')  # fmt: skip
                 out.append(
                     f'<text class="x" x="{x:.1f}" y="{self.bottom + LABEL_FONT + 8:.1f}">{tick}</text>'
                 )
             else:
                 y = self.bottom - self._scale(tick)
-                guide = "" if tick == 0 else " guide"
-                out.append(f'<line class="{guide.strip()}" x1="{self.left:.1f}" y1="{y:.1f}" '
+                out.append(f'<line class="{guide}" x1="{self.left:.1f}" y1="{y:.1f}" '
                            f'x2="{self.right:.1f}" y2="{y:.1f}"/>')  # fmt: skip
                 out.append(
                     f'<text class="y" x="{self.left - 6:.1f}" y="{y + LABEL_FONT / 3:.1f}">{tick}</text>'
@@ -443,6 +401,6 @@ def render_png(chart: Chart, width: int = PNG_WIDTH, height: int = SVG_HEIGHT) -
     they are, so one neutral picture reads in light and dark mode)."""
     import cairosvg
 
-    svg = _pygal_chart(chart, png=True, width=width, height=height).render(is_unicode=True)
+    svg = _pygal_chart(chart, width=width, height=height).render(is_unicode=True)
     png: bytes = cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width)
     return png

@@ -276,7 +276,7 @@ def week_message(
 ) -> Message:
     """A repository's week: its highlights, its most important commits and the watch-topic hits;
     ``builder`` is the command that builds its missing days."""
-    from dailydiff.render.week_words import comparison_lines  # on use: charts
+    from dailydiff.render.week_words import comparison_lines, missing_line  # on use: charts
 
     W = i18n.words("weekly", week.language)
     C = i18n.words("week_compare", week.language)
@@ -291,10 +291,7 @@ def week_message(
         sections.append(Section(C["signals"], signals or [(Span(C["no_signals"], trusted=True),)]))
     highlights = _bullets(week.highlights, [], "")
     if week.missing_days:
-        missing = W["missing"].format(n=len(week.missing_days), builder=builder,
-                                      dates=", ".join(d.isoformat() for d in week.missing_days),
-                                      first=week.missing_days[0].isoformat(), last=week.missing_days[-1].isoformat())  # fmt: skip
-        highlights.append((Span(one_line(missing), trusted=True),))
+        highlights.append((Span(one_line(missing_line(week, builder, ", ")), trusted=True),))
     if highlights:
         sections.append(Section(W["highlights"], highlights))
     top = [commit_line(c.level, c.title, c.url, c.sha, watch=c.watch, summary=c.summary, language=week.language,

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import Field, computed_field
 
 from dailydiff import __version__
 from dailydiff.common.i18n import change_type_labels, words
@@ -27,18 +27,14 @@ from dailydiff.models import ChangeType, DayReport, Level, Overview, ReportCommi
 from dailydiff.render.html import PageContext, render_page, repo_slug, standalone_css
 from dailydiff.render.markdown import generation_stamp, render_template
 from dailydiff.render.safe_html import SafeMarkdown
+from dailydiff.render.week_compare import FrozenModel
 
 DIGEST_SCHEMA_VERSION = 1
 DIGEST_FORMATS = ("md", "json", "html")  # what a digest is written as
 LEVEL_MARKS = {"high": "🔴", "medium": "🟡", "low": "🟢"}
 
 
-class _Frozen(BaseModel):
-    # defer_build: a model's validator is built when first used, not at import (start-up time).
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-
-class DigestRepo(_Frozen):
+class DigestRepo(FrozenModel):
     """One repository's line: its counts that day, or why there are none."""
 
     repo: str
@@ -56,7 +52,7 @@ class DigestRepo(_Frozen):
     partial: bool = False  # the day has not settled yet (its window closed less than [run] settle ago)
 
 
-class DigestCommit(_Frozen):
+class DigestCommit(FrozenModel):
     repo: str
     sha: str
     title: str
@@ -70,7 +66,7 @@ class DigestCommit(_Frozen):
     watch: list[str] = Field(default_factory=list)
 
 
-class DayDigest(_Frozen):
+class DayDigest(FrozenModel):
     schema_version: int = DIGEST_SCHEMA_VERSION
     name: str
     date: dt.date

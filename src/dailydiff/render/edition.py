@@ -296,6 +296,13 @@ def _repo_page(base_url: str, repo: str, page: str) -> str | None:
     return _site_url(base_url, f"repos/{repo_slug(repo)}/{page}")
 
 
+def _day_path(report: DayReport, fmt: str, template: str) -> PurePosixPath:
+    """Where a day's ``fmt`` file goes below a target that writes days by ``template``."""
+    return placeholders.fill_path(
+        template, placeholders.day_values(report, fmt), placeholders.DAY_PATH_PLACEHOLDERS
+    )
+
+
 def day_edition(
     report: DayReport,
     settings: Settings,
@@ -323,10 +330,6 @@ def day_edition(
             return []
         return [day_against_median(report, history(report), MEDIAN_DAYS)]
 
-    def path(fmt: str, template: str) -> PurePosixPath:
-        return placeholders.fill_path(template, placeholders.day_values(report, fmt),
-                                      placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
-
     values = placeholders.day_values(report)
     # The files are the day's record: the send-time notices (report.alerts) go to messages only.
     record = report.model_copy(update={"alerts": []}) if report.alerts else report
@@ -337,7 +340,7 @@ def day_edition(
         renderers={fmt: partial(render, record) for fmt, render in renderers.items()},
         read_now=partial(renderers["md"], report) if report.alerts and "md" in renderers else None,
         values=partial(placeholders.day_values, report),
-        path=path,
+        path=partial(_day_path, report),
         message=lambda link, most: day_message(report, link, most),
         subject=placeholders.fill(i18n.words("email", report.language)["subject"], values),
         charts=charts,
@@ -385,17 +388,13 @@ def addendum_edition(report: DayReport, late: Sequence[ReportCommit], settings: 
                 "report_url": link, "late": commits}  # fmt: skip
         return json.dumps(output_tree(body), ensure_ascii=False, indent=2) + "\n"
 
-    def path(fmt: str, template: str) -> PurePosixPath:  # never written: file targets update in place
-        return placeholders.fill_path(template, placeholders.day_values(report, fmt),
-                                      placeholders.DAY_PATH_PLACEHOLDERS)  # fmt: skip
-
     return Edition(
         "addendum",
         key,
         title,
         renderers={"md": markdown, "json": data},
         values=partial(placeholders.day_values, report),
-        path=path,
+        path=partial(_day_path, report),  # never written: file targets update in place
         message=lambda url, most: addendum_message(report, late, url, most),
         subject=title,
         link=link,

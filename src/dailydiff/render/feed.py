@@ -59,14 +59,12 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def _entry_html(report: DayReport) -> str:
-    """The entry content: a short HTML summary of the day, built with ElementTree (so escaped)."""
+def _entry_html(report: DayReport, summary: str) -> str:
+    """The entry content: a short HTML summary of the day (``summary``: its counts), built with ElementTree
+    (so escaped)."""
     L = words("report", report.language)
-    S = words("site", report.language)
     root = ET.Element("div")
-    counts = {"total": report.stats.total, "high": report.stats.high, "medium": report.stats.medium,
-              "low": report.stats.low}  # fmt: skip
-    ET.SubElement(root, "p").text = S["day_feed_summary"].format(**counts)
+    ET.SubElement(root, "p").text = summary
     if report.overview.highlights:
         items = ET.SubElement(root, "ul")
         for line in report.overview.highlights:
@@ -140,7 +138,7 @@ def atom_entry(report: DayReport) -> AtomEntry | None:
         total=report.stats.total, high=report.stats.high, medium=report.stats.medium, low=report.stats.low
     )
     _sub(entry, "summary", summary)
-    _sub(entry, "content", _entry_html(report), type="html")
+    _sub(entry, "content", _entry_html(report, summary), type="html")
     _sub(entry, "category", term=report.repo)
     return _entry_of(feed, report.repo, report.date, _stamp(_updated(report)))
 

@@ -27,12 +27,15 @@ from dailydiff.models import Analysis, AnalysisStatus, DayReport, Level, ReportC
 from dailydiff.render.alerted import alerted_text
 from dailydiff.render.chartdata import level_counts
 from dailydiff.render.markdown import (
+    STATUS_NOTES,
     DayLink,
     commit_anchors,
+    commit_headings,
     failure_reason,
     gate_warning,
     generation_stamp,
     late_view,
+    level_groups,
     pr_context,
     revert_link,
     reverted_by_links,
@@ -128,44 +131,38 @@ def _analysis_view(a: Analysis | None, L: Mapping[str, Any], language: str, inli
     if a is None:
         return {"short": False, "summary": "", "summary_inline": "", "reason": "", "impact": [], "insights": [],
                 "risks": [], "recommendations": [], "unseen": [], "note": "", "raw": ""}  # fmt: skip
-    note = ""
-    if a.status is AnalysisStatus.FALLBACK:
-        note = L["fallback_note"].format(error=failure_reason(a.error, language))
-    elif a.status is AnalysisStatus.FAILED:
-        note = L["failed_note"].format(error=failure_reason(a.error, language))
-    insights = []
-    for name in ("architecture", "performance", "security"):
-        text = getattr(a.insights, name)
-        if text:
-            insights.append((L[name], inline(text)))
+    note_key = STATUS_NOTES.get(a.status)
     return {
         "short": a.depth is Level.LOW,
         "summary": block(a.summary),
         "summary_inline": inline(a.summary),
         "reason": inline(a.importance_reason),
         "impact": [inline(x) for x in a.impact],
-        "insights": insights,
+        "insights": [
+            (L[name], inline(text))
+            for name in ("architecture", "performance", "security")
+            if (text := getattr(a.insights, name))
+        ],
         "risks": [inline(x) for x in a.risks],
         "recommendations": [inline(x) for x in a.recommendations],
         "unseen": [clean(f) for f in a.unseen_files],
-        "note": note,
+        "note": L[note_key].format(error=failure_reason(a.error, language)) if note_key else "",
         "raw": clean(a.raw) if a.raw else "",
     }
 
 
 def _commit_views(report: DayReport, zone: ZoneInfo, anchors: dict[str, str], md: SafeMarkdown,
                   toc_title_chars: int, day_link: DayLink | None) -> dict[str, dict[str, Any]]:  # fmt: skip
-    """Each commit's view by sha; a title its level repeats is told apart by its short sha."""
-    seen: Counter[tuple[str, str]] = Counter((rc.level.value, rc.title) for rc in report.commits)
-    views = {}
-    for rc in report.commits:
-        title = rc.title or "—"
-        heading = f"{title} ({rc.short_sha})" if seen[(rc.level.value, rc.title)] > 1 else title
-        views[rc.sha] = _commit_view(rc, report, zone, anchors[rc.sha], heading, md, toc_title_chars) | {
+    """Each commit's view by sha (``commit_headings``: a title its level repeats is told apart)."""
+    headings = commit_headings(report.commits)
+    return {
+        rc.sha: _commit_view(rc, report, zone, anchors[rc.sha], headings[rc.sha], md, toc_title_chars)
+        | {
             "reverts": revert_link(rc, report, anchors, day_link),
             "reverted_by": reverted_by_links(rc, report, anchors, day_link),
         }
-    return views
+        for rc in report.commits
+    }
 
 
 def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | None = None) -> dict[str, Any]:
@@ -177,12 +174,7 @@ def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | N
     groups_ids = [f"level-{level.value}" for level in Level]
     md = SafeMarkdown([*anchors.values(), *groups_ids, "overview", "commits", "stats", "toc"])
     views = _commit_views(report, zone, anchors, md, toc_title_chars, day_link)
-    groups = [
-        {"level": level.value, "anchor": f"level-{level.value}",
-         "heading": f"{L['groups'][level.value]} ({len(members)})", "commits": members}
-        for level in (Level.HIGH, Level.MEDIUM, Level.LOW)
-        if (members := [views[rc.sha] for rc in report.by_level(level)])
-    ]  # fmt: skip
+    groups = level_groups(report, views)
     overview = md.inline if report.overview.producer.startswith("llm") else md.text  # rules: commit text
     types = change_type_labels(report.language)
     type_counts: Counter[str] = Counter(t for v in views.values() for t in v["types_attr"].split())
@@ -211,14 +203,6 @@ def day_view(report: DayReport, toc_title_chars: int = 60, day_link: DayLink | N
     }
 
 
-def render_day(report: DayReport, ctx: PageContext, *, nav: dict[str, Any], templates_dir: str = "",
-               toc_title_chars: int = 60, charts: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
-    """A repository-day page. ``nav`` holds relative links: repo, json, previous, next (or "");
-    ``charts`` are figure views (render/charts.py). Its sibling pages are the repository's other days."""
-    return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=charts,
-                       **day_view(report, toc_title_chars, day_link=lambda d: f"{d.isoformat()}.html"))  # fmt: skip
-
-
 def render_day_html(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60,
                     site_title: str = "dailydiff") -> str:  # fmt: skip
     """The day page as one self-contained file (``report --format html``): the site's CSS inlined and
@@ -229,16 +213,6 @@ def render_day_html(report: DayReport, *, templates_dir: str = "", toc_title_cha
     nav = {"repo": "", "json": "", "previous": "", "next": ""}
     return render_page("day.html.j2", ctx, templates_dir, nav=nav, charts=(), standalone=True, css=css,
                        css_hash=css_hash, **day_view(report, toc_title_chars))  # fmt: skip
-
-
-def render_repo(repo: str, days: Sequence[dict[str, Any]], ctx: PageContext, *, repo_url: str | None,
-                templates_dir: str = "", weeks: Sequence[dict[str, Any]] = (), charts: Sequence[dict[str, Any]] = (),
-                recent_days: int, older: bool = False, releases: Sequence[dict[str, Any]] = ()) -> str:  # fmt: skip
-    """A repository's page: its releases, charts, every week, and ``days`` (the reports of its last
-    ``recent_days`` days; ``older``: it has older ones, in their weeks)."""
-    return render_page("repo.html.j2", ctx, templates_dir, repo=repo, days=days, repo_url=safe_url(repo_url),
-                       weeks=weeks, charts=charts, recent_days=recent_days, older=older,
-                       releases=releases)  # fmt: skip
 
 
 def render_index(repos: Sequence[dict[str, Any]], latest: Sequence[dict[str, Any]], ctx: PageContext,

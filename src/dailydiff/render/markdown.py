@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,7 +80,10 @@ def commit_anchors(commits: list[ReportCommit]) -> dict[str, str]:
     return anchors
 
 
-_NOTES = {AnalysisStatus.FALLBACK: "fallback_note", AnalysisStatus.FAILED: "failed_note"}  # words of each
+STATUS_NOTES = {
+    AnalysisStatus.FALLBACK: "fallback_note",
+    AnalysisStatus.FAILED: "failed_note",
+}  # words of each
 
 
 def _commit_view(rc: ReportCommit, report: DayReport, zone: ZoneInfo, anchor_id: str, heading: str,
@@ -114,7 +118,7 @@ def _analysis_view(analysis: Analysis | None, language: str, L: dict[str, str]) 
     if analysis is None:
         return {"analysis": None, "short": False, "types": L["none"], "insights": [], "note": "", "raw": None}
     types = change_type_labels(language)
-    note_key = _NOTES.get(analysis.status)
+    note_key = STATUS_NOTES.get(analysis.status)
     return {
         "analysis": analysis,
         "short": analysis.depth is Level.LOW,
@@ -129,6 +133,13 @@ def _analysis_view(analysis: Analysis | None, language: str, L: dict[str, str]) 
         "note": L[note_key].format(error=failure_reason(analysis.error, language)) if note_key else "",
         "raw": _fence(analysis.raw) if analysis.raw else None,
     }
+
+
+def commit_headings(commits: list[ReportCommit]) -> dict[str, str]:
+    """Each commit's heading by sha: its title, told apart by its short sha where its level repeats it."""
+    seen = Counter((rc.level.value, rc.title) for rc in commits)
+    return {rc.sha: f"{rc.title or '—'} ({rc.short_sha})" if seen[(rc.level.value, rc.title)] > 1 else rc.title or "—"
+            for rc in commits}  # fmt: skip
 
 
 _PR_SUFFIX_RE = re.compile(r"\s*\(#\d+\)\s*$")
@@ -289,6 +300,18 @@ def gate_warning(report: DayReport) -> str:
     )
 
 
+def level_groups(report: DayReport, views: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The day's commit views by level, highest first (a level without commits has no group), each group
+    with its anchor and its heading."""
+    L = words("report", report.language)
+    return [
+        {"level": level.value, "anchor": f"level-{level.value}",
+         "heading": f"{L['groups'][level.value]} ({len(members)})", "commits": members}
+        for level in (Level.HIGH, Level.MEDIUM, Level.LOW)
+        if (members := [views[rc.sha] for rc in report.by_level(level)])
+    ]  # fmt: skip
+
+
 def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_chars: int = 60,
                     path_template: str = "") -> str:  # fmt: skip
     """The day as Markdown; ``path_template`` (the report files' layout) lets a revert link to the file of
@@ -297,16 +320,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
     zone = ZoneInfo(report.timezone)
     anchors = commit_anchors(report.commits)
     day_link = report_day_link(path_template, report, "md")
-    headings: dict[str, str] = {}
-    seen_titles: dict[tuple[str, str], int] = {}
-    for rc in report.commits:
-        key = (rc.level.value, rc.title)
-        seen_titles[key] = seen_titles.get(key, 0) + 1
-    for rc in report.commits:
-        title = rc.title or "—"
-        headings[rc.sha] = (
-            f"{title} ({rc.short_sha})" if seen_titles[(rc.level.value, rc.title)] > 1 else title
-        )
+    headings = commit_headings(report.commits)
     views = {
         rc.sha: _commit_view(rc, report, zone, anchors[rc.sha], headings[rc.sha], toc_title_chars)
         | {
@@ -315,17 +329,7 @@ def render_markdown(report: DayReport, *, templates_dir: str = "", toc_title_cha
         }
         for rc in report.commits
     }
-    groups = []
-    for level in (Level.HIGH, Level.MEDIUM, Level.LOW):
-        members = report.by_level(level)
-        if members:
-            groups.append(
-                {
-                    "anchor": f"level-{level.value}",
-                    "heading": f"{L['groups'][level.value]} ({len(members)})",
-                    "commits": [views[rc.sha] for rc in members],
-                }
-            )
+    groups = level_groups(report, views)
     watch_topics: dict[str, list[dict[str, Any]]] = {}
     for rc in report.commits:  # newest first; topics in the order they first appear
         for topic in rc.watch:

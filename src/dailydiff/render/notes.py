@@ -198,17 +198,11 @@ def group_of(rc: RangeCommit) -> str:
     return "other"
 
 
-def for_users(text: str) -> str:
-    """A line with the words that name code (paths, identifiers) left out whole (the user audience without an
-    LLM; render/plainwords.py)."""
-    return plain(text)
-
-
 def _line(commit: Commit, audience: Audience, language: str) -> str:
     info = _title(commit.title)
     subject = clean(info.subject or commit.title).strip()
-    if audience == "user":
-        subject = for_users(subject)
+    if audience == "user":  # the words that name code (paths, identifiers) left out whole
+        subject = plain(subject)
     if "revert" in info.types:  # a revert whose change is not in the range says what it takes back
         return words(language)["revert"].format(title=subject or commit.short_sha)
     return subject[:1].upper() + subject[1:] if subject else commit.short_sha
@@ -459,6 +453,8 @@ def notes_json(notes: ReleaseNotes) -> str:
 def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
     import html  # (the HTML formats only: the Markdown of `notes` loads no entity table)
 
+    from dailydiff.render.chat import one_line
+
     def a(url: str | None, text: str) -> str:
         url = safe_url(url)
         return f'<a href="{html.escape(url)}">{html.escape(text)}</a>' if url else html.escape(text)
@@ -472,7 +468,7 @@ def _entry_html(entry: NoteEntry, w: dict[str, str]) -> str:
         )
         links.append(a(c.url, label))
     who = f"@{entry.author.login}" if entry.author.login else entry.author.name
-    return (f"<li>{html.escape(_one_line(entry.text))} <span class=\"refs\">({', '.join(links)})</span> "
+    return (f"<li>{html.escape(one_line(entry.text))} <span class=\"refs\">({', '.join(links)})</span> "
             f"{html.escape(w['by'])} {html.escape(who)}</li>")  # fmt: skip
 
 
@@ -522,10 +518,6 @@ def notes_html(notes: ReleaseNotes) -> str:
 
 
 NOTES_FORMATS = ("md", "json", "html", "release")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(clean(text).split())
 
 
 def render_notes(notes: ReleaseNotes, fmt: str) -> str:

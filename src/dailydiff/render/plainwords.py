@@ -47,11 +47,6 @@ def is_technical(token: str) -> bool:
     return bool(core) and _SHAPE.fullmatch(core) is not None
 
 
-def technical_words(text: str) -> list[str]:
-    """The tokens of ``text`` that name code (what a check of an edition looks for)."""
-    return [token for token in text.split() if is_technical(token)]
-
-
 def plain(text: str) -> str:
     """``text`` with every token that names code dropped whole, a bracket whose words all went dropped with
     them, and the blanks and punctuation they leave tidied."""

@@ -6,7 +6,6 @@ when an LLM is configured, from its one answer per edition (engine/weekly.py).""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,14 +33,6 @@ from dailydiff.render.week_words import (
 MAX_THEMES = 6
 LINKS_PER_THEME = 3
 MAX_CHARS = 2500
-_LINK_RE = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_BARE_URL_RE = re.compile(r"<?https?://[^\s)>]+>?")
-
-
-def outside_links(markdown: str) -> str:
-    """The text of an edition without its link targets (what a reader reads): Markdown links' targets, and
-    the bare addresses a mail's text part shows (``title (https://…)``, ``<https://…>``)."""
-    return _BARE_URL_RE.sub("", _LINK_RE.sub(r"\1", markdown))
 
 
 def _primary_type(rc: ReportCommit) -> str:
@@ -74,7 +65,7 @@ def rule_themes(reports: Sequence[DayReport], language: str) -> list[Theme]:
         # an area the edition's filter would take out (".github", and the title with it where no blank stands
         # between them: ".github：CI/构建") is no part of the title; with none, the theme is its kind alone
         areas = Counter(area for _, rc in members
-                        if bare(title := S["theme"].format(type=label, area=(area := human_area(_primary_area(rc), language)))) == title)  # fmt: skip
+                        if plain(title := S["theme"].format(type=label, area=(area := human_area(_primary_area(rc), language)))) == title)  # fmt: skip
         top = [a for a, _ in sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))[:AREAS_PER_THEME]]
         named = _capabilities([rc for _, rc in members], language)
         themes.append(Theme(
@@ -99,7 +90,9 @@ def _capabilities(commits: Sequence[ReportCommit], language: str) -> str:
     S = words("stakeholder", language)
     chosen: list[str] = []
     for rc in sorted(commits, key=lambda rc: (_LEVEL_RANK.get(rc.level.value, 3), -rc.score.score)):
-        subject = " ".join(w for w in bare(parse_title(rc.title).subject or rc.title).split() if w[:1] != "@")
+        subject = " ".join(
+            w for w in plain(parse_title(rc.title).subject or rc.title).split() if w[:1] != "@"
+        )
         if len(subject) > CAPABILITY_CHARS:
             subject = subject[:CAPABILITY_CHARS].rsplit(" ", 1)[0].rstrip(",;:-( ") + "…"
         if len(subject.split()) >= 2 and subject.lower() not in (c.lower() for c in chosen):
@@ -117,13 +110,8 @@ def _links(commits: Sequence[SignalCommit], limit: int, language: str) -> str:
     return " ".join(shown) + more
 
 
-def bare(text: str) -> str:
-    """Model or commit text with every word that names code taken out whole (render/plainwords.py)."""
-    return plain(text)
-
-
 def _plain(text: str) -> str:
-    return md_inline(bare(text))
+    return md_inline(plain(text))
 
 
 def stakeholder_compare_lines(week: WeekDigest) -> list[str]:
@@ -209,9 +197,9 @@ def llm_themes(
     themes = []
     for theme in answer.themes:
         members = [commits[n - 1][0] for n in theme.commits]
-        title = bare(theme.title)
+        title = plain(theme.title)
         if title:
-            themes.append(Theme(title=title, meaning=bare(theme.meaning), count=len(members),
+            themes.append(Theme(title=title, meaning=plain(theme.meaning), count=len(members),
                                 commits=[SignalCommit(sha=rc.sha, title="", url=rc.url, date=dates[rc.sha])
                                          for rc in members]))  # fmt: skip
     return themes

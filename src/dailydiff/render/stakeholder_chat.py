@@ -5,7 +5,8 @@ from __future__ import annotations
 from dailydiff.common.i18n import words
 from dailydiff.common.text import safe_url
 from dailydiff.render.chat import Line, Message, Section, Span, one_line, signal_lines
-from dailydiff.render.stakeholder import LINKS_PER_THEME, MAX_THEMES, bare, stakeholder_compare_lines
+from dailydiff.render.plainwords import plain
+from dailydiff.render.stakeholder import LINKS_PER_THEME, MAX_THEMES, stakeholder_compare_lines
 from dailydiff.render.week import WeekDigest
 
 
@@ -13,7 +14,7 @@ def stakeholder_message(week: WeekDigest, report_url: str | None = None) -> Mess
     """The stakeholder edition as the chat message model: the summary, the week against the last, the risk
     signals, the themes with numbered links to their commits (no commit titles: they name code)."""
     S = words("stakeholder", week.language)
-    summary = one_line(bare(week.summary))  # a model's summary may name code: scrubbed as the themes are
+    summary = one_line(plain(week.summary))  # a model's summary may name code: scrubbed as the themes are
     sections = [Section(summary)] if summary else []
     signals = signal_lines(week)
     compared: list[Line] = [
@@ -24,7 +25,7 @@ def stakeholder_message(week: WeekDigest, report_url: str | None = None) -> Mess
     if signals:
         sections.append(Section(S["risks"], signals))
     themes: list[Line] = [
-        (Span(f"• {bare(t.title)} ({t.count}): ", bold=True, trusted=True), Span(bare(t.meaning) + " "),
+        (Span(f"• {plain(t.title)} ({t.count}): ", bold=True, trusted=True), Span(plain(t.meaning) + " "),
          *(Span(f"[{i}]", url=safe_url(c.url), trusted=True) for i, c in enumerate(t.commits[:LINKS_PER_THEME], 1)))
         for t in week.themes[:MAX_THEMES]
     ]  # fmt: skip

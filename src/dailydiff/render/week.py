@@ -12,24 +12,19 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from dailydiff.common.i18n import change_type_labels, words
 from dailydiff.errors import UsageError
 from dailydiff.models import ChangeType, DayReport, Level, ReportCommit
-from dailydiff.render.week_compare import Signal, SignalCommit, WeekComparison, WeekFigures
+from dailydiff.render.week_compare import FrozenModel, Signal, SignalCommit, WeekComparison, WeekFigures
 from dailydiff.scoring.agents import agent_of
 
 WEEKLY_SCHEMA_VERSION = 1
 _WEEK_RE = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
 
 
-class _Frozen(BaseModel):
-    # defer_build: a model's validator is built when first used, not at import (start-up time).
-    model_config = ConfigDict(frozen=True, defer_build=True)
-
-
-class IsoWeek(_Frozen):
+class IsoWeek(FrozenModel):
     year: int
     week: int
 
@@ -68,7 +63,7 @@ def parse_week(text: str | None, today: dt.date) -> IsoWeek:
     return IsoWeek(year=year, week=week)
 
 
-class DigestCommit(_Frozen):
+class DigestCommit(FrozenModel):
     date: dt.date
     sha: str
     committed_at: dt.datetime
@@ -83,7 +78,7 @@ class DigestCommit(_Frozen):
     agent: str | None = None  # the coding agent that wrote it (scoring/agents.toml), else None
 
 
-class Theme(_Frozen):
+class Theme(FrozenModel):
     """What a group of the week's commits (an area and a kind of change) means for users; its commits are
     linked, never named by path or hash."""
 
@@ -93,7 +88,7 @@ class Theme(_Frozen):
     commits: list[SignalCommit] = Field(default_factory=list)
 
 
-class WeekUsage(_Frozen):
+class WeekUsage(FrozenModel):
     """Tokens and cost of a week: its stored days' and this edition's own (``edition_*``); ``priced``: a
     price is set ([llm] price or input/output prices), so ``cost`` means something."""
 
@@ -114,7 +109,7 @@ class WeekUsage(_Frozen):
         return data
 
 
-class DigestDay(_Frozen):
+class DigestDay(FrozenModel):
     date: dt.date
     stored: bool
     total: int = 0
@@ -124,12 +119,12 @@ class DigestDay(_Frozen):
     types: dict[str, int] = Field(default_factory=dict)
 
 
-class WatchHits(_Frozen):
+class WatchHits(FrozenModel):
     topic: str
     commits: list[DigestCommit]
 
 
-class Contributor(_Frozen):
+class Contributor(FrozenModel):
     name: str
     login: str | None = None
     commits: int
@@ -137,7 +132,7 @@ class Contributor(_Frozen):
     deletions: int
 
 
-class DigestTotals(_Frozen):
+class DigestTotals(FrozenModel):
     total: int = 0
     high: int = 0
     medium: int = 0
@@ -148,7 +143,7 @@ class DigestTotals(_Frozen):
     types: dict[str, int] = Field(default_factory=dict)
 
 
-class WeekDigest(_Frozen):
+class WeekDigest(FrozenModel):
     schema_version: int = WEEKLY_SCHEMA_VERSION
     kind: str = "weekly"
     repo: str

@@ -21,7 +21,7 @@ import datetime as dt
 import re
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,11 +38,14 @@ BREAKING_RE = re.compile(r"^\w+(\([^)]*\))?!:|\bBREAKING[ -]CHANGES?\b")
 SIGNAL_COMMITS = 10  # commits listed under a signal (the count says how many in all)
 
 
-class _Frozen(BaseModel):
+class FrozenModel(BaseModel):
+    """The render stage's data models: immutable; defer_build: a model's validator is built when first used,
+    not at import (start-up time)."""
+
     model_config = ConfigDict(frozen=True, defer_build=True)
 
 
-class WeekFigures(_Frozen):
+class WeekFigures(FrozenModel):
     """One week's figures; ``stored_days`` 0: nothing of it is stored (every figure 0)."""
 
     week: str
@@ -63,14 +66,14 @@ class WeekFigures(_Frozen):
     agents: dict[str, int] = Field(default_factory=dict)
 
 
-class SignalCommit(_Frozen):
+class SignalCommit(FrozenModel):
     sha: str
     title: str
     url: str | None = None
     date: dt.date
 
 
-class Signal(_Frozen):
+class Signal(FrozenModel):
     """A risk signal: ``kind`` (fix_share, reverts, breaking, security, failed_day), its figures (what the
     sentence says) and the commits behind it (the first ``SIGNAL_COMMITS``; ``count``: how many)."""
 
@@ -80,7 +83,7 @@ class Signal(_Frozen):
     commits: list[SignalCommit] = Field(default_factory=list)
 
 
-class WeekPoint(_Frozen):
+class WeekPoint(FrozenModel):
     week: str
     stored: bool
     total: int = 0
@@ -91,7 +94,7 @@ class WeekPoint(_Frozen):
     reverts: int = 0
 
 
-class WeekComparison(_Frozen):
+class WeekComparison(FrozenModel):
     """``previous_week``: the same figures for the week before (None: no day of it is stored)."""
 
     previous_week: WeekFigures | None = None
@@ -110,16 +113,12 @@ def week_label(monday: dt.date) -> str:
     return f"{year:04d}-W{week:02d}"
 
 
-def _fix(rc: ReportCommit) -> bool:
-    return rc.analysis is not None and ChangeType.BUGFIX in rc.analysis.change_types
+def _typed(change_type: ChangeType) -> Callable[[ReportCommit], bool]:
+    """Whether a commit's analysis gives it ``change_type``."""
+    return lambda rc: rc.analysis is not None and change_type in rc.analysis.change_types
 
 
-def _revert(rc: ReportCommit) -> bool:
-    return rc.analysis is not None and ChangeType.REVERT in rc.analysis.change_types
-
-
-def _security(rc: ReportCommit) -> bool:
-    return rc.analysis is not None and ChangeType.SECURITY in rc.analysis.change_types
+_fix, _revert, _security = (_typed(t) for t in (ChangeType.BUGFIX, ChangeType.REVERT, ChangeType.SECURITY))
 
 
 def _breaking(rc: ReportCommit) -> bool:
@@ -234,10 +233,10 @@ def compare(
     previous = figures_of(previous_monday, reports) if len(before[0]) == 7 else None
     history = [_point(monday - dt.timedelta(days=7 * back), days) for back, days in
                reversed(list(enumerate(before[: HISTORY_WEEKS - 1], start=1)))]  # fmt: skip
-    history.append(_point(monday, [r for i in range(7) if (r := reports.get(monday + dt.timedelta(days=i)))]))
+    own = [r for i in range(7) if (r := reports.get(monday + dt.timedelta(days=i))) is not None]
+    history.append(_point(monday, own))
     comparison = WeekComparison(previous_week=previous, history=history, new_areas=_new_areas(figures, before),
                                 previous_days=len(before[0]), revert_median=_revert_median(before))  # fmt: skip
-    own = [r for i in range(7) if (r := reports.get(monday + dt.timedelta(days=i))) is not None]
     return figures, comparison, signals(figures, comparison, own)
 
 
@@ -260,13 +259,6 @@ def _revert_median(before: list[list[DayReport]]) -> float | None:
     )
 
 
-def _listed(pairs: Sequence[tuple[DayReport, ReportCommit]]) -> list[SignalCommit]:
-    return [
-        SignalCommit(sha=rc.sha, title=output_text(rc.title), url=rc.url, date=report.date)
-        for report, rc in pairs[:SIGNAL_COMMITS]
-    ]
-
-
 def signals(figures: WeekFigures, comparison: WeekComparison, days: Sequence[DayReport]) -> list[Signal]:
     """The risk signals of a week, in a fixed order; a quiet week has none."""
     ordered = sorted(days, key=lambda r: r.date)
@@ -278,20 +270,20 @@ def signals(figures: WeekFigures, comparison: WeekComparison, days: Sequence[Day
     median = comparison.revert_median
     if median is not None and figures.reverts > median:
         out.append(_signal("reverts", [p for p in pairs if _revert(p[1])], reverts=figures.reverts,
-                           median=_plain(median)))  # fmt: skip
+                           median=plain_number(median)))  # fmt: skip
     for kind, test in (("breaking", _breaking), ("security", _security)):
         chosen = [p for p in pairs if test(p[1])]
         if chosen:
             out.append(_signal(kind, chosen))
-    return out + _failed_days(ordered)
+    return out + [_failed_day(r, r.gate) for r in ordered if r.gate is not None and r.gate.gated]
 
 
 def _signal(kind: str, chosen: list[tuple[DayReport, ReportCommit]], **figures: float | int | str) -> Signal:
-    return Signal(kind=kind, figures=figures, count=len(chosen), commits=_listed(chosen))
-
-
-def _failed_days(days: Sequence[DayReport]) -> list[Signal]:
-    return [_failed_day(r, r.gate) for r in days if r.gate is not None and r.gate.gated]
+    commits = [
+        SignalCommit(sha=rc.sha, title=output_text(rc.title), url=rc.url, date=report.date)
+        for report, rc in chosen[:SIGNAL_COMMITS]
+    ]
+    return Signal(kind=kind, figures=figures, count=len(chosen), commits=commits)
 
 
 def _failed_day(report: DayReport, gate: Gate) -> Signal:
@@ -306,5 +298,6 @@ def _failed_day(report: DayReport, gate: Gate) -> Signal:
     )
 
 
-def _plain(value: float) -> int | float:
+def plain_number(value: float) -> int | float:
+    """A whole number as an int (``2``, not ``2.0``), any other as it is."""
     return int(value) if float(value).is_integer() else value

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dailydiff.common.i18n import change_type_labels, join_list, words
+from dailydiff.common.text import safe_url
 from dailydiff.render.chartdata import Chart, Series, chart_labels
 from dailydiff.render.week_compare import ROOT_AREA, Signal, WeekFigures, week_label
 
@@ -121,6 +122,26 @@ def _top_areas(figures: WeekFigures, before: WeekFigures | None) -> list[str]:
 
 def signal_text(signal: Signal, language: str) -> str:
     return str(words("signals", language)[signal.kind]).format(count=signal.count, **signal.figures)
+
+
+def signal_view(signal: Signal, language: str, escape: Callable[[str], str]) -> dict[str, Any]:
+    """A risk signal as the weekly templates show it: its sentence (``escape``: for Markdown or HTML), its
+    commits' links, and how many more it has."""
+    more = signal.count - len(signal.commits)
+    return {"text": escape(signal_text(signal, language)),
+            "commits": [{"sha": c.sha, "url": safe_url(c.url)} for c in signal.commits],
+            "more": words("week_compare", language)["more"].format(n=more) if more > 0 else ""}  # fmt: skip
+
+
+def missing_line(week: WeekDigest, builder: str, sep: str = "") -> str:
+    """The line naming the days of the week with no stored report and the command (``builder``) that builds
+    them ('' when it has them all); ``sep`` joins the dates (default: the language's list separator)."""
+    days = week.missing_days
+    if not days:
+        return ""
+    W = words("weekly", week.language)
+    return str(W["missing"]).format(n=len(days), dates=(sep or W["list_sep"]).join(d.isoformat() for d in days),
+                                    builder=builder, first=days[0].isoformat(), last=days[-1].isoformat())  # fmt: skip
 
 
 def weeks_chart(week: WeekDigest) -> Chart | None:

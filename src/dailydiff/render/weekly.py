@@ -10,7 +10,7 @@ from dailydiff.common.i18n import change_type_labels, weekdays, words
 from dailydiff.common.text import md_inline, output_tree, safe_url, shorten
 from dailydiff.render.markdown import generation_stamp, render_template
 from dailydiff.render.week import DigestCommit, WeekDigest
-from dailydiff.render.week_words import comparison_lines, cost_line, signal_text
+from dailydiff.render.week_words import comparison_lines, cost_line, missing_line, signal_view
 from dailydiff.render.weekly_html import render_weekly_html
 
 TEMPLATE = "weekly.md.j2"
@@ -45,15 +45,6 @@ def render_weekly_markdown(
     type_names = change_type_labels(digest.language)
     day_names = weekdays(digest.language)
     type_columns = list(digest.totals.types)
-    missing = ""
-    if digest.missing_days:
-        missing = L["missing"].format(
-            n=len(digest.missing_days),
-            dates=L["list_sep"].join(d.isoformat() for d in digest.missing_days),
-            builder=builder,
-            first=digest.missing_days[0].isoformat(),
-            last=digest.missing_days[-1].isoformat(),
-        )
     generated = generation_stamp(digest.generated_at, digest.timezone)
     return render_template(
         TEMPLATE,
@@ -75,7 +66,7 @@ def render_weekly_markdown(
             }
             for w in digest.watch
         ],
-        missing=missing,
+        missing=missing_line(digest, builder),
         footer=L["footer"].format(version=__version__, timezone=digest.timezone, generated=generated),
         **week_words_view(digest),
     )
@@ -84,21 +75,11 @@ def render_weekly_markdown(
 def week_words_view(digest: WeekDigest) -> dict[str, Any]:
     """The one-line summary, the week-over-week lines, the risk signals and the cost, as the weekly
     templates show them (text under the output policy, escaped for Markdown)."""
-    signals = [
-        {
-            "text": md_inline(signal_text(s, digest.language)),
-            "commits": [{"sha": c.sha, "url": safe_url(c.url)} for c in s.commits],
-            "more": words("week_compare", digest.language)["more"].format(n=s.count - len(s.commits))
-            if s.count > len(s.commits)
-            else "",
-        }
-        for s in digest.signals
-    ]
     return {
         "C": words("week_compare", digest.language),
         "summary": md_inline(digest.summary),
         "compare": [md_inline(line) for line in comparison_lines(digest)],
-        "signals": signals,
+        "signals": [signal_view(s, digest.language, md_inline) for s in digest.signals],
         "cost": cost_line(digest.usage, digest.language),
     }
 

@@ -23,7 +23,7 @@ from dailydiff.render.html import PageContext, render_page, standalone_css
 from dailydiff.render.markdown import generation_stamp
 from dailydiff.render.safe_html import SafeMarkdown
 from dailydiff.render.week import DigestCommit, WeekDigest
-from dailydiff.render.week_words import comparison_lines, cost_line, signal_text, weeks_chart
+from dailydiff.render.week_words import comparison_lines, cost_line, missing_line, signal_view, weeks_chart
 
 TEMPLATE = "weekly.html.j2"
 
@@ -59,32 +59,12 @@ def _commit(c: DigestCommit, links: WeeklyLinks | None, md: SafeMarkdown, L: dic
     }
 
 
-def _missing(digest: WeekDigest, W: dict[str, str], md: SafeMarkdown, builder: str) -> Markup:
-    """The line naming the days the week has no report of (empty when it has them all)."""
-    if not digest.missing_days:
-        return Markup("")
-    return md.inline(W["missing"].format(
-        n=len(digest.missing_days), dates=W["list_sep"].join(d.isoformat() for d in digest.missing_days),
-        builder=builder, first=digest.missing_days[0].isoformat(), last=digest.missing_days[-1].isoformat(),
-    ))  # fmt: skip
-
-
 def _watched(w: Any, view: Callable[[Any], dict[str, Any]], W: dict[str, str], limit: int) -> dict[str, Any]:
     """A watch topic's commits: the first ``limit``, and the rest listed folded (a page has room; "see the
     JSON" sent readers nowhere useful)."""
     more = W["more_listed"].format(n=len(w.commits) - limit) if len(w.commits) > limit else ""
     return {"topic": clean(w.topic), "count": len(w.commits), "commits": [view(c) for c in w.commits[:limit]],
             "more": more, "rest": [view(c) for c in w.commits[limit:]]}  # fmt: skip
-
-
-def _signal(s: Any, language: str) -> dict[str, Any]:
-    more = (
-        words("week_compare", language)["more"].format(n=s.count - len(s.commits))
-        if s.count > len(s.commits)
-        else ""
-    )
-    return {"text": clean(signal_text(s, language)),
-            "commits": [{"sha": c.sha, "url": safe_url(c.url)} for c in s.commits], "more": more}  # fmt: skip
 
 
 def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_chars: int = 80,
@@ -105,7 +85,7 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
         "title": W["title"].format(week=digest.week, start=digest.start, end=digest.end),
         "repo_url": safe_url(digest.repo_url),
         "highlights": [clean(line) for line in digest.highlights],
-        "missing": _missing(digest, W, md, builder),
+        "missing": md.inline(missing) if (missing := missing_line(digest, builder)) else Markup(""),
         "type_columns": [(t, type_names.get(t, t)) for t in digest.totals.types],
         "days": [
             {"day": day, "weekday": day_names[day.date.weekday()], "href": day_links.get(day.date, "")}
@@ -127,7 +107,7 @@ def weekly_view(digest: WeekDigest, links: WeeklyLinks | None = None, *, title_c
         "C": words("week_compare", digest.language),
         "summary": clean(digest.summary),
         "compare": [clean(line) for line in comparison_lines(digest)],
-        "signals": [_signal(s, digest.language) for s in digest.signals],
+        "signals": [signal_view(s, digest.language, clean) for s in digest.signals],
     }
 
 

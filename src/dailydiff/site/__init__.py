@@ -5,8 +5,8 @@ with stored days (its weekly digest), one per repository, the index, the search 
 feeds, the daily digests and their feed); ``Site.pages()`` maps every relative path to a function that
 renders it, which the static build writes out and ``dailydiff serve`` calls on request.
 
-``site_from_rows`` is the one builder behind both, from the store's rows: a row this version cannot read
-gets a page that says so, and every other page is built as usual.
+``build_from_store`` (`site build`) and ``make_site`` (`serve`) lay it out from the store's rows: a row this
+version cannot read gets a page that says so, and every other page is built as usual.
 """
 
 from dailydiff.site.build import (
@@ -15,7 +15,6 @@ from dailydiff.site.build import (
     build_from_store,
     make_site,
     read_rows,
-    site_from_store,
     stored_digests,
 )
 from dailydiff.site.model import (
@@ -56,6 +55,5 @@ __all__ = [
     "make_site",
     "read_rows",
     "relative",
-    "site_from_store",
     "stored_digests",
 ]

@@ -11,6 +11,7 @@ import os
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -107,16 +108,6 @@ def _parsed(rows: Iterable[ReportRow]) -> tuple[list[StoredDay], list[Unreadable
     return days, unreadable
 
 
-def site_from_store(store: Store, settings: Settings, title: str | None = None) -> Site:
-    """The one site of a store, for `site build` and `serve` alike: its reports, its digests, and a page
-    for each row this version cannot read."""
-    days, unreadable = _parsed(store.report_rows())
-    prefer = settings.site.language or settings.report.language
-    site = _site_of(settings, days, digests=stored_digests(store, prefer), unreadable=unreadable, title=title)
-    site.add_releases(store.release_rows(), prefer)
-    return site
-
-
 def build_from_store(
     store: Store,
     settings: Settings,
@@ -152,7 +143,7 @@ def build_from_store(
             kept[key] = record.valid(key, text, watermark)
         days, unreadable = _fresh(reader, [key for key, was in kept.items() if was is None], keep_parsed)
         days += [
-            StoredDay(*key, fingerprint=was[0], kept=was[1], load=reader.loader(key))
+            StoredDay(*key, fingerprint=was[0], kept=was[1], load=partial(reader.load, key))
             for key, was in kept.items()
             if was is not None
         ]
@@ -219,7 +210,7 @@ def _fresh(reader: _Reader, keys: list[DayKey], keep_parsed: int) -> tuple[list[
             path = f"repos/{repo_slug(day.repo)}/{day.date.isoformat()}.html"  # made again if it moves
             summary = DaySummary.of(day.report, path, day.fingerprint)
             days.append(StoredDay(day.repo, day.date, day.language, day.fingerprint, kept=summary,
-                                  load=reader.loader((day.repo, day.date, day.language))))  # fmt: skip
+                                  load=partial(reader.load, (day.repo, day.date, day.language))))  # fmt: skip
     return days, unreadable
 
 
@@ -234,9 +225,6 @@ class _Reader:
         self.store = store
         self._pid = os.getpid()
         self._kept: OrderedDict[DayKey, DayReport] = OrderedDict()
-
-    def loader(self, key: DayKey) -> Callable[[], DayReport]:
-        return lambda: self.load(key)
 
     def load(self, key: DayKey) -> DayReport:
         if os.getpid() != self._pid:  # in a forked writer: never the parent's connection

@@ -9,13 +9,14 @@ import heapq
 import itertools
 import posixpath
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from importlib import resources
 from typing import Any
 
 from dailydiff import __version__
+from dailydiff.common.text import safe_url
 from dailydiff.models import DayReport
 from dailydiff.render import chartdata as chart_data
 from dailydiff.render.chartdata import Chart
@@ -24,10 +25,9 @@ from dailydiff.render.digest import DayDigest, render_digest_html
 from dailydiff.render.feed import AtomEntry, assemble_atom, release_entry, render_digest_atom
 from dailydiff.render.html import (
     PageContext,
-    render_day,
+    day_view,
     render_index,
     render_page,
-    render_repo,
     render_search,
     repo_slug,
 )
@@ -164,18 +164,18 @@ class Site:
             "feed.xml": self.render_feed_all,
         }
         for month, path in self.search_parts():
-            pages[path] = _bind(self.render_search_part, month)
+            pages[path] = partial(self.render_search_part, month)
         for name in ASSETS:
             pages[f"assets/{name}"] = _asset_reader(name)
         if self.digests:
             pages["digests.xml"] = self.render_feed_digests
             for digest in self.digests:
-                pages[digest_page(digest)] = _bind(self.render_digest, digest)
+                pages[digest_page(digest)] = partial(self.render_digest, digest)
         if self.unreadable:
             days = {day.path for day in self.days}
             for row in self.unreadable:
                 if row.path not in days:
-                    pages.setdefault(row.path, _bind(self.render_unreadable, row))
+                    pages.setdefault(row.path, partial(self.render_unreadable, row))
         return pages
 
     def section_pages(self, section: RepoSection) -> dict[str, Renderer]:
@@ -185,28 +185,20 @@ class Site:
         pages: dict[str, Renderer] = {}
         if self.charts:
             pages.update(self.section_chart_pages(section))
-        pages[section.path] = _bind(self.render_repo, section)
-        pages[section.feed_path] = _bind(self.render_feed_repo, section)
+        pages[section.path] = partial(self.render_repo, section)
+        pages[section.feed_path] = partial(self.render_feed_repo, section)
         for release in section.releases:
-            pages[release.path] = _bind(self.render_release, section, release)
+            pages[release.path] = partial(self.render_release, section, release)
         for i, day in enumerate(section.days):
             newer = section.days[i - 1] if i > 0 else None
             older = section.days[i + 1] if i + 1 < len(section.days) else None
-            pages[day.path] = _bind(self.render_day, section, day, newer, older)
-            pages[day.json_path] = _bind(_day_json, day)
+            pages[day.path] = partial(self.render_day, section, day, newer, older)
+            pages[day.json_path] = partial(_day_json, day)
         for i, week in enumerate(section.weeks):
             newer_week = section.weeks[i - 1] if i > 0 else None
             older_week = section.weeks[i + 1] if i + 1 < len(section.weeks) else None
-            pages[week.path] = _bind(self.render_week, section, week, newer_week, older_week)
+            pages[week.path] = partial(self.render_week, section, week, newer_week, older_week)
         return pages
-
-    def page_inputs(self, pages: Iterable[str] = ()) -> dict[str, str]:
-        """A fingerprint of what each page is made from, for an incremental build: a page whose
-        fingerprint is unchanged is not rendered again (``shared_inputs`` and each ``section_inputs``)."""
-        inputs = self.shared_inputs(pages or self.pages())
-        for section in self.repos:
-            inputs.update(self.section_inputs(section))
-        return inputs
 
     @cached_property
     def _common(self) -> str:
@@ -350,14 +342,16 @@ class Site:
         pages: dict[str, Renderer] = {}
         if section.days:
             path, chart = self.index_chart(section)
-            pages[path] = _bind(render_svg, chart)
+            pages[path] = partial(render_svg, chart)
         for path, chart in self.repo_charts(section):
-            pages[path] = _bind(render_svg, chart)
+            pages[path] = partial(render_svg, chart)
         for day in section.days:
-            pages[self.day_chart_path(section, day)] = _bind(self._day_svg, section, day)
+            pages[self.day_chart_path(section, day)] = partial(self._day_svg, section, day)
         for week in section.weeks:
             for index, key in enumerate(chart_data.WEEK_CHART_KEYS):
-                pages[self.week_chart_path(section, week, key)] = _bind(self._week_svg, section, week, index)
+                pages[self.week_chart_path(section, week, key)] = partial(
+                    self._week_svg, section, week, index
+                )
         return pages
 
     def day_chart_path(self, section: RepoSection, day: DayPage) -> str:
@@ -383,6 +377,8 @@ class Site:
     def render_day(
         self, section: RepoSection, day: DayPage, newer: DayPage | None, older: DayPage | None
     ) -> str:
+        """A repository-day page; ``nav`` holds relative links (or ""), ``charts`` figure views. Its sibling
+        pages are the repository's other days (a revert links the day its reverted commit landed on)."""
         nav = {
             "repo": relative(day.path, section.path),
             "json": relative(day.path, day.json_path),
@@ -393,12 +389,13 @@ class Site:
         }
         ctx = self._ctx(day.path, day.summary.language, section.feed_path)
         charts = self._figures(day.path, [self.day_chart(section, day)]) if self.charts else []
-        return render_day(day.report, ctx, nav=nav, templates_dir=self.templates_dir,
-                          toc_title_chars=self.toc_title_chars, charts=charts)  # fmt: skip
+        view = day_view(day.report, self.toc_title_chars, day_link=lambda d: f"{d.isoformat()}.html")
+        return render_page("day.html.j2", ctx, self.templates_dir, nav=nav, charts=charts, **view)
 
     def render_repo(self, section: RepoSection) -> str:
-        """The repository's page: its reports of the last ``REPO_PAGE_DAYS`` days (every one of them is in
-        its week, listed whole: a page that grew by a row a day would be rendered whole for each new day)."""
+        """The repository's page: its releases, charts, every week, and its reports of the last
+        ``REPO_PAGE_DAYS`` days (every one of them is in its week, listed whole: a page that grew by a row a
+        day would be rendered whole for each new day)."""
         newest = section.days[0].date if section.days else None
         recent = [d for d in section.days if newest and (newest - d.date).days < REPO_PAGE_DAYS]
         days = [
@@ -417,8 +414,8 @@ class Site:
         charts = self._figures(section.path, self.repo_charts(section)) if self.charts else []
         releases = [{"tag": r.notes.tag, "date": r.notes.date.isoformat(), "href": relative(section.path, r.path),
                      "commits": r.notes.figures.commits} for r in section.releases]  # fmt: skip
-        return render_repo(section.repo, days, ctx, repo_url=section.repo_url, weeks=weeks,
-                           templates_dir=self.templates_dir, charts=charts, recent_days=REPO_PAGE_DAYS,
+        return render_page("repo.html.j2", ctx, self.templates_dir, repo=section.repo, days=days,
+                           repo_url=safe_url(section.repo_url), weeks=weeks, charts=charts, recent_days=REPO_PAGE_DAYS,
                            older=len(recent) < len(section.days), releases=releases)  # fmt: skip
 
     def render_release(self, section: RepoSection, release: ReleasePage) -> str:
@@ -506,8 +503,7 @@ class Site:
                            reason=row.reason)  # fmt: skip
 
     def render_feed_digests(self) -> str:
-        S_title = f"{self.title} · digests"
-        return render_digest_atom([(d, digest_page(d)) for d in self.digests], title=S_title,
+        return render_digest_atom([(d, digest_page(d)) for d in self.digests], title=f"{self.title} · digests",
                                   self_href="digests.xml", home_href="index.html", language=self.language,
                                   base_url=self.base_url, limit=self.feed_entries)  # fmt: skip
 
@@ -604,10 +600,6 @@ def _day_page(day: StoredDay, path: str) -> DayPage:
 
 def _day_json(day: DayPage) -> str:
     return render_json(day.report)
-
-
-def _bind(func: Callable[..., str], *args: Any) -> Renderer:
-    return lambda: func(*args)
 
 
 def _asset_reader(name: str) -> Renderer:

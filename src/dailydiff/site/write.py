@@ -35,8 +35,8 @@ def build_site(
     site: Site, output_dir: Path, jobs: int = 1, meanwhile: Callable[[], object] | None = None
 ) -> BuildResult:
     """Write every page (atomically) whose inputs changed since the last build (the manifest keeps each
-    page's fingerprint, ``Site.page_inputs``) and whose content differs, and remove the pages a previous
-    build wrote that no longer exist. A build with nothing changed renders and writes nothing. The
+    page's fingerprint: ``Site.shared_inputs``, ``Site.section_inputs``) and whose content differs, and
+    remove the pages a previous build wrote that no longer exist. A build with nothing changed renders and writes nothing. The
     site-wide pages are made first; then each repository's pages are laid out, fingerprinted and written
     — with ``jobs`` above 1, by that many processes (forked: each inherits the laid-out site and reads
     reports through a connection of its own). ``meanwhile``: more work of this process, done while the
