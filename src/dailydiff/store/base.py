@@ -181,13 +181,6 @@ class StoreBase:
         if claim is not None and cursor.rowcount < len(unique):
             self._check_fence(claim)  # the claim no longer holds: nothing was written
 
-    def check_fence(self) -> None:
-        """Raise LeaseLostError when the current task works for a unit claim that no longer holds (before
-        an expensive step such as an LLM request)."""
-        claim = FENCE.get()
-        if claim is not None:
-            self._check_fence(claim)
-
     def clock(self) -> dt.datetime:
         """Now, by the store's clock (PostgreSQL's ``now``): what every worker's leases and claims are judged by."""
         value = self._db.execute(f"SELECT {self._db.dialect.now}").fetchone()[0]
