@@ -98,7 +98,6 @@ class GitHubSource(ForgeSource):
     token: str | None = field(default=None, repr=False)
     store: Store | None = None
     repo_url: str | None = None
-    last_counts: RequestCounts | None = field(default=None, repr=False)
     breaker: CircuitBreaker | None = field(default=None, repr=False)
     all_branches: bool = False
     default_branch: str = ""  # the branch the repository is read on ("" when not asked: GitHub's default)
@@ -222,11 +221,10 @@ class GitHubSource(ForgeSource):
         )
 
     def _http(self, slots: asyncio.Semaphore | None) -> GitHubHttp:
-        """A client for one fetch; its counts add up in ``last_counts`` over the source's life."""
+        """A client for one fetch; its counts are kept in ``counts`` (one per fetch) over the source's life."""
         http = GitHubHttp(
             self.settings, self.repo, self.branch, self.token, self.store, slots=slots, breaker=self.breaker
         )
-        self.last_counts = http.counts
         self.counts.append(http.counts)
         return http
 
