@@ -202,6 +202,18 @@ class StoreBase:
                 "upgrade, or use another --data-dir",
             ) from None
 
+    def _rows_in(
+        self, sql: str, values: Sequence[Any], before: Sequence[Any] = (), after: Sequence[Any] = ()
+    ) -> list[Any]:
+        """The rows of ``sql``, whose ``IN ({marks})`` lists ``values``, asked UPSERT_ROWS values at a time (within
+        every database's number of parameters); ``before`` and ``after``: the parameters around the list."""
+        rows: list[Any] = []
+        for start in range(0, len(values), UPSERT_ROWS):
+            chunk = values[start : start + UPSERT_ROWS]
+            marks = ",".join("?" * len(chunk))
+            rows += self._db.execute(sql.format(marks=marks), (*before, *chunk, *after)).fetchall()
+        return rows
+
     def applied_migrations(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT name FROM migrations ORDER BY name")]
 
