@@ -61,7 +61,6 @@ log = logging.getLogger("dailydiff.github")
 
 MAX_FILE_PAGES = 10  # GitHub serves at most 3,000 files of a commit, 300 per page
 MAX_BRANCH_PAGES = 10  # --all-branches reads at most 1,000 branches (100 per page)
-TOKEN_ENV_DEFAULTS = GITHUB_TOKEN_ENVS
 _STATUS = {
     "added": FileStatus.ADDED,
     "removed": FileStatus.REMOVED,
@@ -87,7 +86,7 @@ def web_base(api_url: str) -> str:
 
 
 def find_token(settings: GitHubSettings, environ: Mapping[str, str]) -> str | None:
-    return token_from(settings.token_env, TOKEN_ENV_DEFAULTS, environ)
+    return token_from(settings.token_env, GITHUB_TOKEN_ENVS, environ)
 
 
 @dataclass
