@@ -241,7 +241,10 @@ def test_each_rule_names_its_weight_in_scoring() -> None:
     assert rules["type"].weight == "<kind>"  # the kind's own weight (feature, bugfix, docs…)
     breaking = rules["breaking"]
     assert (breaking.predicate, breaking.weight, breaking.reason) == (
-        "`type!:` in the title or a `BREAKING CHANGE:` footer", "breaking", "users must act")  # fmt: skip
+        "`type!:` in the title or a `BREAKING CHANGE:` footer",
+        "breaking",
+        "users must act",
+    )
     assert all(rule.weight in type(WEIGHTS).model_fields for rule in RULES if rule.weight != "<kind>")
 
 
