@@ -26,6 +26,20 @@ from dailydiff.kinds import AnalysisStatus, ChangeType, FileStatus, Level
 SCHEMA_VERSION = 1
 
 
+def _empty(value: Any) -> bool:
+    """Left out of a record's JSON when empty: records keep the shape they had before the field came."""
+    return not value
+
+
+def _unsaid(value: Any) -> bool:
+    """Left out of a record's JSON when nobody stated it (stored reports keep the shape they had)."""
+    return value is None or value == ""
+
+
+def _none(value: Any) -> bool:
+    return value is None
+
+
 class _Frozen(BaseModel):
     # defer_build: a model's validator is built when first used, not at import (start-up time).
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
@@ -88,15 +102,9 @@ class Commit(_Frozen):
     files: list[FileChange] = Field(default_factory=list)
     pr: PullRequest | None = None
     # Its pull request could not be looked up this time (GitHub failed to say): not "no pull request" — the
-    # day is incomplete and built again by the next run. Left out of the JSON when False.
-    pr_unknown: bool = False
-
-    @model_serializer(mode="wrap")
-    def _without_known_pr(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict) and data.get("pr_unknown") is False:
-            del data["pr_unknown"]  # commits keep the shape they always had
-        return data
+    # day is incomplete and built again by the next run. Left out of the JSON when False (commits keep the
+    # shape they always had).
+    pr_unknown: bool = Field(default=False, exclude_if=_empty)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -132,10 +140,12 @@ class Usage(_Frozen):
     # The offline estimate of the prompts whose tokens the endpoint reported (compare with prompt_tokens).
     estimated_prompt_tokens: int = 0
     # Prompt tokens the endpoint served from its cache (billed cheaper); None: it did not say (not 0).
-    cached_tokens: int | None = None
-    model_version: str = ""  # the model id the endpoint answered with
-    prompt_hash: str = ""  # the prompt templates' hash (the analyser's fingerprint has it too)
-    provider: str = ""  # the provider profile the requests went out with (analysis/providers.py)
+    cached_tokens: int | None = Field(default=None, exclude_if=_unsaid)
+    model_version: str = Field(default="", exclude_if=_unsaid)  # the model id the endpoint answered with
+    # the prompt templates' hash (the analyser's fingerprint has it too)
+    prompt_hash: str = Field(default="", exclude_if=_unsaid)
+    # the provider profile the requests went out with (analysis/providers.py)
+    provider: str = Field(default="", exclude_if=_unsaid)
 
     def __add__(self, other: "Usage") -> "Usage":
         return Usage(
@@ -150,24 +160,11 @@ class Usage(_Frozen):
             provider=other.provider or self.provider,
         )
 
-    @model_serializer(mode="wrap")
-    def _without_unknowns(self, handler: SerializerFunctionWrapHandler) -> Any:
-        return _unsaid(handler(self), ("cached_tokens", "model_version", "prompt_hash", "provider"))
-
 
 def known_sum(*figures: int | None) -> int | None:
     """The sum of the figures an endpoint stated; None when none was (unknown is not 0)."""
     known = [f for f in figures if f is not None]
     return sum(known) if known else None
-
-
-def _unsaid(data: Any, keys: tuple[str, ...]) -> Any:
-    """A record's JSON without the figures nobody stated (stored reports keep the shape they had)."""
-    if isinstance(data, dict):
-        for key in keys:
-            if data.get(key) in (None, ""):
-                data.pop(key, None)
-    return data
 
 
 class Insights(_Frozen):
@@ -197,21 +194,12 @@ class Grounding(_Frozen):
     unverified: list[str] = Field(default_factory=list)
     action: str = "none"
     repaired: int = 0
-    removed: list[str] = Field(default_factory=list)
-    claims: list[TracedClaim] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list, exclude_if=_empty)
+    claims: list[TracedClaim] = Field(default_factory=list, exclude_if=_empty)
 
     def published(self) -> "Grounding":
         """What a report carries: the figures, without the sentences and the trace kept for ``--claims``."""
         return self.model_copy(update={"removed": [], "claims": []}) if self.removed or self.claims else self
-
-    @model_serializer(mode="wrap")
-    def _without_trace(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
-            for key in ("removed", "claims"):
-                if not data.get(key):
-                    data.pop(key, None)
-        return data
 
 
 class GroundingStats(_Frozen):
@@ -263,28 +251,16 @@ class ReportCommit(Commit):
     analysis: Analysis | None
     level: Level
     watch: list[str] = Field(default_factory=list)
-    reverts: CommitRef | None = None  # a revert: the commit it undoes, when found (this day, the store, git)
-    reverted_by: list[CommitRef] = Field(default_factory=list)  # the reverts of this commit known so far
-    alerted_at: dt.datetime | None = (
-        None  # when a [[watch]] alert first told someone of it (engine/alerts.py)
-    )
+    # Each of the next three is left out of the JSON when unset: reports without them keep their shape.
+    # A revert: the commit it undoes, when found (this day, the store, git).
+    reverts: CommitRef | None = Field(default=None, exclude_if=_none)
+    # The reverts of this commit known so far.
+    reverted_by: list[CommitRef] = Field(default_factory=list, exclude_if=_empty)
+    # When a [[watch]] alert first told someone of it (engine/alerts.py).
+    alerted_at: dt.datetime | None = Field(default=None, exclude_if=_none)
     # The coding agent that wrote it (its trailers or committer name one: scoring/agents.toml), else None;
     # set where a report is rendered, so every stored report gets it.
     agent: str | None = None
-
-    @model_serializer(mode="wrap")
-    def _without_empty_revert_links(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):  # reports without reverts keep the shape they always had
-            if data.get("pr_unknown") is False:
-                del data["pr_unknown"]
-            if data.get("reverts", 0) is None:
-                del data["reverts"]
-            if data.get("reverted_by", None) == []:
-                del data["reverted_by"]
-            if data.get("alerted_at", 0) is None:
-                del data["alerted_at"]
-        return data
 
 
 class ReportStats(_Frozen):
@@ -308,11 +284,12 @@ class ReportStats(_Frozen):
     replaced_completion_tokens: int = 0
     replaced_cost: float = 0.0
     grounding: GroundingStats = Field(default_factory=GroundingStats)
-    cached_tokens: int | None = None  # prompt tokens served from the endpoint's cache; None: unknown
+    # prompt tokens served from the endpoint's cache; None: unknown
+    cached_tokens: int | None = Field(default=None, exclude_if=_unsaid)
 
     @model_serializer(mode="wrap")
     def _without_nothing_replaced(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = _unsaid(handler(self), ("cached_tokens",))
+        data = handler(self)
         if isinstance(data, dict) and not any(
             data.get(f"replaced_{k}") for k in ("prompt_tokens", "completion_tokens", "cost")
         ):
@@ -348,17 +325,12 @@ class RunSummary(_Frozen):
     duration_seconds: float = 0.0
     max_requests_per_commit: int = 0  # LLM requests of the costliest commit analysed this run
     estimated_prompt_tokens: int = 0  # the offline estimate of the prompts the endpoint counted
-    cached_tokens: int | None = None  # prompt tokens the endpoint's cache served this run; None: unknown
+    # prompt tokens the endpoint's cache served this run; None: unknown
+    cached_tokens: int | None = Field(default=None, exclude_if=_unsaid)
     # Commits of the day the source could not fetch (a bad answer that stayed bad): counted as failed, and
-    # the day is incomplete, so the next run builds it again. Left out of the JSON when there are none.
-    unfetched: list[str] = Field(default_factory=list)
-
-    @model_serializer(mode="wrap")
-    def _without_empty_unfetched(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict) and not data.get("unfetched", True):
-            del data["unfetched"]  # reports of complete days keep the shape they always had
-        return _unsaid(data, ("cached_tokens",))
+    # the day is incomplete, so the next run builds it again. Left out of the JSON when there are none
+    # (reports of complete days keep the shape they always had).
+    unfetched: list[str] = Field(default_factory=list, exclude_if=_empty)
 
     @property
     def estimate_error(self) -> float | None:
@@ -407,31 +379,23 @@ class DayReport(_Frozen):
     generated_at: dt.datetime | None = None
     run: RunSummary = Field(default_factory=RunSummary)
     branch: str = ""  # the branch the report reads (the default one unless chosen); "" when unknown
-    gate: Gate | None = None  # None: stored by a version before the gate was stored (see failure_gate)
+    # Each of the next five is left out of the JSON when unset: reports of settled, ordinary days keep the
+    # shape they always had.
+    # None: stored by a version before the gate was stored (see failure_gate).
+    gate: Gate | None = Field(default=None, exclude_if=_none)
     # The day's window has not closed plus [run] settle yet: commits may still land; never final.
-    partial: bool = False
+    partial: bool = Field(default=False, exclude_if=_empty)
     # Commits found after a report of the day had been delivered without them (an addendum announced them).
-    late: list[LateCommit] = Field(default_factory=list)
+    late: list[LateCommit] = Field(default_factory=list, exclude_if=_empty)
     # The repository's name in paths and messages when the short name is not enough: owner_name when
     # another followed repository has the same name (`upstream/flashinfer` and `fork/flashinfer`).
-    qualified_name: str = ""
+    qualified_name: str = Field(default="", exclude_if=_empty)
     # Commits the source saw in the day's window but could not read (e.g. a broken author line): sha and
     # reason, also said on stderr.
-    skipped: list[str] = Field(default_factory=list)
+    skipped: list[str] = Field(default_factory=list, exclude_if=_empty)
     # Delivery targets of this repository that have failed [run] alert_after days in a row, one line each:
     # said in the messages this edition sends (every format and service), never stored with the day.
     alerts: list[str] = Field(default_factory=list, exclude=True)
-
-    @model_serializer(mode="wrap")
-    def _without_unset_fields(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):  # reports of settled, ordinary days keep the shape they always had
-            if data.get("gate", 0) is None:
-                del data["gate"]
-            for key in ("partial", "late", "qualified_name", "skipped"):
-                if key in data and not data[key]:
-                    del data[key]
-        return data
 
     def failure_gate(self, limit: float) -> Gate:
         """The stored gate; for a report stored before it was, the same figures computed from the

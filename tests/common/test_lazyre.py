@@ -61,10 +61,10 @@ import datetime as dt, json, sys
 from dailydiff.common.lazyre import _TwoScripts
 from dailydiff.search import find  # noqa: F401  (every module of a search's question reading)
 from dailydiff.search.understand import understand
-from dailydiff.common.searchterms import is_chinese, query_terms
+from dailydiff.common.searchterms import is_chinese, terms
 text = sys.argv[1]
 understood = understand(text, dt.date(2026, 4, 1))
-is_chinese(text), query_terms(text)
+is_chinese(text), terms(text)
 print(json.dumps({"terms": understood.terms, "whole": sorted(p.pattern for p in _TwoScripts.made if vars(p.whole).get("findall")),
                   "ascii": sorted(p.pattern for p in _TwoScripts.made if vars(p.ascii).get("findall"))}))
 """

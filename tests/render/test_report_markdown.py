@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
 from markdown_it import MarkdownIt
 
-from dailydiff.common.text import github_slug, md_block, md_cell, md_inline
+from dailydiff.common.text import md_block, md_cell, md_inline
 from dailydiff.models import DayReport, LateCommit
 from dailydiff.render import render_markdown
 from fixtures import add_merge, build_day_reports, build_sample_repo
@@ -47,6 +48,18 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, DayReport]:
 
 def _parse(text: str) -> list:  # type: ignore[type-arg]
     return MarkdownIt("commonmark").enable("table").parse(text)
+
+
+def github_slug(heading: str) -> str:
+    """GitHub's heading id (github-slugger): lower-case, punctuation and symbols dropped, spaces to '-'."""
+    slug = []
+    for char in heading.strip().lower():
+        category = unicodedata.category(char)
+        if char in " -":
+            slug.append("-" if char == " " else char)
+        elif char == "_" or category[0] in "LN" or category in {"Mn", "Mc"}:
+            slug.append(char)
+    return "".join(slug)
 
 
 def _targets(text: str) -> set[str]:

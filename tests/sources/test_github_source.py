@@ -439,7 +439,7 @@ def test_server_errors_and_dropped_connections_are_retried(fake: FakeGitHub, tmp
     src = source(fake, tmp_path)
     got = src.commits(day_window(dt.date(2026, 1, 9), TZ))
     assert len(got) == 4
-    assert src.last_counts is not None and src.last_counts.retries == 4
+    assert src.counts[-1].retries == 4
     fake.fail_next(50, 503)
     with pytest.raises(SourceError, match=r"answered 503 .* 5 times"):
         source(fake, tmp_path, retries=4).commits(day_window(dt.date(2026, 1, 9), TZ))

@@ -72,12 +72,15 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
-def rate_limit_reset_seconds(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
-    """Seconds until ``x-ratelimit-reset`` (epoch seconds, GitHub) when ``x-ratelimit-remaining`` is 0."""
-    if headers is None or (headers.get("x-ratelimit-remaining") or "").strip() != "0":
+def rate_limit_reset_seconds(
+    headers: Mapping[str, str] | None, now: float | None = None, prefix: str = "x-ratelimit-"
+) -> float | None:
+    """Seconds until ``x-ratelimit-reset`` (epoch seconds) when ``x-ratelimit-remaining`` is 0: GitHub's
+    headers, or GitLab's with ``prefix`` ``ratelimit-`` (``RateLimit-Reset``, ``RateLimit-Remaining``)."""
+    if headers is None or (headers.get(f"{prefix}remaining") or "").strip() != "0":
         return None
     try:
-        reset = float((headers.get("x-ratelimit-reset") or "").strip())
+        reset = float((headers.get(f"{prefix}reset") or "").strip())
     except ValueError:
         return None
     return max(0.0, reset - (now if now is not None else time.time()))

@@ -224,33 +224,6 @@ _STOP_EN = frozenset(
         "built",  # "what was built for X": made, not a build change
     ]
 )
-_STOP_ZH = frozenset(
-    [
-        "什么",
-        "哪些",
-        "哪个",
-        "为什",
-        "么时",
-        "时候",
-        "怎么",
-        "如何",
-        "是否",
-        "有没",
-        "没有",
-        "这些",
-        "那些",
-        "一下",
-        "提交",
-        "变更",
-        "改动",
-        "了吗",
-        "的吗",
-        "吗",
-        "呢",
-        "了",
-        "的",
-    ]
-)
 
 
 @functools.cache
@@ -394,23 +367,6 @@ def commit_index_texts(message: str, pr: Any, files: Iterable[Any], analysis: An
 def indexed_words(text: str) -> str:
     """``index_terms`` of ``text`` as the index stores them (space-separated)."""
     return " ".join(index_terms(text))
-
-
-def query_terms(question: str) -> list[str]:
-    """The distinct terms a question is searched by, question words left out, in the question's order."""
-    seen: dict[str, None] = {}
-    for token in _TOKEN_RE.findall(_written_words(question)):
-        if _is_cjk_run(token):
-            for gram in _cjk(token):
-                if gram not in _STOP_ZH and not (len(gram) == 1 and gram in _STOP_ZH):
-                    seen.setdefault(gram, None)
-            continue
-        for part in _camel_parts(token):
-            if part.lower() in _STOP_EN:
-                continue
-            for term in _latin(part):
-                seen.setdefault(term, None)
-    return list(seen)
 
 
 def is_stop_word(word: str) -> bool:

@@ -222,15 +222,3 @@ def safe_url(url: str | None) -> str | None:
 
 def anchor(prefix: str, key: str) -> str:
     return f"{prefix}-{_ANCHOR_RE.sub('', key.lower())}"
-
-
-def github_slug(heading: str) -> str:
-    """GitHub's heading id (github-slugger): lower-case, punctuation and symbols dropped, spaces to '-'."""
-    slug = []
-    for char in heading.strip().lower():
-        category = unicodedata.category(char)
-        if char in " -":
-            slug.append("-" if char == " " else char)
-        elif char == "_" or category[0] in "LN" or category in {"Mn", "Mc"}:
-            slug.append(char)
-    return "".join(slug)

@@ -14,16 +14,15 @@ from dailydiff.doctor.base import CHECK_DEADLINE, CheckResult, DoctorContext, qu
 from dailydiff.engine.identity import resolve_source
 from dailydiff.errors import DailyDiffError, SourceError
 from dailydiff.forges.github import ApiResponse, GitHubHttp, api_message
-from dailydiff.settings import RepoEntry, Settings
+from dailydiff.settings import GITHUB_TOKEN_ENVS, RepoEntry, Settings
 from dailydiff.sources import source_kind
-from dailydiff.sources.github import TOKEN_ENV_DEFAULTS
 from dailydiff.store import open_store
 
 LOW_RATE_LIMIT = 100  # fewer requests left than this is not enough for a day of a busy repository
 
 
 def _token(settings: Settings, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
-    names = (settings.github.token_env,) if settings.github.token_env else TOKEN_ENV_DEFAULTS
+    names = (settings.github.token_env,) if settings.github.token_env else GITHUB_TOKEN_ENVS
     for name in names:
         value = environ.get(name, "").strip()
         if value:

@@ -146,19 +146,10 @@ def check_llm(ctx: DoctorContext) -> list[CheckResult]:
             "set llm.stream = false to ask for that)"
         )
     if found.mode == "text":
-        return [
-            CheckResult(
-                True,
-                "llm",
-                f"{where}: no structured output at all; answers are parsed from plain text "
-                f"(response mode text; {found.how}); context {found.context}; {found.slots}{streaming}",
-            )
-        ]
-    return [
-        CheckResult(
-            True,
-            "llm",
-            f"{where} answered a structured request in response mode {found.mode} ({found.how}); "
-            f"context {found.context}; {found.slots}{streaming}",
+        said = (
+            f"{where}: no structured output at all; answers are parsed from plain text "
+            f"(response mode text; {found.how})"
         )
-    ]
+    else:
+        said = f"{where} answered a structured request in response mode {found.mode} ({found.how})"
+    return [CheckResult(True, "llm", f"{said}; context {found.context}; {found.slots}{streaming}")]

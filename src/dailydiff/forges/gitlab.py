@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import httpx2
 
-from dailydiff.common.http import retry_after_seconds
+from dailydiff.common.http import rate_limit_reset_seconds, retry_after_seconds
 from dailydiff.errors import SourceError
 from dailydiff.forges.base import ApiResponse, ForgeHttp, api_message, token_from, url_path
 from dailydiff.settings import GITLAB_TOKEN_ENVS, GitLabSettings
@@ -31,16 +31,6 @@ def _without_status(message: str) -> str:
 
 def find_gitlab_token(settings: GitLabSettings, environ: Mapping[str, str]) -> str | None:
     return token_from(settings.token_env, GITLAB_TOKEN_ENVS, environ)
-
-
-def ratelimit_reset_seconds(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds until ``RateLimit-Reset`` (epoch seconds) when ``RateLimit-Remaining`` is 0."""
-    if (headers.get("ratelimit-remaining") or "").strip() != "0":
-        return None
-    try:
-        return max(0.0, float((headers.get("ratelimit-reset") or "").strip()) - now)
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -66,14 +56,14 @@ class GitLabHttp(ForgeHttp):
         """GitLab says what is left on every answer: the last request spent closes the gate to the reset."""
         self._count_limit(headers, "ratelimit-")
         now = time.time()
-        wait = ratelimit_reset_seconds(headers, now)
+        wait = rate_limit_reset_seconds(headers, now, "ratelimit-")
         if wait is not None:
             self._close_gate(now + wait + 1.0, "primary")
 
     def _block_for_limit(self, headers: httpx2.Headers, attempt: int) -> None:
         now = time.time()
         retry_after = retry_after_seconds(headers, now)
-        reset_wait = ratelimit_reset_seconds(headers, now)
+        reset_wait = rate_limit_reset_seconds(headers, now, "ratelimit-")
         if retry_after is not None:
             self._close_gate(now + retry_after, "primary")
             log.warning("GitLab rate limit: waiting %.0fs (retry-after)", retry_after)

@@ -726,17 +726,6 @@ def score_commit(commit: Commit, weights: ScoringSettings) -> Score:
     return Score(level=level_of(score, weights), score=score, signals=signals, reasons=reasons)
 
 
-def rules_table() -> str:
-    """The scoring rules as a Markdown table: name, when it fires, the weight it adds, why."""
-    rows = ["| rule | fires when | weight ([scoring]) | why |", "| --- | --- | --- | --- |"]
-    for rule in RULES:
-        weight = (
-            "the kind's weight (feature, bugfix, docs…)" if rule.weight == "<kind>" else f"`{rule.weight}`"
-        )
-        rows.append(f"| {rule.name} | {rule.predicate.replace('|', '/')} | {weight} | {rule.reason} |")
-    return "\n".join(rows)
-
-
 def explain(commit: Commit, weights: ScoringSettings, final_level: Level | None = None) -> str:
     """The rows of the rule table that fire for one commit, their points, and the score and level."""
     lines = [f"{commit.sha[:12]} {commit.title}"]

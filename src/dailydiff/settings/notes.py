@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from dailydiff.common import placeholders
-from dailydiff.settings.ops import _Section
+from dailydiff.settings.sections import _Section
 
 NOTES_PATH_PLACEHOLDERS = frozenset({"tag", "year", "repo_slug", "repo_name", "owner", "lang", "ext"})
 

@@ -10,28 +10,16 @@ Entries are validated with messages that name the key the way a user finds it in
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from dailydiff.common import placeholders
 from dailydiff.common.text import is_printable_line
 from dailydiff.common.timewindow import TIMEZONE_HINT, is_timezone
 from dailydiff.kinds import ChangeType
-
-
-class _Section(BaseModel):
-    # defer_build: a model's validator is built when first used, not at import (start-up time).
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+from dailydiff.settings.sections import _Section
 
 
 class RunSettings(_Section):
@@ -272,14 +260,17 @@ class DigestEntry(_Section):
         return f"digest:{self.name}"
 
 
-def check_digests(digests: Sequence[DigestEntry]) -> None:
-    seen: dict[str, int] = {}
-    for index, entry in enumerate(digests, 1):
-        if entry.name in seen:
+def unique_names(names: Iterable[str], section: str, what: str, advice: str = "") -> dict[str, int]:
+    """Each name of a list of entries → its place (from 1); a ValueError that starts with the key, for a name
+    given twice (two entries of one name could not be told apart)."""
+    first: dict[str, int] = {}
+    for index, name in enumerate(names, 1):
+        if name in first:
             raise ValueError(
-                f"digest[{index}].name: duplicate digest {entry.name!r} (also digest[{seen[entry.name]}])"
+                f"{section}[{index}].name: duplicate {what} {name!r} (also {section}[{first[name]}]){advice}"
             )
-        seen[entry.name] = index
+        first[name] = index
+    return first
 
 
 def check_alert_targets(topics: Sequence[WatchTopic], publishers: Sequence[str]) -> None:
@@ -294,13 +285,7 @@ def check_alert_targets(topics: Sequence[WatchTopic], publishers: Sequence[str])
 
 def check_repos_and_topics(repos: Sequence[RepoEntry], topics: Sequence[WatchTopic]) -> None:
     """Checks across entries; raises ValueError with a message that starts with the key."""
-    names: dict[str, int] = {}
-    for index, topic in enumerate(topics, 1):
-        if topic.name in names:
-            raise ValueError(
-                f"watch[{index}].name: duplicate topic {topic.name!r} (also watch[{names[topic.name]}])"
-            )
-        names[topic.name] = index
+    names = unique_names((topic.name for topic in topics), "watch", "topic")
     keys: dict[str, int] = {}
     for index, repo in enumerate(repos, 1):
         if repo.key in keys:

@@ -256,15 +256,3 @@ def entry_names(entries: Sequence[Any]) -> list[str]:
             entry.name or (entry.type if seen[entry.type] == 1 else f"{entry.type}-{seen[entry.type]}")
         )
     return names
-
-
-def check_publisher_names(entries: Sequence[Any]) -> None:
-    """Two publishers of one name could not be told apart (--only, the summary, the delivery ledger)."""
-    first: dict[str, int] = {}
-    for index, name in enumerate(entry_names(entries), 1):
-        if name in first:
-            raise ValueError(
-                f"publish[{index}].name: duplicate publisher name {name!r} (also publish[{first[name]}]); "
-                "give each [[publish]] its own name"
-            )
-        first[name] = index

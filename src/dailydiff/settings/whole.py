@@ -21,10 +21,10 @@ from dailydiff.settings.ops import (
     WatchTopic,
     WeeklySettings,
     check_alert_targets,
-    check_digests,
     check_repos_and_topics,
+    unique_names,
 )
-from dailydiff.settings.publishers import DayPath, EnvName, PublishEntry, check_publisher_names, entry_names
+from dailydiff.settings.publishers import DayPath, EnvName, PublishEntry, entry_names
 from dailydiff.settings.sections import HasStore, SearchSettings, _Section, gitlab_project
 
 if TYPE_CHECKING:
@@ -391,8 +391,11 @@ class Settings(HasStore):
     @model_validator(mode="after")
     def _cross_checks(self) -> "Settings":
         check_repos_and_topics(self.repos, self.watch)
-        check_digests(self.digest)
-        check_publisher_names(self.publish)
+        unique_names((digest.name for digest in self.digest), "digest", "digest")
+        # Two publishers of one name could not be told apart (--only, the summary, the delivery ledger).
+        unique_names(
+            entry_names(self.publish), "publish", "publisher name", "; give each [[publish]] its own name"
+        )
         self.eval.check_keys(set(LLMSettings.model_fields))
         check_alert_targets(self.watch, entry_names(self.publish))
         return self

@@ -61,7 +61,6 @@ log = logging.getLogger("dailydiff.github")
 
 MAX_FILE_PAGES = 10  # GitHub serves at most 3,000 files of a commit, 300 per page
 MAX_BRANCH_PAGES = 10  # --all-branches reads at most 1,000 branches (100 per page)
-TOKEN_ENV_DEFAULTS = GITHUB_TOKEN_ENVS
 _STATUS = {
     "added": FileStatus.ADDED,
     "removed": FileStatus.REMOVED,
@@ -87,7 +86,7 @@ def web_base(api_url: str) -> str:
 
 
 def find_token(settings: GitHubSettings, environ: Mapping[str, str]) -> str | None:
-    return token_from(settings.token_env, TOKEN_ENV_DEFAULTS, environ)
+    return token_from(settings.token_env, GITHUB_TOKEN_ENVS, environ)
 
 
 @dataclass
@@ -98,7 +97,6 @@ class GitHubSource(ForgeSource):
     token: str | None = field(default=None, repr=False)
     store: Store | None = None
     repo_url: str | None = None
-    last_counts: RequestCounts | None = field(default=None, repr=False)
     breaker: CircuitBreaker | None = field(default=None, repr=False)
     all_branches: bool = False
     default_branch: str = ""  # the branch the repository is read on ("" when not asked: GitHub's default)
@@ -222,11 +220,10 @@ class GitHubSource(ForgeSource):
         )
 
     def _http(self, slots: asyncio.Semaphore | None) -> GitHubHttp:
-        """A client for one fetch; its counts add up in ``last_counts`` over the source's life."""
+        """A client for one fetch; its counts are kept in ``counts`` (one per fetch) over the source's life."""
         http = GitHubHttp(
             self.settings, self.repo, self.branch, self.token, self.store, slots=slots, breaker=self.breaker
         )
-        self.last_counts = http.counts
         self.counts.append(http.counts)
         return http
 

@@ -181,13 +181,6 @@ class StoreBase:
         if claim is not None and cursor.rowcount < len(unique):
             self._check_fence(claim)  # the claim no longer holds: nothing was written
 
-    def check_fence(self) -> None:
-        """Raise LeaseLostError when the current task works for a unit claim that no longer holds (before
-        an expensive step such as an LLM request)."""
-        claim = FENCE.get()
-        if claim is not None:
-            self._check_fence(claim)
-
     def clock(self) -> dt.datetime:
         """Now, by the store's clock (PostgreSQL's ``now``): what every worker's leases and claims are judged by."""
         value = self._db.execute(f"SELECT {self._db.dialect.now}").fetchone()[0]
@@ -208,6 +201,18 @@ class StoreBase:
                 f"({where}: {first['msg']}); it was probably written by a newer dailydiff",
                 "upgrade, or use another --data-dir",
             ) from None
+
+    def _rows_in(
+        self, sql: str, values: Sequence[Any], before: Sequence[Any] = (), after: Sequence[Any] = ()
+    ) -> list[Any]:
+        """The rows of ``sql``, whose ``IN ({marks})`` lists ``values``, asked UPSERT_ROWS values at a time (within
+        every database's number of parameters); ``before`` and ``after``: the parameters around the list."""
+        rows: list[Any] = []
+        for start in range(0, len(values), UPSERT_ROWS):
+            chunk = values[start : start + UPSERT_ROWS]
+            marks = ",".join("?" * len(chunk))
+            rows += self._db.execute(sql.format(marks=marks), (*before, *chunk, *after)).fetchall()
+        return rows
 
     def applied_migrations(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT name FROM migrations ORDER BY name")]

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dailydiff.store.base import UPSERT_ROWS, StoreBase
+from dailydiff.store.base import StoreBase
 from dailydiff.store.database import now_text
 
 
@@ -78,32 +78,18 @@ class CacheStore(StoreBase):
         """The cached answers of ``keys`` (those there and readable), in one query per UPSERT_ROWS keys: a day's
         commits asked one at a time were a round trip each on the event loop of a worker."""
         found: dict[str, CachedResponse] = {}
-        for start in range(0, len(keys), UPSERT_ROWS):
-            batch = keys[start : start + UPSERT_ROWS]
-            marks = ", ".join("?" * len(batch))
-            rows = self._db.execute(
-                "SELECT key, status, headers, body, etag, last_modified, immutable FROM http_cache "
-                f"WHERE key IN ({marks})",
-                list(batch),
-            )
-            for key, *row in rows:
-                cached = _cached(row)
-                if cached is not None:
-                    found[str(key)] = cached
+        sql = "SELECT key, status, headers, body, etag, last_modified, immutable FROM http_cache WHERE key IN ({marks})"
+        for key, *row in self._rows_in(sql, keys):
+            cached = _cached(row)
+            if cached is not None:
+                found[str(key)] = cached
         return found
 
     def http_immutable(self, keys: Sequence[str]) -> set[str]:
         """Those of ``keys`` whose answer is cached for good, in one query per UPSERT_ROWS keys, without
         reading the answers (a fetch's budget asks this of every listed commit's detail)."""
-        found: set[str] = set()
-        for start in range(0, len(keys), UPSERT_ROWS):
-            batch = keys[start : start + UPSERT_ROWS]
-            marks = ", ".join("?" * len(batch))
-            rows = self._db.execute(
-                f"SELECT key FROM http_cache WHERE immutable = 1 AND key IN ({marks})", list(batch)
-            )
-            found.update(str(key) for (key,) in rows)
-        return found
+        rows = self._rows_in("SELECT key FROM http_cache WHERE immutable = 1 AND key IN ({marks})", keys)
+        return {str(key) for (key,) in rows}
 
     def http_put(self, key: str, response: CachedResponse) -> None:
         """One statement, atomic without a transaction: one round trip to a server (BEGIN and COMMIT around it

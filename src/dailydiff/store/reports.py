@@ -61,13 +61,10 @@ class ReportStore(StoreBase):
         stored: dict[tuple[str, str], bytes] = {}
         for repo in {c.repo for c in commits}:
             shas = [c.sha for c in commits if c.repo == repo]
-            for start in range(0, len(shas), 500):
-                chunk = shas[start : start + 500]
-                rows = self._db.execute(
-                    f"SELECT sha, data FROM commits WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))})",
-                    (repo, *chunk),
-                )
-                stored.update(((repo, sha), zlib.decompress(data)) for sha, data in rows)
+            rows = self._rows_in(
+                "SELECT sha, data FROM commits WHERE repo = ? AND sha IN ({marks})", shas, (repo,)
+            )
+            stored.update(((repo, sha), zlib.decompress(data)) for sha, data in rows)
         rows = []
         for c in commits:
             data = c.model_dump_json().encode()
@@ -136,14 +133,13 @@ class ReportStore(StoreBase):
         if not shas or not fingerprints:
             return total
         fp_marks = ",".join("?" * len(fingerprints))
-        for start in range(0, len(shas), 500):
-            chunk = shas[start : start + 500]
-            row = self._db.execute(
-                "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), "
-                f"COALESCE(SUM(cost), 0) FROM spent_usage WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))}) "
-                f"AND fingerprint IN ({fp_marks})",
-                (repo, *chunk, *fingerprints),
-            ).fetchone()
+        for row in self._rows_in(
+            "SELECT COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0), COALESCE(SUM(cost), 0) "
+            f"FROM spent_usage WHERE repo = ? AND sha IN ({{marks}}) AND fingerprint IN ({fp_marks})",
+            shas,
+            (repo,),
+            fingerprints,
+        ):
             total = total + Usage(
                 prompt_tokens=int(row[0]), completion_tokens=int(row[1]), cost=float(row[2])
             )
@@ -179,19 +175,16 @@ class ReportStore(StoreBase):
                        fingerprints: Iterable[str]) -> list[Sequence[Any]]:  # fmt: skip
         """``columns`` of the stored analyses of these commits under any of these fingerprints, asked 500
         commits at a time."""
-        shas, fingerprints = list(shas), list(fingerprints)
-        rows: list[Sequence[Any]] = []
+        fingerprints = list(fingerprints)
         if not fingerprints:
-            return rows
+            return []
         fp_marks = ",".join("?" * len(fingerprints))
-        for start in range(0, len(shas), 500):
-            chunk = shas[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows += self._db.execute(
-                f"SELECT {columns} FROM analyses WHERE repo = ? AND sha IN ({marks}) AND fingerprint IN ({fp_marks})",
-                (repo, *chunk, *fingerprints),
-            ).fetchall()
-        return rows
+        return self._rows_in(
+            f"SELECT {columns} FROM analyses WHERE repo = ? AND sha IN ({{marks}}) AND fingerprint IN ({fp_marks})",
+            list(shas),
+            (repo,),
+            fingerprints,
+        )
 
     def save_analysis(self, repo: str, sha: str, analysis: Analysis, *, new: bool = False) -> None:
         self.save_analyses(repo, [(sha, analysis)], new=new)
@@ -221,16 +214,12 @@ class ReportStore(StoreBase):
         new = {(row[1], row[2]): row[5] for row in rows}
         found: list[tuple[str, str, Analysis]] = []
         shas = sorted({sha for sha, _ in new})
-        for start in range(0, len(shas), 500):
-            chunk = shas[start : start + 500]
-            stored = self._db.execute(
-                f"SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha IN ({','.join('?' * len(chunk))})",
-                (repo, *chunk),
-            )
-            for sha, fingerprint, data in stored:
-                key = (str(sha), str(fingerprint))
-                if key in new and new[key] != data:
-                    found.append((*key, self._load(Analysis, data, "analysis")))
+        for sha, fingerprint, data in self._rows_in(
+            "SELECT sha, fingerprint, data FROM analyses WHERE repo = ? AND sha IN ({marks})", shas, (repo,)
+        ):
+            key = (str(sha), str(fingerprint))
+            if key in new and new[key] != data:
+                found.append((*key, self._load(Analysis, data, "analysis")))
         return found
 
     def count_analyses(self, repo: str | None = None) -> int:

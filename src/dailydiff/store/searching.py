@@ -72,7 +72,10 @@ class SearchStore(StoreBase):
         return vectors.missing(self._db)
 
     def stored_vector_keys(self, keys: Iterable[str]) -> set[str]:
-        return vectors.stored_keys(self._db, keys)
+        rows = self._rows_in(
+            "SELECT key FROM search_vectors WHERE key IN ({marks})", list(dict.fromkeys(keys))
+        )
+        return {str(key) for (key,) in rows}
 
     def save_vectors(self, model: str, items: Sequence[tuple[str, Sequence[float]]],
                      links: Sequence[tuple[str, str, str, str]]) -> None:  # fmt: skip

@@ -24,7 +24,7 @@ from __future__ import annotations
 import array
 import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from operator import mul
 from pathlib import Path
@@ -119,18 +119,6 @@ def rows(db: Any) -> list[tuple[str, str, str, str, str, str, str | None]]:
             "LEFT JOIN search_embedded e ON e.repo = d.repo AND e.sha = d.sha AND e.language = d.language"
         ).fetchall()
     ]
-
-
-def stored_keys(db: Any, keys: Iterable[str]) -> set[str]:
-    wanted = list(dict.fromkeys(keys))
-    found: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        found |= {
-            str(r[0]) for r in db.execute(f"SELECT key FROM search_vectors WHERE key IN ({marks})", chunk)
-        }
-    return found
 
 
 def put(db: Any, model: str, items: Sequence[tuple[str, Sequence[float]]]) -> None:
