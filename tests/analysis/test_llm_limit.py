@@ -18,7 +18,8 @@ import pytest
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.client import ChatClient, LLMCallError
 from dailydiff.analysis.limits import AdaptiveLimit
-from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, LLMAnalyzer
+from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.analysis.llm_call import MAX_REQUESTS_PER_COMMIT
 from dailydiff.analysis.repetition import LoopWatch, repeated_tail
 from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score
 from dailydiff.settings import load_settings
@@ -532,7 +533,7 @@ def test_doctor_shows_the_slots_and_context_the_server_states(tmp_path: Path) ->
 
 
 def test_commits_that_may_be_escalated_go_first_by_score_and_high_ones_last() -> None:
-    from dailydiff.analysis.llm import escalation_order
+    from dailydiff.analysis.llm_session import escalation_order
 
     def req(level: Level, score: float) -> AnalysisRequest:
         (one,) = requests(1, level=level)
