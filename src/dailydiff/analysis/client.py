@@ -225,8 +225,10 @@ def _is_json(content_type: str) -> bool:
 
 
 def whole_reply(completion: Any, seconds: float) -> Reply:
-    """A chat completion sent whole (a raw JSON object) as a Reply."""
+    """A chat completion sent whole (a raw JSON object, or the SDK's) as a Reply."""
     try:
+        if not isinstance(completion, dict):
+            completion = completion.model_dump()  # the SDK's models are pydantic's
         choice = completion["choices"][0]
         text = (choice.get("message") or {}).get("content") or ""
         finish = str(choice.get("finish_reason") or "stop")
@@ -504,22 +506,7 @@ class ChatClient:
                 )
         except TimeoutError:
             raise LLMCallError("timeout", f"no complete answer within {self.deadline:g}s") from None
-        try:
-            choice = completion.choices[0]
-            text = choice.message.content or ""
-            finish = choice.finish_reason or "stop"
-        except (IndexError, AttributeError, TypeError):
-            raise LLMCallError("protocol", "the endpoint's answer has no choices") from None
-        prompt, completion_tokens, cached = usage_figures(completion.usage)
-        return Reply(
-            text=text,
-            finish_reason=str(finish),
-            prompt_tokens=prompt,
-            completion_tokens=completion_tokens,
-            first_token=asyncio.get_running_loop().time() - began,
-            cached_tokens=cached,
-            model_version=str(getattr(completion, "model", "") or ""),
-        )
+        return whole_reply(completion, asyncio.get_running_loop().time() - began)
 
     def _progress(self, own: int) -> None:
         """One of our answers moved (tokens came, or it ended): the server is working, for us. A request of
