@@ -211,10 +211,7 @@ class LLMAnalyzer:
                 if session.discovery is not None:
                     session.discovery.cancel()
                 self.remember_limit(limit)
-                self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.peak_limit = max(self.stats.peak_limit, limit.peak_limit)
-                self.stats.in_flight_seconds += limit.in_flight_seconds
-                self.stats.limit_seconds += limit.limit_seconds
                 log.info("%s: %d requests, at most %d in flight, limit %d at its peak and %d at the end "
                          "(%d decreases, %d timeouts under load, %d streams dropped for the next request, %d "
                          "loops stopped); %.0f%% of the limit in flight while there was work", self.endpoint,

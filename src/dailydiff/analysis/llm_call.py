@@ -48,22 +48,13 @@ class CallStats:
     """What the endpoint did to us during one run (for the run summary and the benchmark)."""
 
     requests: int = 0
-    rate_limited: int = 0
     retried: int = 0
-    peak_concurrency: int = 0
     peak_limit: int = 0
     limit_decreases: int = 0
     overloads: int = 0  # timeouts while the server was loaded: the limit came down, the request went again
     dropped: int = 0  # streams the server ended unfinished for our next request: capped below, went again
     loops: int = 0  # answers stopped in the stream because they repeated themselves
     errors: dict[str, int] = field(default_factory=dict)
-    in_flight_seconds: float = 0.0  # seconds × requests in flight, while there was work
-    limit_seconds: float = 0.0  # seconds × the concurrency limit, over the same time
-
-    @property
-    def kept_busy(self) -> float:
-        """The requests in flight as a share of the limit, time-weighted while there was work."""
-        return self.in_flight_seconds / self.limit_seconds if self.limit_seconds > 0 else 1.0
 
 
 @dataclass
@@ -288,7 +279,6 @@ class Caller:
         """A 429: alive, only busy. The policy decides (its own count for 429s, a back-off one step
         longer); the limiter, this endpoint's hook, pauses the others for the wait."""
         self.breaker.success()
-        self.analyzer.stats.rate_limited += 1
 
         def pause_others(retry: Retry) -> float:
             # Alone, every new request waits out the pause (this one with them), else only this one waits.
