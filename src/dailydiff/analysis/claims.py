@@ -957,18 +957,14 @@ def ground_texts(
 
 def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
     """A day's figures (``stats.grounding``): the sum over its analyses' (and its overview's)."""
-    stats = GroundingStats()
-    for g in groundings:
-        if g is None:
-            continue
-        stats = GroundingStats(
-            checked=stats.checked + g.checked,
-            supported=stats.supported + g.supported,
-            repaired=stats.repaired + g.repaired,
-            removed=stats.removed + (len(g.unverified) if g.action == "removed" else 0),
-            marked=stats.marked + (len(g.unverified) if g.action == "marked" else 0),
-        )
-    return stats
+    found = [g for g in groundings if g is not None]
+    return GroundingStats(
+        checked=sum(g.checked for g in found),
+        supported=sum(g.supported for g in found),
+        repaired=sum(g.repaired for g in found),
+        removed=sum(len(g.unverified) for g in found if g.action == "removed"),
+        marked=sum(len(g.unverified) for g in found if g.action == "marked"),
+    )
 
 
 # cited -------------------------------------------------------------------------------------------
