@@ -494,13 +494,8 @@ def _by_flag(claim: str, evidence: Evidence) -> str | None:
 
 
 def _by_commit(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
-    text, sought = evidence.text, claim.lower()
-    at = text.find(sought)
-    while at >= 0:
-        if at == 0 or text[at - 1] not in _WORD:
-            return claim
-        at = text.find(sought, at + 1)
-    return None
+    """A commit id, in lower case, where a word starts (the end of a longer hash is no match)."""
+    return claim if re.search(rf"(?<![A-Za-z0-9_]){re.escape(claim.lower())}", evidence.text) else None
 
 
 def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
