@@ -173,8 +173,19 @@ class Caller:
                 raise LLMCallError("unavailable", self.breaker.reason)
             ticket = slot if slot is not None else await self.limit.acquire(attempts.priority)
             try:
-                reply = await self._send(messages, fmt, max_tokens, attempts, tries, estimate=estimate,
-                                         temperature=temperature, penalty=penalty)  # fmt: skip
+                if self.breaker.opened:  # (opened while this waited for its slot)
+                    raise LLMCallError("unavailable", self.breaker.reason)
+                check_held()  # a shared plan's unit taken over meanwhile: not one more request for it
+                self.analyzer.stats.requests += 1
+                attempts.usage = attempts.usage + Usage(requests=1)
+                tries.started = self.breaker.now()
+                if self.analyzer.streams is False:
+                    self.client.stream = False  # it answers whole anyway: one total deadline, not three
+                reply = await self.client.complete(
+                    messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
+                    first_token_within=self.analyzer.first_token_within(estimate, unmeasured=self.negotiating()),
+                )  # fmt: skip
+                self.noticed_whole()
             except LLMCallError as error:
                 raise self._after_error(error, ticket, attempts, tries) from None
             except BaseException:
@@ -189,33 +200,6 @@ class Caller:
                 raise LLMCallError("unavailable", self.breaker.reason) from None
             assert stop.again is not None
             raise stop.again.cause from None
-
-    async def _send(
-        self,
-        messages: list[dict[str, str]],
-        fmt: dict[str, Any] | None,
-        max_tokens: int,
-        attempts: Attempts,
-        tries: _Tries,
-        *,
-        estimate: int,
-        temperature: float | None,
-        penalty: float,
-    ) -> Reply:
-        if self.breaker.opened:
-            raise LLMCallError("unavailable", self.breaker.reason)
-        check_held()  # a shared plan's unit taken over meanwhile: not one more request for it
-        self.analyzer.stats.requests += 1
-        attempts.usage = attempts.usage + Usage(requests=1)
-        tries.started = self.breaker.now()
-        if self.analyzer.streams is False:
-            self.client.stream = False  # it answers whole anyway: one total deadline, not three
-        reply = await self.client.complete(
-            messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
-            first_token_within=self.analyzer.first_token_within(estimate, unmeasured=self.negotiating()),
-        )  # fmt: skip
-        self.noticed_whole()
-        return reply
 
     def noticed_whole(self) -> None:
         """The endpoint answered a streamed request with one JSON body: its requests go unstreamed now."""
