@@ -575,13 +575,8 @@ def _cells(r: Row, night: int, h: dict[str, str], labelled: bool) -> list[str]:
     data = r.json(night)
     latency = "–" if r.latency_p50 is None else f"{r.latency_p50:.2f} / {r.latency_p95:.2f}"
     failures = ", ".join(f"{k} {v}" for k, v in r.failures.items()) or h["none"]
-    cached = (
-        h["no_llm"]
-        if r.name == RULES
-        else h["unreported"]
-        if r.cached_tokens is None
-        else f"{r.cached_tokens:,}"
-    )
+    cached = h["unreported"] if r.cached_tokens is None else f"{r.cached_tokens:,}"
+    cached = h["no_llm"] if r.name == RULES else cached
     costs = [_money(data[k]) if r.priced else h["no_price"] for k in ("cost_per_commit", "cost_per_night")]
     tokens_in = (
         h["unreported"] if r.unreported_in and not r.tokens_in

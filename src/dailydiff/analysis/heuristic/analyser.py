@@ -245,7 +245,9 @@ class HeuristicAnalyzer:
             summary=self._summary(facts, lang, short=depth is Level.LOW),
             unseen_files=[f.path for f in commit.files if f.patch_missing],
         )
-        impact = self._impact(facts, lang)
+        impact = [
+            T[lang]["impact_line"].format(mod=_code(m), n=n, a=a, d=d) for m, n, a, d in facts.modules[:4]
+        ]
         if depth is Level.LOW:  # a low commit still says where it lands
             return analysis.model_copy(update={"impact": impact[:2]})
         # Medium commits carry the insights and the risks the evidence supports (a new public API, a
@@ -321,11 +323,6 @@ class HeuristicAnalyzer:
         """The label of the commit's first change type other than "other" ("" when it has none)."""
         kinds = [ct.value for ct in facts.types if ct is not ChangeType.OTHER]
         return TYPE_LABELS[lang].get(kinds[0], "") if kinds else ""
-
-    def _impact(self, facts: _Facts, lang: str) -> list[str]:
-        return [
-            T[lang]["impact_line"].format(mod=_code(m), n=n, a=a, d=d) for m, n, a, d in facts.modules[:4]
-        ]
 
     def _risks(self, facts: _Facts, lang: str) -> list[str]:
         return [_spaced(risk, lang) for risk, _ in risk_items(facts, lang) if risk][:4]
