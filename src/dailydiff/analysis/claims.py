@@ -602,9 +602,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return None
     if all(_find_word(text, name) >= 0 or _name_found(evidence, name) for name in names):
         return names[-1]
-    parts = re.split(
-        r"(\.|::)", bare
-    )  # a name written as a pattern (`src.xxx`): the rest shown, any name in its place
+    # A name written as a pattern (`src.xxx`): the rest shown, any name in its place.
+    parts = re.split(r"(\.|::)", bare)
     if any(part in _rules().placeholders for part in parts[::2]):
         pattern = "".join(r"\w+" if i % 2 == 0 and part in _rules().placeholders else re.escape(part)
                           for i, part in enumerate(parts))  # fmt: skip
