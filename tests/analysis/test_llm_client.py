@@ -206,3 +206,27 @@ def test_an_unstreamed_answer_waits_for_its_deadline_not_a_read_timeout(
                               "DAILYDIFF_LLM_PROVIDER": "llama-cpp-python", "DAILYDIFF_LLM_READ_TIMEOUT": "0.5",
                               "DAILYDIFF_LLM_TIMEOUT": "3"})  # fmt: skip
         assert asyncio.run(ask(settings)) == ("stop" if answered else "timeout")
+
+
+def test_an_answer_sent_whole_through_the_sdk_reads_as_the_streamed_one() -> None:
+    """The unstreamed path (the SDK's typed completion) gives the Reply the streamed path gives: its text,
+    finish reason, token counts, the cached tokens the usage names and the model version the server answered
+    with; only its first token's time differs."""
+    from dailydiff.analysis.client import ChatClient
+    from fake_llm import FakeLLM
+
+    async def ask(settings: Settings) -> tuple[bool, tuple[object, ...]]:
+        async with ChatClient(settings.llm, "") as client:
+            reply = await client.complete([{"role": "user", "content": "hi"}], {"type": "json_object"}, 64)
+            return client.stream, (reply.text, reply.finish_reason, reply.prompt_tokens,
+                                   reply.completion_tokens, reply.cached_tokens, reply.model_version)  # fmt: skip
+
+    with FakeLLM(cache_field="openai") as fake:
+        base = {"DAILYDIFF_LLM_MODEL": fake.model, "DAILYDIFF_LLM_BASE_URL": fake.base_url}
+        streamed = asyncio.run(ask(_settings(base)))
+        whole = asyncio.run(ask(_settings({**base, "DAILYDIFF_LLM_STREAM": "false"})))
+    assert streamed[0] and not whole[0]
+    assert whole[1] == streamed[1]
+    text, finish, prompt, completion, cached, version = whole[1]
+    assert text and finish == "stop" and prompt > 0 and completion > 0 and cached is not None
+    assert version == fake.model

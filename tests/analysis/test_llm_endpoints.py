@@ -18,7 +18,8 @@ import pytest
 
 from dailydiff.analysis import make_analyzer
 from dailydiff.analysis.client import context_limit_in
-from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, PROBE_DEADLINE, context_from
+from dailydiff.analysis.endpoint import PROBE_DEADLINE, context_from
+from dailydiff.analysis.llm_call import MAX_REQUESTS_PER_COMMIT
 from dailydiff.analysis.schema import SUMMARY_MIN
 from dailydiff.common.http import CircuitBreaker
 from dailydiff.settings import Settings, load_settings

@@ -18,7 +18,8 @@ import pytest
 from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.client import ChatClient, LLMCallError
 from dailydiff.analysis.limits import AdaptiveLimit
-from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT, LLMAnalyzer
+from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.analysis.llm_call import MAX_REQUESTS_PER_COMMIT
 from dailydiff.analysis.repetition import LoopWatch, repeated_tail
 from dailydiff.models import Analysis, AnalysisStatus, Commit, FileChange, Level, Person, Score
 from dailydiff.settings import load_settings
@@ -337,7 +338,7 @@ def test_a_thirty_day_backfill_keeps_the_found_limit_busy(tmp_path: Path) -> Non
     )
     assert days_together >= 3, days_together
     print(f"30-day backfill: {len(statuses)} requests, limit {stats.peak_limit} at its peak, "
-          f"{stats.kept_busy:.0%} of it in flight, up to {days_together} days at the server together")  # fmt: skip
+          f"up to {days_together} days at the server together")  # fmt: skip
 
 
 def test_a_server_whose_latency_doubles_past_two_in_flight_settles_at_two() -> None:
@@ -532,7 +533,7 @@ def test_doctor_shows_the_slots_and_context_the_server_states(tmp_path: Path) ->
 
 
 def test_commits_that_may_be_escalated_go_first_by_score_and_high_ones_last() -> None:
-    from dailydiff.analysis.llm import escalation_order
+    from dailydiff.analysis.llm_session import escalation_order
 
     def req(level: Level, score: float) -> AnalysisRequest:
         (one,) = requests(1, level=level)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT
+from dailydiff.analysis.llm_call import MAX_REQUESTS_PER_COMMIT
 from dailydiff.store import Store
 from llama_server import CONTEXT, MODEL, answered_or_loop_named, every_commit_counted
 from llm_fixtures import run_day

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT
+from dailydiff.analysis.llm_call import MAX_REQUESTS_PER_COMMIT
 from dailydiff.common.searchterms import is_chinese
 from dailydiff.doctor.base import DoctorContext
 from dailydiff.doctor.llm import check_llm

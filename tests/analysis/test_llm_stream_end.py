@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dailydiff.analysis.llm import MAX_REQUESTS_PER_COMMIT
+from dailydiff.analysis.llm_call import MAX_REQUESTS_PER_COMMIT
 from fake_llm import FakeLLM
 from llm_fixtures import make_repo, run_day, settings_for
 

@@ -103,11 +103,6 @@ def file_header(change: FileChange) -> str:
     return f"{change.path}{moved} ({change.status.value}, +{change.additions}/−{change.deletions})"
 
 
-def _is_minified(patch: str) -> bool:
-    lines = patch.count("\n") + 1
-    return len(patch) / lines > _MINIFIED_LINE
-
-
 def exclusion_reason(change: FileChange) -> str | None:
     if change.generated or classify(change.path) is PathKind.GENERATED:
         return "generated"
@@ -115,7 +110,7 @@ def exclusion_reason(change: FileChange) -> str | None:
         return "binary"
     if not change.patch:
         return "no_patch"
-    if _is_minified(change.patch):
+    if len(change.patch) / (change.patch.count("\n") + 1) > _MINIFIED_LINE:
         return "minified"
     return None
 

@@ -494,13 +494,8 @@ def _by_flag(claim: str, evidence: Evidence) -> str | None:
 
 
 def _by_commit(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
-    text, sought = evidence.text, claim.lower()
-    at = text.find(sought)
-    while at >= 0:
-        if at == 0 or text[at - 1] not in _WORD:
-            return claim
-        at = text.find(sought, at + 1)
-    return None
+    """A commit id, in lower case, where a word starts (the end of a longer hash is no match)."""
+    return claim if re.search(rf"(?<![A-Za-z0-9_]){re.escape(claim.lower())}", evidence.text) else None
 
 
 def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
@@ -607,9 +602,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return None
     if all(_find_word(text, name) >= 0 or _name_found(evidence, name) for name in names):
         return names[-1]
-    parts = re.split(
-        r"(\.|::)", bare
-    )  # a name written as a pattern (`src.xxx`): the rest shown, any name in its place
+    # A name written as a pattern (`src.xxx`): the rest shown, any name in its place.
+    parts = re.split(r"(\.|::)", bare)
     if any(part in _rules().placeholders for part in parts[::2]):
         pattern = "".join(r"\w+" if i % 2 == 0 and part in _rules().placeholders else re.escape(part)
                           for i, part in enumerate(parts))  # fmt: skip
@@ -957,18 +951,14 @@ def ground_texts(
 
 def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
     """A day's figures (``stats.grounding``): the sum over its analyses' (and its overview's)."""
-    stats = GroundingStats()
-    for g in groundings:
-        if g is None:
-            continue
-        stats = GroundingStats(
-            checked=stats.checked + g.checked,
-            supported=stats.supported + g.supported,
-            repaired=stats.repaired + g.repaired,
-            removed=stats.removed + (len(g.unverified) if g.action == "removed" else 0),
-            marked=stats.marked + (len(g.unverified) if g.action == "marked" else 0),
-        )
-    return stats
+    found = [g for g in groundings if g is not None]
+    return GroundingStats(
+        checked=sum(g.checked for g in found),
+        supported=sum(g.supported for g in found),
+        repaired=sum(g.repaired for g in found),
+        removed=sum(len(g.unverified) for g in found if g.action == "removed"),
+        marked=sum(len(g.unverified) for g in found if g.action == "marked"),
+    )
 
 
 # cited -------------------------------------------------------------------------------------------

@@ -225,8 +225,10 @@ def _is_json(content_type: str) -> bool:
 
 
 def whole_reply(completion: Any, seconds: float) -> Reply:
-    """A chat completion sent whole (a raw JSON object) as a Reply."""
+    """A chat completion sent whole (a raw JSON object, or the SDK's) as a Reply."""
     try:
+        if not isinstance(completion, dict):
+            completion = completion.model_dump()  # the SDK's models are pydantic's
         choice = completion["choices"][0]
         text = (choice.get("message") or {}).get("content") or ""
         finish = str(choice.get("finish_reason") or "stop")
@@ -298,11 +300,6 @@ class _Stream:
         prompt, completion, cached = self.figures()
         return LLMCallError(kind, message, tokens=completion, prompt_tokens=prompt, cached_tokens=cached)
 
-    def broke_off(self, exc: Exception) -> LLMCallError:
-        # The status line came (a failure before it is ``transport_error``): the endpoint answered, and its
-        # stream ended early, with or without a token: a partial answer, not an outage.
-        return self.stopped("interrupted", _ended_early(self.chunks, type(exc).__name__))
-
     def reply(self, now: float) -> Reply:
         if not self.finish:
             # llama-cpp-python's server drops a stream when another request comes in (and ends one now and
@@ -343,13 +340,9 @@ class ChatClient:
         self._first_byte = min(policy.read_timeout, self.deadline)
         self.base_url = (settings.base_url or "https://api.openai.com/v1").rstrip("/")
         self._secret = api_key
-        limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
-        timeout = policy.timeouts()
-        self._limits = limits
+        self._limits = httpx2.Limits(max_connections=connections or (settings.concurrency or CEILING) + 2)
         self._http_client: httpx2.AsyncClient | None = None  # built on a worker thread (``_ready``)
         self._building: asyncio.Future[None] | None = None
-        self._timeout = timeout
-        self._base_setting = settings.base_url or None
         self._sdk_client: openai.AsyncOpenAI | None = None
         url = httpx2.URL(self.base_url)
         self._chat_url = url.copy_with(path=url.path.rstrip("/") + "/chat/completions")
@@ -400,9 +393,9 @@ class ChatClient:
 
             self._sdk_client = openai.AsyncOpenAI(
                 api_key=self._secret or "not-needed",
-                base_url=self._base_setting,
+                base_url=self._settings.base_url or None,
                 max_retries=0,
-                timeout=self._timeout,
+                timeout=self.policy.timeouts(),
                 http_client=self._http,
             )
         return self._sdk_client
@@ -504,22 +497,7 @@ class ChatClient:
                 )
         except TimeoutError:
             raise LLMCallError("timeout", f"no complete answer within {self.deadline:g}s") from None
-        try:
-            choice = completion.choices[0]
-            text = choice.message.content or ""
-            finish = choice.finish_reason or "stop"
-        except (IndexError, AttributeError, TypeError):
-            raise LLMCallError("protocol", "the endpoint's answer has no choices") from None
-        prompt, completion_tokens, cached = usage_figures(completion.usage)
-        return Reply(
-            text=text,
-            finish_reason=str(finish),
-            prompt_tokens=prompt,
-            completion_tokens=completion_tokens,
-            first_token=asyncio.get_running_loop().time() - began,
-            cached_tokens=cached,
-            model_version=str(getattr(completion, "model", "") or ""),
-        )
+        return whole_reply(completion, asyncio.get_running_loop().time() - began)
 
     def _progress(self, own: int) -> None:
         """One of our answers moved (tokens came, or it ended): the server is working, for us. A request of
@@ -560,7 +538,9 @@ class ChatClient:
         except (AttributeError, TypeError, ValueError):
             raise LLMCallError("protocol", "unexpected streamed answer from the endpoint") from None
         except httpx2.TransportError as exc:
-            raise state.broke_off(exc) from None
+            # The status line came (a failure before it is ``transport_error``): the endpoint answered, and its
+            # stream ended early, with or without a token: a partial answer, not an outage.
+            raise state.stopped("interrupted", _ended_early(state.chunks, type(exc).__name__)) from None
         finally:
             if self._queued.pop(me, None) is None:  # it had its first token: the server moved on from it
                 self._progress(me)
@@ -676,9 +656,7 @@ class ChatClient:
         """GET ``path`` under the base URL (or under the server's root: llama.cpp's ``/props``) and return
         its JSON, or None when the server answered but not with JSON (404, HTML…). Transport failures and
         the deadline raise LLMCallError (timeout / connection)."""
-        base = self.base_url
-        if root:
-            base = re.sub(r"/v\d+$", "", base)
+        base = re.sub(r"/v\d+$", "", self.base_url) if root else self.base_url
         headers = {"Authorization": f"Bearer {self._secret}"} if self._secret else {}
         limit = min(deadline or self.deadline, self.deadline)
         await self._ready()

@@ -12,16 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dailydiff.analysis.client import LLMCallError, Reply
-from dailydiff.analysis.schema import RESPONSE_MODES, AnswerError, load_json, response_format
+from dailydiff.analysis.schema import RESPONSE_MODES, AnswerError, load_json, response_format, strict_object
 
 DEFAULT_CONTEXT = 32768  # until the server says, or its first context-length error does
 PROBE_DEADLINE = 15.0  # the first GET /models: any live server answers it at once
-PROBE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"verdict": {"type": "string", "enum": ["constrained"]}},
-    "required": ["verdict"],
-    "additionalProperties": False,
-}
+PROBE_SCHEMA = strict_object({"verdict": {"type": "string", "enum": ["constrained"]}})
 # The probe asks in words for something else than the schema: an answer in the schema's shape proves that
 # the endpoint holds answers to it (one that ignores the response_format answers {"ok": true}).
 PROBE_MESSAGES = [

@@ -255,9 +255,8 @@ class Endpoint:
                                                     "max_output_tokens", "context_window"})  # fmt: skip
         analyzer = LLMAnalyzer(self.settings, "")
         shaping |= {"prompts": analyzer.fingerprint(Level.HIGH, language), "grounding": self.grounding}
-        if not (
-            self.settings.stream and provider_of(self.settings.base_url, self.settings.provider).streams_usage
-        ):
+        provider = provider_of(self.settings.base_url, self.settings.provider)
+        if not (self.settings.stream and provider.streams_usage):
             shaping["streamed"] = (
                 False  # unstreamed, a loop is not stopped: another answer (absent: streamed)
             )
@@ -523,11 +522,9 @@ def row_of(name: str, model: str, outcomes: Iterable[Outcome], labels: dict[str,
         if analysis.status is not AnalysisStatus.OK:
             failures[failure_kind(analysis.error)] += 1
         checked, supported, removed = grounding_of(analysis)
-        row.checked, row.supported, row.removed = (
-            row.checked + checked,
-            row.supported + supported,
-            row.removed + removed,
-        )
+        row.checked += checked
+        row.supported += supported
+        row.removed += removed
         usage = analysis.usage
         row.tokens_in += usage.prompt_tokens
         row.unreported_in += usage.requests > 0 and usage.prompt_tokens == 0
@@ -578,13 +575,8 @@ def _cells(r: Row, night: int, h: dict[str, str], labelled: bool) -> list[str]:
     data = r.json(night)
     latency = "–" if r.latency_p50 is None else f"{r.latency_p50:.2f} / {r.latency_p95:.2f}"
     failures = ", ".join(f"{k} {v}" for k, v in r.failures.items()) or h["none"]
-    cached = (
-        h["no_llm"]
-        if r.name == RULES
-        else h["unreported"]
-        if r.cached_tokens is None
-        else f"{r.cached_tokens:,}"
-    )
+    cached = h["unreported"] if r.cached_tokens is None else f"{r.cached_tokens:,}"
+    cached = h["no_llm"] if r.name == RULES else cached
     costs = [_money(data[k]) if r.priced else h["no_price"] for k in ("cost_per_commit", "cost_per_night")]
     tokens_in = (
         h["unreported"] if r.unreported_in and not r.tokens_in

@@ -18,19 +18,17 @@ from typing import Any
 from dailydiff.analysis.claims import commit_evidence, sentences
 from dailydiff.analysis.evaluation import RULES, Endpoint, Item, Outcome, analysis_text, words
 from dailydiff.analysis.llm import LLMAnalyzer, UnusableAnswer
+from dailydiff.analysis.schema import strict_object
 from dailydiff.common.aio import run_sync
 from dailydiff.errors import AnalysisError
 
-JUDGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
+JUDGE_SCHEMA = strict_object(
+    {
         "ruling": {"type": "string", "enum": ["supported", "unsupported", "unsure"]},
         "lines": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
         "reason": {"type": "string"},
-    },
-    "required": ["ruling", "lines", "reason"],
-    "additionalProperties": False,
-}
+    }
+)
 JUDGE_TOKENS = 384
 SHOWN_CHARS = 24_000  # the commit as shown to the judge, at most (about 8k tokens)
 

@@ -28,24 +28,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from dailydiff.analysis.base import AnalysisRequest, OnResult, analyse_many
 from dailydiff.analysis.client import ChatClient, LLMCallError, Reply
-from dailydiff.analysis.endpoint import PROBE_DEADLINE as PROBE_DEADLINE
-from dailydiff.analysis.endpoint import PROBE_TOKENS as PROBE_TOKENS
-from dailydiff.analysis.endpoint import Negotiation as Negotiation
-from dailydiff.analysis.endpoint import context_from as context_from
 from dailydiff.analysis.endpoint import display_url
-from dailydiff.analysis.endpoint import negotiate_mode as negotiate_mode
-from dailydiff.analysis.endpoint import slots_from as slots_from
 from dailydiff.analysis.limits import AdaptiveLimit
-from dailydiff.analysis.llm_call import MAX_REQUESTS_PER_COMMIT as MAX_REQUESTS_PER_COMMIT
 from dailydiff.analysis.llm_call import CallStats
 from dailydiff.analysis.llm_session import LLMSession
-from dailydiff.analysis.llm_session import escalation_order as escalation_order
 from dailydiff.analysis.prompting import PromptBook, PromptTooLarge
 from dailydiff.analysis.schema import SCHEMA_VERSION, AnswerError
 from dailydiff.analysis.week import WEEK_SCHEMA, WEEK_TOKENS
@@ -219,10 +211,7 @@ class LLMAnalyzer:
                 if session.discovery is not None:
                     session.discovery.cancel()
                 self.remember_limit(limit)
-                self.stats.peak_concurrency = max(self.stats.peak_concurrency, limit.peak_active)
                 self.stats.peak_limit = max(self.stats.peak_limit, limit.peak_limit)
-                self.stats.in_flight_seconds += limit.in_flight_seconds
-                self.stats.limit_seconds += limit.limit_seconds
                 log.info("%s: %d requests, at most %d in flight, limit %d at its peak and %d at the end "
                          "(%d decreases, %d timeouts under load, %d streams dropped for the next request, %d "
                          "loops stopped); %.0f%% of the limit in flight while there was work", self.endpoint,
@@ -235,56 +224,43 @@ class LLMAnalyzer:
         """A batch outside any event loop (scripts, benchmarks); the engine awaits the session."""
         analyse_many(self, requests, language, on_result)
 
+    async def _in_session(self, ask: Callable[[LLMSession], Awaitable[T]]) -> T:
+        """``ask`` in a session of its own (outside any event loop; the engine awaits the run's)."""
+        async with self.session() as session:
+            return await ask(session)
+
     def overview(self, commits: Sequence[ReportCommit], language: str) -> Overview:
         """One day's overview outside any event loop; the engine awaits the session."""
-
-        async def main() -> Overview:
-            async with self.session() as session:
-                return await session.overview(commits, language)
-
-        return run_sync(main())
+        return run_sync(self._in_session(lambda session: session.overview(commits, language)))
 
     def ask(self, question: str, commit_lines: Sequence[str], language: str) -> tuple[str, Usage]:
         """`dailydiff ask`: one answer from the retrieved commits, through the run's client, limits and
         accounting; outside any event loop. Raises AnalysisError when the endpoint cannot answer."""
-
-        async def main() -> tuple[str, Usage]:
-            async with self.session() as session:
-                return await session.ask(question, commit_lines, language)
-
-        return _answered(main(), "answer", "try again, or ask with --no-llm")
+        asked = self._in_session(lambda session: session.ask(question, commit_lines, language))
+        return _answered(asked, "answer", "try again, or ask with --no-llm")
 
     def notes(self, entries: Sequence[Any], audience: str, language: str, repo: str,
               tag: str) -> tuple[tuple[str, dict[int, str]], Usage]:  # fmt: skip
         """`dailydiff notes`: a release's overview and entry lines for ``audience``, in one request; outside
         any event loop. Raises UnusableAnswer or AnalysisError as ``ask`` does."""
-
-        async def main() -> tuple[tuple[str, dict[int, str]], Usage]:
-            async with self.session() as session:
-                return await session.notes(entries, audience, language, repo, tag)
-
-        return _answered(main(), "write the notes", "try again, or use --analyzer heuristic")
+        asked = self._in_session(lambda session: session.notes(entries, audience, language, repo, tag))
+        return _answered(asked, "write the notes", "try again, or use --analyzer heuristic")
 
     def rewrite(self, question: str, language: str) -> tuple[list[str], Usage]:
         """`dailydiff ask`: the question as search words in both languages; outside any event loop.
         Raises UnusableAnswer when the reply has none, AnalysisError when the endpoint cannot answer."""
-
-        async def main() -> tuple[list[str], Usage]:
-            async with self.session() as session:
-                return await session.rewrite(question, language)
-
-        return _answered(main(), "rewrite the question", "try again, or ask with --no-llm")
+        asked = self._in_session(lambda session: session.rewrite(question, language))
+        return _answered(asked, "rewrite the question", "try again, or ask with --no-llm")
 
     def week(self, messages_for: Callable[[str], list[dict[str, str]]], language: str) -> tuple[str, Usage]:
         """A week's summary and themes (analysis/week.py): the reply's text and what it cost, outside any
         event loop. Raises UnusableAnswer or AnalysisError as ``ask`` does."""
-
-        async def main() -> tuple[str, Usage]:
-            async with self.session() as session:
-                return await session._one_answer(language, WEEK_TOKENS, WEEK_SCHEMA, "week",
-                                                 "the week's summary was cut off", messages_for)  # fmt: skip
-
-        return _answered(main(), "write the week", "try again later")
+        asked = self._in_session(
+            lambda session: session._one_answer(
+                language, WEEK_TOKENS, WEEK_SCHEMA, "week", "the week's summary was cut off", messages_for
+            )
+        )
+        return _answered(asked, "write the week", "try again later")
 
     def _fatal_error(self, error: LLMCallError) -> EndpointRefused:
         where = display_url(self.settings.base_url) or "the OpenAI API"

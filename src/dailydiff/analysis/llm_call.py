@@ -48,22 +48,13 @@ class CallStats:
     """What the endpoint did to us during one run (for the run summary and the benchmark)."""
 
     requests: int = 0
-    rate_limited: int = 0
     retried: int = 0
-    peak_concurrency: int = 0
     peak_limit: int = 0
     limit_decreases: int = 0
     overloads: int = 0  # timeouts while the server was loaded: the limit came down, the request went again
     dropped: int = 0  # streams the server ended unfinished for our next request: capped below, went again
     loops: int = 0  # answers stopped in the stream because they repeated themselves
     errors: dict[str, int] = field(default_factory=dict)
-    in_flight_seconds: float = 0.0  # seconds × requests in flight, while there was work
-    limit_seconds: float = 0.0  # seconds × the concurrency limit, over the same time
-
-    @property
-    def kept_busy(self) -> float:
-        """The requests in flight as a share of the limit, time-weighted while there was work."""
-        return self.in_flight_seconds / self.limit_seconds if self.limit_seconds > 0 else 1.0
 
 
 @dataclass
@@ -182,8 +173,19 @@ class Caller:
                 raise LLMCallError("unavailable", self.breaker.reason)
             ticket = slot if slot is not None else await self.limit.acquire(attempts.priority)
             try:
-                reply = await self._send(messages, fmt, max_tokens, attempts, tries, estimate=estimate,
-                                         temperature=temperature, penalty=penalty)  # fmt: skip
+                if self.breaker.opened:  # (opened while this waited for its slot)
+                    raise LLMCallError("unavailable", self.breaker.reason)
+                check_held()  # a shared plan's unit taken over meanwhile: not one more request for it
+                self.analyzer.stats.requests += 1
+                attempts.usage = attempts.usage + Usage(requests=1)
+                tries.started = self.breaker.now()
+                if self.analyzer.streams is False:
+                    self.client.stream = False  # it answers whole anyway: one total deadline, not three
+                reply = await self.client.complete(
+                    messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
+                    first_token_within=self.analyzer.first_token_within(estimate, unmeasured=self.negotiating()),
+                )  # fmt: skip
+                self.noticed_whole()
             except LLMCallError as error:
                 raise self._after_error(error, ticket, attempts, tries) from None
             except BaseException:
@@ -198,33 +200,6 @@ class Caller:
                 raise LLMCallError("unavailable", self.breaker.reason) from None
             assert stop.again is not None
             raise stop.again.cause from None
-
-    async def _send(
-        self,
-        messages: list[dict[str, str]],
-        fmt: dict[str, Any] | None,
-        max_tokens: int,
-        attempts: Attempts,
-        tries: _Tries,
-        *,
-        estimate: int,
-        temperature: float | None,
-        penalty: float,
-    ) -> Reply:
-        if self.breaker.opened:
-            raise LLMCallError("unavailable", self.breaker.reason)
-        check_held()  # a shared plan's unit taken over meanwhile: not one more request for it
-        self.analyzer.stats.requests += 1
-        attempts.usage = attempts.usage + Usage(requests=1)
-        tries.started = self.breaker.now()
-        if self.analyzer.streams is False:
-            self.client.stream = False  # it answers whole anyway: one total deadline, not three
-        reply = await self.client.complete(
-            messages, fmt, max_tokens, temperature=temperature, penalty=penalty,
-            first_token_within=self.analyzer.first_token_within(estimate, unmeasured=self.negotiating()),
-        )  # fmt: skip
-        self.noticed_whole()
-        return reply
 
     def noticed_whole(self) -> None:
         """The endpoint answered a streamed request with one JSON body: its requests go unstreamed now."""
@@ -288,7 +263,6 @@ class Caller:
         """A 429: alive, only busy. The policy decides (its own count for 429s, a back-off one step
         longer); the limiter, this endpoint's hook, pauses the others for the wait."""
         self.breaker.success()
-        self.analyzer.stats.rate_limited += 1
 
         def pause_others(retry: Retry) -> float:
             # Alone, every new request waits out the pause (this one with them), else only this one waits.

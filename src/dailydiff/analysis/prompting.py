@@ -187,26 +187,13 @@ class PromptBook:
     ) -> list[dict[str, str]]:
         """The prompt, the failed answer and the validation error; the answer is clipped to fit."""
         note = self._render("repair", language, error=error[:300], mode=mode)
-        room = context_window - prompt.max_tokens - safety_margin(context_window) - prompt.tokens
-        room -= estimate_tokens(note) + 2 * 8
-        previous = clip_text(reply_text, max(0, room))
-        return [
-            *prompt.messages,
-            {"role": "assistant", "content": previous or "(empty)"},
-            {"role": "user", "content": note},
-        ]
+        return _follow_up(prompt, reply_text, note, context_window)
 
     def claims_messages(self, prompt: Prompt, reply_text: str, claims: Sequence[str], language: str, mode: str,
                         context_window: int) -> list[dict[str, str]]:  # fmt: skip
         """The prompt, the answer, and the claims in it that nothing the model was shown supports."""
         note = self._render("claims", language, claims=[inert(c)[:120] for c in claims[:20]], mode=mode)
-        room = context_window - prompt.max_tokens - safety_margin(context_window) - prompt.tokens
-        room -= estimate_tokens(note) + 2 * 8
-        return [
-            *prompt.messages,
-            {"role": "assistant", "content": clip_text(reply_text, max(0, room)) or "(empty)"},
-            {"role": "user", "content": note},
-        ]
+        return _follow_up(prompt, reply_text, note, context_window)
 
     # day overview ------------------------------------------------------------------------------
 
@@ -291,6 +278,17 @@ class PromptBook:
         if estimate_messages(messages) > available:
             raise PromptTooLarge("the overview prompt does not fit the context window")
         return messages
+
+
+def _follow_up(prompt: Prompt, reply_text: str, note: str, context_window: int) -> list[dict[str, str]]:
+    """The prompt, the model's answer (clipped to what the context leaves) and ``note`` on it."""
+    room = context_window - prompt.max_tokens - safety_margin(context_window) - prompt.tokens
+    room -= estimate_tokens(note) + 2 * 8
+    return [
+        *prompt.messages,
+        {"role": "assistant", "content": clip_text(reply_text, max(0, room)) or "(empty)"},
+        {"role": "user", "content": note},
+    ]
 
 
 def _evidence(commit: Commit, fixed: Mapping[str, Any], selection: DiffSelection, listed: int) -> Evidence:

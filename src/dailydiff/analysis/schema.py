@@ -23,6 +23,17 @@ _TEXT = {"type": "string"}
 SUMMARY_MIN = 20  # characters of a summary, held by a grammar where the server has one (answer_schema)
 _LIST = {"type": "array", "items": {"type": "string"}}
 
+
+def strict_object(properties: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of an object with every one of ``properties`` and nothing else."""
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
 FIELDS_BY_DEPTH: dict[Level, tuple[str, ...]] = {
     Level.LOW: ("change_types", "importance", "importance_reason", "summary"),
     Level.MEDIUM: ("change_types", "importance", "importance_reason", "summary", "impact", "recommendations"),
@@ -115,12 +126,8 @@ RESPONSE_MODES = ("json_schema", "json_object_schema", "json_object", "text")
 
 
 # `dailydiff ask`: one answer whose sentences cite commit ids ([abc1234]); the ids are checked afterwards.
-ASK_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"answer": {"type": "string"}},  # no maxLength: llama.cpp turns it into a vast grammar
-    "required": ["answer"],
-    "additionalProperties": False,
-}
+# (No maxLength: llama.cpp turns it into a vast grammar.)
+ASK_SCHEMA = strict_object({"answer": {"type": "string"}})
 
 
 def parse_ask(text: str) -> str:
@@ -133,23 +140,15 @@ def parse_ask(text: str) -> str:
 
 
 # `dailydiff notes`: a release's overview paragraph and its entries' lines, for the audience asked for.
-NOTES_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
+NOTES_SCHEMA = strict_object(
+    {
         "overview": {"type": "string"},
         "entries": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"id": {"type": "integer"}, "text": {"type": "string"}},
-                "required": ["id", "text"],
-                "additionalProperties": False,
-            },
+            "items": strict_object({"id": {"type": "integer"}, "text": {"type": "string"}}),
         },
-    },
-    "required": ["overview", "entries"],
-    "additionalProperties": False,
-}
+    }
+)
 
 
 def parse_notes(text: str) -> tuple[str, dict[int, str]]:
@@ -167,15 +166,7 @@ def parse_notes(text: str) -> tuple[str, dict[int, str]]:
 
 # `dailydiff ask`: the question as search words in both languages (the index holds English commit text
 # and analyses in each report language).
-REWRITE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "en": {"type": "array", "items": {"type": "string"}},
-        "zh": {"type": "array", "items": {"type": "string"}},
-    },
-    "required": ["en", "zh"],
-    "additionalProperties": False,
-}
+REWRITE_SCHEMA = strict_object({"en": _LIST, "zh": _LIST})
 REWRITE_WORDS = 12  # per language: more only dilutes the question
 
 

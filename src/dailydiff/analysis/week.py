@@ -4,34 +4,20 @@ and its reading. One request per edition; what the model says is untrusted text,
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from dailydiff.analysis.schema import AnswerError, load_json
+from dailydiff.analysis.schema import AnswerError, load_json, strict_object
 
 WEEK_TOKENS = 1024
 MAX_THEMES = 6
 
-WEEK_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "summary": {"type": "string"},
-        "themes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "title": {"type": "string"},
-                    "meaning": {"type": "string"},
-                    "commits": {"type": "array", "items": {"type": "integer"}},
-                },
-                "required": ["title", "meaning", "commits"],
-                "additionalProperties": False,
-            },
-        },
-    },
-    "required": ["summary", "themes"],
-    "additionalProperties": False,
-}
+_THEME = strict_object(
+    {
+        "title": {"type": "string"},
+        "meaning": {"type": "string"},
+        "commits": {"type": "array", "items": {"type": "integer"}},
+    }
+)
+WEEK_SCHEMA = strict_object({"summary": {"type": "string"}, "themes": {"type": "array", "items": _THEME}})
 
 
 @dataclass(frozen=True)

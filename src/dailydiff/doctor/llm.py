@@ -12,11 +12,11 @@ from typing import Any
 
 from dailydiff.analysis import analyzer_name, api_key
 from dailydiff.analysis.client import ChatClient, LLMCallError
-from dailydiff.analysis.endpoint import display_url
-from dailydiff.analysis.llm import (
+from dailydiff.analysis.endpoint import (
     PROBE_DEADLINE,
     PROBE_TOKENS,
     context_from,
+    display_url,
     negotiate_mode,
     slots_from,
 )

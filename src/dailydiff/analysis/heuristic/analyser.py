@@ -245,7 +245,9 @@ class HeuristicAnalyzer:
             summary=self._summary(facts, lang, short=depth is Level.LOW),
             unseen_files=[f.path for f in commit.files if f.patch_missing],
         )
-        impact = self._impact(facts, lang)
+        impact = [
+            T[lang]["impact_line"].format(mod=_code(m), n=n, a=a, d=d) for m, n, a, d in facts.modules[:4]
+        ]
         if depth is Level.LOW:  # a low commit still says where it lands
             return analysis.model_copy(update={"impact": impact[:2]})
         # Medium commits carry the insights and the risks the evidence supports (a new public API, a
@@ -258,7 +260,7 @@ class HeuristicAnalyzer:
                 # a revert's words and code belong to the change it undoes: no insight drawn from them
                 "insights": Insights()
                 if ChangeType.REVERT in facts.types
-                else self._insights(facts, lang, generic=depth is Level.HIGH),
+                else insights(facts, lang, generic=depth is Level.HIGH),
                 "risks": risks if depth is Level.HIGH else risks[:2],
             }
         )
@@ -322,25 +324,11 @@ class HeuristicAnalyzer:
         kinds = [ct.value for ct in facts.types if ct is not ChangeType.OTHER]
         return TYPE_LABELS[lang].get(kinds[0], "") if kinds else ""
 
-    def _impact(self, facts: _Facts, lang: str) -> list[str]:
-        return [
-            T[lang]["impact_line"].format(mod=_code(m), n=n, a=a, d=d) for m, n, a, d in facts.modules[:4]
-        ]
-
-    def _insights(self, facts: _Facts, lang: str, *, generic: bool = True) -> Insights:
-        """What the diff shows about architecture, performance and security; `generic=False` keeps only
-        what names a concrete piece of evidence (a new public API, new modules, words in the message)."""
-        return insights(facts, lang, generic=generic)
-
-    def _risk_items(self, facts: _Facts, lang: str) -> list[tuple[str, str]]:
-        """(risk, recommendation) pairs, most important first."""
-        return risk_items(facts, lang)
-
     def _risks(self, facts: _Facts, lang: str) -> list[str]:
-        return [_spaced(risk, lang) for risk, _ in self._risk_items(facts, lang) if risk][:4]
+        return [_spaced(risk, lang) for risk, _ in risk_items(facts, lang) if risk][:4]
 
     def _recommendations(self, facts: _Facts, lang: str) -> list[str]:
-        recs = [rec for _, rec in self._risk_items(facts, lang) if rec]
+        recs = [rec for _, rec in risk_items(facts, lang) if rec]
         for kind, key, name, shown in _RECOMMENDED:
             if kind in facts.types and (said := shown(facts, lang)):
                 recs.append(T[lang][key].format(**{name: said}))
@@ -594,15 +582,21 @@ SHORT_PARTS: tuple[Part, ...] = (_symbols_part("added_syms", "added_symbols", 2)
 Rule = Callable[["_Facts", str], "str | None"]
 
 
-def _arch_public(facts: _Facts, lang: str) -> str | None:
-    if not facts.public_symbols:
-        return None
-    paths = list(dict.fromkeys(p for _, p in facts.public_symbols))
-    return T[lang]["arch_public"].format(
-        n=len(facts.public_symbols),
-        syms=_join([_code(s) for s, _ in facts.public_symbols], lang, 2),
-        files=_join([_code(_file_name(p)) for p in paths], lang, 2),
-    )
+def _arch_named(field: str, key: str, limit: int) -> Rule:
+    """Definitions (``field`` of the facts: (symbol, path) pairs), ``limit`` of them named, and their files."""
+
+    def rule(facts: _Facts, lang: str) -> str | None:
+        named: list[tuple[str, str]] = getattr(facts, field)
+        if not named:
+            return None
+        paths = list(dict.fromkeys(p for _, p in named))
+        return T[lang][key].format(
+            n=len(named),
+            syms=_join([_code(s) for s, _ in named], lang, limit),
+            files=_join([_code(_file_name(p)) for p in paths], lang, 2),
+        )
+
+    return rule
 
 
 def _arch_new(facts: _Facts, lang: str) -> str | None:
@@ -637,19 +631,15 @@ def _arch_renamed(facts: _Facts, lang: str) -> str | None:
     return T[lang]["arch_renamed"].format(n=len(renamed), example=example)
 
 
-def _arch_signature(facts: _Facts, lang: str) -> str | None:
-    if not facts.changed_signatures:
-        return None
-    paths = list(dict.fromkeys(p for _, p in facts.changed_signatures))
-    return T[lang]["arch_signature"].format(
-        syms=_join([_code(s) for s, _ in facts.changed_signatures], lang, 3),
-        files=_join([_code(_file_name(p)) for p in paths], lang, 2),
-    )
-
-
 # (Public interface or configuration files that change are a risk, said there with its advice: an insight
 # that only listed them again would say nothing.)
-ARCHITECTURE: tuple[Rule, ...] = (_arch_public, _arch_new, _arch_removed, _arch_renamed, _arch_signature)
+ARCHITECTURE: tuple[Rule, ...] = (
+    _arch_named("public_symbols", "arch_public", 2),
+    _arch_new,
+    _arch_removed,
+    _arch_renamed,
+    _arch_named("changed_signatures", "arch_signature", 3),
+)
 
 
 def _arch_refactor(facts: _Facts, lang: str) -> str | None:
@@ -688,8 +678,10 @@ def _security(facts: _Facts, lang: str) -> str | None:
 
 
 def insights(facts: _Facts, lang: str, *, generic: bool = True) -> Insights:
-    """The architecture rules' sentences (or, with ``generic``, a refactor's modules when none spoke), the
-    performance and the security rule's."""
+    """What the diff shows about architecture, performance and security: the architecture rules' sentences
+    (or, with ``generic``, a refactor's modules when none spoke), the performance and the security rule's;
+    without ``generic`` only what names a concrete piece of evidence (a new public API, new modules, words in
+    the message)."""
     arch = [said for rule in ARCHITECTURE if (said := rule(facts, lang)) is not None]
     if generic and not arch:
         refactor = _arch_refactor(facts, lang)
@@ -725,25 +717,17 @@ def _risk_breaking(facts: _Facts, lang: str) -> tuple[str, str] | None:
     return T[lang]["risk_breaking"], T[lang]["rec_api"].format(files=_files(files, lang))
 
 
-def _risk_of_kind(kinds: tuple[PathKind, ...], risk: str, rec: str) -> RiskRule:
-    """Files of these kinds changed (dependencies, configuration): the risk and the advice name them."""
+def _risk_of_files(files_of: Callable[[_Facts], list[str]], risk: str, rec: str) -> RiskRule:
+    """Files of a kind changed (dependencies, the public API, CI, configuration): the risk and the advice
+    name them."""
 
     def rule(facts: _Facts, lang: str) -> tuple[str, str] | None:
-        files = facts.files_of(*kinds)
+        files = files_of(facts)
         if not files:
             return None
         return T[lang][risk].format(files=_files(files, lang)), T[lang][rec].format(files=_files(files, lang))
 
     return rule
-
-
-def _risk_api(facts: _Facts, lang: str) -> tuple[str, str] | None:
-    api = facts.profile.public_api
-    if not api:
-        return None
-    return T[lang]["risk_api"].format(files=_files(api, lang)), T[lang]["rec_api"].format(
-        files=_files(api, lang)
-    )
 
 
 def _risk_untested(facts: _Facts, lang: str) -> tuple[str, str] | None:
@@ -782,16 +766,10 @@ def _risk_deleted(facts: _Facts, lang: str) -> tuple[str, str] | None:
     return t["risk_delete"].format(d=commit.stats.deletions, files_part=part), rec
 
 
-def _risk_ci(facts: _Facts, lang: str) -> tuple[str, str] | None:
+def _ci_files(facts: _Facts) -> list[str]:
     """CI and build files (a release's version file is the release, not a CI risk)."""
-    ci = [
-        p
-        for p in facts.files_of(PathKind.CI, PathKind.BUILD)
-        if not (facts.release and _VERSION_FILE_RE.search(p))
-    ]
-    if not ci:
-        return None
-    return T[lang]["risk_ci"].format(files=_files(ci, lang)), T[lang]["rec_ci"].format(files=_files(ci, lang))
+    ci_and_build = facts.files_of(PathKind.CI, PathKind.BUILD)
+    return [p for p in ci_and_build if not (facts.release and _VERSION_FILE_RE.search(p))]
 
 
 def _risk_binary(facts: _Facts, lang: str) -> tuple[str, str] | None:
@@ -809,12 +787,12 @@ RISKS: tuple[RiskRule, ...] = (
     _risk_release,
     _risk_revert,
     _risk_breaking,
-    _risk_of_kind((PathKind.DEPENDENCY,), "risk_deps", "rec_deps"),
-    _risk_api,
+    _risk_of_files(lambda facts: facts.files_of(PathKind.DEPENDENCY), "risk_deps", "rec_deps"),
+    _risk_of_files(lambda facts: facts.profile.public_api, "risk_api", "rec_api"),
     _risk_untested,
     _risk_deleted,
-    _risk_ci,
-    _risk_of_kind((PathKind.CONFIG,), "risk_config", "rec_api"),
+    _risk_of_files(_ci_files, "risk_ci", "rec_ci"),
+    _risk_of_files(lambda facts: facts.files_of(PathKind.CONFIG), "risk_config", "rec_api"),
     _risk_binary,
     _risk_truncated,
 )

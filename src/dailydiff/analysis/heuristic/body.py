@@ -127,10 +127,9 @@ class _Text:
     def stripped(self) -> _Text:
         lead = len(self.text) - len(self.text.lstrip())
         body = self.text.strip()
-        out = _Text(
+        return _Text(
             body, [(a - lead, b - lead) for a, b in self.atoms if a >= lead and b - lead <= len(body)]
         )
-        return out
 
     def inside_atom(self, position: int) -> bool:
         return any(a < position < b for a, b in self.atoms)

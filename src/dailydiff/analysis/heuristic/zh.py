@@ -13,7 +13,6 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.common.packaged import toml
@@ -41,11 +40,6 @@ class _Words:
     sense_re: re.Pattern[str]  # one named group a row, in the table's order (s0, s1, …)
 
 
-def _data(path: str) -> dict[str, Any]:
-    """A packaged TOML file, parsed once (common/packaged.py): never changed here."""
-    return toml(path)
-
-
 def _alternation(keys: Iterable[str]) -> str:
     """Keys as one regex alternation, longest first ("speed up" before "speed")."""
     return "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True))
@@ -58,8 +52,8 @@ def _sense_pattern(key: str) -> str:
 
 @functools.cache
 def _words() -> _Words:
-    own = _data("analysis/heuristic/zh_words.toml")
-    glossary = _data("search/glossary.toml")
+    own = toml("analysis/heuristic/zh_words.toml")  # parsed once (common/packaged.py): never changed here
+    glossary = toml("search/glossary.toml")
     ignored = {str(w).lower() for w in own["ignore"]["words"]}
     terms: dict[str, str] = {}
     for group in glossary["terms"]:
