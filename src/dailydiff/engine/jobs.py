@@ -81,12 +81,7 @@ class RepoJob:
 def log_extra(job: RepoJob) -> dict[str, str]:
     """What a log record of a repository carries: ``repo``, its id (the one its report, the store and the
     summary use), and ``source``, where it is read from (redacted)."""
-    return {"repo": redact(job.repo_id), "source": redact(job.entry.source)}
-
-
-def redact(text: str) -> str:
-    """A source for logs and summaries: credentials in a URL (https://user:token@host) are hidden."""
-    return scrub(text)
+    return {"repo": scrub(job.repo_id), "source": scrub(job.entry.source)}
 
 
 def effective_settings(settings: Settings, entry: RepoEntry, flags: Flags | None = None) -> Settings:
@@ -177,8 +172,8 @@ def check_paths(settings: Settings, refs: Sequence[RepoRef]) -> None:
             if path in owners:
                 first = settings.repos[owners[path]]
                 raise ConfigError(
-                    f"repos[{owners[path] + 1}] ({redact(first.source)}) and repos[{index + 1}] "
-                    f"({redact(settings.repos[index].source)}) would write the same report file ({where} "
+                    f"repos[{owners[path] + 1}] ({scrub(first.source)}) and repos[{index + 1}] "
+                    f"({scrub(settings.repos[index].source)}) would write the same report file ({where} "
                     f"{template!r} gives {path!r})",
                     "give one of them a distinct `name`, or use {repo_slug} or {owner}/{repo_name} in the template",
                 )

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer
 from dailydiff.analysis.base import AnalysisSession
+from dailydiff.common.secrets import scrub
 from dailydiff.common.timewindow import day_window
 from dailydiff.engine.addendum import late_commits
 from dailydiff.engine.analysing import Counts
 from dailydiff.engine.freshness import settings_digest
-from dailydiff.engine.jobs import RepoJob, redact
+from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.reverts import link_reverts
 from dailydiff.engine.room import CountedSession
@@ -81,7 +82,7 @@ class RepoPass:
 
     def extra(self) -> dict[str, str]:
         """A log record's fields for a repository whose source is open: named by the id the source gives."""
-        return {"repo": redact(self.source.repo), "source": redact(self.job.entry.source)}
+        return {"repo": scrub(self.source.repo), "source": scrub(self.job.entry.source)}
 
     def not_analysed(self, store: Store, shas: list[str]) -> tuple[set[str], set[str]]:
         """Those of these commits with no good stored analysis from the analyser (at any depth), and those

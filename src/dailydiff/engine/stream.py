@@ -35,11 +35,12 @@ from dailydiff.analysis.base import AnalysisSession
 from dailydiff.common.aio import OffLoop, inline
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
+from dailydiff.common.secrets import scrub
 from dailydiff.common.timewindow import local_date_of, range_window
 from dailydiff.engine.analysing import Stage, analyse_commit
 from dailydiff.engine.deliver import publishers_for
 from dailydiff.engine.freshness import days_to_build, unchanged
-from dailydiff.engine.jobs import RepoJob, log_extra, redact
+from dailydiff.engine.jobs import RepoJob, log_extra
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.printer import Tally
 from dailydiff.engine.repopass import RepoPass
@@ -246,7 +247,7 @@ class Engine:
         source, analyzer = await self._opened(job)
         self.claim(source.repo, job.key)
         result.repo = source.repo  # the id its opened source stores it under
-        extra["repo"] = redact(source.repo)
+        extra["repo"] = scrub(source.repo)
         checked = self.options.skip_delivered and not self.options.force
         up_to_date, late = await days_to_build(self.store, self.off, source, settings, publishers, dates, besides,
                                                now=self.now, checked=checked, slots=self.slots(source), extra=extra)  # fmt: skip
@@ -465,7 +466,7 @@ def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
 
 def _failed(result: RepoResult, error: str, extra: dict[str, str]) -> RepoResult:
     result.status = "failed"
-    result.error = redact(error)
+    result.error = scrub(error)
     log.error("failed: %s", result.error, extra=extra)
     return result
 
@@ -479,7 +480,7 @@ def _say_job(
     settings = job.settings
     log.debug(
         "source %s; days %s; timezone %s; language %s; analyser %s; publishers %s",
-        redact(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back",
+        scrub(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back",
         settings.report.timezone, settings.report.language, settings.analysis.analyzer,
         ", ".join(p.name for p in publishers) or "none", extra=extra,
     )  # fmt: skip
