@@ -222,11 +222,9 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
     every delivery of every unit."""
     repos = repositories(outcomes, sources)
     head = envelope(command, outcomes, code)
+    units = head.pop("units")  # last, after the command's own keys
     return {
-        "summary_version": head["summary_version"],
-        "command": command,
-        "status": head["status"],
-        "exit_code": code,
+        **head,
         **extra,
         "duration_seconds": round(duration, 3),
         "totals": _totals(outcomes, repos),
@@ -234,7 +232,7 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
         "digests": [o.as_dict() for o in outcomes if o.kind == "digest"],
         "weeks": [o.as_dict() for o in outcomes if o.kind == "week"],
         "deliveries": [{"unit": o.label, "kind": o.kind, **p.as_dict()} for o in outcomes for p in o.publish],
-        "units": head["units"],
+        "units": units,
     }
 
 
@@ -372,15 +370,12 @@ def report_summary(outcomes: Sequence[Any], publish: bool) -> dict[str, Any]:
 
 
 def _report_row(day: Any) -> dict[str, Any]:
-    from dailydiff.engine.stages import day_figures
+    from dailydiff.engine.stages import day_figures, run_figures
 
     r = day.report
     return {
         "repo": r.repo, "date": r.date.isoformat(), "commits": r.stats.total, "high": r.stats.high,
-        "medium": r.stats.medium, "low": r.stats.low, "analysed": r.run.analysed, "cached": r.run.cached,
-        "escalated": r.run.escalated, "fallback": r.run.fallback, "failed": r.run.failed,
-        "failures": r.run.failures, "prompt_tokens": r.run.prompt_tokens,
-        "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
+        "medium": r.stats.medium, "low": r.stats.low, **run_figures(r),
         **({"cached_tokens": r.run.cached_tokens} if r.run.cached_tokens is not None else {}),
         **day_figures(r), "max_requests_per_commit": r.run.max_requests_per_commit,
         "token_estimate_error_pct": r.run.estimate_error, "gated": day.status in GATED,

@@ -18,6 +18,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dailydiff.common.aio import inline, run_sync
@@ -497,8 +498,11 @@ def _send_one(send: Send, outcome: UnitOutcome, store: Store, options: Any, owne
     """One send of ``outcome``: its edition to the outputs and through the ledger to its targets, what was
     sent said in the outcome; the sends that follow from it (``send.then``)."""
     targets = () if send.skipped or stopping.is_set() else send.targets
-    results, written = _delivered(send, options.outputs if send.outputs is None else send.outputs, targets,
-                                  store, options, owner)  # fmt: skip
+    outputs = options.outputs if send.outputs is None else send.outputs
+    sent = partial(deliver, send.edition, force=options.force, secrets=options.secrets,
+                   claim_timeout=send.claim_timeout, owner=owner)  # fmt: skip
+    written = [path for out in (sent(outputs, None) if outputs else []) for path in out.paths]  # no ledger
+    results = sent(targets, store) if targets else []
     if send.skipped or stopping.is_set():  # (a stop taken while this one was sent too)
         results = [DeliveryResult(p.name, p.type, p.target, "skipped", send.skipped or STOPPED)
                    for p in send.targets]  # fmt: skip
@@ -515,22 +519,6 @@ def _send_one(send: Send, outcome: UnitOutcome, store: Store, options: Any, owne
         outcome.publish += results
         outcome.written += written
     return follow
-
-
-def _delivered(send: Send, outputs: Sequence[Any], targets: Sequence[Any], store: Store, options: Any,
-               owner: str) -> tuple[list[Any], list[Any]]:  # fmt: skip
-    """The edition of ``send`` to the command's outputs (no ledger: the files written) and to ``targets``
-    through the ledger (their results)."""
-    results: list[Any] = []
-    written: list[Any] = []
-    for group, ledger in ((outputs, None), (targets, store)):
-        sent = deliver(send.edition, group, ledger, force=options.force, secrets=options.secrets,
-                       claim_timeout=send.claim_timeout, owner=owner) if group else []  # fmt: skip
-        if ledger is None:
-            written = [path for out in sent for path in out.paths]
-        else:
-            results = sent
-    return results, written
 
 
 __all__ = [
