@@ -102,6 +102,11 @@ class UnitOutcome:
         return data
 
 
+def failed(unit: Any, detail: str, repo: str | None = None) -> UnitOutcome:
+    """A unit that failed (``detail`` says why), named and keyed as the unit."""
+    return UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, repo=repo, detail=detail, key=unit.key)
+
+
 def day_outcome(
     repo: str | None,
     date: dt.date,

@@ -34,7 +34,7 @@ from dailydiff.engine.deliver import (
 )
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.kinds import KINDS
-from dailydiff.engine.outcome import FAILED, Send, UnitOutcome, day_key
+from dailydiff.engine.outcome import FAILED, Send, UnitOutcome, day_key, failed
 from dailydiff.engine.printer import Tally
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.units import DayUnit, DigestUnit, LookBackUnit, WeekUnit
@@ -349,7 +349,7 @@ def run_plan(
                 except DailyDiffError as exc:
                     if options.raise_errors:
                         raise
-                    return False, str(exc), [_failed(u, str(exc)) for u in units]
+                    return False, str(exc), [failed(u, str(exc)) for u in units]
                 return not why, why or "ok", outcomes
 
             async def build_one(unit: Any) -> tuple[bool, str, list[UnitOutcome]]:
@@ -413,10 +413,6 @@ def fold_addenda(outcomes: list[UnitOutcome]) -> list[UnitOutcome]:
         else:
             day.publish = [*day.publish, *outcome.publish]
     return kept
-
-
-def _failed(unit: Unit, detail: str) -> UnitOutcome:
-    return UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, detail=detail, key=unit.key)
 
 
 def _unbuilt(claimed: Claimed, units: Mapping[str, Unit]) -> UnitOutcome:
