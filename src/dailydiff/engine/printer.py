@@ -91,19 +91,15 @@ def exit_code(outcomes: Sequence[Any]) -> int:
     else 6 when a day was gated; else 0. The same rule for every kind of unit and every command."""
     if any(o.status == "failed" for o in outcomes):
         return EXIT_SOME_FAILED
-    error = failure_error(deliveries(outcomes))
+    error = publish_error(outcomes)
     if error is not None:
         return error.exit_code
     return EXIT_GATED if any(o.status in GATED for o in outcomes) else EXIT_OK
 
 
-def deliveries(outcomes: Sequence[Any]) -> list[Any]:
-    return [p for o in outcomes if o.status not in GATED for p in o.publish]
-
-
-def publish_error(outcomes: Sequence[Any]) -> Any:
+def publish_error(outcomes: Sequence[Any]) -> PublishError | None:
     """The error that names the failed deliveries (for its one line and hint), or None."""
-    return failure_error(deliveries(outcomes))
+    return failure_error([p for o in outcomes if o.status not in GATED for p in o.publish])
 
 
 def failure_error(results: Sequence[Any]) -> PublishError | None:
@@ -408,11 +404,7 @@ def report_lines(outcomes: Sequence[Any], summary: dict[str, Any], output_dir: P
 
 def _reasons(failures: list[str]) -> list[tuple[str, int]]:
     """Failure reasons ("<sha>: <reason>") grouped, most frequent first."""
-    counts: dict[str, int] = {}
-    for failure in failures:
-        reason = failure.split(": ", 1)[-1]
-        counts[reason] = counts.get(reason, 0) + 1
-    return sorted(counts.items(), key=lambda item: -item[1])
+    return Counter(failure.split(": ", 1)[-1] for failure in failures).most_common()
 
 
 def gate_error(outcomes: Sequence[Any], max_failure_ratio: float) -> GateError | None:

@@ -227,10 +227,7 @@ class LookBackUnit(BaseUnit):
     def batch(self) -> str:
         return f"days of {self.job.repo_id}"  # with the repository's days: one pass, one listing
 
-    @classmethod
-    async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]:
-        return await build_days(context, units)  # the days it finds late (or owing) are built again
-
+    build = DayUnit.build  # with the repository's days: those it finds late (or owing) are built again
     undone = DayUnit.undone
 
 
