@@ -349,15 +349,9 @@ def _week_repos(request: Request, settings: Settings) -> list[tuple[Any, Setting
         ]
     stored = {repo for repo, _, _ in request.store.list_reports()}
     if not name and source in stored:
-        return [
-            (
-                repo_ref(settings, source, name=source),
-                settings,
-                f"dailydiff report SOURCE --name {quote(source)}",
-            )
-        ]
+        builder = f"dailydiff report SOURCE --name {quote(source)}"
+        return [(repo_ref(settings, source, name=source), settings, builder)]
     ref = repo_ref(settings, source, base_dir=base, name=name, opened=True)
-
     if config_entry(source, settings, base) is not None and not name:
         return [(ref, settings, "dailydiff run")]
     return [(ref, settings, f"dailydiff report {quote(source)}" + (f" --name {quote(name)}" if name else ""))]

@@ -295,7 +295,7 @@ def _estimate_error(reports: list[Any]) -> float | None:
 
 def summary_line(data: dict[str, Any]) -> str:
     t = data["totals"]
-    line = (
+    return (
         f"{t['repos']} {'repository' if t['repos'] == 1 else 'repositories'}: {t['ok']} ok, {t['failed']} failed, {t['undelivered']} undelivered, "
         f"{t['gated']} gated; {t['days_built']} day(s) built, {t['days_up_to_date']} up to date"
         + (f", {t['days_partial']} not settled yet" if t["days_partial"] else "")
@@ -308,7 +308,6 @@ def summary_line(data: dict[str, Any]) -> str:
         )
         + figures_line({**t, "failed": t["failed_analyses"]})
     )
-    return line
 
 
 def write_summary(path: Path, data: dict[str, Any]) -> None:
@@ -443,9 +442,8 @@ def figures_line(figures: dict[str, Any]) -> str:
         line += f", re-analysed deeper {figures['escalated']}"
     if figures["prompt_tokens"] or figures["completion_tokens"]:
         line += f"; tokens {figures['prompt_tokens']}+{figures['completion_tokens']}"
-        if (
-            figures.get("cached_tokens") is not None and figures["prompt_tokens"]
-        ):  # (None: the endpoint never said)
+        # (None: the endpoint never said)
+        if figures.get("cached_tokens") is not None and figures["prompt_tokens"]:
             line += f", cached {100 * figures['cached_tokens'] / figures['prompt_tokens']:.0f}%"
         if figures["cost"] > 0:
             line += f", ${figures['cost']:.4f}"

@@ -483,9 +483,8 @@ def send_outcomes(outcomes: Sequence[UnitOutcome], store: Store, options: Any,
         pending, outcome.sends = list(outcome.sends), []
         while pending:
             pending[:0] = _send_one(pending.pop(0), outcome, store, options, owner, stopping)
-        if (
-            not options.keep_commits and outcome.report is not None
-        ):  # `run`: a day's commits, let go once sent
+        # `run`: a day's commits, let go once sent
+        if not options.keep_commits and outcome.report is not None:
             outcome.report = outcome.report.model_copy(update={"commits": []})
 
 
