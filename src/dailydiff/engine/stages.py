@@ -140,12 +140,9 @@ def gate(report: DayReport, settings: Settings, store: Store) -> DayOutcome:
         previous = store.get_report(report.repo, report.date, report.language)
         if previous is not None and previous.failure_gate(limit).ratio < verdict.ratio:
             return DayOutcome(report=previous, gated=True, kept_previous=True)
-        store.save_report(report)
-        _embed(store, settings)
-        return DayOutcome(report=report, gated=True)
     store.save_report(report)
     _embed(store, settings)
-    return DayOutcome(report=report)
+    return DayOutcome(report=report, gated=verdict.gated)
 
 
 def _embed(store: Store, settings: Settings) -> None:
