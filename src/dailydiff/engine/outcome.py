@@ -88,8 +88,9 @@ class UnitOutcome:
             data["detail"] = self.detail
         if self.report is not None:
             r = self.report
+            watched = sum(1 for c in r.commits if c.watch)
             data.update(commits=r.stats.total, high=r.stats.high, medium=r.stats.medium, low=r.stats.low,
-                        watched=sum(1 for c in r.commits if c.watch), **run_figures(r), **day_figures(r))  # fmt: skip
+                        watched=watched, **run_figures(r), **day_figures(r))  # fmt: skip
             if r.run.cached_tokens is not None:
                 data["cached_tokens"] = r.run.cached_tokens
             if r.partial:
