@@ -18,7 +18,6 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dailydiff.common.aio import inline, run_sync
@@ -494,10 +493,13 @@ def _send_one(send: Send, outcome: UnitOutcome, store: Store, options: Any, owne
     sent said in the outcome; the sends that follow from it (``send.then``)."""
     targets = () if send.skipped or stopping.is_set() else send.targets
     outputs = options.outputs if send.outputs is None else send.outputs
-    sent = partial(deliver, send.edition, force=options.force, secrets=options.secrets,
-                   claim_timeout=send.claim_timeout, owner=owner)  # fmt: skip
-    written = [path for out in (sent(outputs, None) if outputs else []) for path in out.paths]  # no ledger
-    results = sent(targets, store) if targets else []
+
+    def sent(group: Sequence[Any], ledger: Store | None) -> list[DeliveryResult]:
+        return deliver(send.edition, group, ledger, force=options.force, secrets=options.secrets,
+                       claim_timeout=send.claim_timeout, owner=owner) if group else []  # fmt: skip
+
+    written = [path for out in sent(outputs, None) for path in out.paths]  # no ledger: the files written
+    results = sent(targets, store)
     if send.skipped or stopping.is_set():  # (a stop taken while this one was sent too)
         results = [DeliveryResult(p.name, p.type, p.target, "skipped", send.skipped or STOPPED)
                    for p in send.targets]  # fmt: skip
