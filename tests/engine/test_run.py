@@ -12,14 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dailydiff.engine import (
-    DateSpec,
-    RunOptions,
-    parse_shard,
-    plan_jobs,
-    publishers_for,
-)
-from dailydiff.engine.jobs import shard_of
+from dailydiff.common.dates import DateSpec
+from dailydiff.engine.deliver import publishers_for
+from dailydiff.engine.jobs import parse_shard, plan_jobs, shard_of
+from dailydiff.engine.runoptions import RunOptions
 from dailydiff.errors import ConfigError, UsageError
 from dailydiff.models import DayReport
 from dailydiff.publish.base import PublishResult, Status

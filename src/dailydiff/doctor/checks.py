@@ -21,11 +21,11 @@ from typing import Any
 from dailydiff import __version__
 from dailydiff.common.private import exposure
 from dailydiff.common.secrets import is_weak
+from dailydiff.common.secrets import scrub as redact
 from dailydiff.doctor.base import CHECK_DEADLINE, Check, CheckResult, DoctorContext, RepoProbe
 from dailydiff.doctor.publishers import probe_targets
 from dailydiff.engine.deliver import configured_streaks
 from dailydiff.engine.identity import resolve_source
-from dailydiff.engine.jobs import redact
 from dailydiff.engine.kinds import load
 from dailydiff.errors import DailyDiffError
 from dailydiff.publish.base import Secrets

@@ -307,15 +307,14 @@ def plan_addenda(plan: Any, available: Sequence[Publisher]) -> None:
     """An addendum unit after each day unit and each look-back unit of a repository that has a chat or
     e-mail target (files and GitHub update in place: the rebuilt day is their addendum)."""
     for unit in list(plan.units.values()):
-        if unit.kind not in ("day", "look-back") or not hasattr(unit, "job"):
+        if unit.kind not in ("day", "look-back"):
             continue
-        job = unit.job
+        job, back = unit.job, unit.kind == "look-back"
         if all(p.updates_in_place for p in publishers_for(job.entry, job.index, available)):
             continue
-        if unit.kind == "day":
-            plan.add(AddendumUnit(job, unit.date, (unit.key,)))
-        else:
-            plan.add(AddendumUnit(job, unit.date, (unit.key,), look_back=True, besides=unit.besides))
+        plan.add(
+            AddendumUnit(job, unit.date, (unit.key,), look_back=back, besides=unit.besides if back else ())
+        )
 
 
 def plan_run_addenda(at: Any) -> None:  # at: engine/runner.py's PlanContext

@@ -122,7 +122,8 @@ def silent_days(plan: Any, jobs: Sequence[RepoJob], now: dt.datetime, date: dt.d
 # --- finding -----------------------------------------------------------------------------------------------
 
 
-def _types(rc: ReportCommit) -> list[str]:
+def alert_types(rc: ReportCommit) -> list[str]:
+    """The commit's change types, as its analysis gives them (none without one)."""
     return [t.value for t in rc.analysis.change_types] if rc.analysis is not None else []
 
 
@@ -152,7 +153,7 @@ def _fired(
             continue  # a clock that runs ahead is not news yet
         commit = store.get_commit(report.repo, rc.sha) or rc  # the stored commit has its patches (diff rules)
         for topic in topics:
-            judged = verdict(commit, topic, rc.level, _types(rc))
+            judged = verdict(commit, topic, rc.level, alert_types(rc))
             if judged.fires:
                 found.append(item_of(rc, report, topic.name, judged.reasons))
     return found
@@ -160,7 +161,7 @@ def _fired(
 
 def item_of(rc: ReportCommit, report: DayReport, topic: str, why: Sequence[str]) -> AlertItem:
     return AlertItem(repo=report.repo, sha=rc.sha, topic=topic, why=tuple(why), title=rc.title, level=rc.level,
-                     types=tuple(commit_types(rc, _types(rc))),
+                     types=tuple(commit_types(rc, alert_types(rc))),
                      summary=rc.analysis.summary if rc.analysis is not None else "", url=rc.url,
                      committed_at=rc.committed_at, date=report.date, language=report.language,
                      timezone=report.timezone)  # fmt: skip

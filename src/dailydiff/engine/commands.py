@@ -239,9 +239,8 @@ def _plan_publish(request: Request) -> Plan:
     secrets = _secrets()
     configured = build_publishers(settings.publish, secrets)
     targets = tuple(select(configured, request.targets.only))
-    planned = Plan(
-        available=list(configured), missing=missing, repo=repo
-    )  # --only: the others are alerted on
+    # --only: the others are alerted on
+    planned = Plan(available=list(configured), missing=missing, repo=repo)
     if request.targets.dry_run:
         planned.text = _previews(found, settings, targets, secrets, request)
         planned.rows = [{"repo": r.repo, "date": r.date.isoformat(), "publisher": p.name, "type": p.type,
@@ -350,15 +349,9 @@ def _week_repos(request: Request, settings: Settings) -> list[tuple[Any, Setting
         ]
     stored = {repo for repo, _, _ in request.store.list_reports()}
     if not name and source in stored:
-        return [
-            (
-                repo_ref(settings, source, name=source),
-                settings,
-                f"dailydiff report SOURCE --name {quote(source)}",
-            )
-        ]
+        builder = f"dailydiff report SOURCE --name {quote(source)}"
+        return [(repo_ref(settings, source, name=source), settings, builder)]
     ref = repo_ref(settings, source, base_dir=base, name=name, opened=True)
-
     if config_entry(source, settings, base) is not None and not name:
         return [(ref, settings, "dailydiff run")]
     return [(ref, settings, f"dailydiff report {quote(source)}" + (f" --name {quote(name)}" if name else ""))]
@@ -407,9 +400,8 @@ def _plan_watch_test(request: Request) -> Plan:
     from dailydiff.engine.watching import test_plan
 
     settings = request.settings
-    planned: Plan = test_plan(settings, request.config_dir, request.store, request.of.topic, request.of.shas,
-                              request.now or clock(settings.run.now))  # fmt: skip
-    return planned
+    return test_plan(settings, request.config_dir, request.store, request.of.topic, request.of.shas,
+                     request.now or clock(settings.run.now))  # fmt: skip
 
 
 # --- notes (engine/release.py) ---------------------------------------------------------------------------
@@ -457,9 +449,8 @@ PLANNERS: dict[str, Callable[[Request], Plan]] = {
     "watch": _plan_watch,
     "watch-test": _plan_watch_test,
     "notes": _plan_notes,
-    "site": lambda request: load("dailydiff.engine.site:plan_site")(
-        request
-    ),  # its modules only for `site build`
+    # `site build`: its modules loaded for it only
+    "site": lambda request: load("dailydiff.engine.site:plan_site")(request),
 }
 
 

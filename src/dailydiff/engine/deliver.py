@@ -406,24 +406,13 @@ def delivery_alerts(
     from dailydiff.render.edition import Alert
 
     line = words("report", language)["delivery_failing"]
+
+    def said(f: FailingTarget) -> str:
+        repo = f.repo.replace("digest:", "digest ", 1)
+        return clean(line.format(publisher=f.publisher, repo=repo, days=f.days, since=f.since, last=f.last))
+
     failing = configured_streaks(store.failing_targets(days), targets)
-    return [
-        Alert(
-            f.repo,
-            f.target,
-            f.publisher,
-            clean(
-                line.format(
-                    publisher=f.publisher,
-                    repo=f.repo.replace("digest:", "digest ", 1),
-                    days=f.days,
-                    since=f.since,
-                    last=f.last,
-                )
-            ),
-        )
-        for f in failing
-    ]
+    return [Alert(f.repo, f.target, f.publisher, said(f)) for f in failing]
 
 
 def is_delivered(store: Store, unit: UnitKey, targets: Sequence[Publisher]) -> bool:

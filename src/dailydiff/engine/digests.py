@@ -68,12 +68,6 @@ def _overview_commits(digest: DayDigest, reports: Mapping[str, DayReport]) -> li
     return out
 
 
-def _stored_reports(store: Store, date: dt.date, language: str) -> dict[str, DayReport]:
-    """Every repository's report of ``date``: in ``language`` when it has one, else as stored (a
-    repository configured with another language is in the digest all the same); one query."""
-    return store.reports_on(date, language)
-
-
 def _pending(settings: Settings, date: dt.date, absent: Sequence[str]) -> dict[str, dt.datetime]:
     """The repositories without a report of ``date`` whose day has not ended yet in their own timezone
     (a later one than the digest's), with when it ends."""
@@ -105,7 +99,9 @@ def build_digest_day(
     )
 
     language = entry.language or settings.report.language
-    stored = _stored_reports(store, date, language)
+    # Every repository's report of the date: in the digest's language when it has one, else as stored (a
+    # repository configured with another language is in the digest all the same); one query.
+    stored = store.reports_on(date, language)
     configured = list(configured) if configured is not None else [r.id for r in configured_refs(settings)]
     # With [[repos]], the digest covers the configured repositories: a clone once reported ad hoc under
     # another id (`report ./clone`, then a `name` in the config) is not counted twice. Without, the stored.

@@ -220,7 +220,7 @@ def _written_as_now(store: Store, repo: str, date: dt.date, settings: Settings, 
     edition = day_edition(report, settings, history)
     if not all(path.is_file() for o in files for _, path in o.paths(edition)):
         return None
-    return {c.sha for c in report.commits} | {s.split(" ", 1)[0] for s in report.skipped}
+    return _known(report)
 
 
 async def days_to_build(

@@ -7,6 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dailydiff.common import placeholders
 from dailydiff.common.secrets import scrub
@@ -81,12 +82,7 @@ class RepoJob:
 def log_extra(job: RepoJob) -> dict[str, str]:
     """What a log record of a repository carries: ``repo``, its id (the one its report, the store and the
     summary use), and ``source``, where it is read from (redacted)."""
-    return {"repo": redact(job.repo_id), "source": redact(job.entry.source)}
-
-
-def redact(text: str) -> str:
-    """A source for logs and summaries: credentials in a URL (https://user:token@host) are hidden."""
-    return scrub(text)
+    return {"repo": scrub(job.repo_id), "source": scrub(job.entry.source)}
 
 
 def effective_settings(settings: Settings, entry: RepoEntry, flags: Flags | None = None) -> Settings:
@@ -98,37 +94,26 @@ def with_flags(settings: Settings, flags: Flags | None) -> Settings:
     """``settings`` with the command's flags on top: a flag beats a [[repos]] key too."""
     if flags is None:
         return settings
-    report = {"timezone": flags.timezone, "language": flags.language, "formats": flags.formats}
-    return settings.model_copy(
-        update={
-            "report": settings.report.model_copy(update={k: v for k, v in report.items() if v is not None}),
-            "analysis": settings.analysis.model_copy(
-                update={"analyzer": flags.analyzer} if flags.analyzer else {}
-            ),
-        }
-    )
+    report = _given(settings.report, timezone=flags.timezone, language=flags.language, formats=flags.formats)
+    analysis = _given(settings.analysis, analyzer=flags.analyzer or None)
+    return settings.model_copy(update={"report": report, "analysis": analysis})
 
 
 def _entry_over(settings: Settings, entry: RepoEntry) -> Settings:
-    report = settings.report.model_copy(
-        update={
-            k: v for k, v in {"timezone": entry.timezone, "language": entry.language}.items() if v is not None
-        }
-    )
-    git = settings.git.model_copy(
-        update={
-            k: v
-            for k, v in {"branch": entry.branch, "all_branches": entry.all_branches}.items()
-            if v is not None
-        }
-    )
+    report = _given(settings.report, timezone=entry.timezone, language=entry.language)
+    git = _given(settings.git, branch=entry.branch, all_branches=entry.all_branches)
     if entry.branch:
         git = git.model_copy(update={"all_branches": False})
     elif entry.all_branches:
         git = git.model_copy(update={"branch": ""})
-    analysis = settings.analysis.model_copy(update={"analyzer": entry.analyzer} if entry.analyzer else {})
+    analysis = _given(settings.analysis, analyzer=entry.analyzer or None)
     forges = settings.in_forge_mode(entry.mode) if entry.mode else settings
     return forges.model_copy(update={"report": report, "git": git, "analysis": analysis})
+
+
+def _given(section: Any, **values: Any) -> Any:
+    """A settings section with the values that are given (not None) put over its own."""
+    return section.model_copy(update={key: value for key, value in values.items() if value is not None})
 
 
 def plan_jobs(settings: Settings, shard: Shard | None = None, base_dir: Path | None = None,
@@ -177,8 +162,8 @@ def check_paths(settings: Settings, refs: Sequence[RepoRef]) -> None:
             if path in owners:
                 first = settings.repos[owners[path]]
                 raise ConfigError(
-                    f"repos[{owners[path] + 1}] ({redact(first.source)}) and repos[{index + 1}] "
-                    f"({redact(settings.repos[index].source)}) would write the same report file ({where} "
+                    f"repos[{owners[path] + 1}] ({scrub(first.source)}) and repos[{index + 1}] "
+                    f"({scrub(settings.repos[index].source)}) would write the same report file ({where} "
                     f"{template!r} gives {path!r})",
                     "give one of them a distinct `name`, or use {repo_slug} or {owner}/{repo_name} in the template",
                 )

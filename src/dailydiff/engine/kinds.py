@@ -18,18 +18,15 @@ from typing import Any
 PlanContext = Any  # engine/runner.py's PlanContext: what a kind's units are planned from
 
 
-def _always(at: PlanContext) -> bool:
-    return True
-
-
 @dataclass(frozen=True)
 class Kind:
     unit: str  # "module:Class", the unit class
     planner: str = ""  # "module:function", given the run's PlanContext ('': its command plans it)
-    wanted: Callable[[PlanContext], bool] = _always  # whether the run has any (its modules not loaded else)
+    # Whether the run has any (its modules not loaded else); None: whenever it has a planner.
+    wanted: Callable[[PlanContext], bool] | None = None
 
     def plan(self, at: PlanContext) -> None:
-        if self.planner and self.wanted(at):
+        if self.planner and (self.wanted is None or self.wanted(at)):
             load(self.planner)(at)
 
 

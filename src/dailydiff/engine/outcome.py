@@ -80,7 +80,7 @@ class UnitOutcome:
         return not any(p.status == "failed" for p in self.publish)
 
     def as_dict(self) -> dict[str, Any]:
-        from dailydiff.engine.stages import day_figures
+        from dailydiff.engine.stages import day_figures, run_figures
 
         data: dict[str, Any] = {"kind": self.kind, "unit": self.label, "status": self.status}
         data["date"] = self.date.isoformat()
@@ -88,13 +88,9 @@ class UnitOutcome:
             data["detail"] = self.detail
         if self.report is not None:
             r = self.report
-            data.update(
-                commits=r.stats.total, high=r.stats.high, medium=r.stats.medium, low=r.stats.low,
-                watched=sum(1 for c in r.commits if c.watch), analysed=r.run.analysed, cached=r.run.cached,
-                escalated=r.run.escalated, fallback=r.run.fallback, failed=r.run.failed,
-                failures=r.run.failures, prompt_tokens=r.run.prompt_tokens,
-                completion_tokens=r.run.completion_tokens, cost=r.run.cost, **day_figures(r),
-            )  # fmt: skip
+            watched = sum(1 for c in r.commits if c.watch)
+            data.update(commits=r.stats.total, high=r.stats.high, medium=r.stats.medium, low=r.stats.low,
+                        watched=watched, **run_figures(r), **day_figures(r))  # fmt: skip
             if r.run.cached_tokens is not None:
                 data["cached_tokens"] = r.run.cached_tokens
             if r.partial:
@@ -105,6 +101,11 @@ class UnitOutcome:
         data.update(self.figures)
         data["publish"] = [p.as_dict() for p in self.publish]
         return data
+
+
+def failed(unit: Any, detail: str, repo: str | None = None) -> UnitOutcome:
+    """A unit that failed (``detail`` says why), named and keyed as the unit."""
+    return UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, repo=repo, detail=detail, key=unit.key)
 
 
 def day_outcome(

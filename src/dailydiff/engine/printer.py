@@ -91,19 +91,15 @@ def exit_code(outcomes: Sequence[Any]) -> int:
     else 6 when a day was gated; else 0. The same rule for every kind of unit and every command."""
     if any(o.status == "failed" for o in outcomes):
         return EXIT_SOME_FAILED
-    error = failure_error(deliveries(outcomes))
+    error = publish_error(outcomes)
     if error is not None:
         return error.exit_code
     return EXIT_GATED if any(o.status in GATED for o in outcomes) else EXIT_OK
 
 
-def deliveries(outcomes: Sequence[Any]) -> list[Any]:
-    return [p for o in outcomes if o.status not in GATED for p in o.publish]
-
-
-def publish_error(outcomes: Sequence[Any]) -> Any:
+def publish_error(outcomes: Sequence[Any]) -> PublishError | None:
     """The error that names the failed deliveries (for its one line and hint), or None."""
-    return failure_error(deliveries(outcomes))
+    return failure_error([p for o in outcomes if o.status not in GATED for p in o.publish])
 
 
 def failure_error(results: Sequence[Any]) -> PublishError | None:
@@ -222,11 +218,9 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
     every delivery of every unit."""
     repos = repositories(outcomes, sources)
     head = envelope(command, outcomes, code)
+    units = head.pop("units")  # last, after the command's own keys
     return {
-        "summary_version": head["summary_version"],
-        "command": command,
-        "status": head["status"],
-        "exit_code": code,
+        **head,
         **extra,
         "duration_seconds": round(duration, 3),
         "totals": _totals(outcomes, repos),
@@ -234,7 +228,7 @@ def summary(command: str, outcomes: Sequence[Any], *, code: int, duration: float
         "digests": [o.as_dict() for o in outcomes if o.kind == "digest"],
         "weeks": [o.as_dict() for o in outcomes if o.kind == "week"],
         "deliveries": [{"unit": o.label, "kind": o.kind, **p.as_dict()} for o in outcomes for p in o.publish],
-        "units": head["units"],
+        "units": units,
     }
 
 
@@ -301,7 +295,7 @@ def _estimate_error(reports: list[Any]) -> float | None:
 
 def summary_line(data: dict[str, Any]) -> str:
     t = data["totals"]
-    line = (
+    return (
         f"{t['repos']} {'repository' if t['repos'] == 1 else 'repositories'}: {t['ok']} ok, {t['failed']} failed, {t['undelivered']} undelivered, "
         f"{t['gated']} gated; {t['days_built']} day(s) built, {t['days_up_to_date']} up to date"
         + (f", {t['days_partial']} not settled yet" if t["days_partial"] else "")
@@ -314,7 +308,6 @@ def summary_line(data: dict[str, Any]) -> str:
         )
         + figures_line({**t, "failed": t["failed_analyses"]})
     )
-    return line
 
 
 def write_summary(path: Path, data: dict[str, Any]) -> None:
@@ -372,15 +365,12 @@ def report_summary(outcomes: Sequence[Any], publish: bool) -> dict[str, Any]:
 
 
 def _report_row(day: Any) -> dict[str, Any]:
-    from dailydiff.engine.stages import day_figures
+    from dailydiff.engine.stages import day_figures, run_figures
 
     r = day.report
     return {
         "repo": r.repo, "date": r.date.isoformat(), "commits": r.stats.total, "high": r.stats.high,
-        "medium": r.stats.medium, "low": r.stats.low, "analysed": r.run.analysed, "cached": r.run.cached,
-        "escalated": r.run.escalated, "fallback": r.run.fallback, "failed": r.run.failed,
-        "failures": r.run.failures, "prompt_tokens": r.run.prompt_tokens,
-        "completion_tokens": r.run.completion_tokens, "cost": r.run.cost,
+        "medium": r.stats.medium, "low": r.stats.low, **run_figures(r),
         **({"cached_tokens": r.run.cached_tokens} if r.run.cached_tokens is not None else {}),
         **day_figures(r), "max_requests_per_commit": r.run.max_requests_per_commit,
         "token_estimate_error_pct": r.run.estimate_error, "gated": day.status in GATED,
@@ -413,11 +403,7 @@ def report_lines(outcomes: Sequence[Any], summary: dict[str, Any], output_dir: P
 
 def _reasons(failures: list[str]) -> list[tuple[str, int]]:
     """Failure reasons ("<sha>: <reason>") grouped, most frequent first."""
-    counts: dict[str, int] = {}
-    for failure in failures:
-        reason = failure.split(": ", 1)[-1]
-        counts[reason] = counts.get(reason, 0) + 1
-    return sorted(counts.items(), key=lambda item: -item[1])
+    return Counter(failure.split(": ", 1)[-1] for failure in failures).most_common()
 
 
 def gate_error(outcomes: Sequence[Any], max_failure_ratio: float) -> GateError | None:
@@ -456,9 +442,8 @@ def figures_line(figures: dict[str, Any]) -> str:
         line += f", re-analysed deeper {figures['escalated']}"
     if figures["prompt_tokens"] or figures["completion_tokens"]:
         line += f"; tokens {figures['prompt_tokens']}+{figures['completion_tokens']}"
-        if (
-            figures.get("cached_tokens") is not None and figures["prompt_tokens"]
-        ):  # (None: the endpoint never said)
+        # (None: the endpoint never said)
+        if figures.get("cached_tokens") is not None and figures["prompt_tokens"]:
             line += f", cached {100 * figures['cached_tokens'] / figures['prompt_tokens']:.0f}%"
         if figures["cost"] > 0:
             line += f", ${figures['cost']:.4f}"

@@ -399,12 +399,7 @@ def new_tags(source: GitSource, settings: Settings, now: dt.datetime) -> list[tu
             tags.append((name, dt.datetime.fromisoformat(when)))
             commit_of[name] = peeled or obj  # an annotated tag's commit, or the commit a light tag names
     since = now - dt.timedelta(days=settings.notes.lookback_days)
-    found = []
-    for name, made in tags:
-        if made < since:
-            continue
-        found.append((name, _previous(source, name, commit_of), made))
-    return found
+    return [(name, _previous(source, name, commit_of), made) for name, made in tags if made >= since]
 
 
 def _previous(source: GitSource, tag: str, commit_of: dict[str, str]) -> str:

@@ -16,16 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from dailydiff.analysis import AnalysisRequest, Analyzer, HeuristicAnalyzer
 from dailydiff.analysis.base import AnalysisSession
+from dailydiff.common.secrets import scrub
 from dailydiff.common.timewindow import day_window
 from dailydiff.engine.addendum import late_commits
-from dailydiff.engine.analysing import Counts
+from dailydiff.engine.analysing import Analysed, Counts
 from dailydiff.engine.freshness import settings_digest
-from dailydiff.engine.jobs import RepoJob, redact
+from dailydiff.engine.jobs import RepoJob
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.reverts import link_reverts
 from dailydiff.engine.room import CountedSession
 from dailydiff.engine.stages import DayOutcome, gate, report_stats, same_analyses
-from dailydiff.models import Analysis, Commit, DayReport, Level, Overview, ReportCommit, RunSummary, Score
+from dailydiff.models import Analysis, DayReport, Level, Overview, ReportCommit, RunSummary
 from dailydiff.settings import Settings, WatchTopic
 from dailydiff.sources import CommitSource
 from dailydiff.store import Store
@@ -53,13 +54,9 @@ class RepoPass:
     listed: asyncio.Event = field(default_factory=asyncio.Event)
     shas: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
     # None: the source could not fetch the commit (its sha and reason are in ``unfetched``)
-    pending: dict[str, asyncio.Future[tuple[Commit, Score, Analysis | None] | None]] = field(
-        default_factory=dict
-    )
+    pending: dict[str, asyncio.Future[Analysed | None]] = field(default_factory=dict)
     # The same before any escalation: the commit as the day's overview sees it.
-    rated: dict[str, asyncio.Future[tuple[Commit, Score, Analysis | None] | None]] = field(
-        default_factory=dict
-    )
+    rated: dict[str, asyncio.Future[Analysed | None]] = field(default_factory=dict)
     unfetched: dict[str, str] = field(default_factory=dict)
     skipped: dict[dt.date, list[str]] = field(default_factory=lambda: defaultdict(list))
     counts: dict[dt.date, Counts] = field(default_factory=lambda: defaultdict(Counts))
@@ -70,9 +67,8 @@ class RepoPass:
     absent: set[str] = field(default_factory=set)  # of them, those with no stored analysis at all
     deferred: set[dt.date] = field(default_factory=set)  # left to the next run: the request budget
     written: set[dt.date] = field(default_factory=set)  # days this pass built (not gated)
-    rewrites: list[DayReport] = field(
-        default_factory=list
-    )  # of them, those a later day's revert links changed
+    # Of them, those a later day's revert links changed.
+    rewrites: list[DayReport] = field(default_factory=list)
 
     @functools.cached_property
     def settings_digest(self) -> str:
@@ -81,7 +77,7 @@ class RepoPass:
 
     def extra(self) -> dict[str, str]:
         """A log record's fields for a repository whose source is open: named by the id the source gives."""
-        return {"repo": redact(self.source.repo), "source": redact(self.job.entry.source)}
+        return {"repo": scrub(self.source.repo), "source": scrub(self.job.entry.source)}
 
     def not_analysed(self, store: Store, shas: list[str]) -> tuple[set[str], set[str]]:
         """Those of these commits with no good stored analysis from the analyser (at any depth), and those

@@ -96,9 +96,8 @@ class WatchTestRequest:
 
 @dataclass(frozen=True)
 class SiteRequest:
-    jobs: int | None = (
-        None  # `site build --jobs`: processes writing the pages (None: one per core, at most 8)
-    )
+    # `site build --jobs`: processes writing the pages (None: one per core, at most 8)
+    jobs: int | None = None
     from_json: Path | None = None  # `site build --from-json DIR`: the reports to build from, not the store
 
 

@@ -33,7 +33,7 @@ from dailydiff.engine.deliver import (
 )
 from dailydiff.engine.identity import configured_refs
 from dailydiff.engine.kinds import KINDS
-from dailydiff.engine.outcome import FAILED, Send, UnitOutcome, day_key
+from dailydiff.engine.outcome import FAILED, Send, UnitOutcome, day_key, failed
 from dailydiff.engine.printer import Tally
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.units import DayUnit, DigestUnit, LookBackUnit, WeekUnit
@@ -348,7 +348,7 @@ def run_plan(
                 except DailyDiffError as exc:
                     if options.raise_errors:
                         raise
-                    return False, str(exc), [_failed(u, str(exc)) for u in units]
+                    return False, str(exc), [failed(u, str(exc)) for u in units]
                 return not why, why or "ok", outcomes
 
             async def build_one(unit: Any) -> tuple[bool, str, list[UnitOutcome]]:
@@ -412,10 +412,6 @@ def fold_addenda(outcomes: list[UnitOutcome]) -> list[UnitOutcome]:
         else:
             day.publish = [*day.publish, *outcome.publish]
     return kept
-
-
-def _failed(unit: Unit, detail: str) -> UnitOutcome:
-    return UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, detail=detail, key=unit.key)
 
 
 def _unbuilt(claimed: Claimed, units: Mapping[str, Unit]) -> UnitOutcome:
@@ -486,9 +482,8 @@ def send_outcomes(outcomes: Sequence[UnitOutcome], store: Store, options: Any,
         pending, outcome.sends = list(outcome.sends), []
         while pending:
             pending[:0] = _send_one(pending.pop(0), outcome, store, options, owner, stopping)
-        if (
-            not options.keep_commits and outcome.report is not None
-        ):  # `run`: a day's commits, let go once sent
+        # `run`: a day's commits, let go once sent
+        if not options.keep_commits and outcome.report is not None:
             outcome.report = outcome.report.model_copy(update={"commits": []})
 
 
@@ -497,8 +492,14 @@ def _send_one(send: Send, outcome: UnitOutcome, store: Store, options: Any, owne
     """One send of ``outcome``: its edition to the outputs and through the ledger to its targets, what was
     sent said in the outcome; the sends that follow from it (``send.then``)."""
     targets = () if send.skipped or stopping.is_set() else send.targets
-    results, written = _delivered(send, options.outputs if send.outputs is None else send.outputs, targets,
-                                  store, options, owner)  # fmt: skip
+    outputs = options.outputs if send.outputs is None else send.outputs
+
+    def sent(group: Sequence[Any], ledger: Store | None) -> list[DeliveryResult]:
+        return deliver(send.edition, group, ledger, force=options.force, secrets=options.secrets,
+                       claim_timeout=send.claim_timeout, owner=owner) if group else []  # fmt: skip
+
+    written = [path for out in sent(outputs, None) for path in out.paths]  # no ledger: the files written
+    results = sent(targets, store)
     if send.skipped or stopping.is_set():  # (a stop taken while this one was sent too)
         results = [DeliveryResult(p.name, p.type, p.target, "skipped", send.skipped or STOPPED)
                    for p in send.targets]  # fmt: skip
@@ -515,22 +516,6 @@ def _send_one(send: Send, outcome: UnitOutcome, store: Store, options: Any, owne
         outcome.publish += results
         outcome.written += written
     return follow
-
-
-def _delivered(send: Send, outputs: Sequence[Any], targets: Sequence[Any], store: Store, options: Any,
-               owner: str) -> tuple[list[Any], list[Any]]:  # fmt: skip
-    """The edition of ``send`` to the command's outputs (no ledger: the files written) and to ``targets``
-    through the ledger (their results)."""
-    results: list[Any] = []
-    written: list[Any] = []
-    for group, ledger in ((outputs, None), (targets, store)):
-        sent = deliver(send.edition, group, ledger, force=options.force, secrets=options.secrets,
-                       claim_timeout=send.claim_timeout, owner=owner) if group else []  # fmt: skip
-        if ledger is None:
-            written = [path for out in sent for path in out.paths]
-        else:
-            results = sent
-    return results, written
 
 
 __all__ = [

@@ -39,16 +39,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from dailydiff.common.holding import UNIT_GUARD
+from dailydiff.engine.deliver import claim_owner
 from dailydiff.engine.room import UnitRoom
 from dailydiff.engine.runner import Claimed
 from dailydiff.errors import EndpointRefused, LeaseLostError, StoreError, StoreFullError
@@ -59,11 +57,6 @@ U = TypeVar("U")
 RunUnit = Callable[[U], Awaitable[tuple[bool, str, Any]]]
 
 
-def worker_name() -> str:
-    """Unique per process, readable in the store: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
 @dataclass
 class SharedPlan:
     """One process's part in a shared plan."""
@@ -71,7 +64,7 @@ class SharedPlan:
     open_store: Callable[[], Store]
     plan: str
     lease: float
-    worker: str = field(default_factory=worker_name)
+    worker: str = field(default_factory=claim_owner)  # readable in the store: host, pid, a random tag
     shared = True
     # How often an idle worker looks again while other workers hold the rest (a unit they end, a dead
     # worker's): at the end of a night each worker but the last waits so, and the night lasts until it has
@@ -386,4 +379,4 @@ class SharedPlan:
                 self._heartbeat_store = None
 
 
-__all__ = ["SharedPlan", "worker_name"]
+__all__ = ["SharedPlan"]

@@ -101,6 +101,16 @@ def report_stats(
     )
 
 
+# What this run did and spent for a day, in the order of RunSummary's fields (the JSON summaries' order).
+RUN_FIGURES = {"analysed", "cached", "escalated", "fallback", "failed", "failures", "prompt_tokens",
+               "completion_tokens", "cost"}  # fmt: skip
+
+
+def run_figures(report: DayReport) -> dict[str, Any]:
+    """What *this run* analysed and spent for the day (``day_figures``: what the day cost in all)."""
+    return report.run.model_dump(include=RUN_FIGURES)
+
+
 def day_figures(report: DayReport) -> dict[str, Any]:
     """Tokens and cost *of the day*: the sum over its stored analyses and overview, and what replaced
     analyses had cost (README, "Figures"; ``day_replaced_*`` that part apart): the same on every re-run, never
@@ -130,12 +140,9 @@ def gate(report: DayReport, settings: Settings, store: Store) -> DayOutcome:
         previous = store.get_report(report.repo, report.date, report.language)
         if previous is not None and previous.failure_gate(limit).ratio < verdict.ratio:
             return DayOutcome(report=previous, gated=True, kept_previous=True)
-        store.save_report(report)
-        _embed(store, settings)
-        return DayOutcome(report=report, gated=True)
     store.save_report(report)
     _embed(store, settings)
-    return DayOutcome(report=report)
+    return DayOutcome(report=report, gated=verdict.gated)
 
 
 def _embed(store: Store, settings: Settings) -> None:

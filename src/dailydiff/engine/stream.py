@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,29 +35,20 @@ from dailydiff.analysis.base import AnalysisSession
 from dailydiff.common.aio import OffLoop, inline
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
+from dailydiff.common.secrets import scrub
 from dailydiff.common.timewindow import local_date_of, range_window
 from dailydiff.engine.analysing import Stage, analyse_commit
-from dailydiff.engine.deliver import (
-    publishers_for,
-)
+from dailydiff.engine.deliver import publishers_for
 from dailydiff.engine.freshness import days_to_build, unchanged
-from dailydiff.engine.jobs import RepoJob, log_extra, redact
+from dailydiff.engine.jobs import RepoJob, log_extra
 from dailydiff.engine.outcome import UnitOutcome, day_outcome
 from dailydiff.engine.printer import Tally
 from dailydiff.engine.repopass import RepoPass
 from dailydiff.engine.room import CountedSession, UnitRoom
 from dailydiff.engine.runoptions import RunOptions
-from dailydiff.engine.stages import (
-    report_commit,
-)
+from dailydiff.engine.stages import report_commit
 from dailydiff.errors import DailyDiffError, EndpointRefused, SourceError, StoreError
-from dailydiff.models import (
-    Analysis,
-    Commit,
-    DayReport,
-    ReportCommit,
-    Score,
-)
+from dailydiff.models import Analysis, Commit, DayReport, ReportCommit, Score
 from dailydiff.scoring.watch import matching_topics
 from dailydiff.settings import Settings
 from dailydiff.sources import CommitSource, open_source
@@ -82,19 +72,15 @@ STRETCH_DAYS = 31
 
 @dataclass
 class RepoResult:
-    key: str
-    source: str
-    repo: str  # the plan's id, then the one its opened source stores it under (a GitHub entry's owner/name)
+    repo: str  # the plan's id, then the one its opened source stores it under
     status: str = "ok"  # "ok", "failed" (see error), "gated"
     error: str | None = None
     days: list[UnitOutcome] = field(default_factory=list)
-    duration_seconds: float = 0.0
     fetched: int = 0
     requests: dict[str, dict[str, int]] = field(default_factory=dict)  # what its fetch asked each API
     rewrites: list[DayReport] = field(default_factory=list)  # built days a later day's revert links changed
 
-    def done(self, started: float, extra: dict[str, str]) -> RepoResult:
-        self.duration_seconds = round(time.monotonic() - started, 3)
+    def done(self, extra: dict[str, str]) -> RepoResult:
         if any(d.status in {"gated", "kept-previous"} for d in self.days):
             self.status = "gated"
         built = sum(d.status != "up-to-date" for d in self.days)
@@ -106,18 +92,6 @@ class RepoResult:
             extra=extra,
         )
         return self
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.key,
-            "source": self.source,
-            "repo": self.repo,
-            "status": self.status,
-            "error": self.error,
-            "duration_seconds": self.duration_seconds,
-            **self.requests,
-            "days": [d.as_dict() for d in self.days],
-        }
 
 
 def _store_thread(store: Store) -> bool:
@@ -234,8 +208,7 @@ class Engine:
         ``look_back_besides``: with the repository's look-back unit (engine/units.py): the ``[run]
         lookback_days`` before today, besides these (the plan's own days), are looked at too, and those with
         late commits or an addendum still owed are built (without ``dates``: no day is asked for)."""
-        started = time.monotonic()
-        result = RepoResult(job.label, redact(job.entry.source), job.repo_id)
+        result = RepoResult(job.repo_id)
         extra = log_extra(job)
         log.info("start", extra=extra)
         try:
@@ -249,13 +222,13 @@ class Engine:
         except DailyDiffError as exc:
             if self.options.raise_errors:
                 raise
-            return _failed(result, str(exc), started, extra)
+            return _failed(result, str(exc), extra)
         except Exception as exc:
             if self.options.raise_errors:
                 raise
             log.debug("internal error", exc_info=True, extra=extra)
-            return _failed(result, f"internal error: {type(exc).__name__}: {exc}", started, extra)
-        return result.done(started, extra)
+            return _failed(result, f"internal error: {type(exc).__name__}: {exc}", extra)
+        return result.done(extra)
 
     async def _run_job(
         self,
@@ -273,8 +246,8 @@ class Engine:
         _say_job(job, dates, publishers, extra)
         source, analyzer = await self._opened(job)
         self.claim(source.repo, job.key)
-        result.repo = source.repo  # a GitHub entry given a `name` is stored under owner/name all the same
-        extra["repo"] = redact(source.repo)
+        result.repo = source.repo  # the id its opened source stores it under
+        extra["repo"] = scrub(source.repo)
         checked = self.options.skip_delivered and not self.options.force
         up_to_date, late = await days_to_build(self.store, self.off, source, settings, publishers, dates, besides,
                                                now=self.now, checked=checked, slots=self.slots(source), extra=extra)  # fmt: skip
@@ -491,10 +464,9 @@ def _settle(future: asyncio.Future[Any], task: asyncio.Task[Any]) -> None:
         future.set_result(task.result())
 
 
-def _failed(result: RepoResult, error: str, started: float, extra: dict[str, str]) -> RepoResult:
+def _failed(result: RepoResult, error: str, extra: dict[str, str]) -> RepoResult:
     result.status = "failed"
-    result.error = redact(error)
-    result.duration_seconds = round(time.monotonic() - started, 3)
+    result.error = scrub(error)
     log.error("failed: %s", result.error, extra=extra)
     return result
 
@@ -508,7 +480,7 @@ def _say_job(
     settings = job.settings
     log.debug(
         "source %s; days %s; timezone %s; language %s; analyser %s; publishers %s",
-        redact(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back",
+        scrub(job.source), f"{dates[0]} … {dates[-1]}" if dates else "of the look-back",
         settings.report.timezone, settings.report.language, settings.analysis.analyzer,
         ", ".join(p.name for p in publishers) or "none", extra=extra,
     )  # fmt: skip

@@ -47,6 +47,7 @@ from dailydiff.engine.outcome import (
     Send,
     UnitOutcome,
     day_key,
+    failed,
 )
 
 if TYPE_CHECKING:  # the editions and publishers are imported where a unit is built or sent
@@ -100,7 +101,8 @@ async def build_days(context: Context, units: Sequence[Any]) -> tuple[list[UnitO
     or any of them alone (a shared plan hands out one unit at a time). The one path of the look-back for
     late commits, plain or shared."""
     job = units[0].job
-    dates = sorted(u.date for u in units if u.kind == "day")
+    days = sorted((u for u in units if u.kind == "day"), key=lambda u: u.date)
+    dates = [u.date for u in days]
     back = [u for u in units if u.kind == LookBackUnit.kind]
     spec = None
     if dates:
@@ -109,11 +111,9 @@ async def build_days(context: Context, units: Sequence[Any]) -> tuple[list[UnitO
     besides = back[0].besides if back else None
     result = await context.engine.run_job(job, context.available, dates=spec, look_back_besides=besides)
     if result.status == "failed" and not dates:
-        detail = result.error or "failed"
-        unit = back[0]
-        return [UnitOutcome(unit.kind, unit.label, FAILED, date=unit.date, key=unit.key,
-                            repo=result.repo, detail=detail)], detail  # fmt: skip
-    outcomes = _day_outcomes(result, job, set(dates))
+        outcome = failed(back[0], result.error or "failed", result.repo)
+        return [outcome], outcome.detail
+    outcomes = _day_outcomes(result, job, days)
     await context.engine.off(_day_sends, context, job, outcomes, result.rewrites)
     return outcomes, ""
 
@@ -149,21 +149,12 @@ def _day_sends(
                                for r in rewrites]  # fmt: skip
 
 
-def _day_outcomes(result: Any, job: RepoJob, wanted: set[dt.date]) -> list[UnitOutcome]:
-    """The engine's days of one repository as unit outcomes (a look-back day it rebuilt included)."""
+def _day_outcomes(result: Any, job: RepoJob, days: Sequence[DayUnit]) -> list[UnitOutcome]:
+    """The engine's days of one repository as unit outcomes (``days``: the day units asked for, in order; a
+    look-back day it rebuilt included)."""
     if result.status == "failed":
-        return [
-            UnitOutcome(
-                "day",
-                f"{job.label} {date.isoformat()}",
-                FAILED,
-                date=date,
-                repo=result.repo,
-                detail=result.error or "failed",
-                key=day_key(job.repo_id, date),
-            )
-            for date in sorted(wanted)
-        ]
+        return [failed(unit, result.error or "failed", result.repo) for unit in days]
+    wanted = {unit.date for unit in days}
     outcomes = [day for day in result.days if day.date in wanted or day.status != UP_TO_DATE]
     for day in outcomes:
         day.key, day.label = day_key(job.repo_id, day.date), f"{job.label} {day.date.isoformat()}"
@@ -236,10 +227,7 @@ class LookBackUnit(BaseUnit):
     def batch(self) -> str:
         return f"days of {self.job.repo_id}"  # with the repository's days: one pass, one listing
 
-    @classmethod
-    async def build(cls, context: Context, units: Sequence[Any]) -> tuple[list[UnitOutcome], str]:
-        return await build_days(context, units)  # the days it finds late (or owing) are built again
-
+    build = DayUnit.build  # with the repository's days: those it finds late (or owing) are built again
     undone = DayUnit.undone
 
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from dailydiff.common.text import clean
 from dailydiff.common.timewindow import local_date_of
-from dailydiff.engine.alerts import add_alerts, alert_topics, silent_days
+from dailydiff.engine.alerts import add_alerts, alert_topics, alert_types, silent_days
 from dailydiff.engine.base import BaseUnit
 from dailydiff.engine.jobs import RepoJob, plan_jobs
 from dailydiff.engine.outcome import BUILT, UnitOutcome
@@ -118,8 +118,7 @@ class TestUnit(BaseUnit):
                     continue
                 report, rc = hit
                 commit = store.get_commit(report.repo, full) or rc
-                types = [t.value for t in rc.analysis.change_types] if rc.analysis is not None else []
-                judged = verdict(commit, topic, rc.level, types)
+                judged = verdict(commit, topic, rc.level, alert_types(rc))
                 mark = "fires" if judged.fires else "no   "
                 lines.append(clean(f"{full[:12]}  {job.label}  {mark}  {topic.name}: {judged.line()}"))
         return UnitOutcome(self.kind, self.label, BUILT, self.date, key=self.key, figures={"lines": lines})
