@@ -557,3 +557,41 @@ def test_an_endpoint_whose_streams_count_no_tokens_is_counted_through_its_provid
     assert row["valid"] == len(shas) and row["tokens_in_unreported"] == 0
     assert (row["tokens_in"], row["tokens_out"]) == (fake.tokens_in, fake.tokens_out) and fake.tokens_in > 0
     assert not fake.streamed  # asked whole
+
+
+def test_a_price_set_after_the_answers_were_cached_prices_them_without_asking_again(
+    tmp_path: Path, history: tuple[Path, list[str]], fakes: dict[str, FakeLLM]
+) -> None:
+    """The cache keeps tokens, not what they cost: a price set (or changed) after the answers were cached is
+    what the table's cost is worked out at, from the cached tokens, and no commit is asked again."""
+    repo, shas = history
+    fake = fakes["faithful"]
+    fake.cache_field = "openai"  # (some prompt tokens served from the endpoint's cache: their own price)
+    config = _config(tmp_path, repo, fakes)
+    labelled = str(_set_file(tmp_path / "set.jsonl", shas))
+    unpriced = config.read_text()
+
+    def row(prices: str) -> dict[str, Any]:
+        config.write_text(unpriced.replace('model = "faithful-7b"\n', f'model = "faithful-7b"\n{prices}'))
+        out = _eval(config, tmp_path, "--set", labelled, "--endpoint", "faithful")
+        return next(r for r in out["endpoints"] if r["name"] == "faithful")
+
+    def billed(input_price: float, output_price: float, cached_price: float) -> float:
+        answers = [b for b in fake.billed if not b["probe"]]
+        assert len(answers) == len(shas) and sum(b["cached"] for b in answers) > 0
+        return round(sum((b["prompt"] - b["cached"]) * input_price + b["cached"] * cached_price
+                         + b["completion"] * output_price for b in answers) / 1e6, 6)  # fmt: skip
+
+    first = row("")
+    asked = fake.not_probes
+    assert (first["cost"], first["priced"], asked) == (0, False, len(shas))
+    priced = row("input_price = 2.0\noutput_price = 8.0\n")
+    changed = row(
+        'input_price = 1.0\noutput_price = 4.0\nmodels = { "faithful-7b" = { cached_input_price = 0.25 } }\n'
+    )
+    assert fake.not_probes == asked  # every answer from the cache
+    assert priced["priced"] and priced["cost"] == billed(2.0, 8.0, 2.0) > 0
+    assert changed["cost"] == billed(1.0, 4.0, 0.25) < priced["cost"]
+    assert changed["cost_per_commit"] == round(changed["cost"] / len(shas), 6)
+    costs = {"cost", "priced", "cost_per_commit", "cost_per_night"}
+    assert {k: first[k] for k in first.keys() - costs} == {k: changed[k] for k in changed.keys() - costs}

@@ -36,13 +36,14 @@ from dailydiff.analysis.base import AnalysisRequest
 from dailydiff.analysis.claims import commit_evidence, ground
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.analysis.llm import LLMAnalyzer
+from dailydiff.analysis.llm_call import price
 from dailydiff.analysis.prompting import Prompt, PromptBook
 from dailydiff.analysis.providers import provider_of
 from dailydiff.errors import AnalysisError, ConfigError
 from dailydiff.kinds import ChangeType
 from dailydiff.models import Analysis, AnalysisStatus, Commit, Level, Score, known_sum
 from dailydiff.scoring.rules import score_commit
-from dailydiff.settings import LLMSettings, Settings
+from dailydiff.settings import LLMSettings, ModelProfile, Settings
 
 log = logging.getLogger("dailydiff.eval")
 
@@ -510,7 +511,10 @@ def grounding_of(analysis: Analysis) -> tuple[int, int, int]:
 
 
 def row_of(name: str, model: str, outcomes: Iterable[Outcome], labels: dict[str, Labels], *,
-           priced: bool = True) -> Row:  # fmt: skip
+           priced: bool = True, prices: ModelProfile | None = None) -> Row:  # fmt: skip
+    """An endpoint's figures over its outcomes. Its cost is its tokens at ``prices`` (its model's, as configured
+    when the table is made; None: the rules, free): the cache keeps tokens, so a price set or changed after the
+    answers were cached prices them without asking again."""
     row = Row(name=name, model=model, priced=priced)
     latencies: list[float] = []
     failures: Counter[str] = Counter()
@@ -531,10 +535,11 @@ def row_of(name: str, model: str, outcomes: Iterable[Outcome], labels: dict[str,
         row.tokens_out += usage.completion_tokens
         row.cached_tokens = known_sum(row.cached_tokens, usage.cached_tokens)
         row.requests += usage.requests
-        row.cost += usage.cost
         latencies += outcome.latencies
         if outcome.key in labels:
             pairs.append((labels[outcome.key], analysis))
+    if prices is not None:
+        row.cost = price(prices, row.tokens_in, row.tokens_out, row.cached_tokens).cost
     row.latency_p50, row.latency_p95 = percentile(latencies, 0.5), percentile(latencies, 0.95)
     row.failures = dict(sorted(failures.items()))
     row.agreement = agreement(pairs) if labels else None

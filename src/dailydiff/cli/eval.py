@@ -133,7 +133,8 @@ def _rows(endpoints: list[ev.Endpoint], items: list[ev.Item], done: dict[str, An
     labels = {i.key: i.labels for i in items if i.labels is not None}
     return ev.ranked([
         ev.row_of(e.name, e.settings.model if e.settings else "heuristic",
-                  [done[e.name][i.key] for i in items if i.key in done[e.name]], labels, priced=e.priced)
+                  [done[e.name][i.key] for i in items if i.key in done[e.name]], labels, priced=e.priced,
+                  prices=e.settings.profile() if e.settings else None)
         for e in endpoints
     ])  # fmt: skip
 
