@@ -556,18 +556,21 @@ def _cut(text: _Text, room: int) -> str:
     """At most `room` characters of `text`: whole sentences if one fits, else whole words and atoms."""
     if len(text.text) <= room:
         return text.text
-    sentence_ends = [
-        m.end()
-        for m in re.finditer(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)[.!?。！？](?=\s|$)", text.text)
-        if m.end() <= room and not text.inside_atom(m.end() - 1)
+    # The last sentence end, then the last space, that fits and is in no atom: the text past the room is
+    # not looked at (a list of many items runs long), nor the atoms of any but the last candidates.
+    head = text.text[: room + 1]
+    ends = [
+        m.end() for m in re.finditer(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)[.!?。！？](?=\s|$)", head)
     ]
-    if sentence_ends and sentence_ends[-1] >= room // 2:
-        return text.text[: sentence_ends[-1]]
+    end = next((e for e in reversed(ends) if e <= room and not text.inside_atom(e - 1)), None)
+    if end is not None and end >= room // 2:
+        return text.text[:end]
     room -= 1  # for the ellipsis
-    spaces = [m.start() for m in re.finditer(r"\s", text.text[: room + 1]) if not text.inside_atom(m.start())]
-    if not spaces:
+    spaces = [m.start() for m in re.finditer(r"\s", head[: room + 1])]
+    space = next((p for p in reversed(spaces) if not text.inside_atom(p)), None)
+    if space is None:
         return ""
-    return text.text[: spaces[-1]].rstrip(" ,;:-—(") + "…"
+    return text.text[:space].rstrip(" ,;:-—(") + "…"
 
 
 def _first_paragraphs(blocks: Sequence[_Block], paragraphs: int) -> Sequence[_Block]:
