@@ -5,6 +5,7 @@ whole read gives (tests/data/pr_bodies.json: real flashinfer messages and other 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,10 @@ EDGES = [
     "Changes:\n\n"
     + "".join(f"- Item {n} moves `fused_moe_{n}.cu` to the new path. Done\n" for n in range(60)),
     "Intro paragraph that says a little.\n\n" + "".join(f"* `k{n}` tuned, e.g. tiles\n" for n in range(120)),
+    # template sections, then what is read again: a setext heading, a heading in a comment, a bot's summary
+    "## Checklist\n\n- [x] ran\n\nMore words\n----------\n\nThe real content.",
+    "Adds it.\n\n## Tests\n\n<!--\n## Motivation\n-->\n\nran\n\n## Summary by CodeRabbit\n\n* a bot",
+    "## Tests\n\nran\n\n## Summary by CodeRabbit\n\n* what a bot says\n\n<!-- release notes -->\n---",
 ]
 
 
@@ -55,8 +60,30 @@ def test_a_gist_read_in_part_is_the_whole_reads(text: str, monkeypatch: pytest.M
     short = [body_gist(text, limit, title=title) for limit in (1000, 400, 200, 60)]
     _blocks.cache_clear()
     monkeypatch.setattr(body, "_GIST_READ", 10**9)  # every block read
+    monkeypatch.setattr(body, "_section_lines", lambda text: [(10**9, False)])  # a section read at the end
     assert [body_gist(text, limit, title=title) for limit in (1000, 400, 200, 60)] == short
     _blocks.cache_clear()
+
+
+def test_a_body_is_not_parsed_where_only_template_sections_follow(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[int] = []
+    whole = body._top_blocks
+
+    def counted(text: str, env: dict, tokens: list) -> Iterator[int]:  # type: ignore[type-arg]
+        for line in whole(text, env, tokens):
+            parsed.append(len(tokens))
+            yield line
+
+    monkeypatch.setattr(body, "_top_blocks", counted)
+    checklist = "- [x] I have run the hooks\n" * 40
+    text = f"## Description\n\nAdds the kernel.\n\n## Checklist\n\n{checklist}\n## Summary by CodeRabbit\n\n* New kernel"
+    _blocks.cache_clear()
+    assert body_gist(text, 400) == "Adds the kernel."
+    assert max(parsed) < 10  # the checklist, and a bot's summary the author's words outrank: not parsed
+    _blocks.cache_clear()
+    parsed.clear()
+    assert body_gist(text.replace("Adds the kernel.", "<!-- nothing -->"), 400) == "New kernel."
+    assert max(parsed) > 200  # without the author's words, the bot's summary is read
 
 
 def test_a_long_body_is_read_only_as_far_as_the_gist_needs() -> None:

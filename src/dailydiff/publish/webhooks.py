@@ -34,16 +34,7 @@ from dailydiff.publish.chat_formats import (
 )
 from dailydiff.publish.http import Http, cut_off
 from dailydiff.render.chat import Message, one_line
-from dailydiff.settings.publishers import (
-    ChatEntry,
-    DingTalkEntry,
-    DiscordEntry,
-    FeishuEntry,
-    SlackEntry,
-    TeamsEntry,
-    WebhookEntry,
-    WeComEntry,
-)
+from dailydiff.settings.publishers import ChatEntry, WebhookEntry
 
 if TYPE_CHECKING:  # the editions' types; render/ loads when an edition is built
     from dailydiff.render.edition import Edition, Part
@@ -186,7 +177,6 @@ class ChatPublisher:
 
 class FeishuPublisher(ChatPublisher):
     type = "feishu"
-    entry: FeishuEntry
 
     render = staticmethod(feishu_payloads)
 
@@ -210,7 +200,6 @@ class _ErrcodePublisher(ChatPublisher):
 
 class DingTalkPublisher(_ErrcodePublisher):
     type = "dingtalk"
-    entry: DingTalkEntry
 
     render = staticmethod(dingtalk_payloads)
 
@@ -225,14 +214,12 @@ class DingTalkPublisher(_ErrcodePublisher):
 
 class WeComPublisher(_ErrcodePublisher):
     type = "wecom"
-    entry: WeComEntry
 
     render = staticmethod(wecom_payloads)
 
 
 class SlackPublisher(ChatPublisher):
     type = "slack"
-    entry: SlackEntry
 
     render = staticmethod(slack_payloads)
 
@@ -244,7 +231,6 @@ class SlackPublisher(ChatPublisher):
 
 class DiscordPublisher(ChatPublisher):
     type = "discord"
-    entry: DiscordEntry
 
     render = staticmethod(discord_payloads)
 
@@ -254,7 +240,6 @@ class TeamsPublisher(ChatPublisher):
     classic incoming webhook answers 200 with the body "1" (anything else in a 200 is its error)."""
 
     type = "teams"
-    entry: TeamsEntry
     render = staticmethod(teams_payloads)
 
     def problem(self, response: httpx2.Response) -> str | None:

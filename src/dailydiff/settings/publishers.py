@@ -165,31 +165,12 @@ class ChatEntry(EntryBase):
     skip_empty: bool = True
 
 
-class FeishuEntry(ChatEntry):
-    type: Literal["feishu"]
+class ChatServiceEntry(ChatEntry):
+    """A chat service's incoming webhook (Microsoft Teams: a Workflows "Post to a channel when a webhook request
+    is received" or incoming webhook URL; the message is an Adaptive Card). One model for the services whose
+    entry has nothing of its own, not one each: every command builds the settings' validator, every model in."""
 
-
-class DingTalkEntry(ChatEntry):
-    type: Literal["dingtalk"]
-
-
-class WeComEntry(ChatEntry):
-    type: Literal["wecom"]
-
-
-class SlackEntry(ChatEntry):
-    type: Literal["slack"]
-
-
-class DiscordEntry(ChatEntry):
-    type: Literal["discord"]
-
-
-class TeamsEntry(ChatEntry):
-    """Microsoft Teams: a Workflows ("Post to a channel when a webhook request is received") or incoming
-    webhook URL; the message is an Adaptive Card."""
-
-    type: Literal["teams"]
+    type: Literal["feishu", "dingtalk", "wecom", "slack", "discord", "teams"]
 
 
 class WebhookEntry(ChatEntry):
@@ -217,17 +198,7 @@ class EmailEntry(EntryBase):
 
 
 PublishEntry = Annotated[
-    FilesEntry
-    | GitHubContentsEntry
-    | GitHubIssueEntry
-    | FeishuEntry
-    | DingTalkEntry
-    | WeComEntry
-    | SlackEntry
-    | DiscordEntry
-    | TeamsEntry
-    | WebhookEntry
-    | EmailEntry,
+    FilesEntry | GitHubContentsEntry | GitHubIssueEntry | ChatServiceEntry | WebhookEntry | EmailEntry,
     Field(discriminator="type"),
 ]
 

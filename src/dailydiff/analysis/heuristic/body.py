@@ -284,16 +284,43 @@ def _blocks(body: str, title: str, enough: int | None = None) -> tuple[_Block, .
     text = _prepare(body[:_READ_CHARS])
     if "]:" in text:  # a link reference defined further down changes how the text above it reads
         enough = None
-    walk = _Walk([], env, title, enough=enough)
+    walk = _Walk([], env, title, enough=enough, headings=_section_lines(text))
     walk.more = _top_blocks(text, env, walk.tokens)
     return walk.read()
 
 
-def _top_blocks(text: str, env: dict[str, Any], tokens: list[Token]) -> Iterator[None]:
+# A line that may be a heading at the top level (ATX "## Tests", or a setext underline "---" / "===").
+_HEADING_LINE_RE = lazy_compile(r"^ {0,3}(?:(?P<atx>#{1,6})(?:[ \t].*)?|(?:=+|-+)[ \t]*)$", re.M)
+
+
+def _section_lines(text: str) -> list[tuple[int, bool]]:
+    """The lines (numbered as markdown-it numbers them) where a heading may open a section whose blocks are
+    kept, each with whether that section is a bot's summary: every line that may be a heading, but those
+    whose section is dropped. An ATX heading's label is its line's; a setext heading's ends with the line
+    above its underline, whose words, if they drop or demote the section, do so whatever comes before."""
+    if "\r" in text:
+        text = re.sub(r"\r\n?", "\n", text)  # markdown-it's line breaks (normalize)
+    found: list[tuple[int, bool]] = []
+    line, at = 0, 0
+    for match in _HEADING_LINE_RE.finditer(text):
+        line += text.count("\n", at, match.start())
+        at = match.start()
+        if match.group("atx"):
+            label = _normalise_label(match.group())
+        elif line and (above := text[text.rfind("\n", 0, at - 1) + 1 : at - 1]).strip():
+            label = "\0" + _normalise_label(above)  # (no "^" of a section name matches after "\0")
+        else:
+            continue  # an underline with no paragraph above: a rule
+        if not _skip_section(label):
+            found.append((line, bool(_FALLBACK_SECTION_RE.search(label))))
+    return found
+
+
+def _top_blocks(text: str, env: dict[str, Any], tokens: list[Token]) -> Iterator[int]:
     """markdown-it's block parse of ``text`` (its core rules: normalize, then the block tokenizer), one
-    top-level block at a time: each step appends one block's tokens to ``tokens``. The loop is
-    ``ParserBlock.tokenize``'s at the top level, so the tokens are the ones ``parse`` gives, as far as read
-    (tests/test_heuristic_body_parse.py compares them)."""
+    top-level block at a time: each step appends one block's tokens to ``tokens`` and gives the line the
+    next one starts from. The loop is ``ParserBlock.tokenize``'s at the top level, so the tokens are the ones
+    ``parse`` gives, as far as read (tests/test_heuristic_body_parse.py compares them)."""
     from markdown_it.rules_block import StateBlock
     from markdown_it.rules_core import StateCore
     from markdown_it.rules_core.normalize import normalize
@@ -321,7 +348,7 @@ def _top_blocks(text: str, env: dict[str, Any], tokens: list[Token]) -> Iterator
             has_empty_lines = True
             line += 1
             state.line = line
-        yield
+        yield line
 
 
 _LIST_OPEN = ("bullet_list_open", "ordered_list_open")
@@ -341,14 +368,16 @@ class _Walk:
     details: int = 0
     drop_list: bool = False  # the list after a dropped "Stack from ghstack:" line belongs to it
     enough: int | None = None  # stop once the blocks kept hold more characters than this
-    more: Iterator[None] = field(default_factory=lambda: iter(()))  # parses one more top-level block
+    more: Iterator[int] = field(default_factory=lambda: iter(()))  # parses one more top-level block
+    line: int = 0  # the line the parse reached
+    headings: list[tuple[int, bool]] = field(default_factory=list)  # ``_section_lines``
     kept: int = 0  # characters in ``blocks``
 
     def read(self) -> tuple[_Block, ...]:
         handlers = {"html_block": self._html, "heading_open": self._heading}
         handlers |= dict.fromkeys(_LIST_OPEN, self._list)
         i = 0
-        while (self.enough is None or self.kept <= self.enough) and self._fill(i + 1):
+        while not self._settled(i) and self._fill(i + 1):
             token = self.tokens[i]
             handler = handlers.get(token.type)
             if handler is not None:
@@ -366,9 +395,24 @@ class _Walk:
     def _fill(self, count: int) -> bool:
         """Whether the body has ``count`` tokens (parsed as far as that)."""
         while len(self.tokens) < count:
-            if next(self.more, self) is self:
+            line = next(self.more, None)
+            if line is None:
                 return False
+            self.line = line
         return True
+
+    def _settled(self, i: int) -> bool:
+        """Whether reading stops before token ``i``: the blocks kept hold enough, or the rest of the body,
+        unparsed, can add nothing returned (its section keeps nothing — a template's, or a bot's summary
+        once the author said something — and no line below may open one that does: most of a templated
+        body is its checklists, left unparsed)."""
+        if self.enough is not None and self.kept > self.enough:
+            return True
+        if i < len(self.tokens) or not (
+            _skip_section(self.section) or (self.blocks and _FALLBACK_SECTION_RE.search(self.section))
+        ):
+            return False
+        return all(summary and self.blocks for line, summary in self.headings if line >= self.line)
 
     def _keep(self, block: _Block) -> None:
         target = self._target
@@ -512,18 +556,21 @@ def _cut(text: _Text, room: int) -> str:
     """At most `room` characters of `text`: whole sentences if one fits, else whole words and atoms."""
     if len(text.text) <= room:
         return text.text
-    sentence_ends = [
-        m.end()
-        for m in re.finditer(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)[.!?。！？](?=\s|$)", text.text)
-        if m.end() <= room and not text.inside_atom(m.end() - 1)
+    # The last sentence end, then the last space, that fits and is in no atom: the text past the room is
+    # not looked at (a list of many items runs long), nor the atoms of any but the last candidates.
+    head = text.text[: room + 1]
+    ends = [
+        m.end() for m in re.finditer(r"(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)[.!?。！？](?=\s|$)", head)
     ]
-    if sentence_ends and sentence_ends[-1] >= room // 2:
-        return text.text[: sentence_ends[-1]]
+    end = next((e for e in reversed(ends) if e <= room and not text.inside_atom(e - 1)), None)
+    if end is not None and end >= room // 2:
+        return text.text[:end]
     room -= 1  # for the ellipsis
-    spaces = [m.start() for m in re.finditer(r"\s", text.text[: room + 1]) if not text.inside_atom(m.start())]
-    if not spaces:
+    spaces = [m.start() for m in re.finditer(r"\s", head[: room + 1])]
+    space = next((p for p in reversed(spaces) if not text.inside_atom(p)), None)
+    if space is None:
         return ""
-    return text.text[: spaces[-1]].rstrip(" ,;:-—(") + "…"
+    return text.text[:space].rstrip(" ,;:-—(") + "…"
 
 
 def _first_paragraphs(blocks: Sequence[_Block], paragraphs: int) -> Sequence[_Block]:
