@@ -1038,3 +1038,73 @@ def test_texts_traced_joined_give_each_texts_own_claims() -> None:
         at += len(text) + 3
     assert len(expected) >= 12
     assert [(claim, kind.name, start, end) for claim, kind, start, end in claims_in(joined)] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (
+            'SoftmaxOp now calls get_sampling_module().softmax with a cached 1 MiB "softmax_workspace" buffer.',
+            'SoftmaxOp now calls get_sampling_module().softmax with a cached 2 MiB "softmax_workspace" buffer.',
+        ),
+        (  # a size the code writes in elements: 128 Mi int32 entries are 512 MiB only by working it out
+            "Each wrapper now allocates 128 * 1024 * 1024 int32 entries (128 MiB of entries).",
+            "Each wrapper now allocates 128 * 1024 * 1024 int32 entries (512 MiB).",
+        ),
+        (
+            "The new IntFastDiv.h/RoutingKernel.cuh/RoutingKernelTopK.cuh headers are left out.",
+            "The new IntFastDiv.h/RoutingKernel.cuh/RoutingKernelTopP.cuh headers are left out.",
+        ),
+        (
+            "The precompiled DeepGEMM cubins and their kernel_map.json are taken from the latest upload.",
+            "The precompiled DeepGEMM cubins and their kernel_index.json are taken from the latest upload.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_14(text: str, invented: str) -> None:
+    """The false flags of the fourteenth held-out round: a size the code writes as a product of literals
+    (1 MiB: `1024 * 1024`), file names joined by "/" (each shown), a file's name code puts together from a
+    quoted stem and a quoted extension (`cubin_prefix + "kernel_map"`, `f"{indice_path}.json"`)."""
+    shown = Evidence(
+        [
+            Section(
+                "diff",
+                "flashinfer/logits_processor/operators.py (modified, +93/−5)\n"
+                "@@ -75,7 +89,17 @@ class SoftmaxOp(Op):\n"
+                "-        probs = get_sampling_module().softmax(tensor.data)\n"
+                "+        workspace_buffer = _get_cache_buf(\n"
+                '+            "softmax_workspace", 1024 * 1024, tensor.data.device\n+        )\n',
+                path="flashinfer/logits_processor/operators.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/decode.py (modified, +8/−4)\n"
+                "             (8 * 1024 * 1024,), dtype=torch.uint8, device=self.device\n"
+                "-                (4 * 1024 * 1024,), dtype=torch.int32, device=self.device\n"
+                "+                (128 * 1024 * 1024,), dtype=torch.int32, device=self.device\n",
+                path="flashinfer/decode.py",
+            ),
+            Section(
+                "diff",
+                "flashinfer/deep_gemm.py (modified, +5/−3)\n"
+                '         cubin_prefix = f"{_artifact_hash}/deep-gemm/"\n'
+                '         indice_path = cubin_prefix + "kernel_map"\n'
+                '-        get_cubin(indice_path, self.sha256, file_extension=".json")\n'
+                '         path = FLASHINFER_CACHE_DIR / "cubins" / f"{indice_path}.json"\n',
+                path="flashinfer/deep_gemm.py",
+            ),
+            Section(
+                "unseen files",
+                "- include/flashinfer/trtllm/fused_moe/IntFastDiv.h (budget)\n"
+                "- include/flashinfer/trtllm/fused_moe/RoutingKernel.cuh (budget)\n"
+                "- include/flashinfer/trtllm/fused_moe/RoutingKernelTopK.cuh (budget)\n",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
+def test_a_kind_of_file_is_not_a_file_name() -> None:
+    """A kind of file ("non-.rst files", held out 14) names no file; a file's name with a dash inside still is one."""
+    assert _kinds("So a few non-.rst files, possibly docstrings, may also have been edited.") == []
+    assert _kinds("It edits run-tests.sh and conf.rst.") == [("run-tests.sh", "file"), ("conf.rst", "file")]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -48,6 +49,7 @@ class _Kind:
     near: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a unit, and the patterns that give a number it
     endings: tuple[str, ...] = ()  # a name written inflected as a word: the name without them is found
     singular: tuple[str, ...] = ()  # a plural name written singular: the name with them is found
+    in_bytes: tuple[tuple[str, int], ...] = ()  # a unit of size, and its bytes
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,7 @@ def _rules() -> _Rules:
             tuple((unit, tuple(patterns)) for unit, patterns in row.get("near", {}).items()),
             tuple(row.get("endings", ())),
             tuple(row.get("singular", ())),
+            tuple(row.get("in_bytes", {}).items()),
         )
         for row in data["kind"]
     )
@@ -177,6 +180,17 @@ class Evidence:
         return "\n".join(names + _passed(self.text))
 
     @functools.cached_property
+    def products(self) -> frozenset[int]:
+        """The values of the products of numbers the evidence writes (`1024 * 1024`), a whole product only:
+        none a name or another operator multiplies or divides (`n * 1024`, `1024 * 1024 / 4`)."""
+        text = self.text
+        return frozenset(
+            math.prod(map(int, re.findall(r"\d+", m.group())))
+            for m in _PRODUCT.finditer(text)
+            if text[max(0, m.start() - 4) : m.start()].rstrip()[-1:] not in _FACTOR
+        )
+
+    @functools.cached_property
     def spaced(self) -> str:
         """The text with each run of spaces, tabs and line breaks as one space (a quoted line's form)."""
         return " ".join(self.text.split())
@@ -245,6 +259,8 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 # finding -----------------------------------------------------------------------------------------
 
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
+_PRODUCT = re.compile(r"(?<![\w.*])\d+(?:[ \t]*\*[ \t]*\d+)+(?![\w.]|[ \t]*[*/%])")
+_FACTOR = frozenset("*/%")  # an operator before a product: it is a factor of a longer one
 _ROW = re.compile(r"[+ -]?\s*\|(.*)\|\s*$")  # a table's row (in a diff: with its + or -)
 _RULE = re.compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---|---| or +----+----+
 _CELL = re.compile(r"\d[\d,]*(?:\.\d+)?")
@@ -522,6 +538,9 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     for near in (p for name, patterns in kind.near if name in unit for p in patterns):
         if re.search(near.format(n=re.escape(plain), fraction=fraction), text):  # "ntok ≤ 16", "| tok/rank |"
             return claim
+    in_bytes = dict(kind.in_bytes).get(surface.lstrip("0123456789.,").strip())
+    if in_bytes and (size := Decimal(plain) * in_bytes) == int(size) and int(size) in evidence.products:
+        return claim  # 1 MiB: `1024 * 1024`
     return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
 
 
@@ -622,7 +641,9 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
     if found is not None or evidence is None:
         return found
     names = claim.strip("/").rstrip(".").split("/")  # a sentence's full stop is not the path's
-    return claim if len(names) > 1 and any(way(names, evidence) for way in _PUT_TOGETHER) else None
+    if len(names) == 1:
+        return claim if _stem_and_extension(names[0], evidence.text) else None
+    return claim if any(way(names, evidence) for way in _PUT_TOGETHER) else None
 
 
 def _module_attribute(names: list[str], evidence: Evidence) -> bool:
@@ -688,7 +709,30 @@ def _name_list(names: list[str], evidence: Evidence) -> bool:
     )
 
 
-_PUT_TOGETHER = (_module_attribute, _quoted_parts, _imported, _folder_and_file, _name_list)
+def _file_list(names: list[str], evidence: Evidence) -> bool:
+    """File names joined by "/" (`IntFastDiv.h/RoutingKernel.cuh`): each a file's name, each shown."""
+    return all(_FILE.search(n) and _find_word(evidence.text, n) >= 0 for n in names)
+
+
+def _stem_and_extension(name: str, text: str) -> bool:
+    """A file's name code puts together from its stem and its extension, each the end of a string, a few
+    lines apart: `cubin_prefix + "kernel_map"` and `f"{indice_path}.json"` (or `file_extension=".json"`)."""
+    stem, dot, extension = name.rpartition(".")
+    if not (stem and dot and _FILE.search(name)):
+        return False
+    for quote in "\"'":
+        at = text.find(stem + quote)
+        while at >= 0:
+            if at > 0 and text[at - 1] in "\"'/}":
+                near = text[max(0, at - _NEAR) : at + _NEAR]
+                if any(f"{before}.{extension}{end}" in near for before in "\"'}" for end in "\"'"):
+                    return True
+            at = text.find(stem + quote, at + 1)
+    return False
+
+
+_NEAR = 400  # characters either side: the few lines of one hunk
+_PUT_TOGETHER = (_module_attribute, _quoted_parts, _imported, _folder_and_file, _name_list, _file_list)
 _FILE = re.compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
                    r"|cmake|in|jinja|j2|rs|go|js|ts|proto|lock|mk)$")  # fmt: skip
 
