@@ -360,17 +360,19 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
     return -1
 
 
-def _name_found(evidence: Evidence, name: str) -> bool:
-    """A name shown whole or as a part of a longer one; a format's name (`W4AFP8`) in any letter case, also at
-    the start of a part of a name when it ends in a digit (`E4M3` in `float8_e4m3fn`)."""
-    if _find_part(evidence.text, name) >= 0 or _find_part(evidence.expanded, name) >= 0:
+def _name_found(evidence: Evidence, name: str, *, any_case: bool = False) -> bool:
+    """A name shown whole or as a part of a longer one, with ``any_case`` in any letter case; a format's name
+    (`W4AFP8`) in any letter case, also at the start of a part of a name when it ends in a digit (`E4M3` in
+    `float8_e4m3fn`). The names the evidence writes short (``expanded``) are read only for one it lacks."""
+    form = bool(_FORMAT.fullmatch(name))
+    if _find_part(evidence.text, name) >= 0 or (
+        (any_case or form) and _find_part(evidence.text, name, evidence.folded) >= 0
+    ):
         return True
-    return bool(_FORMAT.fullmatch(name)) and (
-        _find_part(evidence.text, name, evidence.folded) >= 0
-        or (
-            name[-1].isdigit()
-            and re.search(rf"(?<![a-z0-9]){name.lower()}[a-z]", evidence.folded) is not None
-        )
+    return _find_part(evidence.expanded, name) >= 0 or (
+        form
+        and name[-1].isdigit()
+        and re.search(rf"(?<![a-z0-9]){name.lower()}[a-z]", evidence.folded) is not None
     )
 
 
@@ -476,9 +478,7 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
         claim + s for s in kind.singular
     ]
     for stem in [claim, *stems]:
-        if _name_found(evidence, stem) or (
-            kind.match == "folded" and _find_part(evidence.text, stem, evidence.folded) >= 0
-        ):
+        if _name_found(evidence, stem, any_case=kind.match == "folded"):
             return stem
     return None
 
@@ -507,22 +507,30 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
         tokens = "token" in surface.lower()
         kind = replace(kind, units=tuple(u for u in kind.units if (u == "token") == tokens))
     precise = "." in claim or len(claim.replace(",", "").lstrip("0")) >= 3
+    # The tables' cells (each with its column's unit) are read last: they cost the most to work out.
     for form in _number_forms(claim):
-        if how == "number" and form in evidence.figures:
+        if (
+            (how == "number" and form in evidence.figures)
+            or _shows_number(text, form, kind, precise)
+            or _shows_number(evidence.cells, form, kind, precise)
+        ):
             return form
-        for shown in (text, evidence.cells):  # a table's cell with its column's unit after it
-            at = _find_number(shown, form)
-            while at >= 0:
-                rest = shown[at + len(form) : at + len(form) + 9]
-                if how == "number" or precise or _unit_follows(rest, kind):
-                    return form
-                at = _find_number(shown, form, at + 1)
     unit, plain = surface.lower(), claim.replace(",", "")
     fraction = re.escape(str(Decimal(plain).scaleb(-2)))
     for near in (p for name, patterns in kind.near if name in unit for p in patterns):
         if re.search(near.format(n=re.escape(plain), fraction=fraction), text):  # "ntok ≤ 16", "| tok/rank |"
             return claim
     return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
+
+
+def _shows_number(shown: str, form: str, kind: _Kind, precise: bool) -> bool:
+    at = _find_number(shown, form)
+    while at >= 0:
+        rest = shown[at + len(form) : at + len(form) + 9]
+        if kind.match == "number" or precise or _unit_follows(rest, kind):
+            return True
+        at = _find_number(shown, form, at + 1)
+    return False
 
 
 def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
