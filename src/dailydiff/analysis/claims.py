@@ -88,7 +88,7 @@ def _rules() -> _Rules:
         tuple(data["placeholders"]["inside"]),
         tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
-            (re.compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
+            (lazy_compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
             for row in data["spelling"]
         ),
         frozenset(data["commands"]["words"]),
@@ -507,11 +507,11 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
         tokens = "token" in surface.lower()
         kind = replace(kind, units=tuple(u for u in kind.units if (u == "token") == tokens))
     precise = "." in claim or len(claim.replace(",", "").lstrip("0")) >= 3
-    # The tables' cells (each with its column's unit) are read last: they cost the most to work out.
+    # The text first; the sums and the tables' cells (each with its column's unit) only for what it does not show.
     for form in _number_forms(claim):
         if (
-            (how == "number" and form in evidence.figures)
-            or _shows_number(text, form, kind, precise)
+            _shows_number(text, form, kind, precise)
+            or (how == "number" and form in evidence.figures)
             or _shows_number(evidence.cells, form, kind, precise)
         ):
             return form
