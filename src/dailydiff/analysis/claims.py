@@ -891,12 +891,15 @@ def ground(
     if mode == "trace":  # counted, nothing changed (the rules analyser: a claim it makes is in the diff)
         # One pass over the texts joined (a NUL line: no claim pattern crosses it); sentences only for a text
         # holding a claim not found, to keep the sentence it stood in.
-        tally.claims = trace(_JOIN.join(filter(None, _texts(analysis))), evidence)
-        if any(claim.where is None for claim in tally.claims):
-            tally = _Tally()
+        joined = _JOIN.join(filter(None, _texts(analysis)))
+        named = claims_in(joined)
+        if all(_found(claim, kind, evidence, joined[start:end].strip(), anywhere=True) is not None
+               for claim, kind, start, end in named):  # fmt: skip
+            checked = supported = len({claim for claim, *_ in named})
+        else:
             for text in filter(None, _texts(analysis)):
                 _apply(text, evidence, "mark", language, tally, located=False)
-        checked, supported = tally.distinct()
+            checked, supported = tally.distinct()
         # The trace is not kept: `--claims` traces the text again against the commit, with places.
         grounding = Grounding(checked=checked, supported=supported, unverified=tally.unverified, action="none",
                               removed=tally.removed)  # fmt: skip
