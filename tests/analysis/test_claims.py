@@ -1025,6 +1025,21 @@ def test_the_evidence_adds_up_its_figures_only_when_a_count_is_looked_up() -> No
     assert asked == [1]  # once
 
 
+def test_a_claim_the_text_shows_works_out_none_of_the_evidences_costly_views() -> None:
+    """The diff's sums, its tables' cells and the names it writes short cost the most on a large diff: a number
+    or a name the text shows (a name in another letter case too) is found without them."""
+    text = "+| n | ms |\n+|---|---|\n+| 1024 | 87.0 |\n+moe_{fp8,bf16}_nt = 2048\n+cutedslmoe = 3\n"
+    shown = Evidence([Section("diff", text, path="a.py")], lambda: [5])
+    traced = trace("It reads 1024 tokens, 2048 lines and 87.0 ms in CuteDslMoE.", shown)
+    assert [(c.text, c.where) for c in traced] == [
+        ("1024", "found"),
+        ("2048", "found"),
+        ("87.0", "found"),
+        ("CuteDslMoE", "found"),
+    ]
+    assert not {"figures", "cells", "decimals", "expanded"} & set(vars(shown))
+
+
 def test_texts_traced_joined_give_each_texts_own_claims() -> None:
     texts = [
         "Adds `plan()` in flashinfer/decode.py, 2.3x faster (#1506).",

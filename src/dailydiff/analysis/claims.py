@@ -91,7 +91,7 @@ def _rules() -> _Rules:
         tuple(data["placeholders"]["inside"]),
         tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
-            (re.compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
+            (lazy_compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
             for row in data["spelling"]
         ),
         frozenset(data["commands"]["words"]),
@@ -376,17 +376,19 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
     return -1
 
 
-def _name_found(evidence: Evidence, name: str) -> bool:
-    """A name shown whole or as a part of a longer one; a format's name (`W4AFP8`) in any letter case, also at
-    the start of a part of a name when it ends in a digit (`E4M3` in `float8_e4m3fn`)."""
-    if _find_part(evidence.text, name) >= 0 or _find_part(evidence.expanded, name) >= 0:
+def _name_found(evidence: Evidence, name: str, *, any_case: bool = False) -> bool:
+    """A name shown whole or as a part of a longer one, with ``any_case`` in any letter case; a format's name
+    (`W4AFP8`) in any letter case, also at the start of a part of a name when it ends in a digit (`E4M3` in
+    `float8_e4m3fn`). The names the evidence writes short (``expanded``) are read only for one it lacks."""
+    form = bool(_FORMAT.fullmatch(name))
+    if _find_part(evidence.text, name) >= 0 or (
+        (any_case or form) and _find_part(evidence.text, name, evidence.folded) >= 0
+    ):
         return True
-    return bool(_FORMAT.fullmatch(name)) and (
-        _find_part(evidence.text, name, evidence.folded) >= 0
-        or (
-            name[-1].isdigit()
-            and re.search(rf"(?<![a-z0-9]){name.lower()}[a-z]", evidence.folded) is not None
-        )
+    return _find_part(evidence.expanded, name) >= 0 or (
+        form
+        and name[-1].isdigit()
+        and re.search(rf"(?<![a-z0-9]){name.lower()}[a-z]", evidence.folded) is not None
     )
 
 
@@ -492,9 +494,7 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
         claim + s for s in kind.singular
     ]
     for stem in [claim, *stems]:
-        if _name_found(evidence, stem) or (
-            kind.match == "folded" and _find_part(evidence.text, stem, evidence.folded) >= 0
-        ):
+        if _name_found(evidence, stem, any_case=kind.match == "folded"):
             return stem
     return None
 
@@ -523,16 +523,14 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
         tokens = "token" in surface.lower()
         kind = replace(kind, units=tuple(u for u in kind.units if (u == "token") == tokens))
     precise = "." in claim or len(claim.replace(",", "").lstrip("0")) >= 3
+    # The text first; the sums and the tables' cells (each with its column's unit) only for what it does not show.
     for form in _number_forms(claim):
-        if how == "number" and form in evidence.figures:
+        if (
+            _shows_number(text, form, kind, precise)
+            or (how == "number" and form in evidence.figures)
+            or _shows_number(evidence.cells, form, kind, precise)
+        ):
             return form
-        for shown in (text, evidence.cells):  # a table's cell with its column's unit after it
-            at = _find_number(shown, form)
-            while at >= 0:
-                rest = shown[at + len(form) : at + len(form) + 9]
-                if how == "number" or precise or _unit_follows(rest, kind):
-                    return form
-                at = _find_number(shown, form, at + 1)
     unit, plain = surface.lower(), claim.replace(",", "")
     fraction = re.escape(str(Decimal(plain).scaleb(-2)))
     for near in (p for name, patterns in kind.near if name in unit for p in patterns):
@@ -542,6 +540,16 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     if in_bytes and (size := Decimal(plain) * in_bytes) == int(size) and int(size) in evidence.products:
         return claim  # 1 MiB: `1024 * 1024`
     return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
+
+
+def _shows_number(shown: str, form: str, kind: _Kind, precise: bool) -> bool:
+    at = _find_number(shown, form)
+    while at >= 0:
+        rest = shown[at + len(form) : at + len(form) + 9]
+        if kind.match == "number" or precise or _unit_follows(rest, kind):
+            return True
+        at = _find_number(shown, form, at + 1)
+    return False
 
 
 def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
@@ -927,12 +935,15 @@ def ground(
     if mode == "trace":  # counted, nothing changed (the rules analyser: a claim it makes is in the diff)
         # One pass over the texts joined (a NUL line: no claim pattern crosses it); sentences only for a text
         # holding a claim not found, to keep the sentence it stood in.
-        tally.claims = trace(_JOIN.join(filter(None, _texts(analysis))), evidence)
-        if any(claim.where is None for claim in tally.claims):
-            tally = _Tally()
+        joined = _JOIN.join(filter(None, _texts(analysis)))
+        named = claims_in(joined)
+        if all(_found(claim, kind, evidence, joined[start:end].strip(), anywhere=True) is not None
+               for claim, kind, start, end in named):  # fmt: skip
+            checked = supported = len({claim for claim, *_ in named})
+        else:
             for text in filter(None, _texts(analysis)):
                 _apply(text, evidence, "mark", language, tally, located=False)
-        checked, supported = tally.distinct()
+            checked, supported = tally.distinct()
         # The trace is not kept: `--claims` traces the text again against the commit, with places.
         grounding = Grounding(checked=checked, supported=supported, unverified=tally.unverified, action="none",
                               removed=tally.removed)  # fmt: skip
