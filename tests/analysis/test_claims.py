@@ -1152,6 +1152,10 @@ def test_a_kind_of_file_is_not_a_file_name() -> None:
             "如果某条调用路径使用无符号 IdType，跳过逻辑会失效。",
             "如果某条调用路径使用无符号 PosType，跳过逻辑会失效。",
         ),
+        (  # a glob for the ends of names the unseen files list
+            "The routing_*.cu files are modified but not shown.",
+            "The gating_*.cu files are modified but not shown.",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_held_out_15(text: str, invented: str) -> None:
@@ -1182,6 +1186,11 @@ def test_what_a_real_model_wrote_is_found_held_out_15(text: str, invented: str) 
                 "     const RoPEIdType pos = pos_ids[idx];\n"
                 "+  if (params.mMaxSeqLenQ >= 1 &&\n",
                 path="csrc/trtllm_fmha_kernel_launcher.cu",
+            ),
+            Section(
+                "unseen files",
+                "- csrc/fused_moe/trtllm_backend/trtllm_fused_moe_routing_common.cu (budget)\n"
+                "- csrc/fused_moe/trtllm_backend/trtllm_fused_moe_routing_deepseek.cu (budget)\n",
             ),
         ]
     )

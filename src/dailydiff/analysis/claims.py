@@ -495,13 +495,13 @@ _RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
 
 
 def _templated(claim: str, evidence: Evidence) -> str | None:
-    """A name written as a template: a placeholder for a part of it (`+cuXXX` is `+cu129`), or a range of
-    numbers (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown)."""
+    """A name written as a template: a placeholder for a part of it (`+cuXXX` is `+cu129`; `routing_*.cu` the end
+    of `moe_routing_common.cu`), or a range of numbers (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown)."""
     inside = _rules().inside
     if any(p in claim for p in inside):
         parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
         pattern = "".join(r"[\w-]+" if i % 2 else re.escape(part) for i, part in enumerate(parts))
-        found = re.search(rf"(?<![\w.-]){pattern}", evidence.text)
+        found = re.search(rf"(?<![A-Za-z0-9.-]){pattern}", evidence.text)  # or a part of a name after _
         return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
     if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
         numbers = range(int(span[1]), int(span[2]) + 1)
