@@ -1123,3 +1123,75 @@ def test_a_kind_of_file_is_not_a_file_name() -> None:
     """A kind of file ("non-.rst files", held out 14) names no file; a file's name with a dash inside still is one."""
     assert _kinds("So a few non-.rst files, possibly docstrings, may also have been edited.") == []
     assert _kinds("It edits run-tests.sh and conf.rst.") == [("run-tests.sh", "file"), ("conf.rst", "file")]
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # a name git cut at the end of a hunk header (its 80 bytes of function context), written whole
+            "The loop in BatchMLAPageAttentionKernel now waits for the pipeline.",
+            "The loop in BatchMLAPageAttentionKernel now waits for the pipeline in BatchMLADecodeKernel.",
+        ),
+        (  # a constant's `k` prefix and letter case
+            "The new kernels run on sm_100f, sm_100 and sm_103.",
+            "The new kernels run on sm_100f, sm_100 and sm_120.",
+        ),
+        (  # a table's header, a blank line, then its rule: the column is still the header's (speedup: x)
+            "The reported speedups grow with seqLenQ, up to about 5x at seqLenQ 8.",
+            "The reported speedups grow with seqLenQ, up to about 7x at seqLenQ 8.",
+        ),
+        (  # C's float limits are C++'s `std::numeric_limits<float>`
+            "x is multiplied by kSCALE = 1 - FLT_EPSILON.",
+            "x is multiplied by kSCALE = 1 - DBL_EPSILON.",
+        ),
+        (  # snake_case for a camelCase name, a member's with its `m` prefix
+            "Only when head_dim_qk equals head_dim_v and no swizzle is needed.",
+            "Only when head_dim_qk equals head_dim_vo and no swizzle is needed.",
+        ),
+        (  # a CamelCase part after an acronym (`RoPE`)
+            "如果某条调用路径使用无符号 IdType，跳过逻辑会失效。",
+            "如果某条调用路径使用无符号 PosType，跳过逻辑会失效。",
+        ),
+        (  # a glob for the ends of names the unseen files list
+            "The routing_*.cu files are modified but not shown.",
+            "The gating_*.cu files are modified but not shown.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_15(text: str, invented: str) -> None:
+    """The false flags of the fifteenth held-out round, each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section(
+                "diff",
+                "include/flashinfer/attention/mla_fa2.cuh (modified, +10/−9)\n"
+                "@@ -649,14 +649,15 @@ __global__ __launch_bounds__(KTraits::NUM_THREADS) void "
+                "BatchMLAPageAttentionKer\n"
+                "   // BatchMLADecode is not this kernel\n",
+                path="include/flashinfer/attention/mla_fa2.cuh",
+            ),
+            Section(
+                "pull request",
+                "| test case | median_time_ms | median_time_ms (opt) | speedup |\n\n"
+                "|------------------------------------------|----------------|----------------------|----------|\n"
+                "| GPT-OSS-fp8_e4m3-batchSize16-seqLenQ8 | 0.332 | 0.065 | 5.11 |\n"
+                "| GPT-OSS-fp8_e4m3-batchSize32-seqLenQ8 | 0.647 | 0.126 | 5.13 |\n",
+            ),
+            Section(
+                "diff",
+                "csrc/trtllm_fmha_kernel_launcher.cu (modified, +12/−3)\n"
+                "+  if (sm == kSM_100f || sm == kSM_100 || sm == kSM_103) {\n"
+                "+  constexpr float kSCALE = 1.0f - cuda::std::numeric_limits<float>::epsilon();\n"
+                "+                               options.mHeadDimQk == options.mHeadDimV && !swizzleKv};\n"
+                "     const RoPEIdType pos = pos_ids[idx];\n"
+                "+  if (params.mMaxSeqLenQ >= 1 &&\n",
+                path="csrc/trtllm_fmha_kernel_launcher.cu",
+            ),
+            Section(
+                "unseen files",
+                "- csrc/fused_moe/trtllm_backend/trtllm_fused_moe_routing_common.cu (budget)\n"
+                "- csrc/fused_moe/trtllm_backend/trtllm_fused_moe_routing_deepseek.cu (budget)\n",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)

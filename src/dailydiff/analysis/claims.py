@@ -151,7 +151,7 @@ class Evidence:
         """The numbers of the tables it shows, each with the unit its column's header gives (`claims.toml`'s
         `column`), one a line: "87.0 us" for 87.0 under "| Optimized, us |"."""
         found, units = [], None
-        for line in self.text.split("\n"):
+        for line in _HEADER_GAP.sub(r"\1\n", self.text).split("\n"):
             row, rule = _ROW.match(line), _RULE.match(line)
             if row is None or rule:
                 units = units if rule else None  # a rule goes on with the table; any other line ends it
@@ -188,6 +188,16 @@ class Evidence:
             math.prod(map(int, re.findall(r"\d+", m.group())))
             for m in _PRODUCT.finditer(text)
             if text[max(0, m.start() - 4) : m.start()].rstrip()[-1:] not in _FACTOR
+        )
+
+    @functools.cached_property
+    def cut_names(self) -> frozenset[str]:
+        """The names git cut at the end of a hunk header (it keeps 80 bytes of the function's line): a name that
+        starts so may be the whole one (`BatchMLAPageAttentionKer` is `BatchMLAPageAttentionKernel`)."""
+        return frozenset(
+            m.group(2)
+            for m in _HUNK_CUT.finditer(self.text)
+            if len(m.group(1).encode()) == 80 and len(m.group(2)) >= 8
         )
 
     @functools.cached_property
@@ -264,6 +274,9 @@ _FACTOR = frozenset("*/%")  # an operator before a product: it is a factor of a 
 _ROW = re.compile(r"[+ -]?\s*\|(.*)\|\s*$")  # a table's row (in a diff: with its + or -)
 _RULE = re.compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---|---| or +----+----+
 _CELL = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_HUNK_CUT = re.compile(r"^[+ -]?@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ (.*?(\w+))$", re.MULTILINE | re.ASCII)
+# a table's header, a blank line, its rule: the blank line does not end the table (a message reflowed)
+_HEADER_GAP = re.compile(r"^([+ -]?\s*\|.*\|[ \t]*)\n[ \t]*\n(?=[+ -]?\s*\|[-:| ]*-)", re.MULTILINE)
 
 
 def _printed_cells(text: str) -> list[str]:
@@ -365,6 +378,8 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
             or (at >= 2 and text[at - 2 : at] == "-D" and text[at - 3 : at - 2] not in _WORD)
             or needle[0] == "_"
             or (needle[0].isupper() and (before.islower() or before.isdigit()))
+            # a CamelCase part after an acronym: `IdType` in `RoPEIdType`
+            or (needle[:2].istitle() and before.isupper() and text[at - 2 : at - 1].isupper())
         )
         right = (
             after not in _WORD or after == "_" or needle[-1] == "_" or after.isupper()
@@ -379,17 +394,25 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
 def _name_found(evidence: Evidence, name: str, *, any_case: bool = False) -> bool:
     """A name shown whole or as a part of a longer one, with ``any_case`` in any letter case; a format's name
     (`W4AFP8`) in any letter case, also at the start of a part of a name when it ends in a digit (`E4M3` in
-    `float8_e4m3fn`). The names the evidence writes short (``expanded``) are read only for one it lacks."""
+    `float8_e4m3fn`). The names the evidence writes short (``expanded``) are read only for one it lacks, and so are
+    a snake_case name's camelCase (`head_dim_qk`: `headDimQk`, a member's `mHeadDimQk`) and a name git cut at the
+    end of a hunk header (``cut_names``)."""
     form = bool(_FORMAT.fullmatch(name))
     if _find_part(evidence.text, name) >= 0 or (
         (any_case or form) and _find_part(evidence.text, name, evidence.folded) >= 0
     ):
         return True
-    return _find_part(evidence.expanded, name) >= 0 or (
+    if _find_part(evidence.expanded, name) >= 0 or (
         form
         and name[-1].isdigit()
         and re.search(rf"(?<![a-z0-9]){name.lower()}[a-z]", evidence.folded) is not None
-    )
+    ):
+        return True
+    if re.fullmatch(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+", name):  # snake_case for camelCase, a member's `m` too
+        camel = "".join(part.capitalize() for part in name.split("_"))
+        if any(_find_word(evidence.text, n) >= 0 for n in (camel[0].lower() + camel[1:], "m" + camel)):
+            return True
+    return any(name.startswith(cut) and name != cut for cut in evidence.cut_names)
 
 
 _FORMAT = re.compile(r"[A-Z0-9]*\d[A-Z0-9]*[A-Z][A-Z0-9]*|[A-Z0-9]*[A-Z][A-Z0-9]*\d[A-Z0-9]*", re.ASCII)
@@ -472,13 +495,13 @@ _RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
 
 
 def _templated(claim: str, evidence: Evidence) -> str | None:
-    """A name written as a template: a placeholder for a part of it (`+cuXXX` is `+cu129`), or a range of
-    numbers (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown)."""
+    """A name written as a template: a placeholder for a part of it (`+cuXXX` is `+cu129`; `routing_*.cu` the end
+    of `moe_routing_common.cu`), or a range of numbers (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown)."""
     inside = _rules().inside
     if any(p in claim for p in inside):
         parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
         pattern = "".join(r"[\w-]+" if i % 2 else re.escape(part) for i, part in enumerate(parts))
-        found = re.search(rf"(?<![\w.-]){pattern}", evidence.text)
+        found = re.search(rf"(?<![A-Za-z0-9.-]){pattern}", evidence.text)  # or a part of a name after _
         return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
     if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
         numbers = range(int(span[1]), int(span[2]) + 1)
