@@ -1195,3 +1195,40 @@ def test_what_a_real_model_wrote_is_found_held_out_15(text: str, invented: str) 
         ]
     )
     _found_and_twin_flagged(text, invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # a unit in another letter case ("99kb per sm")
+            "MLA 模板支持共享内存只有约 99KB/SM 的 sm89 GPU。",
+            "MLA 模板支持共享内存只有约 64KB/SM 的 sm89 GPU。",
+        ),
+        (  # digits grouped by `_` (Python's `12_000_000`), a megabyte of 10**6 bytes
+            "It sizes a roughly 12 MB workspace.",
+            "It sizes a roughly 16 MB workspace.",
+        ),
+        (  # a name a comment writes with a capital first letter
+            "The flags tensor is [buffer_ptr, clear_ptr, buffer_size, counter].",
+            "The flags tensor is [buffer_ptr, clear_ptr, buffer_size, flush_ptr].",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_16(text: str, invented: str) -> None:
+    """The false flags of the sixteenth held-out round, each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section(
+                "pull request",
+                "sm89 has small shared memory size (99kb per sm), so we have to further reduce\n",
+            ),
+            Section(
+                "diff",
+                "flashinfer/comm/trtllm_mnnvl_ar.py (added, +120/−0)\n"
+                "+    TARGET_WORKSPACE_SIZE_BYTES = 12_000_000\n"
+                "+    # [Buffer_ptr, Clear_ptr, Buffer_size, atomic access counter]\n",
+                path="flashinfer/comm/trtllm_mnnvl_ar.py",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)

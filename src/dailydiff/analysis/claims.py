@@ -49,7 +49,8 @@ class _Kind:
     near: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a unit, and the patterns that give a number it
     endings: tuple[str, ...] = ()  # a name written inflected as a word: the name without them is found
     singular: tuple[str, ...] = ()  # a plural name written singular: the name with them is found
-    in_bytes: tuple[tuple[str, int], ...] = ()  # a unit of size, and its bytes
+    in_bytes: tuple[tuple[str, tuple[int, ...]], ...] = ()  # a unit of size, and its bytes
+    units_any_case: bool = False  # "99kb" is 99 KB
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,9 @@ class _Rules:
     placeholders: frozenset[str]
     inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
-    # a claim, how the evidence writes it, and whether as a part of a longer name in any letter case
-    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...]
+    # a claim, how the evidence writes it, whether as a part of a longer name in any letter case, and whether
+    # with a capital first letter
+    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool, bool], ...]
     commands: frozenset[str]
 
 
@@ -80,7 +82,8 @@ def _rules() -> _Rules:
             tuple((unit, tuple(patterns)) for unit, patterns in row.get("near", {}).items()),
             tuple(row.get("endings", ())),
             tuple(row.get("singular", ())),
-            tuple(row.get("in_bytes", {}).items()),
+            tuple((unit, tuple(bytes_)) for unit, bytes_ in row.get("in_bytes", {}).items()),
+            row.get("units_any_case", False),
         )
         for row in data["kind"]
     )
@@ -91,7 +94,12 @@ def _rules() -> _Rules:
         tuple(data["placeholders"]["inside"]),
         tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
-            (lazy_compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
+            (
+                lazy_compile(row["claim"], re.ASCII),
+                tuple(row["shown"]),
+                row.get("part", False),
+                row.get("capital", False),
+            )
             for row in data["spelling"]
         ),
         frozenset(data["commands"]["words"]),
@@ -182,13 +190,15 @@ class Evidence:
     @functools.cached_property
     def products(self) -> frozenset[int]:
         """The values of the products of numbers the evidence writes (`1024 * 1024`), a whole product only:
-        none a name or another operator multiplies or divides (`n * 1024`, `1024 * 1024 / 4`)."""
+        none a name or another operator multiplies or divides (`n * 1024`, `1024 * 1024 / 4`); and the numbers
+        code writes with their digits grouped by `_` (`12_000_000`)."""
         text = self.text
-        return frozenset(
+        products = (
             math.prod(map(int, re.findall(r"\d+", m.group())))
             for m in _PRODUCT.finditer(text)
             if text[max(0, m.start() - 4) : m.start()].rstrip()[-1:] not in _FACTOR
         )
+        return frozenset([*products, *(int(m.group().replace("_", "")) for m in _GROUPED.finditer(text))])
 
     @functools.cached_property
     def cut_names(self) -> frozenset[str]:
@@ -270,6 +280,7 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
 _PRODUCT = re.compile(r"(?<![\w.*])\d+(?:[ \t]*\*[ \t]*\d+)+(?![\w.]|[ \t]*[*/%])")
+_GROUPED = re.compile(r"(?<![\w.])\d{1,3}(?:_\d{3})+(?![\w.])")
 _FACTOR = frozenset("*/%")  # an operator before a product: it is a factor of a longer one
 _ROW = re.compile(r"[+ -]?\s*\|(.*)\|\s*$")  # a table's row (in a diff: with its + or -)
 _RULE = re.compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---|---| or +----+----+
@@ -477,9 +488,10 @@ def _found(
         written = form.format(n=claim.replace(",", ""), name=name, flag=flag, value=value).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    for spelled, shown, part in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
+    for spelled, shown, part, capital in _rules().spellings:  # otherwise (`torch.ops.ns.op`: `ns::op`)
         if m := spelled.match(claim):
             for written in (m.expand(form) for form in shown):
+                written = written[:1].upper() + written[1:] if capital else written
                 if (
                     _find_part(evidence.text, written, evidence.folded)
                     if part
@@ -559,9 +571,9 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     for near in (p for name, patterns in kind.near if name in unit for p in patterns):
         if re.search(near.format(n=re.escape(plain), fraction=fraction), text):  # "ntok ≤ 16", "| tok/rank |"
             return claim
-    in_bytes = dict(kind.in_bytes).get(surface.lstrip("0123456789.,").strip())
-    if in_bytes and (size := Decimal(plain) * in_bytes) == int(size) and int(size) in evidence.products:
-        return claim  # 1 MiB: `1024 * 1024`
+    for in_bytes in dict(kind.in_bytes).get(surface.lstrip("0123456789.,").strip(), ()):
+        if (size := Decimal(plain) * in_bytes) == int(size) and int(size) in evidence.products:
+            return claim  # 1 MiB: `1024 * 1024`; 12 MB: `12_000_000`
     return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
 
 
@@ -597,6 +609,8 @@ def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
 
 def _unit_follows(rest: str, kind: _Kind) -> bool:
     rest = rest.lstrip(" `'\"") if kind.match == "unit" else rest  # "``… * 4`` bytes"
+    if kind.units_any_case:
+        return any(rest.lower().startswith(unit.lower()) for unit in kind.units)
     return any(rest.startswith(unit) for unit in kind.units)
 
 
