@@ -1232,3 +1232,61 @@ def test_what_a_real_model_wrote_is_found_held_out_16(text: str, invented: str) 
         ]
     )
     _found_and_twin_flagged(text, invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # the last factor of a product the text quotes is no size of its own
+            "It is 2 only if max_smem_per_sm exceeds 16 * HEAD_DIM * sizeof(DTypeIn) * 16 bytes.",
+            "It is 2 only if max_smem_per_sm exceeds 16 * HEAD_DIM * sizeof(DTypeIn) bytes, about 64 KB.",
+        ),
+        (  # a snake_case name a constant writes in capitals
+            "Run the prefill tests with head_dim 256.",
+            "Run the prefill tests with head_dim 256 and page_size 16.",
+        ),
+        (  # a length of a query counts tokens
+            "Short query lengths (17 to 32 tokens per request) run faster.",
+            "Short query lengths (17 to 48 tokens per request) run faster.",
+        ),
+        (  # a table's "Token Count" column, its cell a bound
+            "A single-block kernel runs for 4 tokens or fewer.",
+            "A single-block kernel runs for 8 tokens or fewer.",
+        ),
+        (  # a name's words written apart
+            "Corrects the logits_cap description in the docstrings.",
+            "Corrects the logits_cap and attn_scale descriptions in the docstrings.",
+        ),
+        (  # an exception's words written apart
+            "The annotations raised a TypeError on Python 3.8.",
+            "The annotations raised a NameError on Python 3.8.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_17(text: str, invented: str) -> None:
+    """The false flags of the seventeenth held-out round, each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section(
+                "message",
+                "doc: fix the description of logits cap in docstring (#299)\n\n"
+                "bugfix: fix the python 3.8 type error (#486)\n\n"
+                "(possibly) accelerate the cases where query length was within (16, 32].\n",
+            ),
+            Section(
+                "pull request",
+                "Depending on token count, different code paths are selected:\n\n"
+                "| Token Count | Code Path |\n\n"
+                "|--------------------|----------------------------------------------------------------|\n"
+                "| ≤ 4 | Single-block kernel (fuses all steps incl. topK) |\n"
+                "| ≤ cluster capacity | Single-cluster kernel (uses distributed smem,\n",
+            ),
+            Section(
+                "diff",
+                "include/flashinfer/prefill.cuh (modified, +3/−3)\n"
+                "+    const int num_ctas_per_sm = max_smem_per_sm > (16 * HEAD_DIM * sizeof(DTypeIn) * 16) ? 2: 1;\n",
+                path="include/flashinfer/prefill.cuh",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)

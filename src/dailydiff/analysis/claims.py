@@ -60,9 +60,9 @@ class _Rules:
     placeholders: frozenset[str]
     inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
-    # a claim, how the evidence writes it, whether as a part of a longer name in any letter case, and whether
-    # with a capital first letter
-    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool, bool], ...]
+    # a claim, how the evidence writes it, whether as a part of a longer name in any letter case, and the letter
+    # case it is written in ("", "capital", "upper", "lower")
+    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool, str], ...]
     commands: frozenset[str]
 
 
@@ -98,7 +98,7 @@ def _rules() -> _Rules:
                 lazy_compile(row["claim"], re.ASCII),
                 tuple(row["shown"]),
                 row.get("part", False),
-                row.get("capital", False),
+                row.get("case", ""),
             )
             for row in data["spelling"]
         ),
@@ -284,7 +284,7 @@ _GROUPED = re.compile(r"(?<![\w.])\d{1,3}(?:_\d{3})+(?![\w.])")
 _FACTOR = frozenset("*/%")  # an operator before a product: it is a factor of a longer one
 _ROW = re.compile(r"[+ -]?\s*\|(.*)\|\s*$")  # a table's row (in a diff: with its + or -)
 _RULE = re.compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---|---| or +----+----+
-_CELL = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_CELL = re.compile(r"(?:[≤≥<>~]=?\s?)?\d[\d,]*(?:\.\d+)?")  # a bound too ("≤ 4")
 _HUNK_CUT = re.compile(r"^[+ -]?@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ (.*?(\w+))$", re.MULTILINE | re.ASCII)
 # a table's header, a blank line, its rule: the blank line does not end the table (a message reflowed)
 _HEADER_GAP = re.compile(r"^([+ -]?\s*\|.*\|[ \t]*)\n[ \t]*\n(?=[+ -]?\s*\|[-:| ]*-)", re.MULTILINE)
@@ -488,10 +488,9 @@ def _found(
         written = form.format(n=claim.replace(",", ""), name=name, flag=flag, value=value).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    for spelled, shown, part, capital in _rules().spellings:  # otherwise (`torch.ops.ns.op`: `ns::op`)
+    for spelled, shown, part, case in _rules().spellings:  # otherwise (`torch.ops.ns.op`: `ns::op`)
         if m := spelled.match(claim):
-            for written in (m.expand(form) for form in shown):
-                written = written[:1].upper() + written[1:] if capital else written
+            for written in (_CASES[case](m.expand(form)) for form in shown):
                 if (
                     _find_part(evidence.text, written, evidence.folded)
                     if part
@@ -503,6 +502,12 @@ def _found(
     return _MATCH[kind.match](claim, kind, evidence, surface) or _templated(claim, evidence)
 
 
+_CASES: dict[str, Callable[[str], str]] = {
+    "": str,
+    "capital": lambda s: s[:1].upper() + s[1:],
+    "upper": str.upper,
+    "lower": str.lower,
+}
 _RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
 
 
