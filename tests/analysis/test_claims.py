@@ -1290,3 +1290,78 @@ def test_what_a_real_model_wrote_is_found_held_out_17(text: str, invented: str) 
         ]
     )
     _found_and_twin_flagged(text, invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # `::` for `.`, in another letter case
+            "It adds a Boost.Math dependency.",
+            "It adds a Boost.Multiprecision dependency.",
+        ),
+        (  # a keyword's words written apart in a comment
+            "A test of the paged prefill with return_lse=True.",
+            "A test of the paged prefill with return_lse=True and return_attn=True.",
+        ),
+        (  # a length, with no word for what it counts
+            "Prefill with 17 to 32 tokens a request runs faster.",
+            "Prefill with 17 to 64 tokens a request runs faster.",
+        ),
+        (  # a builtin type's method, called
+            "The sm90 arguments are a dict.copy() of the base ones.",
+            "The sm90 arguments are a dict.setdefault() of the base ones.",
+        ),
+        (  # a release line where a release of it is
+            "The v0.2 release post is linked.",
+            "The v0.3 release post is linked.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_18(text: str, invented: str) -> None:
+    """The false flags of the eighteenth held-out round, each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section(
+                "message",
+                "#518 adds 2x2 warp layout which cause some numerical error for query\nlength between (16, 32].\n"
+                "Blog](https://flashinfer.ai/2024/12/16/flashinfer-v02-release.html). v0.1.6...v0.2.0\n"
+                "logical 16/32-KiB intermediate. That leaves less than 128 KiB mapped\n",
+            ),
+            Section(
+                "diff",
+                "CMakeLists.txt (modified, +9/−2)\n"
+                "+  target_link_libraries(decode_kernels PRIVATE Boost::math)\n"
+                "+      ElementPV lse = __log2f(tTMEM_LOADVrS(kIdxFinalRowSum)) +\n"
+                "+                      params.scale_softmax_log2 * tTMEM_LOADVrS(kIdxFinalRowMax);\n"
+                "+        True,  # return LSE\n"
+                "-    extra_compile_args_sm90 = extra_compile_args.copy()\n",
+                path="CMakeLists.txt",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
+def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
+    """`s_q` is not "s q" (a name's words are read apart only when they hold four letters or more), and a name is
+    not a part of a longer one in another style: `merge_state` is not `MergeStateKernel`'s, `row_sum` not
+    `kIdxFinalRowSum`'s (held out 18 counts the last a false flag: the formula shown is the one the model wrote)."""
+    shown = Evidence(
+        [
+            Section(
+                "diff",
+                "x.cu (modified, +2/−1)\n+ s q k v\n+ row sum\n+ MergeStateKernel<<<1, 2>>>(kIdxFinalRowSum);\n"
+                "+ nixl_ep/handle.py: split-KV, paged_run(), sm107\n",
+                path="x.cu",
+            )
+        ]
+    )
+    text = "It scales s_q and row_sum, merge_state and final_row_sum; NixlEpHandle, split_kv, _paged_run, sm_107."
+    assert [c.text for c in trace(text, shown) if c.where is None] == [
+        "s_q",
+        "merge_state",
+        "final_row_sum",
+        "NixlEpHandle",
+        "split_kv",
+        "_paged_run",
+    ]

@@ -60,9 +60,8 @@ class _Rules:
     placeholders: frozenset[str]
     inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
-    # a claim, how the evidence writes it, whether as a part of a longer name in any letter case, and the letter
-    # case it is written in ("", "capital", "upper", "lower")
-    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool, str], ...]
+    # a claim, how the evidence writes it, and whether as a part of a longer name in any letter case
+    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...]
     commands: frozenset[str]
 
 
@@ -94,12 +93,7 @@ def _rules() -> _Rules:
         tuple(data["placeholders"]["inside"]),
         tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
-            (
-                lazy_compile(row["claim"], re.ASCII),
-                tuple(row["shown"]),
-                row.get("part", False),
-                row.get("case", ""),
-            )
+            (lazy_compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
             for row in data["spelling"]
         ),
         frozenset(data["commands"]["words"]),
@@ -147,6 +141,21 @@ class Evidence:
         if len(folded) == len(self.text):
             return folded
         return "".join(low if len(low := c.lower()) == 1 else c for c in self.text)
+
+    @functools.cached_property
+    def words(self) -> str:
+        """Every name and word of prose, in order, in lower case, as its words one space apart; between two names
+        "|" where a space, "." or "::" parts them (they may be read as one), else "#": `Boost::math` is
+        "| boost | math #", `kIdxFinalRowSum(x)` "| k idx final row sum # x #", `nixl_ep/handle` "| nixl ep # handle #"."""
+        parts, end, text = [], 0, self.text
+        for m in _NAMES.finditer(text):
+            gap = text[end : m.start()]
+            parts += [
+                "|" if not gap.strip() or gap in (".", "::") else "#",
+                " ".join(_SPLIT.findall(m.group())),
+            ]
+            end = m.end()
+        return f"{' '.join(parts).lower()} #"
 
     @functools.cached_property
     def decimals(self) -> list[tuple[str, str]]:
@@ -405,9 +414,8 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
 def _name_found(evidence: Evidence, name: str, *, any_case: bool = False) -> bool:
     """A name shown whole or as a part of a longer one, with ``any_case`` in any letter case; a format's name
     (`W4AFP8`) in any letter case, also at the start of a part of a name when it ends in a digit (`E4M3` in
-    `float8_e4m3fn`). The names the evidence writes short (``expanded``) are read only for one it lacks, and so are
-    a snake_case name's camelCase (`head_dim_qk`: `headDimQk`, a member's `mHeadDimQk`) and a name git cut at the
-    end of a hunk header (``cut_names``)."""
+    `float8_e4m3fn`). The names the evidence writes short (``expanded``) are read only for one it lacks, and so is
+    a name git cut at the end of a hunk header (``cut_names``)."""
     form = bool(_FORMAT.fullmatch(name))
     if _find_part(evidence.text, name) >= 0 or (
         (any_case or form) and _find_part(evidence.text, name, evidence.folded) >= 0
@@ -419,10 +427,6 @@ def _name_found(evidence: Evidence, name: str, *, any_case: bool = False) -> boo
         and re.search(rf"(?<![a-z0-9]){name.lower()}[a-z]", evidence.folded) is not None
     ):
         return True
-    if re.fullmatch(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+", name):  # snake_case for camelCase, a member's `m` too
-        camel = "".join(part.capitalize() for part in name.split("_"))
-        if any(_find_word(evidence.text, n) >= 0 for n in (camel[0].lower() + camel[1:], "m" + camel)):
-            return True
     return any(name.startswith(cut) and name != cut for cut in evidence.cut_names)
 
 
@@ -488,9 +492,9 @@ def _found(
         written = form.format(n=claim.replace(",", ""), name=name, flag=flag, value=value).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    for spelled, shown, part, case in _rules().spellings:  # otherwise (`torch.ops.ns.op`: `ns::op`)
+    for spelled, shown, part in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
         if m := spelled.match(claim):
-            for written in (_CASES[case](m.expand(form)) for form in shown):
+            for written in (m.expand(form) for form in shown):
                 if (
                     _find_part(evidence.text, written, evidence.folded)
                     if part
@@ -498,16 +502,34 @@ def _found(
                 ) >= 0:
                     return written
     if anywhere:  # its own match was tried first
-        return _templated(claim, evidence)
-    return _MATCH[kind.match](claim, kind, evidence, surface) or _templated(claim, evidence)
+        return _templated(claim, evidence) or _by_words(claim, kind, evidence)
+    return (
+        _MATCH[kind.match](claim, kind, evidence, surface)
+        or _templated(claim, evidence)
+        or _by_words(claim, kind, evidence)
+    )
 
 
-_CASES: dict[str, Callable[[str], str]] = {
-    "": str,
-    "capital": lambda s: s[:1].upper() + s[1:],
-    "upper": str.upper,
-    "lower": str.lower,
-}
+_SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", re.ASCII)  # a name's words
+_NAMES = re.compile(r"\w+", re.ASCII)
+
+
+def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
+    """A name of two words or more (four letters at least) written as a whole name or names in a row in another
+    letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
+    `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `Boost.Math` `Boost::math`, `logits_cap` "logits cap", `TypeError`
+    "type error", `sm_107` `sm107`. Not a part of a longer name (`merge_state` is not `MergeStateKernel`'s), nor
+    names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
+    bare = claim.removesuffix("()")
+    words = [w.lower() for w in _SPLIT.findall(bare)]
+    if kind.match not in ("verbatim", "folded", "code") or len(words) < 2 or len("".join(words)) < 4:
+        return None
+    if bare[:1] == "_" or bare[-1:] == "_":  # `_paged_run` is not `paged_run`
+        return None
+    row = r"[|#] (?:[mk] )?" + r" (?:\| )?".join(map(re.escape, words)) + r" [|#]"
+    return claim if re.search(row, evidence.words) else None
+
+
 _RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
 
 
@@ -546,6 +568,16 @@ def _by_flag(claim: str, evidence: Evidence) -> str | None:
         value in _rules().placeholders and _find_word(evidence.text, flag) >= 0
     ):
         return claim
+    return None
+
+
+def _by_version(claim: str, evidence: Evidence) -> str | None:
+    """A version without its leading v, as a number; a release line (`v0.2`) where a release of it is (`v0.2.0`)."""
+    bare = claim[1:] if claim[:1] in "vV" else claim
+    if _find_number(evidence.text, bare) >= 0 or (
+        bare.count(".") == 1 and re.search(rf"(?<![\d.]){re.escape(bare)}\.\d", evidence.text)
+    ):
+        return bare
     return None
 
 
@@ -809,9 +841,7 @@ _MATCH: dict[str, Callable[[str, _Kind, Evidence, str], str | None]] = {
     "folded": _by_name,
     "code": lambda claim, kind, evidence, surface: _found_code(claim, evidence),
     "path": lambda claim, kind, evidence, surface: _found_path(claim, evidence.text, evidence),
-    "version": lambda claim, kind, evidence, surface: (
-        bare if _find_number(evidence.text, bare := claim[1:] if claim[:1] in "vV" else claim) >= 0 else None
-    ),
+    "version": lambda claim, kind, evidence, surface: _by_version(claim, evidence),
     "reference": lambda claim, kind, evidence, surface: None,  # its forms are the ways it is written
     "commit": _by_commit,
     "percent": _by_number,
