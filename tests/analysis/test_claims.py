@@ -1342,6 +1342,70 @@ def test_what_a_real_model_wrote_is_found_held_out_18(text: str, invented: str) 
     _found_and_twin_flagged(text, invented, shown)
 
 
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # a copy's direction as CUDA names it
+            "Callers passing host-side arrays now avoid a D2H copy and a sync.",
+            "Callers passing host-side arrays now avoid an H2D copy and a sync.",
+        ),
+        (  # an escape glued to what follows it in a regular expression
+            "The stray `\\t` (a tab) before `torch` is removed.",
+            "The stray `\\n` (a line break) before `torch` is removed.",
+        ),
+        (  # a tensor's method, called on a tensor
+            "Tensor.numpy() itself depends on numpy.",
+            "Tensor.tolist() itself depends on numpy.",
+        ),
+        (  # a name the title writes plural, in lower case
+            "Slots past kv_len are zero-filled instead of whatever is in the page, which could be NaN.",
+            "Slots past kv_len are zero-filled instead of whatever is in the page, which could be NaN or NegInf.",
+        ),
+        (  # a PTX instruction, a part of a constant's name
+            "Check any other cp.async-based K/V loaders for the same missing zero fill.",
+            "Check any other cp.reduce-based K/V loaders for the same missing zero fill.",
+        ),
+        (  # prose names joined by "/", one of them written singular
+            "A macro dispatches over all eight score/bias/expert-weight combinations.",
+            "A macro dispatches over all eight score/bias/expert-scale combinations.",
+        ),
+        (  # "/" before a Chinese word is "or", not a folder's
+            "按 kv_len 选择算法（默认的 multi-CTA/过滤算法和新的 cluster 算法）。",
+            "按 kv_len 选择算法（默认的 multi-CTA/ 过滤算法和新的 cluster 算法）。",
+        ),
+        (  # a change type the instructions list, echoed
+            "It is a ci_build change of kv_len only.",
+            "It is a ci_deploy change of kv_len only.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_19(text: str, invented: str) -> None:
+    """The false flags of the nineteenth held-out round, each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section(
+                "message",
+                "bugfix: fix potential issues of FA3 template loading nans for PageAttention (#945)\n"
+                "that it's faster than both the multi-cta topk algorithm and\n"
+                "After this change, for deepseek mode, now logits is always fp32, bias\n",
+            ),
+            Section(
+                "diff",
+                "csrc/x.cu (modified, +9/−2)\n"
+                "+          cudaMemcpyDeviceToHost, stream));\n"
+                '+    pattern = r"flashinfer-([0-9.]+)\\+cu(\\d+)\\torch([0-9.]+)-"\n'
+                "+    np.testing.assert_allclose(o.cpu().numpy(), o_two_level.cpu().numpy(), rtol=1e-3)\n"
+                "+  kv_len = 3;\n"
+                "+  using GmemCopyAtomKV = cute::Copy_Atom<SM80_CP_ASYNC_CACHEGLOBAL_ZFILL<AlignmentTypeKV>,\n"
+                "+    routingData.mDtypeScore = btg::Dtype::Fp32;  // for DeepSeek, the score is currently always fp32\n"
+                "+                     static_cast<int*>(permuted_idx_to_token_idx->data), expert_weights->data,\n",
+                path="csrc/x.cu",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
 def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
     """`s_q` is not "s q" (a name's words are read apart only when they hold four letters or more), and a name is
     not a part of a longer one in another style: `merge_state` is not `MergeStateKernel`'s, `row_sum` not

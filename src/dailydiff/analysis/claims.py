@@ -687,6 +687,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     bare = bare.strip()
     if _find_word(text, bare) >= 0 or (_NAME.fullmatch(bare) and _name_found(evidence, bare)):
         return bare
+    if _ESCAPE.fullmatch(bare) and bare in text:  # glued to what follows it (`\t` in `\torch`)
+        return bare
     if "/" in bare and " " not in bare:
         return _found_path(bare, text)
     if _PROSE.fullmatch(bare):
@@ -714,6 +716,7 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
 
 
 _PROSE = re.compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
+_ESCAPE = re.compile(r"\\[a-z]", re.ASCII)
 _NAME = re.compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
 
 
@@ -780,12 +783,14 @@ def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
 
 def _name_list(names: list[str], evidence: Evidence) -> bool:
     """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, a
-    name written with "-" also as code writes it (`min-p`: `min_p`)."""
+    name written with "-" also as code writes it (`min-p`: `min_p`), or its plural (`expert-weight`:
+    `expert_weights`)."""
     return not any(_FILE.search(n) for n in names) and all(
         n
         and any(
             _name_found(evidence, s) or _find_word(evidence.folded, s.lower()) >= 0
-            for s in (n, n.replace("-", "_"))
+            for snake in [n.replace("-", "_")]
+            for s in (n, snake, snake + "s")
         )
         for n in names
     )
