@@ -343,7 +343,12 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
 
 @pytest.mark.parametrize(
     "text",
-    ["No change on most shapes (+0.0x%).", "Shapes 1x8K x32K and 1×8K×64K.", "A pool over 2^31 bytes."],
+    [
+        "No change on most shapes (+0.0x%).",
+        "Shapes 1x8K x32K and 1×8K×64K.",
+        "A pool over 2^31 bytes.",
+        "它修正了 RoPE 使用的位置索引。",  # a term any reader of a kernel library knows (held out 20)
+    ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
     assert _kinds(text) == []
@@ -1406,6 +1411,61 @@ def test_what_a_real_model_wrote_is_found_held_out_19(text: str, invented: str) 
     _found_and_twin_flagged(text, invented, shown)
 
 
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # a count of one-byte elements is that many bytes
+            "The 8-element fp8 versions copied a single element instead of 8 bytes.",
+            "The 8-element fp8 versions copied a single element instead of 16 bytes.",
+        ),
+        (  # an architecture as a bound on __CUDA_ARCH__
+            "在 sm_80 和 sm_90 上分别运行批量预填充的正确性测试。",
+            "在 sm_80 和 sm_100 上分别运行批量预填充的正确性测试。",
+        ),
+        (  # a module imported, as its file
+            "Packaging is expected to generate _build_meta.py.",
+            "Packaging is expected to generate _build_info.py.",
+        ),
+        (  # a constant's words in another style, an acronym in mixed case among them
+            "pos_encoding_mode 取值变为 NONE/ROPE_LLAMA/ALIBI。",
+            "pos_encoding_mode 取值变为 NONE/ROPE_YARN/ALIBI。",
+        ),
+        (  # names whose short parts the title joins by "/"
+            "paged_kv_t::get_k_ptr and get_v_ptr read page pointers.",
+            "paged_kv_t::get_k_ptr and get_o_ptr read page pointers.",
+        ),
+        (  # a dotted name, a part of a constant's
+            "It fits the registration pattern, so it works with torch.compile.",
+            "It fits the registration pattern, so it works with torch.export.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_20(text: str, invented: str) -> None:
+    """The false flags of the twentieth held-out round, each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section(
+                "message", "bugfix: fix the behavior of `get_k/v_ptr` for `PageStorage::kPointers` (#165)\n"
+            ),
+            Section(
+                "diff",
+                "include/flashinfer/page.cuh (modified, +9/−2)\n"
+                "@@ -232,7 +232,7 @@ struct paged_kv_t {\n"
+                " struct vec_t<half, 1> {\n"
+                "+  FLASHINFER_INLINE void cast_load(const T *ptr);\n"
+                "+  // __nv_fp8_e4m3 x 8\n"
+                "+#if (!defined(__CUDA_ARCH__) || (__CUDA_ARCH__ >= 800))\n"
+                "+#if (!defined(__CUDA_ARCH__) || (__CUDA_ARCH__ >= 900))\n"
+                "+    from ._build_meta import __version__ as __version__\n"
+                "+  if constexpr (pos_encoding_mode == PosEncodingMode::kRoPELlama) {\n"
+                "@@ -40,6 +40,7 @@ TORCH_COMPILE_FNS = [\n",
+                path="include/flashinfer/page.cuh",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
 def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
     """`s_q` is not "s q" (a name's words are read apart only when they hold four letters or more), and a name is
     not a part of a longer one in another style: `merge_state` is not `MergeStateKernel`'s, `row_sum` not
@@ -1415,12 +1475,12 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             Section(
                 "diff",
                 "x.cu (modified, +2/−1)\n+ s q k v\n+ row sum\n+ MergeStateKernel<<<1, 2>>>(kIdxFinalRowSum);\n"
-                "+ nixl_ep/handle.py: split-KV, paged_run(), sm107\n",
+                "+ nixl_ep/handle.py: split-KV, paged_run(), sm107, max_size\n",
                 path="x.cu",
             )
         ]
     )
-    text = "It scales s_q and row_sum, merge_state and final_row_sum; NixlEpHandle, split_kv, _paged_run, sm_107."
+    text = "It scales s_q and row_sum, merge_state and final_row_sum; NixlEpHandle, split_kv, _paged_run, sm_107, ax_size."
     assert [c.text for c in trace(text, shown) if c.where is None] == [
         "s_q",
         "merge_state",
@@ -1428,4 +1488,5 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
         "NixlEpHandle",
         "split_kv",
         "_paged_run",
+        "ax_size",
     ]

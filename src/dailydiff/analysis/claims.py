@@ -144,18 +144,17 @@ class Evidence:
 
     @functools.cached_property
     def words(self) -> str:
-        """Every name and word of prose, in order, in lower case, as its words one space apart; between two names
-        "|" where a space, "." or "::" parts them (they may be read as one), else "#": `Boost::math` is
-        "| boost | math #", `kIdxFinalRowSum(x)` "| k idx final row sum # x #", `nixl_ep/handle` "| nixl ep # handle #"."""
+        """Every name and word of prose, in order, in lower case, each as its letters and digits (its `_`s aside, a
+        member's `m` or a constant's `k` apart); between two names "|" where a space, "." or "::" parts them (they
+        may be read as one), else "#": `Boost::math` is "| boost | math #", `kRoPELlama(x)` "| k ropellama # x #",
+        `nixl_ep/handle` "| nixlep # handle #"."""
         parts, end, text = [], 0, self.text
         for m in _NAMES.finditer(text):
-            gap = text[end : m.start()]
-            parts += [
-                "|" if not gap.strip() or gap in (".", "::") else "#",
-                " ".join(_SPLIT.findall(m.group())),
-            ]
+            gap, name = text[end : m.start()], m.group()
+            name = f"{name[0]} {name[1:]}" if _PREFIXED.match(name) else name
+            parts += ["|" if not gap.strip() or gap in (".", "::") else "#", name]
             end = m.end()
-        return f"{' '.join(parts).lower()} #"
+        return f"{' '.join(parts).replace('_', '').lower()} #"
 
     @functools.cached_property
     def decimals(self) -> list[tuple[str, str]]:
@@ -183,8 +182,8 @@ class Evidence:
     @functools.cached_property
     def expanded(self) -> str:
         """The names the evidence writes in a short form, written out: a brace list
-        (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), a format string's
-        template (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`)."""
+        (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), short parts joined by "/"
+        (`get_k/v_ptr`), a format string's template (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -193,6 +192,12 @@ class Evidence:
         names += [
             "_".join(part.split("_")[0] for part in _SLOT.findall(m.group()))
             for m in _TEMPLATE.finditer(self.text)
+        ]
+        names += [  # `get_k/v_ptr` is `get_k_ptr` and `get_v_ptr`
+            (m.group(1) or "") + choice + (m.group(3) or "")
+            for m in _SLASHED.finditer(self.text)
+            if m.group(1) or m.group(3)
+            for choice in m.group(2).split("/")
         ]
         return "\n".join(names + _passed(self.text))
 
@@ -329,6 +334,7 @@ def _column_unit(header: str) -> str:
 
 
 _BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
+_SLASHED = re.compile(r"(?<![\w/])(\w*_)?([A-Za-z0-9]{1,4}(?:/[A-Za-z0-9]{1,4})+)(_\w+)?(?![\w/])", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
 
@@ -512,13 +518,14 @@ def _found(
 
 _SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", re.ASCII)  # a name's words
 _NAMES = re.compile(r"\w+", re.ASCII)
+_PREFIXED = re.compile(r"[mk](?:_|[A-Z])", re.ASCII)  # a member's `m`, a constant's `k`
 
 
 def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A name of two words or more (four letters at least) written as a whole name or names in a row in another
     letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
-    `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `Boost.Math` `Boost::math`, `logits_cap` "logits cap", `TypeError`
-    "type error", `sm_107` `sm107`. Not a part of a longer name (`merge_state` is not `MergeStateKernel`'s), nor
+    `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
+    "logits cap", `TypeError` "type error", `sm_107` `sm107`. Not a part of a longer name (`merge_state` is not `MergeStateKernel`'s), nor
     names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
     bare = claim.removesuffix("()")
     words = [w.lower() for w in _SPLIT.findall(bare)]
@@ -526,7 +533,7 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         return None
     if bare[:1] == "_" or bare[-1:] == "_":  # `_paged_run` is not `paged_run`
         return None
-    row = r"[|#] (?:[mk] )?" + r" (?:\| )?".join(map(re.escape, words)) + r" [|#]"
+    row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, words)) + r" [|#]"
     return claim if re.search(row, evidence.words) else None
 
 
@@ -726,8 +733,10 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
     if found is not None or evidence is None:
         return found
     names = claim.strip("/").rstrip(".").split("/")  # a sentence's full stop is not the path's
-    if len(names) == 1:
-        return claim if _stem_and_extension(names[0], evidence.text) else None
+    if (
+        len(names) == 1
+    ):  # a file's name: put together by code, or a module imported (`from ._build_meta import`)
+        return claim if _stem_and_extension(names[0], evidence.text) or _imported(names, evidence) else None
     return claim if any(way(names, evidence) for way in _PUT_TOGETHER) else None
 
 
