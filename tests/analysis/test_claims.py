@@ -348,6 +348,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "Shapes 1x8K x32K and 1×8K×64K.",
         "A pool over 2^31 bytes.",
         "它修正了 RoPE 使用的位置索引。",  # a term any reader of a kernel library knows (held out 20)
+        "The docs are reStructuredText.",  # a format's name (held out 21)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -1460,6 +1461,47 @@ def test_what_a_real_model_wrote_is_found_held_out_20(text: str, invented: str) 
                 "+  if constexpr (pos_encoding_mode == PosEncodingMode::kRoPELlama) {\n"
                 "@@ -40,6 +40,7 @@ TORCH_COMPILE_FNS = [\n",
                 path="include/flashinfer/page.cuh",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # a factor of a product with a name is not a multiplier
+            "decoding_kernel 以 32 × head_dim/32 个线程运行。",
+            "decoding_kernel 以 32 × head_dim/32 个线程运行，快 2.5×。",
+        ),
+        (  # a dtype's size compared, an unsigned literal
+            "When the element size is 1 byte, the fp8 path is taken.",
+            "When the element size is 2 bytes, the fp8 path is taken.",
+        ),
+        (  # a size in bytes written out
+            "Dynamic shared memory stays within 48 KB to keep occupancy.",
+            "Dynamic shared memory stays within 64 KB to keep occupancy.",
+        ),
+        (  # a count of tokens in the list a flag takes
+            "CuteDSL trails TRTLLM at 1–8 tokens.",
+            "CuteDSL trails TRTLLM at 1–6 tokens.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_21(text: str, invented: str) -> None:
+    """The false flags of the twenty-first held-out round, each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section("message", "Use smem <= 49152 to increase occupancy.\n"),
+            Section(
+                "diff",
+                "include/flashinfer/decode.cuh (modified, +9/−2)\n"
+                "+template <uint32_t head_dim> __global__ void decoding_kernel(float *x) {\n"
+                "+  dim3 nthrs = dim3(32, head_dim / 32);\n"
+                "+    if (sizeof_dtype == 1U) {  // fp8\n"
+                "+$ python benchmarks/bench_moe_deepseek.py --num-tokens 1,2,4,8,16,32,64\n"
+                "+DeepSeek-V3 MoE Benchmark: CuteDSL vs CUTLASS vs TRTLLM (EP=1)\n",
+                path="include/flashinfer/decode.cuh",
             ),
         ]
     )

@@ -612,8 +612,11 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
             return form
     unit, plain = surface.lower(), claim.replace(",", "")
     fraction = re.escape(str(Decimal(plain).scaleb(-2)))
+    kib = format((Decimal(plain) * 1024).normalize(), "f")
     for near in (p for name, patterns in kind.near if name in unit for p in patterns):
-        if re.search(near.format(n=re.escape(plain), fraction=fraction), text):  # "ntok ≤ 16", "| tok/rank |"
+        if re.search(
+            near.format(n=re.escape(plain), fraction=fraction, kib=kib), text
+        ):  # "ntok ≤ 16", "| tok/rank |"
             return claim
     for in_bytes in dict(kind.in_bytes).get(surface.lstrip("0123456789.,").strip(), ()):
         if (size := Decimal(plain) * in_bytes) == int(size) and int(size) in evidence.products:
