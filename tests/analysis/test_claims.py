@@ -1508,6 +1508,40 @@ def test_what_a_real_model_wrote_is_found_held_out_21(text: str, invented: str) 
     _found_and_twin_flagged(text, invented, shown)
 
 
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # a list of names, each a part of a name in another letter case
+            "src/test_page.cu covers fp16/bf16/fp32/fp8.",
+            "src/test_page.cu covers fp16/bf16/fp32/fp4.",
+        ),
+        (  # a name's part shaped like a commit id
+            "The helpers (init_states, compute_qk, f16f16f16 MMA) move to a new header.",
+            "The helpers (init_states, compute_qk, f16f16f32 MMA) move to a new header.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_22(text: str, invented: str) -> None:
+    """The false flags of the twenty-second held-out round, each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section(
+                "diff",
+                "src/test_page.cu (modified, +9/−2)\n"
+                "+TEST(FlashInferCorrectnessTest, AppendPagedKVKernelCorrectnessTestFP16) {\n"
+                "+TEST(FlashInferCorrectnessTest, AppendPagedKVKernelCorrectnessTestBF16) {\n"
+                "+TEST(FlashInferCorrectnessTest, AppendPagedKVKernelCorrectnessTestFP32) {\n"
+                "+  TestAppendPagedKVKernelCorrectness<__nv_fp8_e4m3>();\n"
+                "+  init_states<num_frags_x, num_frags_y>(o_frag, m, d);\n"
+                "+  compute_qk<num_frags_x>(&qo_smem, &k_smem);\n"
+                "+ mma::mma_sync_m16n16k16_row_col_f16f16f16<MMAMode::kInit>((uint32_t*)x_frag[fx][fz],\n",
+                path="src/test_page.cu",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
 def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
     """`s_q` is not "s q" (a name's words are read apart only when they hold four letters or more), and a name is
     not a part of a longer one in another style: `merge_state` is not `MergeStateKernel`'s, `row_sum` not

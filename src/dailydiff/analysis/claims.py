@@ -589,8 +589,9 @@ def _by_version(claim: str, evidence: Evidence) -> str | None:
 
 
 def _by_commit(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
-    """A commit id, in lower case, where a word starts (the end of a longer hash is no match)."""
-    return claim if re.search(rf"(?<![A-Za-z0-9_]){re.escape(claim.lower())}", evidence.text) else None
+    """A commit id, in lower case, where a word or a part of a name starts (the end of a longer hash is no match; a
+    name's part shaped like one is the name's: `f16f16f16` in `mma_sync_…_f16f16f16`)."""
+    return claim if re.search(rf"(?<![A-Za-z0-9]){re.escape(claim.lower())}", evidence.text) else None
 
 
 def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
@@ -794,13 +795,13 @@ def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
 
 
 def _name_list(names: list[str], evidence: Evidence) -> bool:
-    """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, a
-    name written with "-" also as code writes it (`min-p`: `min_p`), or its plural (`expert-weight`:
-    `expert_weights`)."""
+    """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, in
+    any letter case (`fp16/bf16` in `TestFP16`, `TestBF16`), a name written with "-" also as code writes it (`min-p`:
+    `min_p`), or its plural (`expert-weight`: `expert_weights`)."""
     return not any(_FILE.search(n) for n in names) and all(
         n
         and any(
-            _name_found(evidence, s) or _find_word(evidence.folded, s.lower()) >= 0
+            _name_found(evidence, s, any_case=True) or _find_word(evidence.folded, s.lower()) >= 0
             for snake in [n.replace("-", "_")]
             for s in (n, snake, snake + "s")
         )
