@@ -349,6 +349,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "A pool over 2^31 bytes.",
         "它修正了 RoPE 使用的位置索引。",  # a term any reader of a kernel library knows (held out 20)
         "The docs are reStructuredText.",  # a format's name (held out 21)
+        "0 times a weight is still 0.",  # a product, not a multiplier (held out 23)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -1536,6 +1537,40 @@ def test_what_a_real_model_wrote_is_found_held_out_22(text: str, invented: str) 
                 "+  compute_qk<num_frags_x>(&qo_smem, &k_smem);\n"
                 "+ mma::mma_sync_m16n16k16_row_col_f16f16f16<MMAMode::kInit>((uint32_t*)x_frag[fx][fz],\n",
                 path="src/test_page.cu",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # a number on the line of a name of bytes
+            "With a source size of 0, cp.async writes 16 bytes of zeros into shared memory.",
+            "With a source size of 0, cp.async writes 32 bytes of zeros into shared memory.",
+        ),
+        (  # a count's name, its words after a number
+            "Llama 3.2 3B has num_qo_heads = 24 and num_kv_heads = 8.",
+            "Llama 3.2 3B has num_q_heads = 24 and num_kv_heads = 8.",
+        ),
+        (  # a glob of a constant a compiler's -D defines
+            "Build with the CUTLASS_ENABLE_GDC_FOR_SM* flags.",
+            "Build with the CUTLASS_ENABLE_PDL_FOR_SM* flags.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_23(text: str, invented: str) -> None:
+    """The false flags of the twenty-third held-out round, each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section("message", "Llama 3.2 3B comes with 24 qo heads and 8 kv heads.\n"),
+            Section(
+                "diff",
+                "include/flashinfer/cp_async.cuh (modified, +9/−2)\n"
+                "+  int src_in_bytes = predicate ? 16 : 0;\n"
+                '+    "-DCUTLASS_ENABLE_GDC_FOR_SM100=1",\n',
+                path="include/flashinfer/cp_async.cuh",
             ),
         ]
     )

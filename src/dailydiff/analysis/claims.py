@@ -525,7 +525,8 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A name of two words or more (four letters at least) written as a whole name or names in a row in another
     letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
     `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
-    "logits cap", `TypeError` "type error", `sm_107` `sm107`. Not a part of a longer name (`merge_state` is not `MergeStateKernel`'s), nor
+    "logits cap", `TypeError` "type error", `sm_107` `sm107`; a count's name, its words after a number
+    (`num_qo_heads`: "24 qo heads"). Not a part of a longer name (`merge_state` is not `MergeStateKernel`'s), nor
     names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
     bare = claim.removesuffix("()")
     words = [w.lower() for w in _SPLIT.findall(bare)]
@@ -534,6 +535,10 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     if bare[:1] == "_" or bare[-1:] == "_":  # `_paged_run` is not `paged_run`
         return None
     row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, words)) + r" [|#]"
+    if (
+        words[0] in ("num", "n") and len(words) > 2
+    ):  # a count's name: its words after a number ("24 qo heads")
+        row += r"|[|#] \d+ \| " + r"(?: \| )?".join(map(re.escape, words[1:])) + r" [|#]"
     return claim if re.search(row, evidence.words) else None
 
 
@@ -547,7 +552,7 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
     if any(p in claim for p in inside):
         parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
         pattern = "".join(r"[\w-]+" if i % 2 else re.escape(part) for i, part in enumerate(parts))
-        found = re.search(rf"(?<![A-Za-z0-9.-]){pattern}", evidence.text)  # or a part of a name after _
+        found = re.search(rf"(?:(?<![A-Za-z0-9.-])|(?<=-D)){pattern}", evidence.text)  # a part after _, -D
         return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
     if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
         numbers = range(int(span[1]), int(span[2]) + 1)
