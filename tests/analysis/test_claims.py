@@ -350,6 +350,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "它修正了 RoPE 使用的位置索引。",  # a term any reader of a kernel library knows (held out 20)
         "The docs are reStructuredText.",  # a format's name (held out 21)
         "0 times a weight is still 0.",  # a product, not a multiplier (held out 23)
+        "The new path runs on arch 10x/11x only.",  # SM families (held out 24)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -1571,6 +1572,34 @@ def test_what_a_real_model_wrote_is_found_held_out_23(text: str, invented: str) 
                 "+  int src_in_bytes = predicate ? 16 : 0;\n"
                 '+    "-DCUTLASS_ENABLE_GDC_FOR_SM100=1",\n',
                 path="include/flashinfer/cp_async.cuh",
+            ),
+        ]
+    )
+    _found_and_twin_flagged(text, invented, shown)
+
+
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        (  # files whose names differ in a number, the numbers joined by "/"
+            "It adds hopper/flash_fwd_hdim64/128/256_bf16_sm90.cu.",
+            "It adds hopper/flash_fwd_hdim64/128/512_bf16_sm90.cu.",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_24(text: str, invented: str) -> None:
+    """The false flags of the twenty-fourth held-out round (flash-attention), each in the lines of its real prompt."""
+    shown = Evidence(
+        [
+            Section(
+                "header",
+                "new_module: hopper/flash_fwd_hdim128_bf16_sm90.cu, hopper/flash_fwd_hdim256_bf16_sm90.cu, "
+                "hopper/flash_fwd_hdim64_bf16_sm90.cu (+1.5)\n",
+            ),
+            Section(
+                "diff",
+                "flash_attn/cute/interface.py (modified, +9/−2)\n+    elif arch // 10 in [10, 11]:\n",
+                path="flash_attn/cute/interface.py",
             ),
         ]
     )

@@ -837,7 +837,27 @@ def _stem_and_extension(name: str, text: str) -> bool:
 
 
 _NEAR = 400  # characters either side: the few lines of one hunk
-_PUT_TOGETHER = (_module_attribute, _quoted_parts, _imported, _folder_and_file, _name_list, _file_list)
+
+
+def _numbered(names: list[str], evidence: Evidence) -> bool:
+    """Files whose names differ in a number, the numbers joined by "/" (`flash_fwd_hdim64/128/256_bf16_sm90.cu`):
+    each file shown."""
+    m = _NUMBERS.fullmatch("/".join(names))
+    if m is None or not _FILE.search(m[4]):
+        return False
+    return all(_found_path_itself(f"{m[1]}{n}{m[4]}", evidence.text) for n in [m[2], *m[3].split("/")[1:]])
+
+
+_NUMBERS = re.compile(r"(.*?[A-Za-z_])(\d+)((?:/\d+)+)([^/\d][^/]*)")
+_PUT_TOGETHER = (
+    _module_attribute,
+    _quoted_parts,
+    _imported,
+    _folder_and_file,
+    _name_list,
+    _file_list,
+    _numbered,
+)
 _FILE = re.compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
                    r"|cmake|in|jinja|j2|rs|go|js|ts|proto|lock|mk)$")  # fmt: skip
 
