@@ -535,9 +535,8 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     if bare[:1] == "_" or bare[-1:] == "_":  # `_paged_run` is not `paged_run`
         return None
     row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, words)) + r" [|#]"
-    if (
-        words[0] in ("num", "n") and len(words) > 2
-    ):  # a count's name: its words after a number ("24 qo heads")
+    # a count's name: its words after a number ("24 qo heads")
+    if words[0] in ("num", "n") and len(words) > 2:
         row += r"|[|#] \d+ \| " + r"(?: \| )?".join(map(re.escape, words[1:])) + r" [|#]"
     return claim if re.search(row, evidence.words) else None
 
@@ -620,9 +619,8 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     fraction = re.escape(str(Decimal(plain).scaleb(-2)))
     kib = format((Decimal(plain) * 1024).normalize(), "f")
     for near in (p for name, patterns in kind.near if name in unit for p in patterns):
-        if re.search(
-            near.format(n=re.escape(plain), fraction=fraction, kib=kib), text
-        ):  # "ntok ≤ 16", "| tok/rank |"
+        # "ntok ≤ 16", "| tok/rank |", "smem <= 49152"
+        if re.search(near.format(n=re.escape(plain), fraction=fraction, kib=kib), text):
             return claim
     for in_bytes in dict(kind.in_bytes).get(surface.lstrip("0123456789.,").strip(), ()):
         if (size := Decimal(plain) * in_bytes) == int(size) and int(size) in evidence.products:
@@ -742,9 +740,8 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
     if found is not None or evidence is None:
         return found
     names = claim.strip("/").rstrip(".").split("/")  # a sentence's full stop is not the path's
-    if (
-        len(names) == 1
-    ):  # a file's name: put together by code, or a module imported (`from ._build_meta import`)
+    # a file's name: put together by code, or a module imported (`from ._build_meta import`)
+    if len(names) == 1:
         return claim if _stem_and_extension(names[0], evidence.text) or _imported(names, evidence) else None
     return claim if any(way(names, evidence) for way in _PUT_TOGETHER) else None
 
