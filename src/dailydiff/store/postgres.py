@@ -185,12 +185,13 @@ class PostgresDatabase:
                     self._db.close()
                 self._db = self._connect(deadline - time.monotonic())
             except self._psycopg.Error as exc:
-                if time.monotonic() + delay > deadline:
+                if time.monotonic() >= deadline:
                     raise self._gone(exc, time.monotonic() - started) from None
             else:
                 self._came_back()
                 return
-            time.sleep(delay)
+            # the window is waited out whole: the last try is at the deadline itself
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 5.0)
 
     def _came_back(self) -> None:
