@@ -1630,3 +1630,56 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
         "_paged_run",
         "ax_size",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "line"),
+    [
+        # a snake_case name in other words of a longer snake_case name, a word of it plural
+        (
+            "It masks columns past seqlen_k.",
+            "It masks columns past seqlen_q.",
+            "if col0 >= seqlenk_col_limit:",
+        ),
+        (
+            "The varlen path reads seqlen_k.",
+            "The varlen path reads seqlen_q.",
+            'raise TypeError("cu_seqlens_k")',
+        ),
+        (
+            "Hopper forward with v_new.",
+            "Hopper forward with q_new.",
+            "params.tma_load_V_new.get_tma_tensor(shape)",
+        ),
+        ("Run the tests with pack_gqa.", "Run the tests with pack_mqa.", "# seqlen_q_packgqa > tile_m"),
+        (
+            "Flex-style score_mod callables.",
+            "Flex-style score_fn callables.",
+            "def create_softcap_scoremod(val):",
+        ),
+        # a count's `n` for `num_`
+        (
+            "It checks nheads_k.",
+            "It checks nheads_v.",
+            "assert qkv.shape[2] == num_heads_q + 2 * num_heads_k",
+        ),
+        # FlexAttention by its short name
+        (
+            "Users of the FlexAttention path.",
+            "Users of the SageAttention path.",
+            "[CuTe,Flex] Wire up interface",
+        ),
+        # a flag's value an f-string writes, its default quoted
+        (
+            "It no longer passes --offload-arch=native.",
+            "It no longer passes --offload-arch=gfx90a.",
+            'archs = os.getenv("GPU_ARCHS", "native")\ncc_flag = [f"--offload-arch={arch}" for arch in archs]',
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_25_and_26(text: str, invented: str, line: str) -> None:
+    """The false flags of the twenty-fifth and twenty-sixth held-out rounds (flash-attention) and three of the
+    twenty-fourth's, each in the lines of its real prompt."""
+    _found_and_twin_flagged(
+        text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
+    )

@@ -157,6 +157,15 @@ class Evidence:
         return f"{' '.join(parts).replace('_', '').lower()} #"
 
     @functools.cached_property
+    def parts(self) -> str:
+        """Every name its `_`s part, in order, as its words in lower case, the names parted by "|":
+        `tma_load_V_new` is "| tma load v new |"."""
+        names = (
+            " ".join(_SPLIT.findall(m.group())) for m in _NAMES.finditer(self.text) if "_" in m.group()[1:-1]
+        )
+        return f"| {' | '.join(names).lower()} |"
+
+    @functools.cached_property
     def decimals(self) -> list[tuple[str, str]]:
         """Each number with a decimal part the evidence shows, with the few characters after it."""
         text = self.text + "\n" + self.cells
@@ -526,8 +535,9 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
     `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
     "logits cap", `TypeError` "type error", `sm_107` `sm107`; a count's name, its words after a number
-    (`num_qo_heads`: "24 qo heads"). Not a part of a longer name (`merge_state` is not `MergeStateKernel`'s), nor
-    names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
+    (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name. Not a part of a longer CamelCase name
+    (`merge_state` is not `MergeStateKernel`'s), nor names a path or a hyphen parts (`NixlEpHandle` is not
+    `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
     bare = claim.removesuffix("()")
     words = [w.lower() for w in _SPLIT.findall(bare)]
     if kind.match not in ("verbatim", "folded", "code") or len(words) < 2 or len("".join(words)) < 4:
@@ -538,7 +548,14 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     # a count's name: its words after a number ("24 qo heads")
     if words[0] in ("num", "n") and len(words) > 2:
         row += r"|[|#] \d+ \| " + r"(?: \| )?".join(map(re.escape, words[1:])) + r" [|#]"
-    return claim if re.search(row, evidence.words) else None
+    if re.search(row, evidence.words):
+        return claim
+    # a snake_case name in other words of a longer snake_case name, a word of it plural (`seqlen_k` in
+    # `seqlenk_col_limit` and `cu_seqlens_k`, `v_new` in `tma_load_V_new`)
+    if "_" in bare:
+        run = "(?:s? )?".join(" ?".join(map(re.escape, word)) for word in words)
+        return claim if re.search(rf"(?<= ){run}(?= )", evidence.parts) else None
+    return None
 
 
 _RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
@@ -573,10 +590,17 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
 
 
 def _by_flag(claim: str, evidence: Evidence) -> str | None:
-    """A flag as shown; one written with a placeholder for its value (`--test-path=VALUE`): the flag shown."""
+    """A flag as shown; one written with a placeholder for its value (`--test-path=VALUE`): the flag shown; one
+    an f-string writes (`f"--offload-arch={arch}"`): the value quoted too ("native")."""
     flag, _, value = claim.partition("=")
-    if _find_word(evidence.text, claim) >= 0 or (
-        value in _rules().placeholders and _find_word(evidence.text, flag) >= 0
+    if (
+        _find_word(evidence.text, claim) >= 0
+        or (value in _rules().placeholders and _find_word(evidence.text, flag) >= 0)
+        or (
+            value
+            and f"{flag}={{" in evidence.text
+            and re.search(f"[\"']{re.escape(value)}[\"']", evidence.text)
+        )
     ):
         return claim
     return None
