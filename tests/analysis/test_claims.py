@@ -1683,3 +1683,51 @@ def test_what_a_real_model_wrote_is_found_held_out_25_and_26(text: str, invented
     _found_and_twin_flagged(
         text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "line"),
+    [
+        # a dotted name glued inside a longer one
+        (
+            "The non-TMA path uses cp.async.",
+            "The non-TMA path uses cp.reduce.",
+            "cpasync_producer_group = Group(",
+        ),
+        # a percentage a float literal writes
+        (
+            "以前达到 SM 数的 80% 就返回 1。",
+            "以前达到 SM 数的 70% 就返回 1。",
+            "if (blocks >= 0.8f * num_SMs) { return 1; }",
+        ),
+        # names that differ in a number, the numbers joined by "/"
+        (
+            "It adds gfx1100/1101/1201.",
+            "It adds gfx1100/1101/1300.",
+            'archs = ["gfx1100", "gfx1101", "gfx1201"]',
+        ),
+        (
+            "Kernels for hdim64/96/128.",
+            "Kernels for hdim64/96/256.",
+            "run_mha_bwd_hdim64(); run_mha_bwd_hdim96(); run_mha_bwd_hdim128();",
+        ),
+        # `hdim` for a head's dimension
+        (
+            "Only when hdimV is 512.",
+            "Only when hdimQ is 512.",
+            "MmaPV_use_RS = kHeadDim == 64 && kHeadDimV == 512;",
+        ),
+        # a name git cut at the end of a hunk header, five letters or more
+        (
+            "It changes mha_bwd.",
+            "It changes mha_fwd.",
+            "@@ -1528,7 +1532,7 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor> mha_b",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_27_and_28(text: str, invented: str, line: str) -> None:
+    """The false flags of the twenty-seventh and twenty-eighth held-out rounds (flash-attention), each in the lines
+    of its real prompt."""
+    _found_and_twin_flagged(
+        text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
+    )

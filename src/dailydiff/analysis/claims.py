@@ -226,11 +226,14 @@ class Evidence:
     @functools.cached_property
     def cut_names(self) -> frozenset[str]:
         """The names git cut at the end of a hunk header (it keeps 80 bytes of the function's line): a name that
-        starts so may be the whole one (`BatchMLAPageAttentionKer` is `BatchMLAPageAttentionKernel`)."""
+        starts so may be the whole one (`BatchMLAPageAttentionKer` is `BatchMLAPageAttentionKernel`); a short one
+        (`mha_b`) only when no name the evidence writes starts so (`num_fr` may be `num_frags_x`'s)."""
         return frozenset(
-            m.group(2)
+            cut
             for m in _HUNK_CUT.finditer(self.text)
-            if len(m.group(1).encode()) == 80 and len(m.group(2)) >= 8
+            if len(m.group(1).encode()) == 80
+            and len(cut := m.group(2)) >= 5
+            and (len(cut) >= 8 or not re.search(rf"(?<!\w){re.escape(cut)}\w", self.text))
         )
 
     @functools.cached_property
@@ -641,10 +644,11 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
             return form
     unit, plain = surface.lower(), claim.replace(",", "")
     fraction = re.escape(str(Decimal(plain).scaleb(-2)))
+    literal = re.escape(format(Decimal(plain).scaleb(-2).normalize(), "f"))  # 80%: `0.8f`
     kib = format((Decimal(plain) * 1024).normalize(), "f")
     for near in (p for name, patterns in kind.near if name in unit for p in patterns):
         # "ntok ≤ 16", "| tok/rank |", "smem <= 49152"
-        if re.search(near.format(n=re.escape(plain), fraction=fraction, kib=kib), text):
+        if re.search(near.format(n=re.escape(plain), fraction=fraction, literal=literal, kib=kib), text):
             return claim
     for in_bytes in dict(kind.in_bytes).get(surface.lstrip("0123456789.,").strip(), ()):
         if (size := Decimal(plain) * in_bytes) == int(size) and int(size) in evidence.products:
@@ -861,15 +865,18 @@ _NEAR = 400  # characters either side: the few lines of one hunk
 
 
 def _numbered(names: list[str], evidence: Evidence) -> bool:
-    """Files whose names differ in a number, the numbers joined by "/" (`flash_fwd_hdim64/128/256_bf16_sm90.cu`):
-    each file shown."""
+    """Files or names that differ in a number, the numbers joined by "/" (`flash_fwd_hdim64/128/256_bf16_sm90.cu`,
+    `gfx1100/1101/1201`, `hdim64/96/128`): each shown."""
     m = _NUMBERS.fullmatch("/".join(names))
-    if m is None or not _FILE.search(m[4]):
+    if m is None:
         return False
-    return all(_found_path_itself(f"{m[1]}{n}{m[4]}", evidence.text) for n in [m[2], *m[3].split("/")[1:]])
+    each = [f"{m[1]}{n}{m[4]}" for n in [m[2], *m[3].split("/")[1:]]]
+    if _FILE.search(m[4]):
+        return all(_found_path_itself(name, evidence.text) for name in each)
+    return all(_name_found(evidence, name) for name in each)
 
 
-_NUMBERS = re.compile(r"(.*?[A-Za-z_])(\d+)((?:/\d+)+)([^/\d][^/]*)")
+_NUMBERS = re.compile(r"(.*?[A-Za-z_])(\d+)((?:/\d+)+)((?:[^/\d][^/]*)?)")
 _PUT_TOGETHER = (
     _module_attribute,
     _quoted_parts,
