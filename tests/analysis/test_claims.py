@@ -1731,3 +1731,53 @@ def test_what_a_real_model_wrote_is_found_held_out_27_and_28(text: str, invented
     _found_and_twin_flagged(
         text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "line"),
+    [
+        # a name written as a template, its choices in braces
+        (
+            "它删除了 hopper/instantiations/flash_fwd_hdim{128,192,256}_*_packgqa_sm80.cu 文件。",
+            "它删除了 hopper/instantiations/flash_fwd_hdim{128,192,512}_*_packgqa_sm80.cu 文件。",
+            "=== hopper/instantiations/flash_fwd_hdim128_bf16_packgqa_sm80.cu (removed, +0/−12)\n"
+            "=== hopper/instantiations/flash_fwd_hdim192_bf16_packgqa_sm80.cu (removed, +0/−12)\n"
+            "=== hopper/instantiations/flash_fwd_hdim256_fp16_packgqa_sm80.cu (removed, +0/−12)",
+        ),
+        (
+            "Flags are bumped with `red.{relaxed,release}.gpu.global.add.s32`.",
+            "Flags are bumped with `red.{relaxed,seqcst}.gpu.global.add.s32`.",
+            '"red.relaxed.gpu.global.add.s32 [$0], $1;",\n+"red.release.gpu.global.add.s32 [$0], $1;",',
+        ),
+        # numbers joined by "/" after a name's letters, the letters written for each
+        (
+            "It adds sinks on sm90/sm100/sm110.",
+            "It adds sinks on sm90/sm100/sm130.",
+            "[Cute, bwd, sm90/100/110] Support learnable sink in backward (#2706)",
+        ),
+        # a function a module holds, called by its name alone
+        (
+            "It is now bound through functools.partial.",
+            "It is now bound through functools.reduce.",
+            "mma_one_m_block_all = partial(",
+        ),
+        # a head's dimension as `hdim`
+        (
+            "Test where head_dim_v differs.",
+            "Test where head_dim_qk differs.",
+            "(self.tile_n, self.tile_hdimv),",
+        ),
+        # the template the code writes for a brace list (found before the round too: the replay caught a first
+        # version of it flagging this)
+        (
+            "It generates files with the suffixes _ragged_kernel_mask_{0,1,2}.cu.",
+            "It generates files with the suffixes _ragged_kernel_tile_{0,1,2}.cu.",
+            '*[f"_ragged_kernel_mask_{mask_mode}.cu" for mask_mode in [0, 1, 2]],',
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_29(text: str, invented: str, line: str) -> None:
+    """The false flags of the twenty-ninth held-out round (flash-attention), each in the lines of its real prompt."""
+    _found_and_twin_flagged(
+        text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
+    )

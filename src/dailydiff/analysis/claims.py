@@ -192,7 +192,7 @@ class Evidence:
     def expanded(self) -> str:
         """The names the evidence writes in a short form, written out: a brace list
         (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), short parts joined by "/"
-        (`get_k/v_ptr`), a format string's template (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`)."""
+        (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -207,6 +207,9 @@ class Evidence:
             for m in _SLASHED.finditer(self.text)
             if m.group(1) or m.group(3)
             for choice in m.group(2).split("/")
+        ]
+        names += [  # `sm90/100/110` is `sm90`, `sm100` and `sm110`
+            m.group(1) + number for m in _NUMBERED.finditer(self.text) for number in m.group(2).split("/")
         ]
         return "\n".join(names + _passed(self.text))
 
@@ -347,6 +350,8 @@ def _column_unit(header: str) -> str:
 
 _BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
 _SLASHED = re.compile(r"(?<![\w/])(\w*_)?([A-Za-z0-9]{1,4}(?:/[A-Za-z0-9]{1,4})+)(_\w+)?(?![\w/])", re.ASCII)
+_CHOICES = re.compile(r"\{(\w+(?:,\w+)+)\}", re.ASCII)  # a claim's: `{128,256}`, not C++'s `d{mean, std}`
+_NUMBERED = re.compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
 
@@ -500,6 +505,13 @@ def _found(
     """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None. The ways are
     alternatives: ``anywhere`` (whether it is found, not where) tries the kind's own match first, the cheapest
     for a claim written as shown."""
+    if braces := _CHOICES.search(claim):  # a template (`fwd_hdim{128,256}_*.cu`): every name it stands for,
+        head, tail = claim[: braces.start()], claim[braces.end() :]  # or the template the code writes
+        names = [
+            _found(head + choice + tail, kind, evidence, anywhere=anywhere) for choice in braces[1].split(",")
+        ]
+        slot = re.search(re.escape(head) + r"\{\w+\}" + re.escape(tail), evidence.text)  # f"_mask_{mode}.cu"
+        return names[0] if all(names) else (slot.group() if slot else None)
     if anywhere and (plain := _MATCH[kind.match](claim, kind, evidence, surface)):
         return plain
     if surface and surface != claim and kind.match != "code" and _find_word(evidence.text, surface) >= 0:
@@ -536,9 +548,9 @@ _PREFIXED = re.compile(r"[mk](?:_|[A-Z])", re.ASCII)  # a member's `m`, a consta
 def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A name of two words or more (four letters at least) written as a whole name or names in a row in another
     letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
-    `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
-    "logits cap", `TypeError` "type error", `sm_107` `sm107`; a count's name, its words after a number
-    (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name. Not a part of a longer CamelCase name
+    `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap` "logits cap", `TypeError` "type error", `sm_107`
+    `sm107`; a count's name, its words after a number (`num_qo_heads`: "24 qo heads"); in words of a longer
+    snake_case name. Not a part of a longer CamelCase name
     (`merge_state` is not `MergeStateKernel`'s), nor names a path or a hyphen parts (`NixlEpHandle` is not
     `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
     bare = claim.removesuffix("()")
