@@ -1781,3 +1781,45 @@ def test_what_a_real_model_wrote_is_found_held_out_29(text: str, invented: str, 
     _found_and_twin_flagged(
         text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "line"),
+    [
+        # a brace list the evidence writes as it is
+        (
+            "改为 `pile/gpt3{s,m,l,xl}-flash-rotary`。",
+            "改为 `pile/gpt3{s,m,l,xxl}-flash-rotary`。",
+            "To train with rotary embedding, run the experiments `pile/gpt3{s,m,l,xl}-flash-rotary`.",
+        ),
+        # a number before a name x, not a multiplier
+        (
+            "For checkpoint_lvl 2 x is re-gathered.",
+            "For checkpoint_lvl 2 x is re-gathered, 3x faster.",
+            "elif checkpoint_lvl == 2:",
+        ),
+        # a file's name alone, the end of a module's dotted name
+        (
+            "Whether gpt.py reads it is not shown.",
+            "Whether bert.py reads it is not shown.",
+            "from flash_attn.models.gpt import GPTLMHeadModel",
+        ),
+        # names any reader knows for what the code or the text writes out
+        (
+            "It moves from TorchScript to a CUDA extension.",
+            "It moves from TorchDynamo to a CUDA extension.",
+            "@torch.jit.script",
+        ),
+        (
+            "The citation becomes the NeurIPS form.",
+            "The citation becomes the CoNLL form.",
+            "booktitle={Advances in Neural Information Processing Systems},",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_30(text: str, invented: str, line: str) -> None:
+    """The false flags of the thirtieth held-out round (flash-attention, 2022 and 2023), each in the lines of its
+    real prompt."""
+    _found_and_twin_flagged(
+        text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
+    )

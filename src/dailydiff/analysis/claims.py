@@ -505,8 +505,9 @@ def _found(
     """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None. The ways are
     alternatives: ``anywhere`` (whether it is found, not where) tries the kind's own match first, the cheapest
     for a claim written as shown."""
-    if braces := _CHOICES.search(claim):  # a template (`fwd_hdim{128,256}_*.cu`): every name it stands for,
-        head, tail = claim[: braces.start()], claim[braces.end() :]  # or the template the code writes
+    # a template not shown as it is (`fwd_hdim{128,256}_*.cu`): every name it stands for, or the code's template
+    if (braces := _CHOICES.search(claim)) and _find_word(evidence.text, claim) < 0:
+        head, tail = claim[: braces.start()], claim[braces.end() :]
         names = [
             _found(head + choice + tail, kind, evidence, anywhere=anywhere) for choice in braces[1].split(",")
         ]
@@ -806,12 +807,14 @@ def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
 
 
 def _imported(names: list[str], evidence: Evidence) -> bool:
-    """A module the code imports by its dotted name (`from flashinfer.artifacts import`), or relative to the
-    importing file (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`)."""
+    """A module the code imports by its dotted name (`from flashinfer.artifacts import`; a file's name alone, by the
+    end of it), or relative to the importing file (`from .routergemm import`, `from . import routergemm`,
+    `from ..cute_dsl.fp4_common import`)."""
     stem = "/".join(names).removesuffix(".py")
     if stem == "/".join(names):
         return False
-    if re.search(rf"(?:from|import)\s+{re.escape(stem.replace('/', '.'))}(?![\w.])", evidence.text):
+    package = r"(?:\w+\.)*" if len(names) == 1 else ""
+    if re.search(rf"(?:from|import)\s+{package}{re.escape(stem.replace('/', '.'))}(?![\w.])", evidence.text):
         return True
     for section in (s for s in evidence.sections if s.path):
         folder = section.path.split("/")[:-1]
