@@ -1823,3 +1823,42 @@ def test_what_a_real_model_wrote_is_found_held_out_30(text: str, invented: str, 
     _found_and_twin_flagged(
         text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "line"),
+    [
+        # a size with the unit's first letter alone
+        (
+            "It allocates a 32 MB workspace on Hopper and 4 MB on others.",
+            "It allocates a 32 MB workspace on Hopper and 8 MB on others.",
+            "[FusedDense] Set workspace size to 32M for Hopper and 4M for others",
+        ),
+        # the letters written before each number of a list joined by "/"
+        (
+            "It adds cu102/cu113/cu116-Linux.sh.",
+            "It adds cu102/cu113/cu118-Linux.sh.",
+            "=== .github/workflows/cuda/cu102-Linux.sh (added, +15/−0)\n"
+            "=== .github/workflows/cuda/cu113-Linux.sh (added, +15/−0)\n"
+            "=== .github/workflows/cuda/cu116-Linux.sh (added, +15/−0)",
+        ),
+        # a placeholder for a template's slot
+        (
+            "It echoes the version before it becomes ubuntuXXXX.",
+            "It echoes the version before it becomes debianXXXX.",
+            "OS=ubuntu${OS_VERSION}",
+        ),
+        # a dtype as C++ writes it
+        (
+            "Cast cu_seqlens to torch.int32.",
+            "Cast cu_seqlens to torch.int16.",
+            "TORCH_CHECK(cu_seqlens.dtype() == torch::kInt32);",
+        ),
+    ],
+)
+def test_what_a_real_model_wrote_is_found_held_out_31(text: str, invented: str, line: str) -> None:
+    """The false flags of the thirty-first held-out round (flash-attention, 2022 and 2023), each in the lines of its
+    real prompt."""
+    _found_and_twin_flagged(
+        text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
+    )

@@ -578,12 +578,14 @@ _RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
 
 
 def _templated(claim: str, evidence: Evidence) -> str | None:
-    """A name written as a template: a placeholder for a part of it (`+cuXXX` is `+cu129`; `routing_*.cu` the end
-    of `moe_routing_common.cu`), or a range of numbers (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown)."""
+    """A name written as a template: a placeholder for a part of it (`+cuXXX` is `+cu129`, `ubuntuXXXX` the
+    template `ubuntu${OS_VERSION}`; `routing_*.cu` the end of `moe_routing_common.cu`), or a range of numbers
+    (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown)."""
     inside = _rules().inside
     if any(p in claim for p in inside):
         parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
-        pattern = "".join(r"[\w-]+" if i % 2 else re.escape(part) for i, part in enumerate(parts))
+        slot = r"(?:[\w-]+|\$?\{\w+\})"  # a part, or a template's slot (`${OS_VERSION}`)
+        pattern = "".join(slot if i % 2 else re.escape(part) for i, part in enumerate(parts))
         found = re.search(rf"(?:(?<![A-Za-z0-9.-])|(?<=-D)){pattern}", evidence.text)  # a part after _, -D
         return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
     if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
@@ -881,8 +883,11 @@ _NEAR = 400  # characters either side: the few lines of one hunk
 
 def _numbered(names: list[str], evidence: Evidence) -> bool:
     """Files or names that differ in a number, the numbers joined by "/" (`flash_fwd_hdim64/128/256_bf16_sm90.cu`,
-    `gfx1100/1101/1201`, `hdim64/96/128`): each shown."""
-    m = _NUMBERS.fullmatch("/".join(names))
+    `gfx1100/1101/1201`, `hdim64/96/128`, `cu102/cu113/cu116-Linux.sh`): each shown."""
+    joined = "/".join(names)
+    if lead := _LEAD.match(joined):  # the letters written before each number (`cu102/cu113/cu116-Linux.sh`)
+        joined = joined.replace("/" + lead[1], "/")
+    m = _NUMBERS.fullmatch(joined)
     if m is None:
         return False
     each = [f"{m[1]}{n}{m[4]}" for n in [m[2], *m[3].split("/")[1:]]]
@@ -891,6 +896,7 @@ def _numbered(names: list[str], evidence: Evidence) -> bool:
     return all(_name_found(evidence, name) for name in each)
 
 
+_LEAD = re.compile(r"(?:.*?[^A-Za-z])?([A-Za-z]+)\d+/\1\d", re.ASCII)
 _NUMBERS = re.compile(r"(.*?[A-Za-z_])(\d+)((?:/\d+)+)((?:[^/\d][^/]*)?)")
 _PUT_TOGETHER = (
     _module_attribute,
