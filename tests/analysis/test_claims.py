@@ -1635,6 +1635,7 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
 @pytest.mark.parametrize(
     ("text", "invented", "line"),
     [
+        # --- held out 25 and 26 (and three of 24) ---
         # a snake_case name in other words of a longer snake_case name, a word of it plural
         (
             "It masks columns past seqlen_k.",
@@ -1675,19 +1676,7 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It no longer passes --offload-arch=gfx90a.",
             'archs = os.getenv("GPU_ARCHS", "native")\ncc_flag = [f"--offload-arch={arch}" for arch in archs]',
         ),
-    ],
-)
-def test_what_a_real_model_wrote_is_found_held_out_25_and_26(text: str, invented: str, line: str) -> None:
-    """The false flags of the twenty-fifth and twenty-sixth held-out rounds (flash-attention) and three of the
-    twenty-fourth's, each in the lines of its real prompt."""
-    _found_and_twin_flagged(
-        text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "invented", "line"),
-    [
+        # --- held out 27 and 28 ---
         # a dotted name glued inside a longer one
         (
             "The non-TMA path uses cp.async.",
@@ -1723,19 +1712,7 @@ def test_what_a_real_model_wrote_is_found_held_out_25_and_26(text: str, invented
             "It changes mha_fwd.",
             "@@ -1528,7 +1532,7 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor> mha_b",
         ),
-    ],
-)
-def test_what_a_real_model_wrote_is_found_held_out_27_and_28(text: str, invented: str, line: str) -> None:
-    """The false flags of the twenty-seventh and twenty-eighth held-out rounds (flash-attention), each in the lines
-    of its real prompt."""
-    _found_and_twin_flagged(
-        text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "invented", "line"),
-    [
+        # --- held out 29 ---
         # a name written as a template, its choices in braces
         (
             "它删除了 hopper/instantiations/flash_fwd_hdim{128,192,256}_*_packgqa_sm80.cu 文件。",
@@ -1774,18 +1751,7 @@ def test_what_a_real_model_wrote_is_found_held_out_27_and_28(text: str, invented
             "It generates files with the suffixes _ragged_kernel_tile_{0,1,2}.cu.",
             '*[f"_ragged_kernel_mask_{mask_mode}.cu" for mask_mode in [0, 1, 2]],',
         ),
-    ],
-)
-def test_what_a_real_model_wrote_is_found_held_out_29(text: str, invented: str, line: str) -> None:
-    """The false flags of the twenty-ninth held-out round (flash-attention), each in the lines of its real prompt."""
-    _found_and_twin_flagged(
-        text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "invented", "line"),
-    [
+        # --- held out 30 ---
         # a brace list the evidence writes as it is
         (
             "改为 `pile/gpt3{s,m,l,xl}-flash-rotary`。",
@@ -1815,19 +1781,7 @@ def test_what_a_real_model_wrote_is_found_held_out_29(text: str, invented: str, 
             "The citation becomes the CoNLL form.",
             "booktitle={Advances in Neural Information Processing Systems},",
         ),
-    ],
-)
-def test_what_a_real_model_wrote_is_found_held_out_30(text: str, invented: str, line: str) -> None:
-    """The false flags of the thirtieth held-out round (flash-attention, 2022 and 2023), each in the lines of its
-    real prompt."""
-    _found_and_twin_flagged(
-        text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "invented", "line"),
-    [
+        # --- held out 31 ---
         # a size with the unit's first letter alone
         (
             "It allocates a 32 MB workspace on Hopper and 4 MB on others.",
@@ -1856,9 +1810,9 @@ def test_what_a_real_model_wrote_is_found_held_out_30(text: str, invented: str, 
         ),
     ],
 )
-def test_what_a_real_model_wrote_is_found_held_out_31(text: str, invented: str, line: str) -> None:
-    """The false flags of the thirty-first held-out round (flash-attention, 2022 and 2023), each in the lines of its
-    real prompt."""
+def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
+    """The false flags of the held-out rounds from the twenty-fifth on (flash-attention), each in the lines of its
+    real prompt, with an invented twin still flagged."""
     _found_and_twin_flagged(
         text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
     )
