@@ -192,7 +192,8 @@ class Evidence:
     def expanded(self) -> str:
         """The names the evidence writes in a short form, written out: a brace list
         (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), short parts joined by "/"
-        (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`)."""
+        (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template
+        (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -549,9 +550,9 @@ _PREFIXED = re.compile(r"[mk](?:_|[A-Z])", re.ASCII)  # a member's `m`, a consta
 def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A name of two words or more (four letters at least) written as a whole name or names in a row in another
     letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
-    `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap` "logits cap", `TypeError` "type error", `sm_107`
-    `sm107`; a count's name, its words after a number (`num_qo_heads`: "24 qo heads"); in words of a longer
-    snake_case name. Not a part of a longer CamelCase name
+    `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
+    "logits cap", `TypeError` "type error", `sm_107` `sm107`; a count's name, its words after a number
+    (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name. Not a part of a longer CamelCase name
     (`merge_state` is not `MergeStateKernel`'s), nor names a path or a hyphen parts (`NixlEpHandle` is not
     `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
     bare = claim.removesuffix("()")
