@@ -166,6 +166,17 @@ def test_sentences_split_at_their_ends_and_join_back() -> None:
     assert parts == ["Uses torch.cuda.synchronize here. ", "Then e.g. more! ", "第一句。", "第二句；", "end"]
 
 
+def test_a_sentence_does_not_end_inside_a_code_span_and_punctuation_alone_is_no_claim() -> None:
+    """Held out 32: "(`... ,` spacing)" was cut after its "...", and " spacing) suggests " read as code."""
+    text = "Code style (long lines, `... ,` spacing) suggests `make checkstyle` may fail. Next."
+    assert sentences(text) == [text[:-5], "Next."]
+    shown = Evidence([Section("diff", "Makefile\n+checkstyle:\n+\truff check .\n", "Makefile")])
+    analysis = _analysis(risks=[text, "Code style (`... ,` spacing) suggests `make lint` may fail."])
+    grounded = ground(analysis, shown, "repair", "en")
+    assert grounded.risks == [text]
+    assert grounded.grounding is not None and grounded.grounding.unverified == ["make lint"]
+
+
 def _analysis(**fields: object) -> Analysis:
     base: dict[str, object] = {"analyzer": "llm:fake", "summary": "", "importance_reason": "Decode path."}
     return Analysis.model_validate({**base, **fields})
@@ -1607,23 +1618,30 @@ def test_what_a_real_model_wrote_is_found_held_out_24(text: str, invented: str) 
 
 
 def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
-    """`s_q` is not "s q" (a name's words are read apart only when they hold four letters or more), and a name is
-    not a part of a longer one in another style: `merge_state` is not `MergeStateKernel`'s, `row_sum` not
-    `kIdxFinalRowSum`'s (held out 18 counts the last a false flag: the formula shown is the one the model wrote)."""
+    """`s_q` is not "s q" (a name's words are read apart only when they hold four letters or more), and a name of
+    two words is not a part of a longer one in another style: `merge_state` is not `MergeStateKernel`'s, `row_sum`
+    not `kIdxFinalRowSum`'s (held out 18 counts the last a false flag: the formula shown is the one the model
+    wrote); nor one of three in a member's or a kernel's name (`final_row_sum`, `merge_state_in_place`: held out 23
+    counts `MergeStateInPlaceKernel` not shown)."""
     shown = Evidence(
         [
             Section(
                 "diff",
                 "x.cu (modified, +2/−1)\n+ s q k v\n+ row sum\n+ MergeStateKernel<<<1, 2>>>(kIdxFinalRowSum);\n"
+                "+ MergeStateInPlaceKernel<<<1, 2>>>();\n"
                 "+ nixl_ep/handle.py: split-KV, paged_run(), sm107, max_size\n",
                 path="x.cu",
             )
         ]
     )
-    text = "It scales s_q and row_sum, merge_state and final_row_sum; NixlEpHandle, split_kv, _paged_run, sm_107, ax_size."
+    text = (
+        "It scales s_q and row_sum, merge_state, merge_state_in_place and final_row_sum; NixlEpHandle, split_kv, "
+        "_paged_run, sm_107, ax_size."
+    )
     assert [c.text for c in trace(text, shown) if c.where is None] == [
         "s_q",
         "merge_state",
+        "merge_state_in_place",
         "final_row_sum",
         "NixlEpHandle",
         "split_kv",
@@ -1808,11 +1826,43 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Cast cu_seqlens to torch.int16.",
             "TORCH_CHECK(cu_seqlens.dtype() == torch::kInt32);",
         ),
+        # --- held out 32 (Liger-Kernel) ---
+        # a call quoted with fewer arguments than the code gives it, a string among them
+        (
+            'The `deprecate_kwarg("num_logits_to_keep")` decorator is dropped.',
+            'The `deprecate_kwarg("num_tokens_to_keep")` decorator is dropped.',
+            '@deprecate_kwarg("num_logits_to_keep", version="4.50", new_name="logits_to_keep")',
+        ),
+        # a name of three words or more inside a longer CamelCase name
+        (
+            "使用 apply_liger_kernel_to_paligemma 且开启 fused_linear_cross_entropy 训练的用户",
+            "使用 apply_liger_kernel_to_paligemma 且开启 fused_linear_cross_loss 训练的用户",
+            "from liger_kernel.transformers import apply_liger_kernel_to_paligemma, LigerFusedLinearCrossEntropyLoss",
+        ),
+        # a multiplier code sets on the line of a name of a multiplier
+        (
+            "It sizes blocks with an 8x forward or 12x backward memory multiplier.",
+            "It sizes blocks with an 8x forward or 16x backward memory multiplier.",
+            "memory_multiplier = 8.0 if is_forward else 12.0",
+        ),
+        # a path written through a variable the evidence sets (a Makefile's)
+        (
+            "A new target runs every benchmark/scripts/benchmark_*.py.",
+            "A new target runs every benchmark/tools/benchmark_*.py.",
+            "BENCHMARK_DIR = benchmark/scripts\n+BENCHMARK_SCRIPTS = $(wildcard $(BENCHMARK_DIR)/benchmark_*.py)",
+        ),
+        # a CSV row with its unit in a cell: a measure rounded
+        (
+            "At BT=1024 full takes 111 ms against 26 ms.",
+            "At BT=1024 full takes 111 ms against 27 ms.",
+            "fused_linear_jsd,liger,full,speed,ms,BT,B x T,1024,111.16019439697266,111.1601,111.1601,{},H100,0.3.1\n"
+            "+fused_linear_jsd,torch,full,speed,ms,BT,B x T,1024,25.977184295654297,25.968,25.989,{},H100,0.3.1",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
-    """The false flags of the held-out rounds from the twenty-fifth on (flash-attention), each in the lines of its
-    real prompt, with an invented twin still flagged."""
+    """The false flags of the held-out rounds from the twenty-fifth on (flash-attention, Liger-Kernel), each in the
+    lines of its real prompt, with an invented twin still flagged."""
     _found_and_twin_flagged(
         text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
     )

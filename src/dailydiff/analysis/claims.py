@@ -186,7 +186,7 @@ class Evidence:
                 units = [_column_unit(cell) for cell in cells]
                 continue
             found += [f"{c} {u}" for c, u in zip(cells, units, strict=False) if u and _CELL.fullmatch(c)]
-        return "\n".join(found + _printed_cells(self.text))
+        return "\n".join(found + _printed_cells(self.text) + _csv_cells(self.text))
 
     @functools.cached_property
     def expanded(self) -> str:
@@ -340,6 +340,18 @@ def _printed_cells(text: str) -> list[str]:
 
 
 _PRINTED_RULE = re.compile(r"\s*[-=]{3,}\s*")
+
+
+def _csv_cells(text: str) -> list[str]:
+    """The decimals of a CSV row that has a unit as one of its cells (a benchmark's "speed,ms,BT,…,25.977,…"), each
+    with that unit."""
+    found = []
+    for line in text.split("\n"):
+        line = line[1:] if line[:1] in "+-" else line  # a diff's line
+        cells = [cell.strip() for cell in line.split(",")] if line.count(",") > 2 else ()
+        if units := [c for c in cells if len(c) <= 6 and _column_unit(c) == c]:
+            found += [f"{c} {units[0]}" for c in cells if _DECIMAL.fullmatch(c)]  # a measure, not an x's 1024
+    return found
 
 
 def _column_unit(header: str) -> str:
@@ -552,9 +564,9 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
     `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
     "logits cap", `TypeError` "type error", `sm_107` `sm107`; a count's name, its words after a number
-    (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name. Not a part of a longer CamelCase name
-    (`merge_state` is not `MergeStateKernel`'s), nor names a path or a hyphen parts (`NixlEpHandle` is not
-    `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
+    (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name; of three words or more, in a longer
+    CamelCase name. Not one of two words in a longer CamelCase name (`merge_state` is not `MergeStateKernel`'s),
+    nor names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
     bare = claim.removesuffix("()")
     words = [w.lower() for w in _SPLIT.findall(bare)]
     if kind.match not in ("verbatim", "folded", "code") or len(words) < 2 or len("".join(words)) < 4:
@@ -566,6 +578,12 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     if words[0] in ("num", "n") and len(words) > 2:
         row += r"|[|#] \d+ \| " + r"(?: \| )?".join(map(re.escape, words[1:])) + r" [|#]"
     if re.search(row, evidence.words):
+        return claim
+    # a name of three words or more inside a longer CamelCase name (`fused_linear_cross_entropy` in
+    # `LigerFusedLinearCrossEntropyLoss`): one that starts with a capital (not `gNumAcceptedTokens`, a tensor's) and
+    # is no kernel's (`top_k_mask_logits` is not `TopKMaskLogitsKernel`: a Python function is not its kernel)
+    camel = "".join(map(str.capitalize, words))
+    if len(words) > 2 and re.search(rf"(?<!\w)(?:[A-Z]\w*?)?{camel}(?![a-z])(?!\w*Kernel)", evidence.text):
         return claim
     # a snake_case name in other words of a longer snake_case name, a word of it plural (`seqlen_k` in
     # `seqlenk_col_limit` and `cu_seqlens_k`, `v_new` in `tma_load_V_new`)
@@ -754,12 +772,12 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         # letter case and endings aside ("Optimization").
         folded = evidence.folded
         return bare if all(folded.find(word) >= 0 for word in bare.lower().split()) else None
-    # A call written with its arguments (`plan(q, k)`), a qualified name put together from its parts
-    # (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is shown.
+    # A call written with its arguments (`plan(q, k)`, `deprecate_kwarg("n")`), a qualified name put together from
+    # its parts (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is shown.
     names = [
         n for n in re.findall(r"[A-Za-z_]\w*", bare, re.ASCII) if len(n) > 1 and n not in _rules().commands
     ]
-    if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=-]+", bare, re.ASCII)):
+    if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
         return None
     if all(_find_word(text, name) >= 0 or _name_found(evidence, name) for name in names):
         return names[-1]
@@ -897,6 +915,22 @@ def _numbered(names: list[str], evidence: Evidence) -> bool:
     return all(_name_found(evidence, name) for name in each)
 
 
+def _substituted(names: list[str], evidence: Evidence) -> bool:
+    """A path written through a variable the evidence sets (`BENCHMARK_DIR = benchmark/scripts` and
+    `$(BENCHMARK_DIR)/benchmark_*.py`; `${ROOT}/run.sh`, `$ROOT/run.sh`): the variable's value in its place."""
+    path = "/".join(names)
+    for name, value in _ASSIGNED.findall(evidence.text):
+        rest = path.removeprefix(value.rstrip("/") + "/")
+        used = rf"\$(?:\({name}\)|\{{{name}\}}|{name}(?!\w))/{re.escape(rest)}(?![\w.])"
+        if rest != path and re.search(used, evidence.text):
+            return True
+    return False
+
+
+_ASSIGNED = re.compile(  # `NAME = value`, `NAME := value`, `export NAME="value"`
+    r"^[+ -]?[ \t]*(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*[:?]?=[ \t]*[\"']?([\w./+-]+?)/?[\"']?[ \t]*$",
+    re.MULTILINE | re.ASCII,
+)
 _LEAD = re.compile(r"(?:.*?[^A-Za-z])?([A-Za-z]+)\d+/\1\d", re.ASCII)
 _NUMBERS = re.compile(r"(.*?[A-Za-z_])(\d+)((?:/\d+)+)((?:[^/\d][^/]*)?)")
 _PUT_TOGETHER = (
@@ -907,6 +941,7 @@ _PUT_TOGETHER = (
     _name_list,
     _file_list,
     _numbered,
+    _substituted,
 )
 _FILE = re.compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
                    r"|cmake|in|jinja|j2|rs|go|js|ts|proto|lock|mk)$")  # fmt: skip
@@ -947,6 +982,9 @@ _MATCH: dict[str, Callable[[str, _Kind, Evidence, str], str | None]] = {
 # tracing -----------------------------------------------------------------------------------------
 
 
+_ALNUM = re.compile("[A-Za-z0-9]")
+
+
 def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
     """The claims of ``text``: (claim, its kind, start, end), in the order they stand, each span read once
     (``text[start:end]`` is the claim as written)."""
@@ -965,8 +1003,12 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
                 claim = m.group(kind.group)
                 taken[start:end] = b"\x01" * (end - start)
                 low = claim.lower()
-                if low in rules.not_claims or low.rstrip("()") in rules.not_claims:
-                    continue
+                if (
+                    low in rules.not_claims
+                    or low.rstrip("()") in rules.not_claims
+                    or not _ALNUM.search(claim)
+                ):
+                    continue  # not a claim: a word (`rules.not_claims`), punctuation alone (`... ,`)
                 if kind.min_value and float(claim.replace(",", "")) < kind.min_value:
                     continue
                 found.append((claim, kind, start, end))
@@ -1003,13 +1045,16 @@ def trace(text: str, evidence: Evidence, *, located: bool = False) -> list[Trace
 # sentences ---------------------------------------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?;])\s+(?=[^\sa-z])")
+_CODE_SPAN = re.compile(r"`[^`\n]+`")
 
 
 def sentences(text: str) -> list[str]:
-    """``text`` as its sentences, each with the space after it, so joining them gives ``text`` back."""
+    """``text`` as its sentences, each with the space after it, so joining them gives ``text`` back; none ends
+    inside a code span (`... ,`)."""
     pieces, start = [], 0
+    spans = [m.span() for m in _CODE_SPAN.finditer(text)]
     for m in _SENTENCE_END.finditer(text):
-        if m.end() > start:
+        if m.end() > start and not any(a < m.start() < b for a, b in spans):
             pieces.append(text[start : m.end()])
             start = m.end()
     if start < len(text):
