@@ -1858,6 +1858,54 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "fused_linear_jsd,liger,full,speed,ms,BT,B x T,1024,111.16019439697266,111.1601,111.1601,{},H100,0.3.1\n"
             "+fused_linear_jsd,torch,full,speed,ms,BT,B x T,1024,25.977184295654297,25.968,25.989,{},H100,0.3.1",
         ),
+        # --- held out 33 (Liger-Kernel) ---
+        # names joined by "/" in a code span, each shown (as a part of a longer name too)
+        (
+            "It renames `logits_atol/logits_rtol`.",
+            "It renames `logits_atol/logits_ktol`.",
+            '"model_name, loss_atol, logits_atol, logits_rtol, param_atol",',
+        ),
+        (
+            "It adds `vespo_k_pos/lambda_pos/k_neg/lambda_neg`.",
+            "It adds `vespo_k_pos/lambda_pos/k_neg/mu_neg`.",
+            "vespo_k_pos=2.0, vespo_lambda_pos=3.0, vespo_k_neg=3.0, vespo_lambda_neg=2.0",
+        ),
+        # a Makefile's target run by `make`
+        (
+            "Run `make test-convergence` locally.",
+            "Run `make test-divergence` locally.",
+            "@@ -5,7 +5,16 @@ all: checkstyle test test-convergence",
+        ),
+        # a path by the end of a module's dotted name
+        (
+            "It imports ops/softmax.py.",
+            "It imports ops/softmin.py.",
+            "from liger_kernel.ops.softmax import _softmax",
+        ),
+        # a name's words in prose, plural
+        (
+            "It may raise ImportError.",
+            "It may raise ImportWarning.",
+            "# kernels and avoid potential import errors.",
+        ),
+        # a file's name that git cut at the end of a hunk header
+        (
+            "It reads all_benchmark_data.csv.",
+            "It reads all_results_data.csv.",
+            '@@ -13,6 +13,12 @@ DATA_PATH = os.path.abspath(os.path.join(os.path.dirname(__file__), "data/all_be',
+        ),
+        # a size or a time on the line of a name that carries its unit, or times a name of the unit
+        ("It caps the cache at 4 GiB.", "It caps the cache at 8 GiB.", "default_limit = 4 * gib"),
+        (
+            "A 10 ms cooldown.",
+            "A 20 ms cooldown.",
+            "std::chrono::milliseconds(std::max(10, tuner_cooldown_ms()))",
+        ),
+        (
+            "Each element takes at least 4 bytes.",
+            "Each element takes at least 2 bytes.",
+            "dtype_size = max(dtype_size, 4)",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

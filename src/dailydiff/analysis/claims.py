@@ -563,7 +563,7 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A name of two words or more (four letters at least) written as a whole name or names in a row in another
     letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
     `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
-    "logits cap", `TypeError` "type error", `sm_107` `sm107`; a count's name, its words after a number
+    "logits cap", `TypeError` "type error", `ImportError` "import errors", `sm_107` `sm107`; a count's name, its words after a number
     (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name; of three words or more, in a longer
     CamelCase name. Not one of two words in a longer CamelCase name (`merge_state` is not `MergeStateKernel`'s),
     nor names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
@@ -573,7 +573,7 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         return None
     if bare[:1] == "_" or bare[-1:] == "_":  # `_paged_run` is not `paged_run`
         return None
-    row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, words)) + r" [|#]"
+    row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, words)) + r"(?:e?s)? [|#]"  # "import errors"
     # a count's name: its words after a number ("24 qo heads")
     if words[0] in ("num", "n") and len(words) > 2:
         row += r"|[|#] \d+ \| " + r"(?: \| )?".join(map(re.escape, words[1:])) + r" [|#]"
@@ -763,10 +763,14 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     bare = bare.strip()
     if _find_word(text, bare) >= 0 or (_NAME.fullmatch(bare) and _name_found(evidence, bare)):
         return bare
+    if any(
+        bare.startswith(cut) and bare != cut for cut in evidence.cut_names
+    ):  # `all_be` for `all_be…data.csv`
+        return bare
     if _ESCAPE.fullmatch(bare) and bare in text:  # glued to what follows it (`\t` in `\torch`)
         return bare
     if "/" in bare and " " not in bare:
-        return _found_path(bare, text)
+        return _found_path(bare, text, evidence)
     if _PROSE.fullmatch(bare):
         # A word or two of prose in backticks (`optimize`, `cuda graph`): the words as the text has them,
         # letter case and endings aside ("Optimization").
@@ -828,14 +832,13 @@ def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
 
 
 def _imported(names: list[str], evidence: Evidence) -> bool:
-    """A module the code imports by its dotted name (`from flashinfer.artifacts import`; a file's name alone, by the
-    end of it), or relative to the importing file (`from .routergemm import`, `from . import routergemm`,
+    """A module the code imports by its dotted name, or by the end of it (`from flashinfer.artifacts import`;
+    `ops/softmax.py`, `softmax.py` for `from liger_kernel.ops.softmax import`), or relative to the importing file (`from .routergemm import`, `from . import routergemm`,
     `from ..cute_dsl.fp4_common import`)."""
     stem = "/".join(names).removesuffix(".py")
     if stem == "/".join(names):
         return False
-    package = r"(?:\w+\.)*" if len(names) == 1 else ""
-    if re.search(rf"(?:from|import)\s+{package}{re.escape(stem.replace('/', '.'))}(?![\w.])", evidence.text):
+    if re.search(rf"(?:from|import)\s+(?:\w+\.)*{re.escape(stem.replace('/', '.'))}(?![\w.])", evidence.text):
         return True
     for section in (s for s in evidence.sections if s.path):
         folder = section.path.split("/")[:-1]
