@@ -1906,6 +1906,18 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Each element takes at least 2 bytes.",
             "dtype_size = max(dtype_size, 4)",
         ),
+        # --- held out 34 (pytorch/ao) ---
+        # a CamelCase name of three words or more in a longer snake_case name
+        (
+            "OptimState4bit keeps its c10d ops.",
+            "OptimState2bit keeps its c10d ops.",
+            "@@ -183,8 +183,8 @@ _optim_state_4bit_c10d_ops = [",
+        ),
+        (
+            "The Float8Tensor tests run.",
+            "The Float8Scale tests run.",
+            "python test/quantization/quantize_/workflows/float8/test_float8_tensor.py",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -565,7 +565,7 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
     "logits cap", `TypeError` "type error", `ImportError` "import errors", `sm_107` `sm107`; a count's name, its words after a number
     (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name; of three words or more, in a longer
-    CamelCase name. Not one of two words in a longer CamelCase name (`merge_state` is not `MergeStateKernel`'s),
+    name of the other style. Not one of two words in a longer CamelCase name (`merge_state` is not `MergeStateKernel`'s),
     nor names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
     bare = claim.removesuffix("()")
     words = [w.lower() for w in _SPLIT.findall(bare)]
@@ -586,8 +586,9 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     if len(words) > 2 and re.search(rf"(?<!\w)(?:[A-Z]\w*?)?{camel}(?![a-z])(?!\w*Kernel)", evidence.text):
         return claim
     # a snake_case name in other words of a longer snake_case name, a word of it plural (`seqlen_k` in
-    # `seqlenk_col_limit` and `cu_seqlens_k`, `v_new` in `tma_load_V_new`)
-    if "_" in bare:
+    # `seqlenk_col_limit` and `cu_seqlens_k`, `v_new` in `tma_load_V_new`); a CamelCase name of three words or more
+    # (`OptimState4bit` in `_optim_state_4bit_c10d_ops`, `Float8Tensor` in `test_float8_tensor.py`)
+    if "_" in bare or len(words) > 2:
         run = "(?:s? )?".join(" ?".join(map(re.escape, word)) for word in words)
         return claim if re.search(rf"(?<= ){run}(?= )", evidence.parts) else None
     return None
