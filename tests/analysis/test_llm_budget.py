@@ -225,6 +225,23 @@ def test_a_tight_prompt_still_names_the_files_it_leaves_out() -> None:
     assert "src/core/engine_2.png（binary）" in prompt.messages[1]["content"]
 
 
+def test_the_claims_evidence_holds_why_each_unseen_file_is_not_shown() -> None:
+    """Held out 35: the prompt lists `(no_patch)` after an unseen file, and the model wrote "no_patch"."""
+    from dailydiff.analysis.claims import trace
+
+    files = [
+        FileChange(path="csrc/kernel.cu", additions=40),
+        FileChange(path="src/a.py", additions=1, patch=_patch(1, 1)),
+    ]
+    prompt = BOOK.analysis_prompt(_request(_commit(files)), Level.HIGH, "zh", "json_object", 8192, 2048)
+    assert "csrc/kernel.cu（no_patch）" in prompt.messages[1]["content"] and prompt.evidence is not None
+    assert [c.where for c in trace("csrc/kernel.cu 标为 no_patch。", prompt.evidence, located=True)] == [
+        "unseen files",
+        "unseen files",
+    ]
+    assert [c.where for c in trace("csrc/kernel.cu 标为 no_source。", prompt.evidence)][1] is None
+
+
 def test_prompts_are_sized_by_depth_and_still_name_what_the_model_did_not_see() -> None:
     from dailydiff.analysis.prompting import DEPTH_COMMIT_TOKENS
 

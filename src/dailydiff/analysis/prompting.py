@@ -310,7 +310,7 @@ def _evidence(commit: Commit, fixed: Mapping[str, Any], selection: DiffSelection
         )
         for b in selection.blocks
     ]
-    unseen = [o.path for o in selection.omitted[:listed]]
+    unseen = [f"{o.path} ({o.reason})" for o in selection.omitted[:listed]]  # as listed: each with its reason
     if unseen:
         more = len(selection.omitted) - len(unseen)
         counts = f"{len(selection.omitted)} files" + (f", {more} more" if more else "")
