@@ -563,10 +563,11 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A name of two words or more (four letters at least) written as a whole name or names in a row in another
     letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
     `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
-    "logits cap", `TypeError` "type error", `ImportError` "import errors", `sm_107` `sm107`; a count's name, its words after a number
-    (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name; of three words or more, in a longer
-    name of the other style. Not one of two words in a longer CamelCase name (`merge_state` is not `MergeStateKernel`'s),
-    nor names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`, `split_kv` not "split-KV")."""
+    "logits cap", `TypeError` "type error", `ImportError` "import errors", `sm_107` `sm107`; a count's name, its
+    words after a number (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name; of three words or
+    more, in a longer name of the other style. Not one of two words in a longer CamelCase name (`merge_state` is not
+    `MergeStateKernel`'s), nor names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`,
+    `split_kv` not "split-KV")."""
     bare = claim.removesuffix("()")
     words = [w.lower() for w in _SPLIT.findall(bare)]
     if kind.match not in ("verbatim", "folded", "code") or len(words) < 2 or len("".join(words)) < 4:
@@ -764,9 +765,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     bare = bare.strip()
     if _find_word(text, bare) >= 0 or (_NAME.fullmatch(bare) and _name_found(evidence, bare)):
         return bare
-    if any(
-        bare.startswith(cut) and bare != cut for cut in evidence.cut_names
-    ):  # `all_be` for `all_be…data.csv`
+    # a name git cut at the end of a hunk header (`all_be` for `all_benchmark_data.csv`)
+    if any(bare.startswith(cut) and bare != cut for cut in evidence.cut_names):
         return bare
     if _ESCAPE.fullmatch(bare) and bare in text:  # glued to what follows it (`\t` in `\torch`)
         return bare
@@ -834,8 +834,8 @@ def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
 
 def _imported(names: list[str], evidence: Evidence) -> bool:
     """A module the code imports by its dotted name, or by the end of it (`from flashinfer.artifacts import`;
-    `ops/softmax.py`, `softmax.py` for `from liger_kernel.ops.softmax import`), or relative to the importing file (`from .routergemm import`, `from . import routergemm`,
-    `from ..cute_dsl.fp4_common import`)."""
+    `ops/softmax.py`, `softmax.py` for `from liger_kernel.ops.softmax import`), or relative to the importing file
+    (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`)."""
     stem = "/".join(names).removesuffix(".py")
     if stem == "/".join(names):
         return False
@@ -1007,12 +1007,9 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
                 claim = m.group(kind.group)
                 taken[start:end] = b"\x01" * (end - start)
                 low = claim.lower()
-                if (
-                    low in rules.not_claims
-                    or low.rstrip("()") in rules.not_claims
-                    or not _ALNUM.search(claim)
-                ):
-                    continue  # not a claim: a word (`rules.not_claims`), punctuation alone (`... ,`)
+                # not a claim: a word of `rules.not_claims`, or punctuation alone (`... ,`)
+                if not rules.not_claims.isdisjoint((low, low.rstrip("()"))) or not _ALNUM.search(claim):
+                    continue
                 if kind.min_value and float(claim.replace(",", "")) < kind.min_value:
                     continue
                 found.append((claim, kind, start, end))
