@@ -362,6 +362,8 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "The docs are reStructuredText.",  # a format's name (held out 21)
         "0 times a weight is still 0.",  # a product, not a multiplier (held out 23)
         "The new path runs on arch 10x/11x only.",  # SM families (held out 24)
+        "It pads to 16 x 32 (2-byte) or 16 x 64 (1-byte) tiles.",  # a shape (held out 35)
+        "The KleidiAI kernels; the BibTeX entry.",  # a library any reader knows, a format (held out 35)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -1918,6 +1920,47 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "The Float8Scale tests run.",
             "python test/quantization/quantize_/workflows/float8/test_float8_tensor.py",
         ),
+        # pull requests a title lists without "#"
+        ("It lands #3894 and #3887.", "It lands #3894 and #3895.", "Land 3894, 3887, 3884, 3883 into main"),
+        # --- held out 35 (pytorch/ao) ---
+        # a name a template builds, its number a slot in it: an f-string's, C's stringized macro parameter
+        (
+            "It registers torchao::_linear_fp_act_1bit_weight through _linear_fp_act_7bit_weight.",
+            "It registers torchao::_linear_fp_act_1bit_weight through _linear_fp_act_8bit_weight.",
+            "TORCH_LIBRARY_FRAGMENT(torchao, m) {\n+for nbit in range(1, 8):\n+"
+            '    @impl(torchao_lib, f"_linear_fp_act_{nbit}bit_weight", "Meta")',
+        ),
+        (
+            "New torchao::_pack_8bit_act_Nbit_weight_with_lut ops, called as torch.ops.torchao._pack_8bit_act_Nbit_weight_with_lut.",
+            "New torchao::_pack_8bit_act_Nbit_weight_with_scale ops.",
+            'TORCH_LIBRARY_FRAGMENT(torchao, m) {  // torch.ops.torchao\n+      "_pack_8bit_act_" #weight_nbit "bit_weight_with_lut", \\',
+        ),
+        # a family of names written with `N` for their number, two of it shown
+        (
+            "否则沿用原来的 intNmm 内核。",
+            "否则沿用原来的 uintNmm 内核。",
+            "- func: int7mm\n+   file: int5mm.metal",
+        ),
+        # a glob over the modules a dotted import names
+        (
+            "If the old torchao/prototype/low_bit_optim/subclass_*.py files still exist, imports differ.",
+            "If the old torchao/prototype/lowbit_optim/subclass_*.py files still exist, imports differ.",
+            "-from torchao.prototype.low_bit_optim.subclass_4bit import OptimState4bit",
+        ),
+        # a path whose folder is written as a package's dotted name
+        (
+            "torchao.quantization.prototype/__init__.py is restored.",
+            "torchao.quantization.prototypes/__init__.py is restored.",
+            "public_api: torchao/quantization/prototype/__init__.py (+1.5)",
+        ),
+        # an enum's member the evidence names in words, the enum shown with another member
+        (
+            "If you use ScalingType.DELAYED, move to ScalingType.DYNAMIC.",
+            "If you use ScalingType.DEFERRED, move to ScalingType.DYNAMIC.",
+            "# Future deprecation warning for delayed scaling\n+    x != ScalingType.DYNAMIC",
+        ),
+        # an issue a TODO names
+        ("Track issue 1945.", "Track issue 1946.", "# TODO(1945): remove this config option"),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -370,9 +370,9 @@ _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
 
 
 def _passed(text: str) -> list[str]:
-    """The names an f-string builds from a function's argument that a call passes as a literal: in
-    `def gen(flags, arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")`, builds
-    `fp4_quantization_100`."""
+    """The names an f-string builds from a function's argument that a call passes as a literal, or from a loop's
+    name over a range: in `def gen(flags, arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")`,
+    builds `fp4_quantization_100`; `for nbit in range(1, 8)`, `f"_linear_{nbit}bit"` builds `_linear_1bit`."""
     slots = _FSLOT.findall(text)
     if not slots:
         return []
@@ -387,6 +387,8 @@ def _passed(text: str) -> list[str]:
             name = name.partition(":")[0].strip() or (params[func][n] if n < len(params[func]) else "")
             if literal := _LITERAL.fullmatch(value.strip()):
                 values.setdefault(name, set()).add(literal.group(1) or literal.group(2))
+    for name, low, high in _LOOP.findall(text):  # `for nbit in range(1, 8)`
+        values.setdefault(name, set()).update(map(str, range(int(low), min(int(high), int(low) + 64))))
     return [head + value + tail for head, slot, tail in slots for value in values.get(slot, ())]
 
 
@@ -394,6 +396,7 @@ _DEF = re.compile(r"def (\w+)\(([^)]*)\)", re.ASCII)
 _PARAM = re.compile(r"\s*\**(\w+)\s*(?::|=|$)", re.ASCII)
 _LITERAL = re.compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
 _CALL = re.compile(r"(?<![\w.])(\w+)\(([^()\n]*)\)", re.ASCII)
+_LOOP = re.compile(r"\bfor (\w+) in range\((\d+), ?(\d+)\)", re.ASCII)
 _FSLOT = re.compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
@@ -546,12 +549,25 @@ def _found(
                 ) >= 0:
                     return written
     if anywhere:  # its own match was tried first
-        return _templated(claim, evidence) or _by_words(claim, kind, evidence)
+        return _templated(claim, evidence) or _by_words(claim, kind, evidence) or _member(claim, evidence)
     return (
         _MATCH[kind.match](claim, kind, evidence, surface)
         or _templated(claim, evidence)
         or _by_words(claim, kind, evidence)
+        or _member(claim, evidence)
     )
+
+
+_MEMBER = re.compile(r"([A-Z]\w*)\.([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)", re.ASCII)
+
+
+def _member(claim: str, evidence: Evidence) -> str | None:
+    """An enum's member the evidence names in words, the enum shown with another member (`ScalingType.DELAYED`:
+    `ScalingType.DYNAMIC` and "delayed scaling"; `MXGemmKernelChoice.EMULATED`: "# emulated MX gemm")."""
+    if not (m := _MEMBER.fullmatch(claim)) or len(m[2]) < 4:
+        return None
+    sibling = re.search(rf"(?<![\w.]){m[1]}\.(?!{m[2]}(?!\w))[A-Z][A-Z0-9_]*(?!\w)", evidence.text)
+    return claim if sibling and _find_word(evidence.folded, m[2].lower().replace("_", " ")) >= 0 else None
 
 
 _SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", re.ASCII)  # a name's words
@@ -613,7 +629,25 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
         numbers = range(int(span[1]), int(span[2]) + 1)
         names = [claim[: span.start()] + str(n) + claim[span.end() :] for n in numbers]
         return claim if all(_find_word(evidence.text, name) >= 0 for name in names) else None
-    return None
+    return _built(claim, evidence)
+
+
+_N = re.compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_])", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s
+
+
+def _built(claim: str, evidence: Evidence) -> str | None:
+    """A family of names written with `N` for their number: a template's slot in its place (`_pack_8bit_act_Nbit`:
+    C's `"_pack_8bit_act_" #nbit "bit"`, an f-string's `f"_pack_8bit_act_{nbit}bit"`), or two of it shown (`intNmm`:
+    `int1mm` and `int7mm`); its qualifier (`torchao::`, `torch.ops.torchao.`) shown as names."""
+    *qualifier, name = re.split(r"::|\.", claim)
+    parts = _N.split(name)
+    if len(parts) < 2 or not _NAMES.fullmatch(name) or len("".join(parts)) < 5:
+        return None
+    slot = r'(?:(\{\w+\}|"\s*#\s*\w+\s*")|\d+)'  # an f-string's `{nbit}`, C's `" #nbit "`, a number
+    shown = list(re.finditer(r"(?<![\w.])" + slot.join(map(re.escape, parts)) + r"(?!\w)", evidence.text))
+    if not (any(any(m.groups()) for m in shown) or len({m.group() for m in shown}) > 1):
+        return None
+    return shown[0].group() if all(_name_found(evidence, q) for q in qualifier if q) else None
 
 
 def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
@@ -653,6 +687,12 @@ def _by_version(claim: str, evidence: Evidence) -> str | None:
     ):
         return bare
     return None
+
+
+def _by_reference(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
+    """A pull request or an issue as a list writes it (its forms are the other ways it is written)."""
+    patterns = (near.format(n=claim) for _, written in kind.near for near in written)
+    return claim if any(re.search(p, evidence.text) for p in patterns) else None
 
 
 def _by_commit(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
@@ -839,7 +879,8 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
     stem = "/".join(names).removesuffix(".py")
     if stem == "/".join(names):
         return False
-    if re.search(rf"(?:from|import)\s+(?:\w+\.)*{re.escape(stem.replace('/', '.'))}(?![\w.])", evidence.text):
+    dotted = re.escape(stem.replace("/", ".")).replace(r"\*", r"\w*")  # a glob: `subclass_*.py`
+    if re.search(rf"(?:from|import)\s+(?:\w+\.)*{dotted}(?![\w.])", evidence.text):
         return True
     for section in (s for s in evidence.sections if s.path):
         folder = section.path.split("/")[:-1]
@@ -852,6 +893,15 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
 
 
 _RELATIVE = re.compile(r"from (\.+)([\w.]*) import ([^\n]*)")
+
+
+def _dotted_folder(names: list[str], evidence: Evidence) -> bool:
+    """A path whose folder is written as a package's dotted name (`torchao.quantization.prototype/__init__.py`)."""
+    folders = [n.replace(".", "/") for n in names[:-1]]
+    return (
+        folders != names[:-1]
+        and _found_path_itself("/".join([*folders, names[-1]]), evidence.text) is not None
+    )
 
 
 def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
@@ -941,6 +991,7 @@ _PUT_TOGETHER = (
     _module_attribute,
     _quoted_parts,
     _imported,
+    _dotted_folder,
     _folder_and_file,
     _name_list,
     _file_list,
@@ -974,7 +1025,7 @@ _MATCH: dict[str, Callable[[str, _Kind, Evidence, str], str | None]] = {
     "code": lambda claim, kind, evidence, surface: _found_code(claim, evidence),
     "path": lambda claim, kind, evidence, surface: _found_path(claim, evidence.text, evidence),
     "version": lambda claim, kind, evidence, surface: _by_version(claim, evidence),
-    "reference": lambda claim, kind, evidence, surface: None,  # its forms are the ways it is written
+    "reference": lambda claim, kind, evidence, surface: _by_reference(claim, kind, evidence),
     "commit": _by_commit,
     "percent": _by_number,
     "multiple": _by_number,
