@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from dailydiff.analysis.claims import commit_evidence, trace  # noqa: E402
+from dailydiff.analysis.claims import claims_in, commit_evidence, trace  # noqa: E402
 from dailydiff.store import Store  # noqa: E402
 from fake_llm import FakeLLM  # noqa: E402
 from inventing_llm import REPAIR_WORDS, InventingModel  # noqa: E402
@@ -309,7 +309,8 @@ def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, 
         for claim in g.get("claims", []):
             if claim["where"] is not None or (sha, claim["text"]) in flags:
                 continue
-            sentence = next((s for s in g.get("removed", []) if claim["text"] in s), "")
+            removed = g.get("removed", [])  # the sentence that holds it as a claim ("3" is no claim of "30")
+            sentence = next((s for s in removed if any(c == claim["text"] for c, *_ in claims_in(s))), "")
             bare = claim["text"].strip("`()").lower()
             hint = "exact" if claim["text"] in prompt else "any case" if bare in prompt.lower() else "no"
             flags[sha, claim["text"]] = "\t".join(

@@ -364,6 +364,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "The new path runs on arch 10x/11x only.",  # SM families (held out 24)
         "It pads to 16 x 32 (2-byte) or 16 x 64 (1-byte) tiles.",  # a shape (held out 35)
         "The KleidiAI kernels; the BibTeX entry.",  # a library any reader knows, a format (held out 35)
+        "The ExecuTorch ops save to a per-API/device/dtype file.",  # a project any reader knows, prose (held out 36)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -1961,6 +1962,49 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
         ),
         # an issue a TODO names
         ("Track issue 1945.", "Track issue 1946.", "# TODO(1945): remove this config option"),
+        # --- held out 36 (pytorch/ao, 2024) ---
+        # a file in another letter case (the model corrects it; a sentence starts with it)
+        (
+            "Fix the include to <ATen/Parallel.h>.",
+            "Fix the include to <ATen/Parallelism.h>.",
+            "#include <Aten/Parallel.h>",
+        ),
+        (
+            "Generate.py's results shift.",
+            "Generator.py's results shift.",
+            "=== torchao/_models/llama/generate.py (modified, +11/−59)",
+        ),
+        # a dtype by its other name in PyTorch
+        (
+            "So .to(torch.float16) does nothing.",
+            "So .to(torch.bfloat16) does nothing.",
+            "x = torch.randn(N, IC, device=device, dtype=torch.half)",
+        ),
+        # a name CMake builds from a value it compares the name with
+        (
+            "add_compile_options comes after add_library(torchao_ops_executorch STATIC).",
+            "add_compile_options comes after add_library(torchao_ops_aten STATIC).",
+            'elseif(TORCHAO_OP_TARGET STREQUAL "executorch")\n+  add_library(torchao_ops_${TORCHAO_OP_TARGET} STATIC)'
+            "\n+add_compile_options(-Wall)",
+        ),
+        # a pull request a link's query names
+        (
+            "It turns a failing run for PR #962 green.",
+            "It turns a failing run for PR #963 green.",
+            "This just makes https://github.com/pytorch/ao/actions/runs/11293700323/job/31428383947?pr=962 green",
+        ),
+        # a test class named for what it tests
+        (
+            "The float8 scaled_mm test passes again.",
+            "The float8 scaled_gemm test passes again.",
+            "class TestScaledMM:",
+        ),
+        # a release's `.0` left out in a name
+        (
+            "Check whether 2.5.0 itself is included.",
+            "Check whether 2.6.0 itself is included.",
+            "from torchao.utils import TORCH_VERSION_AFTER_2_5",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -370,10 +370,12 @@ _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
 
 
 def _passed(text: str) -> list[str]:
-    """The names an f-string builds from a function's argument that a call passes as a literal, or from a loop's
-    name over a range: in `def gen(flags, arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")`,
-    builds `fp4_quantization_100`; `for nbit in range(1, 8)`, `f"_linear_{nbit}bit"` builds `_linear_1bit`."""
-    slots = _FSLOT.findall(text)
+    """The names an f-string (or CMake's `${NAME}`) builds from a function's argument that a call passes as a
+    literal, from a loop's name over a range, or from a value CMake compares the name with: in `def gen(flags,
+    arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")`, builds `fp4_quantization_100`; `for nbit
+    in range(1, 8)`, `f"_linear_{nbit}bit"` builds `_linear_1bit`; `ops_${TARGET}` and `TARGET STREQUAL "aten"`
+    build `ops_aten`."""
+    slots = _FSLOT.findall(text) + _CMAKE_SLOT.findall(text)
     if not slots:
         return []
     params = {  # the longest a function is written (a hunk's header cuts it short: "@@ … @@ def gen() ->")
@@ -389,6 +391,8 @@ def _passed(text: str) -> list[str]:
                 values.setdefault(name, set()).add(literal.group(1) or literal.group(2))
     for name, low, high in _LOOP.findall(text):  # `for nbit in range(1, 8)`
         values.setdefault(name, set()).update(map(str, range(int(low), min(int(high), int(low) + 64))))
+    for name, value in _COMPARED.findall(text):  # CMake's `if(TARGET STREQUAL "executorch")`
+        values.setdefault(name, set()).add(value)
     return [head + value + tail for head, slot, tail in slots for value in values.get(slot, ())]
 
 
@@ -396,6 +400,8 @@ _DEF = re.compile(r"def (\w+)\(([^)]*)\)", re.ASCII)
 _PARAM = re.compile(r"\s*\**(\w+)\s*(?::|=|$)", re.ASCII)
 _LITERAL = re.compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
 _CALL = re.compile(r"(?<![\w.])(\w+)\(([^()\n]*)\)", re.ASCII)
+_CMAKE_SLOT = re.compile(r"(\w*)\$\{(\w+)\}(\w*)", re.ASCII)  # `torchao_ops_${TORCHAO_OP_TARGET}`
+_COMPARED = re.compile(r"\b(\w+)\s+STREQUAL\s+\"([\w.-]+)\"", re.ASCII)
 _LOOP = re.compile(r"\bfor (\w+) in range\((\d+), ?(\d+)\)", re.ASCII)
 _FSLOT = re.compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
@@ -600,6 +606,8 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     # `LigerFusedLinearCrossEntropyLoss`): one that starts with a capital (not `gNumAcceptedTokens`, a tensor's) and
     # is no kernel's (`top_k_mask_logits` is not `TopKMaskLogitsKernel`: a Python function is not its kernel)
     camel = "".join(map(str.capitalize, words))
+    if re.search(rf"(?<!\w)Test{camel}(?!\w)", evidence.text, re.IGNORECASE):
+        return claim  # a test class named for what it tests (`scaled_mm`: `TestScaledMM`)
     if len(words) > 2 and re.search(rf"(?<!\w)(?:[A-Z]\w*?)?{camel}(?![a-z])(?!\w*Kernel)", evidence.text):
         return claim
     # a snake_case name in other words of a longer snake_case name, a word of it plural (`seqlen_k` in
@@ -846,6 +854,10 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
     found = _found_path_itself(claim, text)
     if found is not None or evidence is None:
         return found
+    if _FILE.search(claim) and (folded := _found_path_itself(claim.lower(), evidence.folded)) is not None:
+        return (
+            folded  # a file in another letter case (`ATen/Parallel.h` for `Aten/Parallel.h`, `Generate.py`)
+        )
     names = claim.strip("/").rstrip(".").split("/")  # a sentence's full stop is not the path's
     # a file's name: put together by code, or a module imported (`from ._build_meta import`)
     if len(names) == 1:
