@@ -364,7 +364,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "The new path runs on arch 10x/11x only.",  # SM families (held out 24)
         "It pads to 16 x 32 (2-byte) or 16 x 64 (1-byte) tiles.",  # a shape (held out 35)
         "The KleidiAI kernels; the BibTeX entry.",  # a library any reader knows, a format (held out 35)
-        "The ExecuTorch ops save to a per-API/device/dtype file.",  # a project any reader knows, prose (held out 36)
+        "The ops save to a per-API/device/dtype file.",  # a prose list (held out 36)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -1998,6 +1998,48 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "The float8 scaled_mm test passes again.",
             "The float8 scaled_gemm test passes again.",
             "class TestScaledMM:",
+        ),
+        # --- held out 37 (pytorch/ao, 2024) ---
+        # a family of names written with `N` for their number, at a name's end or before its extension
+        (
+            "Pass torch.uintN instead.",
+            "Pass torch.intN instead.",
+            "Use `torch.uint1` to `torch.uint7` for Uintx",
+        ),
+        (
+            "Every uintN.h changes.",
+            "Every intN.h changes.",
+            "#include <bitpacking/uint1.h>\n+#include <bitpacking/uint6.h>",
+        ),
+        # a range of numbers in braces
+        (
+            "It registers torchao::_linear_fp_act_{1..2}bit_weight.out.",
+            "It registers torchao::_linear_fp_act_{1..3}bit_weight.out.",
+            'EXECUTORCH_LIBRARY(torchao, "_linear_fp_act_1bit_weight.out", f<1>);\n+'
+            'EXECUTORCH_LIBRARY(torchao, "_linear_fp_act_2bit_weight.out", f<2>);',
+        ),
+        (
+            "New torchao::_embedding_{1..6}bit ops.",
+            "New torchao::_embedding_{1..6}byte ops.",
+            'TORCH_LIBRARY_FRAGMENT(torchao, m) {\n+    getattr(torch.ops.torchao, f"_embedding_{nbit}bit"),',
+        ),
+        (
+            "New torchao::_embedding_{1..6}bit.out ops.",
+            "New torchao::_embedding_{1..6}byte.out ops.",
+            'TORCH_LIBRARY_FRAGMENT(torchao, m) {\n+      torchao, "_embedding_" #weight_nbit "bit.out", _op_out)',
+        ),
+        # the sizes a sum of `sizeof`s comes to
+        (
+            "The header grows from 16 bytes to 64 bytes.",
+            "The header grows from 16 bytes to 96 bytes.",
+            "-    static_assert(sizeof(format) + sizeof(params) == 16);\n+"
+            "+    static_assert(sizeof(magic) + sizeof(format) + sizeof(params) == 64);",
+        ),
+        # a static library CMake adds, by its file's name
+        (
+            "Link libtorchao_ops_executorch.a whole.",
+            "Link libtorchao_ops_aten.a whole.",
+            "add_library(torchao_ops_executorch STATIC)",
         ),
         # a release's `.0` left out in a name
         (

@@ -363,7 +363,9 @@ def _column_unit(header: str) -> str:
 
 _BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
 _SLASHED = re.compile(r"(?<![\w/])(\w*_)?([A-Za-z0-9]{1,4}(?:/[A-Za-z0-9]{1,4})+)(_\w+)?(?![\w/])", re.ASCII)
-_CHOICES = re.compile(r"\{(\w+(?:,\w+)+)\}", re.ASCII)  # a claim's: `{128,256}`, not C++'s `d{mean, std}`
+_CHOICES = re.compile(
+    r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII
+)  # `{128,256}`, `{1..7}`; not `d{mean, std}`
 _NUMBERED = re.compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
@@ -530,10 +532,13 @@ def _found(
     # a template not shown as it is (`fwd_hdim{128,256}_*.cu`): every name it stands for, or the code's template
     if (braces := _CHOICES.search(claim)) and _find_word(evidence.text, claim) < 0:
         head, tail = claim[: braces.start()], claim[braces.end() :]
-        names = [
-            _found(head + choice + tail, kind, evidence, anywhere=anywhere) for choice in braces[1].split(",")
-        ]
-        slot = re.search(re.escape(head) + r"\{\w+\}" + re.escape(tail), evidence.text)  # f"_mask_{mode}.cu"
+        space, _, head = head.rpartition("::")  # a namespace (`torchao::`): shown as names
+        if space and not all(_name_found(evidence, name) for name in space.split("::")):
+            return None
+        low, dots, high = braces[1].partition("..")  # `{1..7}`: a range of numbers
+        choices = map(str, range(int(low), int(high) + 1)) if dots else braces[1].split(",")
+        names = [_found(head + choice + tail, kind, evidence, anywhere=anywhere) for choice in choices]
+        slot = re.search(re.escape(head) + _SLOT_IN + re.escape(tail), evidence.text)  # f"_mask_{mode}.cu"
         return names[0] if all(names) else (slot.group() if slot else None)
     if anywhere and (plain := _MATCH[kind.match](claim, kind, evidence, surface)):
         return plain
@@ -640,19 +645,23 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
     return _built(claim, evidence)
 
 
-_N = re.compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_])", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s
+_SLOT_IN = r'(?:\{\w+\}|"\s*#\s*\w+\s*")'  # a template's slot: an f-string's `{nbit}`, C's `"…" #nbit "…"`
+_N = re.compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s
 
 
 def _built(claim: str, evidence: Evidence) -> str | None:
     """A family of names written with `N` for their number: a template's slot in its place (`_pack_8bit_act_Nbit`:
     C's `"_pack_8bit_act_" #nbit "bit"`, an f-string's `f"_pack_8bit_act_{nbit}bit"`), or two of it shown (`intNmm`:
-    `int1mm` and `int7mm`); its qualifier (`torchao::`, `torch.ops.torchao.`) shown as names."""
-    *qualifier, name = re.split(r"::|\.", claim)
+    `int1mm` and `int7mm`; `uintN.h`: `uint1.h` and `uint6.h`); its qualifier (`torchao::`, `torch.ops.torchao.`)
+    shown as names."""
+    extension = m.group() if (m := _FILE.search(claim)) else ""
+    *qualifier, name = re.split(r"::|\.", claim.removesuffix(extension))
     parts = _N.split(name)
-    if len(parts) < 2 or not _NAMES.fullmatch(name) or len("".join(parts)) < 5:
+    if len(parts) < 2 or not _NAMES.fullmatch(name) or len(claim) < 6:
         return None
-    slot = r'(?:(\{\w+\}|"\s*#\s*\w+\s*")|\d+)'  # an f-string's `{nbit}`, C's `" #nbit "`, a number
-    shown = list(re.finditer(r"(?<![\w.])" + slot.join(map(re.escape, parts)) + r"(?!\w)", evidence.text))
+    slot = f"(?:({_SLOT_IN})|\\d+)"  # a template's slot, or a number
+    pattern = r"(?<!\w)" + slot.join(map(re.escape, parts)) + re.escape(extension) + r"(?!\w)"
+    shown = list(re.finditer(pattern, evidence.text))
     if not (any(any(m.groups()) for m in shown) or len({m.group() for m in shown}) > 1):
         return None
     return shown[0].group() if all(_name_found(evidence, q) for q in qualifier if q) else None
