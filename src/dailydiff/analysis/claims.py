@@ -707,7 +707,10 @@ def _by_version(claim: str, evidence: Evidence) -> str | None:
 
 
 def _by_reference(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
-    """A pull request or an issue as a list writes it (its forms are the other ways it is written)."""
+    """A pull request or an issue as the evidence writes it most (`#12`: the cheap way first), or as a list writes
+    it (its forms are the other ways it is written)."""
+    if _find_word(evidence.text, "#" + claim) >= 0:
+        return "#" + claim
     patterns = (near.format(n=claim) for _, written in kind.near for near in written)
     return claim if any(re.search(p, evidence.text) for p in patterns) else None
 
