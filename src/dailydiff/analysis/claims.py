@@ -363,9 +363,8 @@ def _column_unit(header: str) -> str:
 
 _BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
 _SLASHED = re.compile(r"(?<![\w/])(\w*_)?([A-Za-z0-9]{1,4}(?:/[A-Za-z0-9]{1,4})+)(_\w+)?(?![\w/])", re.ASCII)
-_CHOICES = re.compile(
-    r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII
-)  # `{128,256}`, `{1..7}`; not `d{mean, std}`
+# a claim's choices: `{128,256}`, a range `{1..7}`; not C++'s `d{mean, std}`
+_CHOICES = re.compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII)
 _NUMBERED = re.compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
@@ -866,10 +865,9 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
     found = _found_path_itself(claim, text)
     if found is not None or evidence is None:
         return found
+    # a file in another letter case (`ATen/Parallel.h` for `Aten/Parallel.h`, a sentence's `Generate.py`)
     if _FILE.search(claim) and (folded := _found_path_itself(claim.lower(), evidence.folded)) is not None:
-        return (
-            folded  # a file in another letter case (`ATen/Parallel.h` for `Aten/Parallel.h`, `Generate.py`)
-        )
+        return folded
     names = claim.strip("/").rstrip(".").split("/")  # a sentence's full stop is not the path's
     # a file's name: put together by code, or a module imported (`from ._build_meta import`)
     if len(names) == 1:
