@@ -2047,6 +2047,30 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Check whether 2.6.0 itself is included.",
             "from torchao.utils import TORCH_VERSION_AFTER_2_5",
         ),
+        # --- round 37 (the close calls of held out 36 and 37) ---
+        # a long name the prompt misspells, corrected by the model: a letter left out, two letters swapped
+        (
+            "Re-run test/integration/test_integration.py.",
+            "Re-run test/integration/test_integrations.py.",
+            "python test/integration/test_integraton.py",
+        ),
+        (
+            "BlockSparse gains block_sparse_weight.",
+            "BlockSparse gains block_sparse_weights_v2.",
+            "I also added a block_sparse_wieght function to the BlockSparse subclass",
+        ),
+        # a GitHub Action by its repository and ref, the path inside it left out
+        (
+            "It uses `pytorch/test-infra@main` unpinned.",
+            "It uses `pytorch/test-infra@v2` unpinned.",
+            "uses: pytorch/test-infra/.github/actions/setup-miniconda@main",
+        ),
+        # a word of a list of operations inflected where the prompt has it
+        (
+            "The transpose/slice/view handlers read tensor_impl.",
+            "The transpose/slice/reshape handlers read tensor_impl.",
+            "assert not w_tensor_impl.transposed\n+    aten.slice.Tensor(self.int_data)\n+    self.scale.view(-1)",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

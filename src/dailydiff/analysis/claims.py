@@ -63,6 +63,7 @@ class _Rules:
     # a claim, how the evidence writes it, and whether as a part of a longer name in any letter case
     spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...]
     commands: frozenset[str]
+    misspelt: int  # the shortest name a slip of the pen is forgiven in
 
 
 @functools.cache
@@ -97,6 +98,7 @@ def _rules() -> _Rules:
             for row in data["spelling"]
         ),
         frozenset(data["commands"]["words"]),
+        data["misspelt"]["min_length"],
     )
 
 
@@ -559,13 +561,47 @@ def _found(
                 ) >= 0:
                     return written
     if anywhere:  # its own match was tried first
-        return _templated(claim, evidence) or _by_words(claim, kind, evidence) or _member(claim, evidence)
+        return (
+            _templated(claim, evidence)
+            or _by_words(claim, kind, evidence)
+            or _member(claim, evidence)
+            or _misspelt(claim, kind, evidence)
+        )
     return (
         _MATCH[kind.match](claim, kind, evidence, surface)
         or _templated(claim, evidence)
         or _by_words(claim, kind, evidence)
         or _member(claim, evidence)
+        or _misspelt(claim, kind, evidence)
     )
+
+
+def _misspelt(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
+    """A long name one slip of the pen from a name the evidence shows, on either side: a letter left out or added,
+    two letters swapped, inside a word (`test_integration.py` for the test plan's "test_integraton.py",
+    `block_sparse_weight` for the message's "block_sparse_wieght"). Not at a word's end or start, where a letter
+    changes what a name means (`weights_only` is not `weight_only`, `_mm512_loadu_si512` not `_mm512_load_si512`,
+    `torch.bfloat16` not `torch.float16`), nor in a short name."""
+    if (
+        kind.match not in ("code", "verbatim", "path")
+        or len(claim) < _rules().misspelt
+        or not _SPELT.fullmatch(claim)
+    ):
+        return None
+    slips = []
+    for i in range(1, len(claim) - 1):
+        head, tail = claim[:i], claim[i:]
+        if head[-1].isalpha() and tail[0].isalpha():
+            slips.append(re.escape(head) + "[a-z]" + re.escape(tail))  # the evidence has one more
+            if tail[1].isalpha():
+                slips.append(re.escape(head + tail[1:]))  # or leaves one out
+                if tail[2:3].isalpha() and tail[1] != tail[0]:
+                    slips.append(re.escape(head + tail[1] + tail[0] + tail[2:]))  # or swaps two
+    found = re.search(rf"(?<![\w-])(?:{'|'.join(slips)})(?![\w-])", evidence.text) if slips else None
+    return found.group() if found else None
+
+
+_SPELT = re.compile(r"[\w./:-]+", re.ASCII)  # a name or a path, not words
 
 
 _MEMBER = re.compile(r"([A-Z]\w*)\.([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)", re.ASCII)
@@ -939,16 +975,28 @@ def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
 def _name_list(names: list[str], evidence: Evidence) -> bool:
     """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, in
     any letter case (`fp16/bf16` in `TestFP16`, `TestBF16`), a name written with "-" also as code writes it (`min-p`:
-    `min_p`), or its plural (`expert-weight`: `expert_weights`)."""
+    `min_p`), or its plural (`expert-weight`: `expert_weights`), or a word inflected (`transpose/slice/view`:
+    `transposed`)."""
     return not any(_FILE.search(n) for n in names) and all(
         n
         and any(
             _name_found(evidence, s, any_case=True) or _find_word(evidence.folded, s.lower()) >= 0
             for snake in [n.replace("-", "_")]
-            for s in (n, snake, snake + "s")
+            for s in (n, snake, snake + "s", *(n + e for e in _INFLECTED if n.isalpha()))
         )
         for n in names
     )
+
+
+_INFLECTED = ("d", "ed", "ing")  # the endings a word of a list is found with
+
+
+def _action(names: list[str], evidence: Evidence) -> bool:
+    """A GitHub Action by its repository and ref, the path inside it left out (`pytorch/test-infra@main` for `uses:
+    pytorch/test-infra/.github/actions/setup-miniconda@main`)."""
+    repo, at, ref = "/".join(names).partition("@")
+    pattern = rf"(?<![\w.-]){re.escape(repo)}/[\w./-]+@{re.escape(ref)}(?![\w.-])"
+    return bool(at and ref) and re.search(pattern, evidence.text) is not None
 
 
 def _file_list(names: list[str], evidence: Evidence) -> bool:
@@ -1016,6 +1064,7 @@ _PUT_TOGETHER = (
     _dotted_folder,
     _folder_and_file,
     _name_list,
+    _action,
     _file_list,
     _numbered,
     _substituted,
