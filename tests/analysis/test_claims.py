@@ -365,6 +365,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "It pads to 16 x 32 (2-byte) or 16 x 64 (1-byte) tiles.",  # a shape (held out 35)
         "The KleidiAI kernels; the BibTeX entry.",  # a library any reader knows, a format (held out 35)
         "The ops save to a per-API/device/dtype file.",  # a prose list (held out 36)
+        "约第 912 行处的调用现在传入 strides。",  # a line's number, not a count of lines (held out 38)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -2070,6 +2071,23 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "The transpose/slice/view handlers read tensor_impl.",
             "The transpose/slice/reshape handlers read tensor_impl.",
             "assert not w_tensor_impl.transposed\n+    aten.slice.Tensor(self.int_data)\n+    self.scale.view(-1)",
+        ),
+        # --- held out 38 (pytorch/ao, 2023-11 to 2024-06) ---
+        # a date's format in letters for strftime's codes
+        (
+            "It moves to the YYYY.MM.DD scheme.",
+            "It moves to the YYYY.DD.MM scheme.",
+            "current_date = datetime.now().strftime('%Y.%m.%d')",
+        ),
+        # NaN for what `isnan` tests
+        ("The NaN assertion syncs.", "The NaNGuard assertion syncs.", "assert torch.isnan(input).sum() == 0"),
+        # a pre-release's 0 left out
+        ("0.0.2a is 0.0.2a0.", "0.0.2a is 0.0.3a0.", "version='0.0.2a',"),
+        # libraries listed with "/" without their `lib`
+        (
+            "The wheel excludes libtorch/c10/cudart.",
+            "The wheel excludes libtorch/c10/cublas.",
+            "--exclude libtorch.so --exclude libc10.so --exclude libcudart.so.12",
         ),
     ],
 )

@@ -975,14 +975,14 @@ def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
 def _name_list(names: list[str], evidence: Evidence) -> bool:
     """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, in
     any letter case (`fp16/bf16` in `TestFP16`, `TestBF16`), a name written with "-" also as code writes it (`min-p`:
-    `min_p`), or its plural (`expert-weight`: `expert_weights`), or a word inflected (`transpose/slice/view`:
-    `transposed`)."""
+    `min_p`), or its plural (`expert-weight`: `expert_weights`), a word inflected (`transpose/slice/view`:
+    `transposed`), a library without its `lib` (`libtorch/c10/cudart`: `libc10.so`)."""
     return not any(_FILE.search(n) for n in names) and all(
         n
         and any(
             _name_found(evidence, s, any_case=True) or _find_word(evidence.folded, s.lower()) >= 0
             for snake in [n.replace("-", "_")]
-            for s in (n, snake, snake + "s", *(n + e for e in _INFLECTED if n.isalpha()))
+            for s in (n, snake, snake + "s", "lib" + n, *(n + e for e in _INFLECTED if n.isalpha()))
         )
         for n in names
     )
