@@ -366,6 +366,8 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "The KleidiAI kernels; the BibTeX entry.",  # a library any reader knows, a format (held out 35)
         "The ops save to a per-API/device/dtype file.",  # a prose list (held out 36)
         "约第 912 行处的调用现在传入 strides。",  # a line's number, not a count of lines (held out 38)
+        "The test runs FSDP 4 x PP 2.",  # degrees of parallelism (held out 39)
+        'It registers SomeLayoutType; call quantize(m, "some_name"); a Frozen<ClassName>.',  # placeholders (held out 37 to 39)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:

@@ -59,6 +59,7 @@ class _Rules:
     not_claims: frozenset[str]
     placeholders: frozenset[str]
     inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
+    placeholder_names: re.Pattern[str]  # a name that is a placeholder (`SomeLayoutType`): no claim
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
     # a claim, how the evidence writes it, and whether as a part of a longer name in any letter case
     spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...]
@@ -92,6 +93,7 @@ def _rules() -> _Rules:
         frozenset(w.lower() for w in data["not_claims"]["words"]),
         frozenset(data["placeholders"]["words"]),
         tuple(data["placeholders"]["inside"]),
+        re.compile(data["placeholders"]["names"], re.ASCII),
         tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
             (lazy_compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
@@ -1129,8 +1131,12 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
                 claim = m.group(kind.group)
                 taken[start:end] = b"\x01" * (end - start)
                 low = claim.lower()
-                # not a claim: a word of `rules.not_claims`, or punctuation alone (`... ,`)
-                if not rules.not_claims.isdisjoint((low, low.rstrip("()"))) or not _ALNUM.search(claim):
+                # not a claim: a word of `rules.not_claims`, a placeholder, or punctuation alone (`... ,`)
+                if (
+                    not rules.not_claims.isdisjoint((low, low.rstrip("()")))
+                    or rules.placeholder_names.fullmatch(claim.rstrip("()"))
+                    or not _ALNUM.search(claim)
+                ):
                     continue
                 if kind.min_value and float(claim.replace(",", "")) < kind.min_value:
                     continue
