@@ -566,7 +566,8 @@ def test_a_stream_dropped_for_the_next_request_caps_the_limit_below_it() -> None
 
 def test_a_second_run_starts_at_the_limit_the_first_one_found(tmp_path: Path) -> None:
     # The server admits six at once and refuses more (429). The first run finds that; the second, with the
-    # same store, sends six at once from its first request: more than a first run's four, and no 429.
+    # same store, sends six at once from its first request: more than a first run's four, and no 429 (seven
+    # and one 429 after a first run that read an answer late, which the second run then corrects).
     with FakeLLM(latency=0.3, concurrency_limit=6, retry_after="0.1") as fake, Store.open(tmp_path) as store:
         first = analyser(fake, store)
         # Each batch starts where the last one left the limit: on a loaded machine a batch of thirty may end
@@ -577,14 +578,20 @@ def test_a_second_run_starts_at_the_limit_the_first_one_found(tmp_path: Path) ->
                 break
         assert fake.rejected_429 >= 1  # it found the six by going past them
         facts = store.llm_endpoint(first.endpoint, fake.model)
-        assert facts is not None and facts.concurrency_ceiling == 6 and facts.measured_at is not None
+        assert facts is not None and facts.measured_at is not None
+        # Six; seven when the client read an answer late on a loaded machine (the server had freed the slot
+        # the client still counted, and admitted one more): the second run's one refusal then says six.
+        ceiling = facts.concurrency_ceiling
+        assert ceiling in (6, 7), ceiling
         fake.reset()
         second = analyser(fake, store)
         assert all(a.status is AnalysisStatus.OK for a in run_batch(second, requests(12)))
         asked = fake.analysis_requests()  # (after the run's canary)
-        opening = min(r.ended for r in asked)  # the first answer: one latency in
+        opening = min(r.ended for r in asked if r.status != 429)  # the first answer: one latency in
         together = [r for r in asked if r.started < opening]
-    assert len(together) == 6 and fake.rejected_429 == 0, (len(together), fake.rejected_429)
+        again = store.llm_endpoint(second.endpoint, fake.model)
+    assert len(together) == ceiling and fake.rejected_429 == ceiling - 6, (len(together), fake.rejected_429)
+    assert again is not None and again.concurrency_ceiling == 6, again
 
 
 def test_a_day_on_a_store_of_the_night_before_stays_at_the_ceiling_it_found_and_is_refused_nothing(
