@@ -2091,6 +2091,31 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "The wheel excludes libtorch/c10/cublas.",
             "--exclude libtorch.so --exclude libc10.so --exclude libcudart.so.12",
         ),
+        # --- held out 41 (flashinfer 2023-07 to 2025-07, torchtitan 2026-03 and 04) ---
+        # a count of tokens a chunk's size sets
+        (
+            "The KV-chunk search starts from 4 tokens instead of 8.",
+            "The KV-chunk search starts from 2 tokens instead of 8.",
+            "int suggested_kv_chunk_size = 4;",
+        ),
+        # a multiplier code sets on the line of a name of a ratio
+        (
+            "图像 token 数按 8 倍自编码器下采样计算。",
+            "图像 token 数按 4 倍自编码器下采样计算。",
+            "LATENT_CHANNELS, IMAGE_LATENT_SIZE_RATIO = 16, 8",
+        ),
+        # a pull request a title recreates, without its "#"
+        (
+            "It recreates PR #2753.",
+            "It recreates PR #2754.",
+            "[Recreate of 2753] [graph_trainer] Replace trace_module",
+        ),
+        # a copy's direction in its words
+        (
+            "It keeps the blocking D2H sync.",
+            "It keeps the blocking H2D sync.",
+            "# NOTE: this would incur a device-to-host sync",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
