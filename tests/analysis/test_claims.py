@@ -2116,6 +2116,17 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It keeps the blocking H2D sync.",
             "# NOTE: this would incur a device-to-host sync",
         ),
+        # a word of a name written short
+        (
+            "The grad_out passes through.",
+            "The grad_inp passes through.",
+            "    return grad_output, None, grad_src",
+        ),
+        (
+            "It fixes the run with dp_shard 4 and TP 2.",
+            "It fixes the run with dp_replicate 4 and TP 2.",
+            "--compile.mode aot --parallelism.data_parallel_shard_degree 4 --parallelism.tensor_parallel_degree 2",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -65,6 +65,7 @@ class _Rules:
     spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...]
     commands: frozenset[str]
     misspelt: int  # the shortest name a slip of the pen is forgiven in
+    short: dict[str, tuple[str, ...]]  # a word of a name written short, and its long forms' words
 
 
 @functools.cache
@@ -101,6 +102,7 @@ def _rules() -> _Rules:
         ),
         frozenset(data["commands"]["words"]),
         data["misspelt"]["min_length"],
+        {word: tuple(longs) for word, longs in data["short"].items()},
     )
 
 
@@ -652,11 +654,16 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         return claim  # a test class named for what it tests (`scaled_mm`: `TestScaledMM`)
     if len(words) > 2 and re.search(rf"(?<!\w)(?:[A-Z]\w*?)?{camel}(?![a-z])(?!\w*Kernel)", evidence.text):
         return claim
-    # a snake_case name in other words of a longer snake_case name, a word of it plural (`seqlen_k` in
-    # `seqlenk_col_limit` and `cu_seqlens_k`, `v_new` in `tma_load_V_new`); a CamelCase name of three words or more
-    # (`OptimState4bit` in `_optim_state_4bit_c10d_ops`, `Float8Tensor` in `test_float8_tensor.py`)
+    # a snake_case name in other words of a longer snake_case name, a word of it plural or written short
+    # (`seqlen_k` in `seqlenk_col_limit` and `cu_seqlens_k`, `v_new` in `tma_load_V_new`, `grad_out` in
+    # `grad_output`: `claims.toml`'s `short`); a CamelCase name of three words or more (`OptimState4bit` in
+    # `_optim_state_4bit_c10d_ops`, `Float8Tensor` in `test_float8_tensor.py`)
     if "_" in bare or len(words) > 2:
-        run = "(?:s? )?".join(" ?".join(map(re.escape, word)) for word in words)
+        short = _rules().short
+        run = "(?:s? )?".join(
+            "(?:" + "|".join([" ?".join(map(re.escape, word)), *map(re.escape, short.get(word, ()))]) + ")"
+            for word in words
+        )
         return claim if re.search(rf"(?<= ){run}(?= )", evidence.parts) else None
     return None
 
