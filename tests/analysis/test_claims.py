@@ -673,6 +673,26 @@ def test_what_a_real_model_wrote_is_found_tenth_round(text: str, invented: str) 
     _found_and_twin_flagged(text, invented, shown)
 
 
+def test_a_module_imported_without_a_dot_is_one_of_the_importing_files_folder() -> None:
+    """Held out 38 (round 42): `torchao/quantization/utils.py` for `from quantization.utils import` in a file of
+    `torchao/`."""
+    shown = Evidence(
+        [
+            Section(
+                "diff",
+                "torchao/_eval.py (modified, +1/-1)\n-from .utils import _MultiInput\n"
+                "+from quantization.utils import _MultiInput\n",
+                path="torchao/_eval.py",
+            )
+        ]
+    )
+    _found_and_twin_flagged(
+        "The names live in torchao/quantization/utils.py.",
+        "The names live in torchao/quantization/helpers.py.",
+        shown,
+    )
+
+
 def test_a_multiple_of_is_not_a_multiplier() -> None:
     assert ("32", "multiple") not in _kinds("非 32 倍数的 72 专家情形。")
     assert ("32", "multiple") in _kinds("快了 32 倍。")
@@ -2126,6 +2146,25 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It fixes the run with dp_shard 4 and TP 2.",
             "It fixes the run with dp_replicate 4 and TP 2.",
             "--compile.mode aot --parallelism.data_parallel_shard_degree 4 --parallelism.tensor_parallel_degree 2",
+        ),
+        # --- round 42 (held out 38 and 41, SmolLM2 on llama-cpp-python's server) ---
+        # a file's name with its words parted otherwise
+        (
+            "moe-microkernel.py (10 files)",
+            "moe-macrokernel.py (10 files)",
+            "- flashinfer/fused_moe/cute_dsl/blackwell_sm12x/moe_micro_kernel.py (budget)",
+        ),
+        # a special method as the builtin that calls it, its class shown
+        (
+            "Consider making Config.__repr__ tolerant of unset fields.",
+            "Consider making Config.__hash__ tolerant of unset fields.",
+            "repr() on the model config, which fails because Embedding.Config has",
+        ),
+        # a range of tokens that ends at the number
+        (
+            "It has 12 buckets of 64 tokens.",
+            "It has 12 buckets of 32 tokens.",
+            "    {  # tokens: [1, 64]",
         ),
     ],
 )

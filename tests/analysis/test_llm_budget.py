@@ -242,6 +242,22 @@ def test_the_claims_evidence_holds_why_each_unseen_file_is_not_shown() -> None:
     assert [c.where for c in trace("csrc/kernel.cu 标为 no_source。", prompt.evidence)][1] is None
 
 
+def test_the_claims_evidence_holds_the_words_the_prompt_heads_its_unseen_files_with() -> None:
+    """SmolLM2 on llama-cpp-python's server (session 54) repeated the heading's own words as a "/" list."""
+    from dailydiff.analysis.claims import trace
+
+    files = [
+        FileChange(path="csrc/kernel.cu", additions=40),
+        FileChange(path="src/a.py", additions=1, patch=_patch(1, 1)),
+    ]
+    prompt = BOOK.analysis_prompt(_request(_commit(files)), Level.HIGH, "en", "json_object", 8192, 2048)
+    assert "vendored/minified/binary files are left out first" in prompt.messages[1]["content"]
+    assert prompt.evidence is not None
+    heading = trace("Its minified/vendored/binary files are left out.", prompt.evidence)
+    twin = trace("Its minified/vendored/obfuscated files are left out.", prompt.evidence)
+    assert [c.where is not None for c in heading] == [True] and [c.where for c in twin] == [None]
+
+
 def test_prompts_are_sized_by_depth_and_still_name_what_the_model_did_not_see() -> None:
     from dailydiff.analysis.prompting import DEPTH_COMMIT_TOKENS
 

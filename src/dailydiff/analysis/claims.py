@@ -66,6 +66,8 @@ class _Rules:
     commands: frozenset[str]
     misspelt: int  # the shortest name a slip of the pen is forgiven in
     short: dict[str, tuple[str, ...]]  # a word of a name written short, and its long forms' words
+    file_style: tuple[str, int]  # what parts a file name's words, the shortest stem to read so
+    special_methods: dict[str, str]  # a special method, and the builtin that calls it (`__repr__`: `repr`)
 
 
 @functools.cache
@@ -103,6 +105,8 @@ def _rules() -> _Rules:
         frozenset(data["commands"]["words"]),
         data["misspelt"]["min_length"],
         {word: tuple(longs) for word, longs in data["short"].items()},
+        (data["file_style"]["separators"], data["file_style"]["min_length"]),
+        data["special_methods"],
     )
 
 
@@ -888,7 +892,9 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     ]
     if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
         return None
-    if all(_find_word(text, name) >= 0 or _name_found(evidence, name) for name in names):
+    if all(
+        _find_word(text, name) >= 0 or _name_found(evidence, name) or _called(name, text) for name in names
+    ):
         return names[-1]
     # A name written as a pattern (`src.xxx`): the rest shown, any name in its place.
     parts = re.split(r"(\.|::)", bare)
@@ -898,6 +904,12 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         found = re.search(rf"(?<![\w.]){pattern}", text)
         return found.group() if found else None
     return None
+
+
+def _called(name: str, text: str) -> bool:
+    """A special method the text calls by its builtin (`__repr__`: "repr() on the config")."""
+    builtin = _rules().special_methods.get(name)
+    return builtin is not None and re.search(rf"(?<![\w.]){builtin}\(", text) is not None
 
 
 _PROSE = re.compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
@@ -916,8 +928,21 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
     names = claim.strip("/").rstrip(".").split("/")  # a sentence's full stop is not the path's
     # a file's name: put together by code, or a module imported (`from ._build_meta import`)
     if len(names) == 1:
-        return claim if _stem_and_extension(names[0], evidence.text) or _imported(names, evidence) else None
+        shown = _stem_and_extension(names[0], evidence.text) or _imported(names, evidence)
+        return claim if shown or _restyled(names[0], evidence) else None
     return claim if any(way(names, evidence) for way in _PUT_TOGETHER) else None
+
+
+def _restyled(name: str, evidence: Evidence) -> bool:
+    """A file's name with its words parted otherwise (`claims.toml`'s `file_style`): `moe-microkernel.py` for
+    `moe_micro_kernel.py`."""
+    separators, shortest = _rules().file_style
+    stem, dot, extension = name.lower().rpartition(".")
+    letters = [c for c in stem if c not in separators]
+    if not (dot and _FILE.search(name)) or len(letters) < shortest:
+        return False
+    parted = f"[{re.escape(separators)}]?".join(map(re.escape, letters))
+    return re.search(rf"(?<![\w.-]){parted}\.{re.escape(extension)}(?![\w-])", evidence.folded) is not None
 
 
 def _module_attribute(names: list[str], evidence: Evidence) -> bool:
@@ -942,7 +967,8 @@ def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
 def _imported(names: list[str], evidence: Evidence) -> bool:
     """A module the code imports by its dotted name, or by the end of it (`from flashinfer.artifacts import`;
     `ops/softmax.py`, `softmax.py` for `from liger_kernel.ops.softmax import`), or relative to the importing file
-    (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`)."""
+    (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`), or to its folder
+    without a dot (`torchao/quantization/utils.py` for `from quantization.utils import` in `torchao/_eval.py`)."""
     stem = "/".join(names).removesuffix(".py")
     if stem == "/".join(names):
         return False
@@ -959,7 +985,7 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
     return False
 
 
-_RELATIVE = re.compile(r"from (\.+)([\w.]*) import ([^\n]*)")
+_RELATIVE = re.compile(r"from (\.*)([\w.]*) import ([^\n]*)")  # no dot: a module of the file's own folder
 
 
 def _dotted_folder(names: list[str], evidence: Evidence) -> bool:

@@ -161,9 +161,8 @@ class PromptBook:
             messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
             tokens = estimate_messages(messages)
             if tokens <= available:
-                return Prompt(
-                    messages, max_tokens, tokens, selection, _evidence(commit, fixed, selection, listed)
-                )
+                evidence = _evidence(commit, fixed, selection, listed, user.rpartition("</diff>")[2])
+                return Prompt(messages, max_tokens, tokens, selection, evidence)
             over = tokens - available + 32
             if diff_budget > 0:
                 diff_budget = max(0, diff_budget - over)
@@ -291,8 +290,12 @@ def _follow_up(prompt: Prompt, reply_text: str, note: str, context_window: int) 
     ]
 
 
-def _evidence(commit: Commit, fixed: Mapping[str, Any], selection: DiffSelection, listed: int) -> Evidence:
-    """Exactly what a commit's prompt shows the model, in the sections a claim is said to be found in."""
+def _evidence(
+    commit: Commit, fixed: Mapping[str, Any], selection: DiffSelection, listed: int, unseen_text: str
+) -> Evidence:
+    """Exactly what a commit's prompt shows the model, in the sections a claim is said to be found in;
+    ``unseen_text``: the prompt's own list of the files it leaves out, its heading's words with it (a model
+    repeats "lockfiles/generated/vendored/minified/binary")."""
     header = (f"{fixed['repo']} {fixed['repo_context']}\n{fixed['sha']} {fixed['author']} {fixed['committed_at']}\n"
               f"{fixed['files_total']} files, +{fixed['additions']}/-{fixed['deletions']}, score {fixed['score']} "
               f"({fixed['level']}) {'; '.join(fixed['reasons'])}")  # fmt: skip
@@ -314,7 +317,7 @@ def _evidence(commit: Commit, fixed: Mapping[str, Any], selection: DiffSelection
     if unseen:
         more = len(selection.omitted) - len(unseen)
         counts = f"{len(selection.omitted)} files" + (f", {more} more" if more else "")
-        sections.append(Section("unseen files", "\n".join([counts, *unseen])))
+        sections.append(Section("unseen files", "\n".join([counts, *unseen, unseen_text.strip()])))
     return Evidence(sections, figures(commit))
 
 
