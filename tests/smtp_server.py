@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import ssl
 import subprocess
 from dataclasses import dataclass, field
@@ -15,6 +16,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from netports import free_port
 from required import openssl
+
+# aiosmtpd logs this for its own use of the attribute, whatever the authenticator does (aio-libs/aiosmtpd#347)
+logging.getLogger("mail.log").addFilter(lambda record: "login_data is deprecated" not in record.getMessage())
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:
