@@ -252,6 +252,18 @@ def test_counts_the_diff_adds_up_are_supported_and_others_are_not() -> None:
     assert [c.text for c in trace("Changes 55 lines.", evidence) if c.where is None] == ["55"]
 
 
+def test_a_files_own_count_of_lines_written_round_is_found() -> None:
+    """Held out 42 (round 43): "passes.py 删除了约 130 行" for its −133, as a folder's count written round is."""
+    person = Person(name="Ada", email="ada@example.com")
+    files = [FileChange(path="g/passes.py", additions=7, deletions=133, patch="@@ -1 +1 @@\n-x\n"),
+             FileChange(path="g/fsdp_passes.py", additions=206, deletions=50, patch="@@ -1 +1 @@\n+y\n")]  # fmt: skip
+    commit = Commit(repo="o/r", sha="a" * 40, author=person, committer=person, authored_at=NOW, committed_at=NOW,
+                    message="refactor: move", stats=Stats(additions=213, deletions=183, files=2), files=files)  # fmt: skip
+    _found_and_twin_flagged(
+        "passes.py 删除了约 130 行。", "passes.py 删除了约 150 行。", commit_evidence(commit)
+    )
+
+
 BODIES = json.loads((Path(__file__).parents[1] / "data" / "pr_bodies.json").read_text(encoding="utf-8"))[
     "bodies"
 ]
@@ -2159,6 +2171,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Consider making Config.__repr__ tolerant of unset fields.",
             "Consider making Config.__hash__ tolerant of unset fields.",
             "repr() on the model config, which fails because Embedding.Config has",
+        ),
+        # --- round 43 (held out 42) ---
+        # a dotted name in a "/" list, by its parts
+        (
+            "Check that the adapters still map experts.w1/w2/w3.",
+            "Check that the adapters still map experts.w1/w2/w4.",
+            "        self.w1 = nn.Parameter(self.w2, self.w3)  # group tokens and pass that to experts forward",
         ),
         # a range of tokens that ends at the number
         (

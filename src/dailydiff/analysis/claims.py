@@ -273,13 +273,13 @@ class Evidence:
 
 def figures(commit: Commit) -> set[int]:
     """The counts a reader of the diff gets by adding up: files, added, deleted and changed lines of the
-    commit, of each folder, and of each kind of path (source, tests, docs …)."""
+    commit, of each folder and each file, and of each kind of path (source, tests, docs …)."""
     from dailydiff.scoring.rules import profile_paths
 
     sums: dict[str, list[int]] = {}
     for f in commit.files:
         parts = f.path.split("/")
-        for depth in range(len(parts)):
+        for depth in range(len(parts) + 1):
             entry = sums.setdefault("/".join(parts[:depth]), [0, 0, 0])
             entry[0] += 1
             entry[1] += f.additions
@@ -1011,11 +1011,14 @@ def _name_list(names: list[str], evidence: Evidence) -> bool:
     """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, in
     any letter case (`fp16/bf16` in `TestFP16`, `TestBF16`), a name written with "-" also as code writes it (`min-p`:
     `min_p`), or its plural (`expert-weight`: `expert_weights`), a word inflected (`transpose/slice/view`:
-    `transposed`), a library without its `lib` (`libtorch/c10/cudart`: `libc10.so`)."""
+    `transposed`), a library without its `lib` (`libtorch/c10/cudart`: `libc10.so`), a dotted name by its parts
+    (`experts.w1/w2/w3`: `experts` and `self.w1`)."""
     return not any(_FILE.search(n) for n in names) and all(
         n
         and any(
-            _name_found(evidence, s, any_case=True) or _find_word(evidence.folded, s.lower()) >= 0
+            _name_found(evidence, s, any_case=True)
+            or _find_word(evidence.folded, s.lower()) >= 0
+            or ("." in s and all(_name_found(evidence, part) for part in s.split(".")))
             for snake in [n.replace("-", "_")]
             for s in (n, snake, snake + "s", "lib" + n, *(n + e for e in _INFLECTED if n.isalpha()))
         )
