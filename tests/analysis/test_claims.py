@@ -2179,6 +2179,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Check that the adapters still map experts.w1/w2/w4.",
             "        self.w1 = nn.Parameter(self.w2, self.w3)  # group tokens and pass that to experts forward",
         ),
+        # --- round 44 (held out 42) ---
+        # an f-string's slot by its name
+        (
+            'It fakeifies each input under LocalSource("input_i").',
+            'It fakeifies each input under LocalSource("input_j").',
+            '    source = LocalSource(input_name)  # _fakeify_input(fake_mode, a, input_name=f"input_{i}")',
+        ),
         # a range of tokens that ends at the number
         (
             "It has 12 buckets of 64 tokens.",

@@ -203,7 +203,8 @@ class Evidence:
         """The names the evidence writes in a short form, written out: a brace list
         (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), short parts joined by "/"
         (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template
-        (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`)."""
+        (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), an f-string's slot by its name (`f"input_{i}"`:
+        `input_i`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -213,6 +214,7 @@ class Evidence:
             "_".join(part.split("_")[0] for part in _SLOT.findall(m.group()))
             for m in _TEMPLATE.finditer(self.text)
         ]
+        names += ["".join(m) for m in _FSLOT.findall(self.text)]  # f"input_{i}" is `input_i`
         names += [  # `get_k/v_ptr` is `get_k_ptr` and `get_v_ptr`
             (m.group(1) or "") + choice + (m.group(3) or "")
             for m in _SLASHED.finditer(self.text)
