@@ -2186,6 +2186,34 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             'It fakeifies each input under LocalSource("input_j").',
             '    source = LocalSource(input_name)  # _fakeify_input(fake_mode, a, input_name=f"input_{i}")',
         ),
+        # --- round 45 (held out 43, pytorch/torchtitan 2025-10 to 2026-02) ---
+        # a dotted flag (a config's section and field) as code reads the config, or as its class declares it
+        (
+            "Users enabling --compile.enable.",
+            "Users enabling --compile.fullgraph.",
+            "    if job_config.compile.enable:",
+        ),
+        (
+            "Set --training.seed and --training.deterministic.",
+            "Set --training.seed and --training.determinism.",
+            "@@ -263,15 +263,6 @@ class Training:\n-    seed: int | None = None\n-    deterministic: bool = False",
+        ),
+        (
+            "Set --debug.seed.",
+            "Set --debug.steps.",
+            "class Debug:\n+    seed: int | None = None\n+\n+class Job:\n+    steps: int = 1",
+        ),
+        # FlexAttention by its short name glued; a name inflected with "-ing"
+        (
+            "It covers FlexAttention + FSDP.",
+            "It covers FlashInferAttention + FSDP.",
+            "Add test for dsv3 with flexattn + fsdp",
+        ),
+        (
+            "A fix to the aot_eager_autobucketing backend.",
+            "A fix to the aot_eager_autotuning backend.",
+            "[Reland] Fix SimpleFSDP aot_eager_autobucket (#1965)",
+        ),
         # a range of tokens that ends at the number
         (
             "It has 12 buckets of 64 tokens.",

@@ -558,7 +558,11 @@ def _found(
     flag, _, value = claim.partition("=")
     name = flag.lstrip("-").replace("-", "_")
     for form in kind.forms:  # the other ways the evidence writes it ("PR 12", "/pull/12", "48 * 1024")
-        written = form.format(n=claim.replace(",", ""), name=name, flag=flag, value=value).lower()
+        if "{dotted}" in form and "." not in name:
+            continue  # a form of a dotted flag's only (`--training.seed`: `job_config.training.seed`)
+        written = form.format(
+            n=claim.replace(",", ""), name=name, flag=flag, value=value, dotted=name
+        ).lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
     for spelled, shown, part in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
@@ -731,10 +735,12 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
 
 def _by_flag(claim: str, evidence: Evidence) -> str | None:
     """A flag as shown; one written with a placeholder for its value (`--test-path=VALUE`): the flag shown; one
-    an f-string writes (`f"--offload-arch={arch}"`): the value quoted too ("native")."""
+    an f-string writes (`f"--offload-arch={arch}"`): the value quoted too ("native"); a dotted one a config's field,
+    in the class of its section (`--training.seed`: `class Training:` … `seed: int`)."""
     flag, _, value = claim.partition("=")
     if (
         _find_word(evidence.text, claim) >= 0
+        or (not value and _config_field(flag.lstrip("-").replace("-", "_"), evidence.text))
         or (value in _rules().placeholders and _find_word(evidence.text, flag) >= 0)
         or (
             value
@@ -744,6 +750,28 @@ def _by_flag(claim: str, evidence: Evidence) -> str | None:
     ):
         return claim
     return None
+
+
+def _config_field(name: str, text: str) -> bool:
+    """A field a config class declares, the class named for its section (`training.seed`: `seed: int` in the lines
+    after `class Training:`, a hunk's header or the diff's line, up to the next class or hunk)."""
+    section, dot, field = name.rpartition(".")
+    if not dot or not _NAMES.fullmatch(section) or not _NAMES.fullmatch(field):
+        return False
+    heading = re.compile(rf"\bclass {re.escape(section)}\b", re.IGNORECASE)
+    declared = re.compile(rf"[+ -]?\s+{re.escape(field)}\s*:")
+    inside = False
+    for line in text.split("\n"):
+        if _SCOPE.match(line):
+            inside = heading.search(line) is not None
+        elif inside and declared.match(line):
+            return True
+    return False
+
+
+_SCOPE = re.compile(
+    r"[+ -]?(?:@@|class \w)", re.ASCII
+)  # a hunk's header or a class: the fields of another scope
 
 
 def _by_version(claim: str, evidence: Evidence) -> str | None:
