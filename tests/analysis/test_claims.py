@@ -2203,6 +2203,11 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Set --debug.steps.",
             "class Debug:\n+    seed: int | None = None\n+\n+class Job:\n+    steps: int = 1",
         ),
+        (
+            "Use --checkpoint.enable and --compile.components=loss.",
+            "Use --checkpoint.enable and --compile.components=optimizer.",
+            "Seed checkpoint loading requires checkpoint.enable to be True; pass `--compile.components=model,loss`.",
+        ),
         # FlexAttention by its short name glued; a name inflected with "-ing"
         (
             "It covers FlexAttention + FSDP.",

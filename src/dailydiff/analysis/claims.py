@@ -558,8 +558,8 @@ def _found(
     flag, _, value = claim.partition("=")
     name = flag.lstrip("-").replace("-", "_")
     for form in kind.forms:  # the other ways the evidence writes it ("PR 12", "/pull/12", "48 * 1024")
-        if "{dotted}" in form and "." not in name:
-            continue  # a form of a dotted flag's only (`--training.seed`: `job_config.training.seed`)
+        if "{dotted}" in form and ("." not in name or value):
+            continue  # a form of a dotted flag's only, without a value (`--training.seed`: `job_config.training.seed`)
         written = form.format(
             n=claim.replace(",", ""), name=name, flag=flag, value=value, dotted=name
         ).lower()
@@ -736,11 +736,16 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
 def _by_flag(claim: str, evidence: Evidence) -> str | None:
     """A flag as shown; one written with a placeholder for its value (`--test-path=VALUE`): the flag shown; one
     an f-string writes (`f"--offload-arch={arch}"`): the value quoted too ("native"); a dotted one a config's field,
-    in the class of its section (`--training.seed`: `class Training:` … `seed: int`)."""
+    in the class of its section (`--training.seed`: `class Training:` … `seed: int`); a value one of a list the flag
+    is shown with (`--compile.components=loss`: `--compile.components=model,loss`)."""
     flag, _, value = claim.partition("=")
     if (
         _find_word(evidence.text, claim) >= 0
         or (not value and _config_field(flag.lstrip("-").replace("-", "_"), evidence.text))
+        or (
+            value
+            and re.search(rf"{re.escape(flag)}=(?:[\w.-]+,)+{re.escape(value)}(?![\w.-])", evidence.text)
+        )
         or (value in _rules().placeholders and _find_word(evidence.text, flag) >= 0)
         or (
             value
