@@ -2208,6 +2208,21 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Use --checkpoint.enable and --compile.components=optimizer.",
             "Seed checkpoint loading requires checkpoint.enable to be True; pass `--compile.components=model,loss`.",
         ),
+        # --- round 46 (held out 44, pytorch/torchtitan 2025-07 and 2025-08) ---
+        # a config's section and field as a name or a flag, its class named in CamelCase
+        (
+            "Set fault_tolerance.process_group or --fault_tolerance.sync_steps.",
+            "Set fault_tolerance.process_grp or --fault_tolerance.sync_steps.",
+            '@@ -606,6 +606,17 @@ class FaultTolerance:\n+    process_group: str = "gloo"\n+    sync_steps: int = 5',
+        ),
+        # a percentage a factor is set to as a fraction
+        ("The LR decays to 10% of peak.", "The LR decays to 20% of peak.", "min_lr_factor = 0.1"),
+        # a file run as a module
+        (
+            "It replaces integration_tests_ft.py.",
+            "It replaces integration_tests_dp.py.",
+            "        python -m tests.integration_tests_ft artifacts-to-be-uploaded --ngpu 8",
+        ),
         # FlexAttention by its short name glued; a name inflected with "-ing"
         (
             "It covers FlexAttention + FSDP.",

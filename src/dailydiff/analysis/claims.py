@@ -759,11 +759,14 @@ def _by_flag(claim: str, evidence: Evidence) -> str | None:
 
 def _config_field(name: str, text: str) -> bool:
     """A field a config class declares, the class named for its section (`training.seed`: `seed: int` in the lines
-    after `class Training:`, a hunk's header or the diff's line, up to the next class or hunk)."""
+    after `class Training:`, a hunk's header or the diff's line, up to the next class or hunk; `fault_tolerance.x`:
+    `class FaultTolerance:`)."""
     section, dot, field = name.rpartition(".")
     if not dot or not _NAMES.fullmatch(section) or not _NAMES.fullmatch(field):
         return False
-    heading = re.compile(rf"\bclass {re.escape(section)}\b", re.IGNORECASE)
+    heading = re.compile(
+        rf"\bclass {re.escape(section.replace('_', ''))}\b", re.IGNORECASE
+    )  # `FaultTolerance`
     declared = re.compile(rf"[+ -]?\s+{re.escape(field)}\s*:")
     inside = False
     for line in text.split("\n"):
@@ -913,6 +916,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare
     if _ESCAPE.fullmatch(bare) and bare in text:  # glued to what follows it (`\t` in `\torch`)
         return bare
+    if _config_field(bare, text):  # a config's section and field (`fault_tolerance.process_group`)
+        return bare
     if "/" in bare and " " not in bare:
         return _found_path(bare, text, evidence)
     if _PROSE.fullmatch(bare):
@@ -1002,13 +1007,14 @@ def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
 def _imported(names: list[str], evidence: Evidence) -> bool:
     """A module the code imports by its dotted name, or by the end of it (`from flashinfer.artifacts import`;
     `ops/softmax.py`, `softmax.py` for `from liger_kernel.ops.softmax import`), or relative to the importing file
-    (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`), or to its folder
+    (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`), or run
+    (`integration_tests_ft.py` for `python -m tests.integration_tests_ft`), or relative to its folder
     without a dot (`torchao/quantization/utils.py` for `from quantization.utils import` in `torchao/_eval.py`)."""
     stem = "/".join(names).removesuffix(".py")
     if stem == "/".join(names):
         return False
     dotted = re.escape(stem.replace("/", ".")).replace(r"\*", r"\w*")  # a glob: `subclass_*.py`
-    if re.search(rf"(?:from|import)\s+(?:\w+\.)*{dotted}(?![\w.])", evidence.text):
+    if re.search(rf"(?:from|import|-m)\s+(?:\w+\.)*{dotted}(?![\w.])", evidence.text):  # `python -m` runs one
         return True
     for section in (s for s in evidence.sections if s.path):
         folder = section.path.split("/")[:-1]
