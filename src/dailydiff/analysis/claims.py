@@ -560,9 +560,8 @@ def _found(
     for form in kind.forms:  # the other ways the evidence writes it ("PR 12", "/pull/12", "48 * 1024")
         if "{dotted}" in form and ("." not in name or value):
             continue  # a form of a dotted flag's only, without a value (`--training.seed`: `job_config.training.seed`)
-        written = form.format(
-            n=claim.replace(",", ""), name=name, flag=flag, value=value, dotted=name
-        ).lower()
+        written = form.format(n=claim.replace(",", ""), name=name, flag=flag, value=value, dotted=name)
+        written = written.lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
     for spelled, shown, part in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
@@ -764,9 +763,7 @@ def _config_field(name: str, text: str) -> bool:
     section, dot, field = name.rpartition(".")
     if not dot or not _NAMES.fullmatch(section) or not _NAMES.fullmatch(field):
         return False
-    heading = re.compile(
-        rf"\bclass {re.escape(section.replace('_', ''))}\b", re.IGNORECASE
-    )  # `FaultTolerance`
+    heading = re.compile(rf"\bclass {re.escape(section.replace('_', ''))}\b", re.IGNORECASE)
     declared = re.compile(rf"[+ -]?\s+{re.escape(field)}\s*:")
     inside = False
     for line in text.split("\n"):
@@ -777,9 +774,8 @@ def _config_field(name: str, text: str) -> bool:
     return False
 
 
-_SCOPE = re.compile(
-    r"[+ -]?(?:@@|class \w)", re.ASCII
-)  # a hunk's header or a class: the fields of another scope
+# a hunk's header or a class: the fields after it are of another scope
+_SCOPE = re.compile(r"[+ -]?(?:@@|class \w)", re.ASCII)
 
 
 def _by_version(claim: str, evidence: Evidence) -> str | None:
