@@ -2223,6 +2223,18 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It replaces integration_tests_dp.py.",
             "        python -m tests.integration_tests_ft artifacts-to-be-uploaded --ngpu 8",
         ),
+        # --- round 47 (held out 46, pytorch/torchtitan 2025-05 and 2025-06) ---
+        # a count of GPUs is no multiplier; a name's optional capital in parentheses
+        (
+            "It runs on 8x H100 and is 2x faster.",
+            "It runs on 8x H100 and is 3x faster.",
+            "+name: 8 GPU Integration Test at H100 (2x)",
+        ),
+        (
+            "Users training with Adam/AdamW.",
+            "Users training with Adam/AdaGrad.",
+            "Make `betas` and `weight_decay` Adam(W) hyperparameters configurable",
+        ),
         # FlexAttention by its short name glued; a name inflected with "-ing"
         (
             "It covers FlexAttention + FSDP.",

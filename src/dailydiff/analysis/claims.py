@@ -204,7 +204,7 @@ class Evidence:
         (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), short parts joined by "/"
         (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template
         (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), an f-string's slot by its name (`f"input_{i}"`:
-        `input_i`)."""
+        `input_i`), a name's optional capital in parentheses ("Adam(W)": `AdamW`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -215,6 +215,7 @@ class Evidence:
             for m in _TEMPLATE.finditer(self.text)
         ]
         names += ["".join(m) for m in _FSLOT.findall(self.text)]  # f"input_{i}" is `input_i`
+        names += ["".join(m) for m in _OPTIONAL.findall(self.text)]  # "Adam(W)" is `AdamW`
         names += [  # `get_k/v_ptr` is `get_k_ptr` and `get_v_ptr`
             (m.group(1) or "") + choice + (m.group(3) or "")
             for m in _SLASHED.finditer(self.text)
@@ -380,6 +381,7 @@ _CHOICES = re.compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII)
 _NUMBERED = re.compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
+_OPTIONAL = re.compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII)  # "Adam(W)"
 
 
 def _passed(text: str) -> list[str]:
