@@ -258,6 +258,22 @@ def test_the_claims_evidence_holds_the_words_the_prompt_heads_its_unseen_files_w
     assert [c.where is not None for c in heading] == [True] and [c.where for c in twin] == [None]
 
 
+def test_a_prompt_too_tight_to_list_its_unseen_files_keeps_their_heading_and_count_in_the_evidence() -> None:
+    """SmolLM2 (session 55): a prompt cut to "… and 13 more" still shows the heading and the count the model repeats."""
+    from dailydiff.analysis.claims import trace
+
+    files = [FileChange(path=f"src/core/engine_{i}.png", binary=True) for i in range(12)]
+    files.append(FileChange(path="src/a.py", additions=1, patch=_patch(1, 1)))
+    message = "feat: huge change\n\n" + "\n".join(f"- detail {i}" for i in range(50))
+    prompt = BOOK.analysis_prompt(
+        _request(_commit(files, message=message)), Level.HIGH, "en", "json_object", 1800, 256
+    )
+    assert "):\n- … and 13 more" in prompt.messages[1]["content"] and prompt.evidence is not None
+    heading = trace("13 files; its minified/vendored/binary files are left out.", prompt.evidence)
+    twin = trace("14 files; its minified/vendored/obfuscated files are left out.", prompt.evidence)
+    assert [c.where is not None for c in heading] == [True, True] and [c.where for c in twin] == [None, None]
+
+
 def test_prompts_are_sized_by_depth_and_still_name_what_the_model_did_not_see() -> None:
     from dailydiff.analysis.prompting import DEPTH_COMMIT_TOKENS
 

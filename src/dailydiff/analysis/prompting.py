@@ -314,7 +314,7 @@ def _evidence(
         for b in selection.blocks
     ]
     unseen = [f"{o.path} ({o.reason})" for o in selection.omitted[:listed]]  # as listed: each with its reason
-    if unseen:
+    if selection.omitted:  # a tight prompt lists none, its heading and count stay
         more = len(selection.omitted) - len(unseen)
         counts = f"{len(selection.omitted)} files" + (f", {more} more" if more else "")
         sections.append(Section("unseen files", "\n".join([counts, *unseen, unseen_text.strip()])))
