@@ -2235,6 +2235,18 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Users training with Adam/AdaGrad.",
             "Make `betas` and `weight_decay` Adam(W) hyperparameters configurable",
         ),
+        # --- round 48 (held out 47, Liger-Kernel 2025 and 2026) ---
+        # a test module named without its .py; a formula's subscript in braces
+        (
+            "Re-run test_jsd.py and test_fused_linear_jsd.py on NPU.",
+            "Re-run test_jsd.py and test_fused_linear_kl.py on NPU.",
+            "I tested test_jsd,test_fused_linear_jsd by following method and all passed",
+        ),
+        (
+            "It computes mask_0 over the scores.",
+            "It computes mask_1 over the scores.",
+            "        out = mask_{0}(conv2d(softmax(mask_{-\\inf}(scores))))",
+        ),
         # FlexAttention by its short name glued; a name inflected with "-ing"
         (
             "It covers FlexAttention + FSDP.",

@@ -67,6 +67,7 @@ class _Rules:
     misspelt: int  # the shortest name a slip of the pen is forgiven in
     short: dict[str, tuple[str, ...]]  # a word of a name written short, and its long forms' words
     file_style: tuple[str, int]  # what parts a file name's words, the shortest stem to read so
+    test_modules: tuple[str, ...]  # how a test module's name starts: one named without its `.py` is its file
     special_methods: dict[str, str]  # a special method, and the builtin that calls it (`__repr__`: `repr`)
 
 
@@ -106,6 +107,7 @@ def _rules() -> _Rules:
         data["misspelt"]["min_length"],
         {word: tuple(longs) for word, longs in data["short"].items()},
         (data["file_style"]["separators"], data["file_style"]["min_length"]),
+        tuple(data["file_style"]["test_modules"]),
         data["special_methods"],
     )
 
@@ -203,8 +205,9 @@ class Evidence:
         """The names the evidence writes in a short form, written out: a brace list
         (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), short parts joined by "/"
         (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template
-        (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), an f-string's slot by its name (`f"input_{i}"`:
-        `input_i`), a name's optional capital in parentheses ("Adam(W)": `AdamW`)."""
+        (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), a name's part in braces after its `_` (an f-string's
+        slot by its name, `f"input_{i}"`: `input_i`; a formula's subscript, `mask_{0}`: `mask_0`), a name's optional
+        capital in parentheses ("Adam(W)": `AdamW`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -214,7 +217,7 @@ class Evidence:
             "_".join(part.split("_")[0] for part in _SLOT.findall(m.group()))
             for m in _TEMPLATE.finditer(self.text)
         ]
-        names += ["".join(m) for m in _FSLOT.findall(self.text)]  # f"input_{i}" is `input_i`
+        names += ["".join(m) for m in _SUBSCRIPT.findall(self.text)]  # f"input_{i}" is `input_i`
         names += ["".join(m) for m in _OPTIONAL.findall(self.text)]  # "Adam(W)" is `AdamW`
         names += [  # `get_k/v_ptr` is `get_k_ptr` and `get_v_ptr`
             (m.group(1) or "") + choice + (m.group(3) or "")
@@ -381,6 +384,7 @@ _CHOICES = re.compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII)
 _NUMBERED = re.compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
+_SUBSCRIPT = re.compile(r"(?<![\w{$])([A-Za-z]\w*_)\{(\w+)\}(\w*)", re.ASCII)  # `input_{i}`, `mask_{0}`
 _OPTIONAL = re.compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII)  # "Adam(W)"
 
 
@@ -967,8 +971,20 @@ def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str 
     # a file's name: put together by code, or a module imported (`from ._build_meta import`)
     if len(names) == 1:
         shown = _stem_and_extension(names[0], evidence.text) or _imported(names, evidence)
-        return claim if shown or _restyled(names[0], evidence) else None
+        return claim if shown or _restyled(names[0], evidence) or _test_module(names[0], evidence) else None
     return claim if any(way(names, evidence) for way in _PUT_TOGETHER) else None
+
+
+def _test_module(name: str, evidence: Evidence) -> bool:
+    """A test file by its module's name, as a test run names it (`test_fused_linear_jsd.py`: "I tested test_jsd,
+    test_fused_linear_jsd"; `claims.toml`'s `file_style.test_modules`)."""
+    stem, dot, extension = name.rpartition(".")
+    return (
+        dot == "."
+        and extension == "py"
+        and stem.startswith(_rules().test_modules)
+        and _find_word(evidence.text, stem) >= 0
+    )
 
 
 def _restyled(name: str, evidence: Evidence) -> bool:
