@@ -2247,6 +2247,18 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It computes mask_1 over the scores.",
             "        out = mask_{0}(conv2d(softmax(mask_{-\\inf}(scores))))",
         ),
+        # --- round 49 (close calls of held out 43 and 44) ---
+        # two letters joined before a name's rest, each shown with it; a plural name for its words in the singular
+        (
+            "Other models with qk_norm may do the same.",
+            "Other models with qv_norm may do the same.",
+            '    "attention.q_norm": SequenceParallel(sequence_dim=2), "attention.k_norm": SequenceParallel()',
+        ),
+        (
+            "Check with TORCH_LOGS that graph_breaks are gone.",
+            "Check with TORCH_LOGS that graph_splits are gone.",
+            "TORCH_LOGS llama4: Avoid staticmethod nested graph break for MoE compile",
+        ),
         # FlexAttention by its short name glued; a name inflected with "-ing"
         (
             "It covers FlexAttention + FSDP.",

@@ -61,8 +61,9 @@ class _Rules:
     inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
     placeholder_names: re.Pattern[str]  # a name that is a placeholder (`SomeLayoutType`): no claim
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
-    # a claim, how the evidence writes it, and whether as a part of a longer name in any letter case
-    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool], ...]
+    # a claim, how the evidence writes it, whether as a part of a longer name in any letter case, and whether
+    # every form must be shown (else one)
+    spellings: tuple[tuple[re.Pattern[str], tuple[str, ...], bool, bool], ...]
     commands: frozenset[str]
     misspelt: int  # the shortest name a slip of the pen is forgiven in
     short: dict[str, tuple[str, ...]]  # a word of a name written short, and its long forms' words
@@ -100,7 +101,12 @@ def _rules() -> _Rules:
         re.compile(data["placeholders"]["names"], re.ASCII),
         tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
-            (lazy_compile(row["claim"], re.ASCII), tuple(row["shown"]), row.get("part", False))
+            (
+                lazy_compile(row["claim"], re.ASCII),
+                tuple(row["shown"]),
+                row.get("part", False),
+                row.get("all", False),
+            )
             for row in data["spelling"]
         ),
         frozenset(data["commands"]["words"]),
@@ -570,15 +576,25 @@ def _found(
         written = written.lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    for spelled, shown, part in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
+    for (
+        spelled,
+        shown,
+        part,
+        every,
+    ) in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
         if m := spelled.match(claim):
-            for written in (m.expand(form) for form in shown):
+            found = [
+                written
+                for written in (m.expand(form) for form in shown)
                 if (
                     _find_part(evidence.text, written, evidence.folded)
                     if part
                     else _find_word(evidence.text, written)
-                ) >= 0:
-                    return written
+                )
+                >= 0
+            ]
+            if found and (not every or len(found) == len(shown)):
+                return found[0]
     if anywhere:  # its own match was tried first
         return (
             _templated(claim, evidence)
@@ -655,7 +671,10 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         return None
     if bare[:1] == "_" or bare[-1:] == "_":  # `_paged_run` is not `paged_run`
         return None
-    row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, words)) + r"(?:e?s)? [|#]"  # "import errors"
+    plural = "_" in bare and "." not in bare and len(words[-1]) > 3 and words[-1][-1] == "s" != words[-1][-2]
+    last = words[-1][:-1] if plural else words[-1]
+    # "import errors" for `ImportError`; "graph break" for `graph_breaks` (not a member's: `model.converters`)
+    row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, [*words[:-1], last])) + r"(?:e?s)? [|#]"
     # a count's name: its words after a number ("24 qo heads")
     if words[0] in ("num", "n") and len(words) > 2:
         row += r"|[|#] \d+ \| " + r"(?: \| )?".join(map(re.escape, words[1:])) + r" [|#]"
