@@ -576,12 +576,8 @@ def _found(
         written = written.lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    for (
-        spelled,
-        shown,
-        part,
-        every,
-    ) in _rules().spellings:  # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
+    # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
+    for spelled, shown, part, every in _rules().spellings:
         if m := spelled.match(claim):
             found = [
                 written
