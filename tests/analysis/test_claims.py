@@ -2276,6 +2276,18 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It has 12 buckets of 32 tokens.",
             "    {  # tokens: [1, 64]",
         ),
+        # --- round 50 (held out 48, pytorch/torchtitan 2025-09 and 2025-11) ---
+        # a package's __init__.py by the package imported; a time printed in parts, rounded
+        (
+            "Its torchtitan/experiments/qwen3/__init__.py is not changed.",
+            "Its torchtitan/experiments/qwen4/__init__.py is not changed.",
+            "-import torchtitan.experiments.qwen3",
+        ),
+        (
+            "Backward takes 1.96ms against 1.56ms.",
+            "Backward takes 1.97ms against 1.56ms.",
+            "| Backward   | 1ms 955us 916ns  | 1ms 558us 747ns    |",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -204,7 +204,9 @@ class Evidence:
                 units = [_column_unit(cell) for cell in cells]
                 continue
             found += [f"{c} {u}" for c, u in zip(cells, units, strict=False) if u and _CELL.fullmatch(c)]
-        return "\n".join(found + _printed_cells(self.text) + _csv_cells(self.text))
+        return "\n".join(
+            found + _printed_cells(self.text) + _csv_cells(self.text) + _times_in_parts(self.text)
+        )
 
     @functools.cached_property
     def expanded(self) -> str:
@@ -373,6 +375,23 @@ def _csv_cells(text: str) -> list[str]:
         cells = [cell.strip() for cell in line.split(",")] if line.count(",") > 2 else ()
         if units := [c for c in cells if len(c) <= 6 and _column_unit(c) == c]:
             found += [f"{c} {units[0]}" for c in cells if _DECIMAL.fullmatch(c)]  # a measure, not an x's 1024
+    return found
+
+
+_TIME_IN_PARTS = re.compile(r"(?<![\w.])\d+ ?(?:ms|us|μs) (?:\d+ ?(?:us|μs|ns) ?)+(?![\w.])")
+_TIME_PART = re.compile(r"(\d+) ?(ms|us|μs|ns)")
+_TIME_EXPONENT = {"ms": -3, "us": -6, "μs": -6, "ns": -9}
+
+
+def _times_in_parts(text: str) -> list[str]:
+    """A time written in parts, as durations print ("1ms 955us 916ns"), as one decimal in its first part's unit
+    ("1.955916 ms"): a time the text rounds ("1.96ms") is found from it."""
+    found = []
+    for m in _TIME_IN_PARTS.finditer(text):
+        (number, unit), *rest = _TIME_PART.findall(m.group())
+        scale = _TIME_EXPONENT[unit]
+        value = Decimal(number) + sum(Decimal(n).scaleb(_TIME_EXPONENT[u] - scale) for n, u in rest)
+        found.append(f"{value} {unit}")
     return found
 
 
@@ -1038,10 +1057,14 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
     `ops/softmax.py`, `softmax.py` for `from liger_kernel.ops.softmax import`), or relative to the importing file
     (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`), or run
     (`integration_tests_ft.py` for `python -m tests.integration_tests_ft`), or relative to its folder
-    without a dot (`torchao/quantization/utils.py` for `from quantization.utils import` in `torchao/_eval.py`)."""
+    without a dot (`torchao/quantization/utils.py` for `from quantization.utils import` in `torchao/_eval.py`); a
+    package's `__init__.py` by the package's dotted name (`torchtitan/experiments/qwen3/__init__.py` for
+    `import torchtitan.experiments.qwen3`; not `flashinfer/__init__.py` for `import flashinfer`)."""
     stem = "/".join(names).removesuffix(".py")
     if stem == "/".join(names):
         return False
+    package = stem.removesuffix("/__init__")  # a package's `__init__.py` is the package, by its dotted name
+    stem = package if "/" in package else stem  # (a top-level package alone names no folder)
     dotted = re.escape(stem.replace("/", ".")).replace(r"\*", r"\w*")  # a glob: `subclass_*.py`
     if re.search(rf"(?:from|import|-m)\s+(?:\w+\.)*{dotted}(?![\w.])", evidence.text):  # `python -m` runs one
         return True
