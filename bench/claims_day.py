@@ -182,10 +182,13 @@ def cost(repo: str, args: argparse.Namespace) -> None:
         for store in ("new", "night before"):
             off, on = statistics.median(times["off", store]), statistics.median(times["repair", store])
             c_off, c_on = statistics.median(cpu["off", store]), statistics.median(cpu["repair", store])
+            # each round's two runs side by side: a change of the machine's load between rounds cancels out
+            ratios = [b / a for a, b in zip(times["off", store], times["repair", store], strict=True)]
+            paired = statistics.median(ratios)
             print(f"cost, {label}, {store} store: grounding off {off:.3f} s, repair {on:.3f} s "
-                  f"(medians of {args.rounds}, whole command): {on / off:.3f}×; CPU {c_off:.3f} s vs "
-                  f"{c_on:.3f} s: {c_on / c_off:.3f}×; load average {load:.1f} → {os.getloadavg()[0]:.1f} "
-                  f"on {os.cpu_count()} CPUs")  # fmt: skip
+                  f"(medians of {args.rounds}, whole command): {on / off:.3f}×, rounds' ratios' median "
+                  f"{paired:.3f}×; CPU {c_off:.3f} s vs {c_on:.3f} s: {c_on / c_off:.3f}×; load average "
+                  f"{load:.1f} → {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")  # fmt: skip
     model = InventingModel(language="en")
     asked: list[int] = []
 
