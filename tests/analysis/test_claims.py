@@ -2288,6 +2288,30 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Backward takes 1.97ms against 1.56ms.",
             "| Backward   | 1ms 955us 916ns  | 1ms 558us 747ns    |",
         ),
+        # --- round 51 (held out 49, pytorch/torchtitan 2025-04) ---
+        # a name an f-string builds from a method's argument; a dotted flag's section as code names its config; a
+        # CamelCase name in the plural, or a class's, for the snake_case name or the class shown
+        (
+            "It registers gate_proj_weight.",
+            "It registers gate_bias_weight.",
+            '    def combine_experts(self, submod_name: str):\n+        self.register_parameter(f"{submod_name}_weight", w)'
+            '\n+        self.combine_experts("gate_proj")',
+        ),
+        (
+            "Configs that set --parallelism.pipeline_parallel_layers_per_stage.",
+            "Configs that set --parallelism.pipeline_parallel_stages_per_layer.",
+            "-        parallelism_config.pipeline_parallel_layers_per_stage,",
+        ),
+        (
+            "Custom functions in TrainSpecs and forks.",
+            "Custom functions in TrainSpots and forks.",
+            "             if self.train_spec.build_metrics_processor_fn is None",
+        ),
+        (
+            "They are registered as nn.Parameters.",
+            "They are registered as nn.Buffers.",
+            "        self.register_parameter(name, nn.Parameter(combined_weight))",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

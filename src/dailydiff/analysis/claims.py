@@ -416,9 +416,9 @@ _OPTIONAL = re.compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII) 
 def _passed(text: str) -> list[str]:
     """The names an f-string (or CMake's `${NAME}`) builds from a function's argument that a call passes as a
     literal, from a loop's name over a range, or from a value CMake compares the name with: in `def gen(flags,
-    arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")`, builds `fp4_quantization_100`; `for nbit
-    in range(1, 8)`, `f"_linear_{nbit}bit"` builds `_linear_1bit`; `ops_${TARGET}` and `TARGET STREQUAL "aten"`
-    build `ops_aten`."""
+    arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")` (or as a method, `self.gen(…)`), builds
+    `fp4_quantization_100`; `for nbit in range(1, 8)`, `f"_linear_{nbit}bit"` builds `_linear_1bit`; `ops_${TARGET}`
+    and `TARGET STREQUAL "aten"` build `ops_aten`."""
     slots = _FSLOT.findall(text) + _CMAKE_SLOT.findall(text)
     if not slots:
         return []
@@ -427,10 +427,12 @@ def _passed(text: str) -> list[str]:
         for func, names in sorted(_DEF.findall(text), key=lambda d: len(d[1]))
     }
     values: dict[str, set[str]] = {}
-    for func, args in _CALL.findall(text):
+    for method, func, args in _CALL.findall(text):
+        # a method called on `self`: its `self` is not passed
+        named = params.get(func, [])[1 if method else 0 :]
         for n, arg in enumerate(args.split(",") if func in params else ()):
             name, _, value = arg.rpartition("=") if "=" in arg else ("", "", arg)
-            name = name.partition(":")[0].strip() or (params[func][n] if n < len(params[func]) else "")
+            name = name.partition(":")[0].strip() or (named[n] if n < len(named) else "")
             if literal := _LITERAL.fullmatch(value.strip()):
                 values.setdefault(name, set()).add(literal.group(1) or literal.group(2))
     for name, low, high in _LOOP.findall(text):  # `for nbit in range(1, 8)`
@@ -443,7 +445,7 @@ def _passed(text: str) -> list[str]:
 _DEF = re.compile(r"def (\w+)\(([^)]*)\)", re.ASCII)
 _PARAM = re.compile(r"\s*\**(\w+)\s*(?::|=|$)", re.ASCII)
 _LITERAL = re.compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
-_CALL = re.compile(r"(?<![\w.])(\w+)\(([^()\n]*)\)", re.ASCII)
+_CALL = re.compile(r"(?<![\w.])(self\.)?(\w+)\(([^()\n]*)\)", re.ASCII)
 _CMAKE_SLOT = re.compile(r"(\w*)\$\{(\w+)\}(\w*)", re.ASCII)  # `torchao_ops_${TORCHAO_OP_TARGET}`
 _COMPARED = re.compile(r"\b(\w+)\s+STREQUAL\s+\"([\w.-]+)\"", re.ASCII)
 _LOOP = re.compile(r"\bfor (\w+) in range\((\d+), ?(\d+)\)", re.ASCII)
@@ -686,9 +688,10 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         return None
     if bare[:1] == "_" or bare[-1:] == "_":  # `_paged_run` is not `paged_run`
         return None
-    plural = "_" in bare and "." not in bare and len(words[-1]) > 3 and words[-1][-1] == "s" != words[-1][-2]
+    plural = "." not in bare and len(words[-1]) > 3 and words[-1][-1] == "s" != words[-1][-2]
     last = words[-1][:-1] if plural else words[-1]
-    # "import errors" for `ImportError`; "graph break" for `graph_breaks` (not a member's: `model.converters`)
+    # "import errors" for `ImportError`; "graph break" for `graph_breaks`, `train_spec` for `TrainSpecs` (not a
+    # member's: `model.converters`)
     row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, [*words[:-1], last])) + r"(?:e?s)? [|#]"
     # a count's name: its words after a number ("24 qo heads")
     if words[0] in ("num", "n") and len(words) > 2:
@@ -968,6 +971,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     ]
     if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
         return None
+    if names[-1][:1].isupper() and names[-1].endswith("s"):  # a class's plural (`nn.Parameters`)
+        names[-1] = names[-1] if _find_word(text, names[-1]) >= 0 else names[-1][:-1]
     if all(
         _find_word(text, name) >= 0 or _name_found(evidence, name) or _called(name, text) for name in names
     ):
