@@ -177,6 +177,15 @@ def test_a_sentence_does_not_end_inside_a_code_span_and_punctuation_alone_is_no_
     assert grounded.grounding is not None and grounded.grounding.unverified == ["make lint"]
 
 
+def test_a_code_span_of_one_letter_is_passed_over_and_pairs_its_own_backticks() -> None:
+    """Held out 50: after `T` the closing "`" paired with the next opening, and ", so " was read as code."""
+    text = "`OptimizersContainer` becomes `Generic[T]` with `T` bound to `Optimizer`, so `optimizers` is typed `List[T]`."
+    assert [claim for claim, *_ in claims_in(text)] == [
+        "OptimizersContainer", "Generic[T]", "Optimizer", "optimizers", "List[T]",
+    ]  # fmt: skip
+    assert [claim for claim, *_ in claims_in("With `T` bound to `Optimzer`.")] == ["Optimzer"]
+
+
 def _analysis(**fields: object) -> Analysis:
     base: dict[str, object] = {"analyzer": "llm:fake", "summary": "", "importance_reason": "Decode path."}
     return Analysis.model_validate({**base, **fields})

@@ -1264,6 +1264,8 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
                     continue
                 claim = m.group(kind.group)
                 taken[start:end] = b"\x01" * (end - start)
+                if not claim:  # a span read only to be passed over (a code span of one letter)
+                    continue
                 low = claim.lower()
                 # not a claim: a word of `rules.not_claims`, a placeholder, or punctuation alone (`... ,`)
                 if (
