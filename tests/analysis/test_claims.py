@@ -2297,6 +2297,35 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Backward takes 1.97ms against 1.56ms.",
             "| Backward   | 1ms 955us 916ns  | 1ms 558us 747ns    |",
         ),
+        # --- round 52 (held out 50, pytorch/torchtitan 2024-04, 2025-02 and 2025-03) ---
+        # a call or a keyword with a literal (`True`) the diff need not show; a slot named as the model names it
+        (
+            "It is what `get_num_params(..., exclude_embedding=True)` counts.",
+            "It is what `get_num_params(..., exclude_embeddings=True)` counts.",
+            "+def get_num_params(model: torch.nn.Module, exclude_embedding: bool = False) -> int:",
+        ),
+        (
+            "Only parameters with `requires_grad=True` are kept.",
+            "Only parameters with `requires_gradient=True` are kept.",
+            "+            params = [p for p in model.parameters() if p.requires_grad]",
+        ),
+        (
+            "It renames the configs to `llama2_7b/13b/70b.toml`.",
+            "It renames the configs to `llama2_7b/13b/80b.toml`.",
+            "=== train_configs/llama2_13b.toml ← train_configs/llama_13b.toml (renamed, +2/−2)\n"
+            "=== train_configs/llama2_70b.toml ← train_configs/llama_70b.toml (renamed, +2/−2)\n"
+            "=== train_configs/llama2_7b.toml ← train_configs/llama_7b.toml (renamed, +2/−2)",
+        ),
+        (
+            "The logo is pinned to commit `bcac1570`.",
+            "The logo is pinned to commit `bcac1571`.",
+            '+  srcset="https://github.com/pytorch/torchtitan/blob/bcac1570a7cc47554f934d057e0f9aea9ae6fd08/assets/a.jpg"',
+        ),
+        (
+            "Each rank logs to its own `rank_{rank}` folder.",
+            "Each rank logs to its own `ranks_{rank}` folder.",
+            '             base_log_dir, f"rank_{torch.distributed.get_rank()}"',
+        ),
         # --- round 51 (held out 49, pytorch/torchtitan 2025-04) ---
         # a name an f-string builds from a method's argument; a dotted flag's section as code names its config; a
         # CamelCase name in the plural, or a class's, for the snake_case name or the class shown

@@ -734,6 +734,10 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
         pattern = "".join(slot if i % 2 else re.escape(part) for i, part in enumerate(parts))
         found = re.search(rf"(?:(?<![A-Za-z0-9.-])|(?<=-D)){pattern}", evidence.text)  # a part after _, -D
         return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
+    # a slot named as the model names it (`rank_{rank}`): the code's f-string, any expression in its slot
+    if (named := _ONE_SLOT.fullmatch(claim)) and len(named[1] + named[2]) >= 3:
+        slotted = rf"(?<![\w.]){re.escape(named[1])}\{{[^{{}}\n]+\}}{re.escape(named[2])}(?!\w)"
+        return found.group() if (found := re.search(slotted, evidence.text)) else None
     if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
         numbers = range(int(span[1]), int(span[2]) + 1)
         names = [claim[: span.start()] + str(n) + claim[span.end() :] for n in numbers]
@@ -741,6 +745,7 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
     return _built(claim, evidence)
 
 
+_ONE_SLOT = re.compile(r"([\w./-]*)\{\w+\}([\w./-]*)", re.ASCII)
 _SLOT_IN = r'(?:\{\w+\}|"\s*#\s*\w+\s*")'  # a template's slot: an f-string's `{nbit}`, C's `"…" #nbit "…"`
 _N = re.compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s
 
@@ -953,6 +958,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     # a name git cut at the end of a hunk header (`all_be` for `all_benchmark_data.csv`)
     if any(bare.startswith(cut) and bare != cut for cut in evidence.cut_names):
         return bare
+    if _HASH.fullmatch(bare):  # a commit id in backticks, as the commit kind reads it (a longer hash's start)
+        return bare if re.search(rf"(?<![A-Za-z0-9]){bare}", text) else None
     if _ESCAPE.fullmatch(bare) and bare in text:  # glued to what follows it (`\t` in `\torch`)
         return bare
     if _config_field(bare, text):  # a config's section and field (`fault_tolerance.process_group`)
@@ -993,6 +1000,7 @@ def _called(name: str, text: str) -> bool:
     return builtin is not None and re.search(rf"(?<![\w.]){builtin}\(", text) is not None
 
 
+_HASH = re.compile(r"(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}", re.ASCII)
 _PROSE = re.compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
 _ESCAPE = re.compile(r"\\[a-z]", re.ASCII)
 _NAME = re.compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
@@ -1162,15 +1170,15 @@ _NEAR = 400  # characters either side: the few lines of one hunk
 
 def _numbered(names: list[str], evidence: Evidence) -> bool:
     """Files or names that differ in a number, the numbers joined by "/" (`flash_fwd_hdim64/128/256_bf16_sm90.cu`,
-    `gfx1100/1101/1201`, `hdim64/96/128`, `cu102/cu113/cu116-Linux.sh`): each shown."""
+    `gfx1100/1101/1201`, `hdim64/96/128`, `cu102/cu113/cu116-Linux.sh`, `llama2_7b/13b/70b.toml`): each shown."""
     joined = "/".join(names)
     if lead := _LEAD.match(joined):  # the letters written before each number (`cu102/cu113/cu116-Linux.sh`)
         joined = joined.replace("/" + lead[1], "/")
     m = _NUMBERS.fullmatch(joined)
     if m is None:
         return False
-    each = [f"{m[1]}{n}{m[4]}" for n in [m[2], *m[3].split("/")[1:]]]
-    if _FILE.search(m[4]):
+    each = [f"{m[1]}{n}{m[5]}" for n in [m[2] + m[3], *m[4].split("/")[1:]]]
+    if _FILE.search(m[5]):
         return all(_found_path_itself(name, evidence.text) for name in each)
     return all(_name_found(evidence, name) for name in each)
 
@@ -1192,7 +1200,8 @@ _ASSIGNED = re.compile(  # `NAME = value`, `NAME := value`, `export NAME="value"
     re.MULTILINE | re.ASCII,
 )
 _LEAD = re.compile(r"(?:.*?[^A-Za-z])?([A-Za-z]+)\d+/\1\d", re.ASCII)
-_NUMBERS = re.compile(r"(.*?[A-Za-z_])(\d+)((?:/\d+)+)((?:[^/\d][^/]*)?)")
+# a number's unit, the same after each (`7b/13b/70b`)
+_NUMBERS = re.compile(r"(.*?[A-Za-z_])(\d+)([A-Za-z]*)((?:/\d+\3)+)((?:[^/\d][^/]*)?)")
 _PUT_TOGETHER = (
     _module_attribute,
     _quoted_parts,
