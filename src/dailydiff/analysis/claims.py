@@ -958,8 +958,9 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     # a name git cut at the end of a hunk header (`all_be` for `all_benchmark_data.csv`)
     if any(bare.startswith(cut) and bare != cut for cut in evidence.cut_names):
         return bare
-    if _HASH.fullmatch(bare):  # a commit id in backticks, as the commit kind reads it (a longer hash's start)
-        return bare if re.search(rf"(?<![A-Za-z0-9]){bare}", text) else None
+    commit = next(kind for kind in _rules().kinds if kind.name == "commit")
+    if commit.pattern.fullmatch(bare):  # a commit id in backticks, read as the commit kind reads it
+        return _by_commit(bare, commit, evidence, bare)
     if _ESCAPE.fullmatch(bare) and bare in text:  # glued to what follows it (`\t` in `\torch`)
         return bare
     if _config_field(bare, text):  # a config's section and field (`fault_tolerance.process_group`)
@@ -1000,7 +1001,6 @@ def _called(name: str, text: str) -> bool:
     return builtin is not None and re.search(rf"(?<![\w.]){builtin}\(", text) is not None
 
 
-_HASH = re.compile(r"(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}", re.ASCII)
 _PROSE = re.compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
 _ESCAPE = re.compile(r"\\[a-z]", re.ASCII)
 _NAME = re.compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
