@@ -2297,6 +2297,51 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Backward takes 1.97ms against 1.56ms.",
             "| Backward   | 1ms 955us 916ns  | 1ms 558us 747ns    |",
         ),
+        # --- round 53 (held out 51, pytorch/torchtitan 2024-02, 2024-03, 2024-05 to 2024-08, 2024-10, 2024-12) ---
+        # a shell script's positional parameter; a family of names the code's template builds, by `N`; a part
+        # written as `<placeholder>`; an underscore slipped into a long name; torch.compile and TensorBoard by the
+        # short names a config or a message gives them
+        (
+            "The directory is read from `$1`.",
+            "The directory is read from `$2`.",
+            "TRAINER_DIR=${1:-/home/$USER/local/torchtitan}",
+        ),
+        (
+            "Each rank writes to its own `rank_N` folder.",
+            "Each rank writes to its own `ranks_N` folder.",
+            '            rank_str = f"rank_{torch.distributed.get_rank()}"',
+        ),
+        (
+            "Logs go under `dump_folder/save_tb_folder/<timestamp>` now.",
+            "Logs go under `dump_folder/save_profile_folder/<timestamp>` now.",
+            "     dump_dir = config.job.dump_folder\n+    log_dir = os.path.join(dump_dir, save_tb_folder, datetime_str)",
+        ),
+        (
+            "A step counts once `<folder>/step-N/.metadata` exists.",
+            "A step counts once `<folder>/step-N/.checkpoint` exists.",
+            '                 match = re.search(r"step-(\\d+)", filename)\n'
+            '+                metadata_probe = os.path.join(self.folder, filename, ".metadata")',
+        ),
+        (
+            "Run `python ./tests/integration_tests.py <output_dir>` instead.",
+            "Run `python ./tests/run_tests.py <output_dir>` instead.",
+            "        python ./tests/integration_tests.py artifacts-to-be-uploaded --ngpu 4",
+        ),
+        (
+            "A TODO blames `DeviceMesh.__getitem__` for it.",
+            "A TODO blames `DeviceMesh.__setitem__` for it.",
+            "        # TODO: this leads to an error in `DeviceMesh.__get_item__` which I believe is a bug in DeviceMesh",
+        ),
+        (
+            "The 405B config now needs `torch.compile`.",
+            "The 405B config now needs `torch.export`.",
+            " compile = true",
+        ),
+        (
+            "TensorBoard logs went missing.",
+            "TensorFlow logs went missing.",
+            "    save_tb_folder = config.metrics.save_tb_folder",
+        ),
         # --- round 52 (held out 50, pytorch/torchtitan 2024-04, 2025-02 and 2025-03) ---
         # a call or a keyword with a literal (`True`) the diff need not show; a slot named as the model names it
         (

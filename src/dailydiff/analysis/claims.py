@@ -60,6 +60,7 @@ class _Rules:
     placeholders: frozenset[str]
     inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
     placeholder_names: re.Pattern[str]  # a name that is a placeholder (`SomeLayoutType`): no claim
+    angled: re.Pattern[str]  # a part written as a placeholder in angle brackets (`<output_dir>`)
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
     # a claim, how the evidence writes it, whether as a part of a longer name in any letter case, and whether
     # every form must be shown (else one)
@@ -99,6 +100,7 @@ def _rules() -> _Rules:
         frozenset(data["placeholders"]["words"]),
         tuple(data["placeholders"]["inside"]),
         re.compile(data["placeholders"]["names"], re.ASCII),
+        re.compile(data["placeholders"]["angled"], re.ASCII),
         tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
             (
@@ -630,7 +632,7 @@ def _found(
 
 def _misspelt(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A long name one slip of the pen from a name the evidence shows, on either side: a letter left out or added,
-    two letters swapped, inside a word (`test_integration.py` for the test plan's "test_integraton.py",
+    two letters swapped, an underscore left out or added (`__getitem__` for a TODO's `__get_item__`), inside a word (`test_integration.py` for the test plan's "test_integraton.py",
     `block_sparse_weight` for the message's "block_sparse_wieght"). Not at a word's end or start, where a letter
     changes what a name means (`weights_only` is not `weight_only`, `_mm512_loadu_si512` not `_mm512_load_si512`,
     `torch.bfloat16` not `torch.float16`), nor in a short name."""
@@ -643,8 +645,10 @@ def _misspelt(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     slips = []
     for i in range(1, len(claim) - 1):
         head, tail = claim[:i], claim[i:]
+        if head[-1].isalpha() and tail[0] == "_" and tail[1:2].isalpha():
+            slips.append(re.escape(head + tail[1:]))  # an underscore the evidence leaves out
         if head[-1].isalpha() and tail[0].isalpha():
-            slips.append(re.escape(head) + "[a-z]" + re.escape(tail))  # the evidence has one more
+            slips.append(re.escape(head) + "[a-z_]" + re.escape(tail))  # the evidence has one more
             if tail[1].isalpha():
                 slips.append(re.escape(head + tail[1:]))  # or leaves one out
                 if tail[2:3].isalpha() and tail[1] != tail[0]:
@@ -746,15 +750,16 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
 
 
 _ONE_SLOT = re.compile(r"([\w./-]*)\{\w+\}([\w./-]*)", re.ASCII)
-_SLOT_IN = r'(?:\{\w+\}|"\s*#\s*\w+\s*")'  # a template's slot: an f-string's `{nbit}`, C's `"…" #nbit "…"`
+# a template's slot: an f-string's `{nbit}` or `{get_rank()}` (not a brace list's `{s,m}`), C's `"…" #nbit "…"`
+_SLOT_IN = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*")'
 _N = re.compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s
 
 
 def _built(claim: str, evidence: Evidence) -> str | None:
     """A family of names written with `N` for their number: a template's slot in its place (`_pack_8bit_act_Nbit`:
-    C's `"_pack_8bit_act_" #nbit "bit"`, an f-string's `f"_pack_8bit_act_{nbit}bit"`), or two of it shown (`intNmm`:
-    `int1mm` and `int7mm`; `uintN.h`: `uint1.h` and `uint6.h`); its qualifier (`torchao::`, `torch.ops.torchao.`)
-    shown as names."""
+    C's `"_pack_8bit_act_" #nbit "bit"`, an f-string's `f"_pack_8bit_act_{nbit}bit"`, `rank_N`'s
+    `f"rank_{get_rank()}"`), or two of it shown (`intNmm`: `int1mm` and `int7mm`; `uintN.h`: `uint1.h` and
+    `uint6.h`); its qualifier (`torchao::`, `torch.ops.torchao.`) shown as names."""
     extension = m.group() if (m := _FILE.search(claim)) else ""
     *qualifier, name = re.split(r"::|\.", claim.removesuffix(extension))
     parts = _N.split(name)
@@ -965,6 +970,10 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare
     if _config_field(bare, text):  # a config's section and field (`fault_tolerance.process_group`)
         return bare
+    if _rules().angled.search(bare):  # a part written as `<folder>`: every other name shown
+        names = [n for n in re.findall(r"[A-Za-z_]\w*", _rules().angled.sub(" ", bare), re.ASCII)
+                 if n not in _rules().placeholders and n not in _rules().commands]  # fmt: skip
+        return bare if names and all(_name_found(evidence, n) for n in names) else None
     if "/" in bare and " " not in bare:
         return _found_path(bare, text, evidence)
     if _PROSE.fullmatch(bare):
