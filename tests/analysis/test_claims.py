@@ -186,6 +186,16 @@ def test_a_code_span_of_one_letter_is_passed_over_and_pairs_its_own_backticks() 
     assert [claim for claim, *_ in claims_in("With `T` bound to `Optimzer`.")] == ["Optimzer"]
 
 
+def test_a_list_of_names_with_an_ellipsis_is_traced_not_raised() -> None:
+    """Held out 51: `memory_peak/...(%)` split "..." at its dots into empty names, and finding an empty name raised
+    IndexError: the whole analysis fell back to the rules."""
+    shown = Evidence(
+        [Section("diff", 'x.py (modified, +1/−0)\n+    f"memory_peak/active(%)": active_peak,\n', "x.py")]
+    )
+    traced = trace("Tags `memory_peak/...(%)` and `memory_peak/active(%)` are written.", shown)
+    assert [c.text for c in traced] == ["memory_peak/...(%)", "memory_peak/active(%)"]
+
+
 def _analysis(**fields: object) -> Analysis:
     base: dict[str, object] = {"analyzer": "llm:fake", "summary": "", "importance_reason": "Decode path."}
     return Analysis.model_validate({**base, **fields})

@@ -478,6 +478,8 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
     `FifoInfo` in `HelixFifoInfo`), after a compiler's ``-D`` (`-DSPEC_DEC=0`), or as the name's own ``_`` says
     (`_init_workspace`, `xqa_…`); else -1.
     With ``folded`` (``text`` in lower case), in any letter case: `CuteDSL` in `CuteDslMoEWrapper`."""
+    if not needle:  # a name's empty part (`memory_peak/...(%)`'s "..." split at its dots)
+        return -1
     hay, sought = (folded, needle.lower()) if folded else (text, needle)
     at = hay.find(sought)
     while at >= 0:
