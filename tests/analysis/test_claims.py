@@ -2309,8 +2309,7 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
         ),
         # --- round 53 (held out 51, pytorch/torchtitan 2024-02, 2024-03, 2024-05 to 2024-08, 2024-10, 2024-12) ---
         # a shell script's positional parameter; a family of names the code's template builds, by `N`; a part
-        # written as `<placeholder>`; an underscore slipped into a long name; TensorBoard by its short name; a
-        # literal alone (no claim)
+        # written as `<placeholder>`; an underscore slipped into a long name; TensorBoard by its short name
         (
             "The directory is read from `$1`.",
             "The directory is read from `$2`.",
@@ -2346,12 +2345,6 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "TensorBoard logs went missing.",
             "TensorFlow logs went missing.",
             "    save_tb_folder = config.metrics.save_tb_folder",
-        ),
-        # a literal alone is no claim
-        (
-            "In the `False` branch `weight_init_std` stays shared.",
-            "In the `False` branch `weight_std` stays shared.",
-            "        self.weight_init_std = 0.02 / (2 * self.num_layers) ** 0.5",
         ),
         # --- round 52 (held out 50, pytorch/torchtitan 2024-04, 2025-02 and 2025-03) ---
         # a call or a keyword with a literal (`True`) the diff need not show; a slot named as the model names it
