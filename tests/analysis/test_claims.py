@@ -2307,6 +2307,34 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Backward takes 1.97ms against 1.56ms.",
             "| Backward   | 1ms 955us 916ns  | 1ms 558us 747ns    |",
         ),
+        # --- round 54 (held out 52, pytorch/torchtune 2024-07 and 2024-09) ---
+        # a version bound; a date's format with one-letter month and day; a function by its file; the number a
+        # percentage's name is set to; a dimension times a name in backticks is no multiplier
+        (
+            "The check is `>= 2.4.0` now.",
+            "The check is `>= 2.5.0` now.",
+            '    if not utils.torch_version_ge("2.4.0"):',
+        ),
+        (
+            "It must match `YYYY.M.D` after the split.",
+            "It must match `YYYY.M` after the split.",
+            '    return datetime.strptime(ao_version_str.split("+")[0], "%Y.%m.%d")',
+        ),
+        (
+            "It lets `torchtune/utils/_generation.py:generate` decode.",
+            "It lets `torchtune/utils/_generation.py:sample` decode.",
+            "torchtune/utils/_generation.py (modified)\n@@ -120,9 +120,10 @@ def generate(\n+    x = 1",
+        ),
+        (
+            "A warning is raised above 60% of system memory.",
+            "A warning is raised above 70% of system memory.",
+            "        self.virtual_memory_safe_pct = (\n+            60  # we should not exceed this percentage of memory",
+        ),
+        (
+            "Tying the output to the 128,256 x `embed_dim` embedding.",
+            "Tying the output to the 128,256 x `embed_size` embedding.",
+            "            vocab_size=128_256,\n+            embed_dim=2048,",
+        ),
         # --- round 53 (held out 51, pytorch/torchtitan 2024-02, 2024-03, 2024-05 to 2024-08, 2024-10, 2024-12) ---
         # a shell script's positional parameter; a family of names the code's template builds, by `N`; a part
         # written as `<placeholder>`; an underscore slipped into a long name; TensorBoard by its short name
