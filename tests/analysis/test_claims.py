@@ -186,6 +186,25 @@ def test_a_code_span_of_one_letter_is_passed_over_and_pairs_its_own_backticks() 
     assert [claim for claim, *_ in claims_in("With `T` bound to `Optimzer`.")] == ["Optimzer"]
 
 
+def test_a_placeholder_or_a_slot_does_not_stand_for_what_the_prompt_lacks() -> None:
+    """Every day folder replayed on round 54: a regex's `{7,40}` was found in any `${{ … }}` of a workflow, and
+    `#include <numeric>` in any `#include`, both judged not shown (held out 33 and 36)."""
+    shown = Evidence(
+        [
+            Section(
+                "diff",
+                'ci.yml (modified, +2/−0)\n+        run: echo "${{ github.sha }}"\n+#include <vector>\n',
+                "ci.yml",
+            )
+        ]
+    )
+    for text in (
+        "Validate it against `^[0-9a-f]{7,40}$` or `{7,40}`.",
+        "Add `#include <numeric>` to the test.",
+    ):
+        assert [c.text for c in trace(text, shown) if c.where is None], text
+
+
 def test_a_list_of_names_with_an_ellipsis_is_traced_not_raised() -> None:
     """Held out 51: `memory_peak/...(%)` split "..." at its dots into empty names, and finding an empty name raised
     IndexError: the whole analysis fell back to the rules."""

@@ -752,8 +752,9 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
 
 
 _ONE_SLOT = re.compile(r"([\w./-]*)\{\w+\}([\w./-]*)", re.ASCII)
-# a template's slot: an f-string's `{nbit}` or `{get_rank()}` (not a brace list's `{s,m}`), C's `"…" #nbit "…"`
-_SLOT_IN = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*")'
+_SLOT_IN = r'(?:\{\w+\}|"\s*#\s*\w+\s*")'  # a template's slot: an f-string's `{nbit}`, C's `"…" #nbit "…"`
+# a slot in a family's template, of any expression (`f"rank_{get_rank()}"`; not a brace list's `{s,m}`)
+_ANY_SLOT = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*")'
 _N = re.compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s
 
 
@@ -767,7 +768,7 @@ def _built(claim: str, evidence: Evidence) -> str | None:
     parts = _N.split(name)
     if len(parts) < 2 or not _NAMES.fullmatch(name) or len(claim) < 6:
         return None
-    slot = f"(?:({_SLOT_IN})|\\d+)"  # a template's slot, or a number
+    slot = f"(?:({_ANY_SLOT})|\\d+)"  # a template's slot, or a number
     pattern = r"(?<!\w)" + slot.join(map(re.escape, parts)) + re.escape(extension) + r"(?!\w)"
     shown = list(re.finditer(pattern, evidence.text))
     if not (any(any(m.groups()) for m in shown) or len({m.group() for m in shown}) > 1):
