@@ -2326,6 +2326,23 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Backward takes 1.97ms against 1.56ms.",
             "| Backward   | 1ms 955us 916ns  | 1ms 558us 747ns    |",
         ),
+        # --- round 55 (held out 53, pytorch/torchtune 2024-06, 2024-08 and 2024-10) ---
+        # an f-string's slots written as the model writes them, its suffix added by `.with_suffix`; `**` any folders
+        (
+            "Shards are saved as `hf_model_{cpt_idx}_{epoch}.pt`.",
+            "Shards are saved as `hf_model_{cpt_idx}_{epoch}.bin`.",
+            '                    self._output_dir, f"hf_model_{cpt_idx}_{epoch}"\n+                ).with_suffix(".pt")',
+        ),
+        (
+            'Traces are named `worker_name=f"r0-{year}-{month}-{day}-{hour}-{minute}"`.',
+            'Traces are named `worker_name=f"r1-{year}-{month}-{day}-{hour}-{minute}"`.',
+            '        worker_name=f"r0-{now.year}-{now.month}-{now.day}-{now.hour}-{now.minute}",',
+        ),
+        (
+            "Every `recipes/configs/**.yaml` changes.",
+            "Every `recipes/configs/**.json` changes.",
+            "=== recipes/configs/code_llama2/7B_lora_single_device.yaml (modified, +1/−1)",
+        ),
         # --- round 54 (held out 52, pytorch/torchtune 2024-07 and 2024-09) ---
         # a version bound; a date's format with one-letter month and day; a function by its file; the number a
         # percentage's name is set to; a dimension times a name in backticks is no multiplier

@@ -732,18 +732,29 @@ _RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
 def _templated(claim: str, evidence: Evidence) -> str | None:
     """A name written as a template: a placeholder for a part of it (`+cuXXX` is `+cu129`, `ubuntuXXXX` the
     template `ubuntu${OS_VERSION}`; `routing_*.cu` the end of `moe_routing_common.cu`), or a range of numbers
-    (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown)."""
+    (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown); `**` any folders (`recipes/configs/**.yaml`)."""
+    # slots written as the model writes them (`rank_{rank}`, `r0-{year}-{month}`, `-of-0{...}`): the code's
+    # f-string, any expression in each slot (`{now.year}`), its suffix perhaps added by `.with_suffix(".pt")`
+    parts = _CLAIM_SLOT.split(claim)
+    if len(parts) > 1 and len("".join(parts)) >= 3:
+        head, dot, extension = parts[-1].rpartition(".")
+        if not (dot and _NAMES.fullmatch(extension)):
+            head, extension = parts[-1], ""
+        stem = r"\{[^{}\n]+\}".join(map(re.escape, [*parts[:-1], head]))
+        ending = re.escape(f".{extension}") if extension else ""
+        added = rf"|[\"'][^\n]*\n?[^\n]*\.with_suffix\([\"']{ending}[\"']\)" if extension else ""
+        found = re.search(rf"(?<![\w.]){stem}(?:{ending}(?!\w){added})", evidence.text)
+        return found.group() if found else None
     inside = _rules().inside
     if any(p in claim for p in inside):
         parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
         slot = r"(?:[\w-]+|\$?\{\w+\})"  # a part, or a template's slot (`${OS_VERSION}`)
-        pattern = "".join(slot if i % 2 else re.escape(part) for i, part in enumerate(parts))
+        pattern = "".join(
+            (r"[\w./-]+" if part == "**" else slot) if i % 2 else re.escape(part)
+            for i, part in enumerate(parts)
+        )
         found = re.search(rf"(?:(?<![A-Za-z0-9.-])|(?<=-D)){pattern}", evidence.text)  # a part after _, -D
         return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
-    # a slot named as the model names it (`rank_{rank}`): the code's f-string, any expression in its slot
-    if (named := _ONE_SLOT.fullmatch(claim)) and len(named[1] + named[2]) >= 3:
-        slotted = rf"(?<![\w.]){re.escape(named[1])}\{{[^{{}}\n]+\}}{re.escape(named[2])}(?!\w)"
-        return found.group() if (found := re.search(slotted, evidence.text)) else None
     if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
         numbers = range(int(span[1]), int(span[2]) + 1)
         names = [claim[: span.start()] + str(n) + claim[span.end() :] for n in numbers]
@@ -751,7 +762,7 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
     return _built(claim, evidence)
 
 
-_ONE_SLOT = re.compile(r"([\w./-]*)\{\w+\}([\w./-]*)", re.ASCII)
+_CLAIM_SLOT = re.compile(r"\{(?!\d+\})[^{},\n]+\}")  # a slot in a name the model writes (not `{7}`, `{s,m}`)
 _SLOT_IN = r'(?:\{\w+\}|"\s*#\s*\w+\s*")'  # a template's slot: an f-string's `{nbit}`, C's `"…" #nbit "…"`
 # a slot in a family's template, of any expression (`f"rank_{get_rank()}"`; not a brace list's `{s,m}`)
 _ANY_SLOT = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*")'
