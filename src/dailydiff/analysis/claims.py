@@ -634,8 +634,9 @@ def _found(
 
 def _misspelt(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A long name one slip of the pen from a name the evidence shows, on either side: a letter left out or added,
-    two letters swapped, an underscore left out or added (`__getitem__` for a TODO's `__get_item__`), inside a word (`test_integration.py` for the test plan's "test_integraton.py",
-    `block_sparse_weight` for the message's "block_sparse_wieght"). Not at a word's end or start, where a letter
+    two letters swapped, an underscore left out or added, inside a word (`test_integration.py` for the test plan's
+    "test_integraton.py", `block_sparse_weight` for the message's "block_sparse_wieght", `__getitem__` for a TODO's
+    `__get_item__`). Not at a word's end or start, where a letter
     changes what a name means (`weights_only` is not `weight_only`, `_mm512_loadu_si512` not `_mm512_load_si512`,
     `torch.bfloat16` not `torch.float16`), nor in a short name."""
     if (
