@@ -586,7 +586,8 @@ def _found(
         low, dots, high = braces[1].partition("..")  # `{1..7}`: a range of numbers
         choices = map(str, range(int(low), int(high) + 1)) if dots else braces[1].split(",")
         names = [_found(head + choice + tail, kind, evidence, anywhere=anywhere) for choice in choices]
-        slot = re.search(re.escape(head) + _SLOT_IN + re.escape(tail), evidence.text)  # f"_mask_{mode}.cu"
+        # the code's template (f"_mask_{mode}.cu"); a slot alone (`{7,40}`) is not any `{…}` of the prompt
+        slot = (head or tail) and re.search(re.escape(head) + _SLOT_IN + re.escape(tail), evidence.text)
         return names[0] if all(names) else (slot.group() if slot else None)
     if anywhere and (plain := _MATCH[kind.match](claim, kind, evidence, surface)):
         return plain
@@ -636,9 +637,9 @@ def _misspelt(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A long name one slip of the pen from a name the evidence shows, on either side: a letter left out or added,
     two letters swapped, an underscore left out or added, inside a word (`test_integration.py` for the test plan's
     "test_integraton.py", `block_sparse_weight` for the message's "block_sparse_wieght", `__getitem__` for a TODO's
-    `__get_item__`). Not at a word's end or start, where a letter
-    changes what a name means (`weights_only` is not `weight_only`, `_mm512_loadu_si512` not `_mm512_load_si512`,
-    `torch.bfloat16` not `torch.float16`), nor in a short name."""
+    `__get_item__`). Not at a word's end or start, where a letter changes what a name means (`weights_only` is not
+    `weight_only`, `_mm512_loadu_si512` not `_mm512_load_si512`, `torch.bfloat16` not `torch.float16`), nor in a
+    short name."""
     if (
         kind.match not in ("code", "verbatim", "path")
         or len(claim) < _rules().misspelt
@@ -764,9 +765,9 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
 
 
 _CLAIM_SLOT = re.compile(r"\{(?!\d+\})[^{},\n]+\}")  # a slot in a name the model writes (not `{7}`, `{s,m}`)
-_SLOT_IN = r'(?:\{\w+\}|"\s*#\s*\w+\s*")'  # a template's slot: an f-string's `{nbit}`, C's `"…" #nbit "…"`
-# a slot in a family's template, of any expression (`f"rank_{get_rank()}"`; not a brace list's `{s,m}`)
-_ANY_SLOT = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*")'
+# a template's slot: an f-string's of any expression (`{nbit}`, `{get_rank()}`; not a brace list's `{s,m}`), C's
+# `"…" #nbit "…"`
+_SLOT_IN = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*")'
 _N = re.compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s
 
 
@@ -780,7 +781,7 @@ def _built(claim: str, evidence: Evidence) -> str | None:
     parts = _N.split(name)
     if len(parts) < 2 or not _NAMES.fullmatch(name) or len(claim) < 6:
         return None
-    slot = f"(?:({_ANY_SLOT})|\\d+)"  # a template's slot, or a number
+    slot = f"(?:({_SLOT_IN})|\\d+)"  # a template's slot, or a number
     pattern = r"(?<!\w)" + slot.join(map(re.escape, parts)) + re.escape(extension) + r"(?!\w)"
     shown = list(re.finditer(pattern, evidence.text))
     if not (any(any(m.groups()) for m in shown) or len({m.group() for m in shown}) > 1):
