@@ -296,8 +296,9 @@ def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, 
             prompts.setdefault(sha, text)
     db = sqlite3.connect(work / "data" / "dailydiff.sqlite3")
     rows = db.execute("SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%'").fetchall()
-    stats = {"analyses": 0, "checked": 0, "supported": 0, "repaired": 0, "removed": 0, "marked": 0}
+    stats = dict.fromkeys(("analyses", "checked", "supported", "repaired", "removed", "marked", "cited"), 0)
     flags: dict[tuple[str, str], str] = {}
+    cites: dict[tuple[str, str], str] = {}  # the claims a repair answer kept by a line it cited -> where
     for sha, data in rows:
         analysis = json.loads(zlib.decompress(data) if isinstance(data, bytes) else data)
         g = analysis.get("grounding")
@@ -310,6 +311,9 @@ def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, 
             stats[g["action"]] += len(g.get("unverified", []))
         prompt = prompts.get(sha, "")
         for claim in g.get("claims", []):
+            if (claim["where"] or "").startswith("cited") and (sha, claim["text"]) not in cites:
+                stats["cited"] += 1
+                cites[sha, claim["text"]] = claim["where"]
             if claim["where"] is not None or (sha, claim["text"]) in flags:
                 continue
             removed = g.get("removed", [])  # the sentence that holds it as a claim ("3" is no claim of "30")
@@ -330,6 +334,9 @@ def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, 
     if args.out:
         with open(args.out, "a", encoding="utf-8") as out:
             out.write("".join(f"{label}\t{args.lang}\t{line}\n" for line in flags.values()))
+        with open(Path(args.out).with_suffix(".cited.tsv"), "a", encoding="utf-8") as out:
+            out.write("".join(f"{label}\t{args.lang}\t{sha[:12]}\t{claim}\t{where}\n"
+                              for (sha, claim), where in cites.items()))  # fmt: skip
         prompt_file = Path(args.out).with_suffix(".prompts.json")
         kept = json.loads(prompt_file.read_text("utf-8")) if prompt_file.exists() else {}
         kept.update({sha[:12]: text for sha, text in prompts.items()})

@@ -19,6 +19,7 @@ from dailydiff.analysis.claims import (
     ground,
     sentences,
     trace,
+    unsupported,
 )
 from dailydiff.analysis.heuristic import HeuristicAnalyzer
 from dailydiff.models import (
@@ -184,6 +185,32 @@ def test_a_code_span_of_one_letter_is_passed_over_and_pairs_its_own_backticks() 
         "OptimizersContainer", "Generic[T]", "Optimizer", "optimizers", "List[T]",
     ]  # fmt: skip
     assert [claim for claim, *_ in claims_in("With `T` bound to `Optimzer`.")] == ["Optimzer"]
+
+
+def test_a_run_of_two_backticks_opens_only_a_span_closed_by_two() -> None:
+    """A repair answer of held out 53 wrote `:class:`~a.B`` (an RST role in backticks): its "``" opened a span, and
+    ", but the class is in " was read as code and removed; a span closed by two backticks is one (``x_y``)."""
+    text = "It refers to `:class:`~torchtune.data.Llama2ChatTemplate``, but the class is in `torchtune.models.llama2`."
+    assert [claim for claim, *_ in claims_in(text)] == [
+        ":class:", "torchtune.data.Llama2ChatTemplate", "torchtune.models.llama2",
+    ]  # fmt: skip
+    assert [claim for claim, *_ in claims_in("RST writes ``max_seq_len`` and `T` and ``x``.")] == [
+        "max_seq_len"
+    ]
+    shown = Evidence(
+        [
+            Section(
+                "diff",
+                "d.py\n+    See :class:`~torchtune.data.Llama2ChatTemplate`\n"
+                "+from torchtune.models.llama2 import Llama2ChatTemplate\n",
+                "d.py",
+            )
+        ]
+    )
+    assert unsupported(_analysis(summary=text), shown) == []
+    assert unsupported(_analysis(summary=text.replace("llama2`", "llama3`")), shown) == [
+        "torchtune.models.llama3"
+    ]
 
 
 def test_a_placeholder_or_a_slot_does_not_stand_for_what_the_prompt_lacks() -> None:
