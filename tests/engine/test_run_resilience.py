@@ -93,8 +93,13 @@ def test_sigkill_at_random_points_then_resume_equals_an_uninterrupted_run(
         done = count_files(root / "out-kill")
         proc = start_run(root, "data-kill", "out-kill")
         if attempt < 4:
-            # Kill at a random point of the remaining work: when the files reach a random count.
-            target = (rng.randint(done + 1, 41) if done < 41 else 42) if attempt else 1
+            # Kill at a random point of the first half of the remaining work, when the files reach a random
+            # count: half the work still to do, the run cannot finish between the poll and the kill.
+            target = (
+                (rng.randint(done + 1, done + max(1, (41 - done) // 2)) if done < 41 else 42)
+                if attempt
+                else 1
+            )
             deadline = time.monotonic() + 30
             while (
                 count_files(root / "out-kill") < target
