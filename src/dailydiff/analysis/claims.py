@@ -1530,6 +1530,7 @@ def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
 _PIECE = re.compile(r"[a-z]+|\d+")
 _CITE_MIN = 6  # characters of a line, spaces aside: shorter is a word, not a line
 _DASHES = re.compile(r"^-+(?=[A-Za-z])")  # a flag's: a piece of it
+_ANGLED = re.compile(r"(?<![A-Za-z0-9])<[a-z][\w -]*>")  # a `<placeholder>` part (`_<n>`), no piece of it
 
 
 def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str, str]:
@@ -1538,7 +1539,9 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
     line stands in the evidence (spaces aside, a diff line with or without its ``+``/``-``) and carries
     every letter run and number of the claim in its order, each a whole part of a word (`max_pages` in
     `max_num_pages_per_seq = 64`, `INT64_MAX` in `std::numeric_limits<int64_t>::max()`), a flag with its
-    dashes (`--backends`, not the word "backends"); claim → where its line is ("cited, diff path:line")."""
+    dashes (`--backends`, not the word "backends"), a part written `<placeholder>` left out (`dist_epoch_<n>` in
+    `prefix = "dist_epoch"`); or that holds the claim as written, its brackets and quotes aside, if it has two
+    parts or more (`(1, 0)` in `return 1, 0`); claim → where its line is ("cited, diff path:line")."""
     found: dict[str, str] = {}
     for item in shown if isinstance(shown, list) else []:
         claim, line = (item.get("claim"), item.get("line")) if isinstance(item, dict) else (None, None)
@@ -1549,7 +1552,12 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
             spaced = spaced[1:].strip()
         if len(spaced.replace(" ", "")) < _CITE_MIN or evidence.spaced.find(spaced) < 0:
             continue
-        if _carries(spaced, _PIECE.findall(claim.lower()), "".join(_DASHES.findall(claim.strip()))):
+        bare = " ".join(claim.strip("()[]\"'` ").split())  # `(1, 0)` as `return 1, 0` writes it
+        at = spaced.find(bare) if len(_PIECE.findall(bare)) > 1 else -1
+        pieces = _PIECE.findall(_ANGLED.sub(" ", claim).lower())
+        if (at >= 0 and _whole(spaced, at, at + len(bare))) or _carries(
+            spaced, pieces, "".join(_DASHES.findall(claim.strip()))
+        ):
             hit = spaced if spaced in evidence.text else max(spaced.split(" "), key=len)
             found[claim] = f"cited, {evidence.where(hit)}"
     return found
