@@ -352,7 +352,7 @@ def replayed(args: argparse.Namespace) -> None:
     schema asks. Run again: the day is analysed with those answers replayed by a local endpoint, traced as
     any run, flags listed. A repair request (its schema asks for ``shown``) gets ``SHA.repair.json`` where
     there is one; else its messages are written to ``SHA.repair.prompt.txt`` and it gets the first answer
-    again (a model that does not listen: the flags listed are the first trace's)."""
+    again (a model that does not listen: the flags listed are the first trace's), as with ``--first-trace``."""
     folder = Path(args.answers)
     folder.mkdir(parents=True, exist_ok=True)
     answers = {p.name.removesuffix(".json"): p.read_text("utf-8") for p in folder.glob("*.json")}
@@ -370,7 +370,7 @@ def replayed(args: argparse.Namespace) -> None:
             if schema:
                 shown.append(f"[the answer's JSON schema]\n{json.dumps(schema.get('schema', schema))}")
             (folder / f"{key}{'.repair' * repair}.prompt.txt").write_text("\n\n".join(shown), "utf-8")
-        return answers.get(key + ".repair" * repair) or answers.get(key)
+        return answers.get(key + ".repair" * (repair and not args.first_trace)) or answers.get(key)
 
     bodies: list[dict[str, Any]] = []
 
@@ -412,6 +412,9 @@ def main() -> None:
     parser.add_argument("--lang", default="en")
     parser.add_argument("--answers", default="", help="a folder of a real model's answers (see replayed)")
     parser.add_argument("--out", default="")
+    parser.add_argument(
+        "--first-trace", action="store_true", help="with --answers: the repair gets the first answer"
+    )
     args = parser.parse_args()
     if args.real:
         real_prose(args)
