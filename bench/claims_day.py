@@ -352,7 +352,9 @@ def replayed(args: argparse.Namespace) -> None:
     schema asks. Run again: the day is analysed with those answers replayed by a local endpoint, traced as
     any run, flags listed. A repair request (its schema asks for ``shown``) gets ``SHA.repair.json`` where
     there is one; else its messages are written to ``SHA.repair.prompt.txt`` and it gets the first answer
-    again (a model that does not listen: the flags listed are the first trace's), as with ``--first-trace``."""
+    again (a model that does not listen: the flags listed are the first trace's), as with ``--first-trace``.
+    With ``--grounding mark`` the request for the lines that show what was not found gets ``SHA.cite.json``
+    (else ``SHA.cite.prompt.txt`` is written and it gets no line)."""
     folder = Path(args.answers)
     folder.mkdir(parents=True, exist_ok=True)
     answers = {p.name.removesuffix(".json"): p.read_text("utf-8") for p in folder.glob("*.json")}
@@ -364,13 +366,16 @@ def replayed(args: argparse.Namespace) -> None:
         if sha is None or "summary" not in json.dumps(schema) + text[:4000]:
             return None  # the probe, the overview: the endpoint's own answers
         key = sha.group(1)[:12]
-        repair = '"shown"' in json.dumps(schema)
-        if (not answers or repair) and key + ".repair" * repair not in answers:
+        asked = json.dumps(schema)  # a repair's schema has "shown"; `mark`'s request for lines has it alone
+        then = "" if '"shown"' not in asked else ".repair" if '"summary"' in asked else ".cite"
+        if (not answers or then) and key + then not in answers:
             shown = [f"[{m['role']}]\n{m['content']}" for m in body["messages"]]
             if schema:
                 shown.append(f"[the answer's JSON schema]\n{json.dumps(schema.get('schema', schema))}")
-            (folder / f"{key}{'.repair' * repair}.prompt.txt").write_text("\n\n".join(shown), "utf-8")
-        return answers.get(key + ".repair" * (repair and not args.first_trace)) or answers.get(key)
+            (folder / f"{key}{then}.prompt.txt").write_text("\n\n".join(shown), "utf-8")
+        if then == ".cite":
+            return answers.get(key + then, '{"shown": []}')  # none: a model that shows no line
+        return answers.get(key + then * (not args.first_trace)) or answers.get(key)
 
     bodies: list[dict[str, Any]] = []
 
@@ -381,7 +386,7 @@ def replayed(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp, FakeLLM(canned=recording) as fake:
         work = Path(tmp)
         env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DAILYDIFF_LLM_MODEL": fake.model,
-               "DAILYDIFF_LLM_BASE_URL": fake.base_url}  # fmt: skip
+               "DAILYDIFF_LLM_BASE_URL": fake.base_url, "DAILYDIFF_ANALYSIS_GROUNDING": args.grounding}  # fmt: skip
         done = subprocess.run(
             [sys.executable, "-m", "dailydiff", "report", args.repo, "--from", args.date, "--to",
              args.to or args.date, "--tz", args.tz, "--lang", args.lang, "--analyzer", "llm", "--data-dir",
@@ -415,6 +420,7 @@ def main() -> None:
     parser.add_argument(
         "--first-trace", action="store_true", help="with --answers: the repair gets the first answer"
     )
+    parser.add_argument("--grounding", choices=["repair", "mark"], default="repair", help="with --answers")
     args = parser.parse_args()
     if args.real:
         real_prose(args)

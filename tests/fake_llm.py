@@ -342,15 +342,18 @@ class FakeLLM:
         return f" (request had Authorization: {record.authorization}; key {key})"
 
     def _invented(self, record: Recorded, content: str) -> str:
-        """``content`` with a made-up sentence in each text field, for this share of the answers."""
+        """``content`` with a made-up sentence in each text field, for this share of the answers (of those
+        with text: not `grounding = "mark"`'s reply of lines alone)."""
+        try:
+            answer = json.loads(content)
+        except json.JSONDecodeError:
+            return content
+        if isinstance(answer, dict) and set(answer) == {"shown"}:
+            return content
         with self._lock:
             self._answers += 1
             n = self._answers
         if int(n * self.invent) == int((n - 1) * self.invent):
-            return content
-        try:
-            answer = json.loads(content)
-        except json.JSONDecodeError:
             return content
         claims = [f"src/ghost/phantom_{n}.cu", f"ghost_dispatch_{n}()", f"{30 + n}%", f"#{90000 + n}"]
         record.invented = claims

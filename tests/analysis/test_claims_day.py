@@ -204,17 +204,8 @@ def test_a_claim_the_repair_shows_by_a_line_it_was_shown_stays_and_an_unbacked_o
     (``shown``): `max_pages` for `max_num_pages_per_seq` (a name shortened: no rule may accept that, it
     would accept inventions) stays, found where the line is; a made-up name cited with a real line that
     does not carry it, or with a line that was never shown, is still removed."""
-    import datetime as dt
-
-    from gitrepo import CommitSpec, FileEdit, build_repo
-
     code = "max_num_pages_per_seq = 64\n\n\ndef cache_path(name):\n    return name + '.cubin'\n"
-    repo = tmp_path / "repo"
-    build_repo(repo, [
-        CommitSpec("init", dt.datetime(2026, 1, 20, 9, tzinfo=dt.UTC), edits=[FileEdit("README.md", "# x\n")]),
-        CommitSpec("feat(cache): cap the pages per sequence", dt.datetime(2026, 1, 27, 9, tzinfo=dt.UTC),
-                   edits=[FileEdit("kv/pages.py", code)]),
-    ])  # fmt: skip
+    repo = _pages_repo(tmp_path, code)
     first = {
         "change_types": ["feature"], "importance": "medium", "importance_reason": "It caps the KV cache.",
         "summary": "Caps `max_pages` at 64 in kv/pages.py. It adds `warp_steal_pool` for reuse. "
@@ -249,12 +240,78 @@ def test_a_claim_the_repair_shows_by_a_line_it_was_shown_stays_and_an_unbacked_o
     assert len(repairs) == 1 and "max_pages" in repairs[0]["messages"][-1]["content"]
     assert rc.analysis.summary == "Caps `max_pages` at 64 in kv/pages.py.", rc.analysis.summary
     assert (g.action, g.unverified) == ("removed", ["warp_steal_pool", "fused_ring_buffer"]), g
-    from dailydiff.store import Store
-
-    with Store.open(settings.data_path) as store:  # the trace is kept in the store (`--claims` prints it)
-        kept = store.get_analyses("demo/engine", [rc.sha], {rc.analysis.fingerprint})
-    kept_g = kept[rc.sha, rc.analysis.fingerprint].grounding
-    assert kept_g is not None
-    where = {c.text: c.where for c in kept_g.claims}
+    where = _kept_places(settings, rc)  # the trace is kept in the store (`--claims` prints it)
     assert where["max_pages"] == "cited, diff kv/pages.py:1", where
     assert "max_pages" in md and "warp_steal_pool" not in md and "fused_ring_buffer" not in md
+
+
+def test_mark_asks_only_for_the_lines_and_marks_what_no_line_shows(tmp_path: Path, fake: FakeLLM) -> None:
+    """With ``grounding = "mark"`` the claims not found go to the model once, for the lines that show them
+    (a schema of ``shown`` alone, nothing rewritten): `max_pages`, carried by the line it copies, is not
+    marked; a made-up name cited with a real line that does not carry it, or with a line never shown, is
+    marked. A re-run asks nothing."""
+    repo = _pages_repo(tmp_path, "max_num_pages_per_seq = 64\n")
+    summary = (
+        "Caps `max_pages` at 64 in kv/pages.py. It adds `warp_steal_pool` for reuse. It adds `fused_ring`."
+    )
+    asked: list[dict[str, Any]] = []
+
+    def canned(body: dict[str, Any]) -> str | None:
+        props = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema", {})
+        if list(props.get("properties", {})) == ["shown"]:
+            asked.append(body)
+            return json.dumps({"shown": [
+                {"claim": "max_pages", "line": "+max_num_pages_per_seq = 64"},
+                {"claim": "warp_steal_pool", "line": "max_num_pages_per_seq = 64"},  # real, not carrying it
+                {"claim": "fused_ring", "line": "fused_ring = RingBuffer()"},  # never shown
+            ]})  # fmt: skip
+        if "summary" not in props.get("properties", {}):
+            return None
+        return json.dumps({"change_types": ["feature"], "importance": "medium", "importance_reason": "It caps it.",
+                           "summary": summary, "impact": [], "risks": [], "recommendations": [],
+                           "insights": {"architecture": "", "performance": "", "security": ""}})  # fmt: skip
+
+    fake.canned = canned
+    settings = settings_for(fake, tmp_path / "data", **{"overview": False})
+    settings = settings.model_copy(
+        update={"analysis": settings.analysis.model_copy(update={"grounding": "mark"})}
+    )
+    outcome, _ = run_day(repo, settings)
+    rc = next(c for c in outcome.reports[0].commits if c.message.startswith("feat"))
+    assert rc.analysis is not None and rc.analysis.grounding is not None
+    g = rc.analysis.grounding
+    assert len(asked) == 1 and "max_pages" in asked[0]["messages"][-1]["content"]
+    assert (g.action, g.unverified) == ("marked", ["warp_steal_pool", "fused_ring"]), g
+    assert rc.analysis.summary.startswith("Caps `max_pages` at 64 in kv/pages.py. It adds"), (
+        rc.analysis.summary
+    )
+    assert "⚠️" not in rc.analysis.summary.split(". ")[0] and rc.analysis.summary.count("⚠️") == 2
+    assert _kept_places(settings, rc)["max_pages"] == "cited, diff kv/pages.py:1"
+    run_day(repo, settings)  # the same day again: the analysis is kept, nothing is asked
+    assert len(asked) == 1
+
+
+def _pages_repo(tmp_path: Path, code: str) -> Path:
+    """A repository of two commits, the second adding ``kv/pages.py`` with ``code``."""
+    import datetime as dt
+
+    from gitrepo import CommitSpec, FileEdit, build_repo
+
+    repo = tmp_path / "repo"
+    build_repo(repo, [
+        CommitSpec("init", dt.datetime(2026, 1, 20, 9, tzinfo=dt.UTC), edits=[FileEdit("README.md", "# x\n")]),
+        CommitSpec("feat(cache): cap the pages per sequence", dt.datetime(2026, 1, 27, 9, tzinfo=dt.UTC),
+                   edits=[FileEdit("kv/pages.py", code)]),
+    ])  # fmt: skip
+    return repo
+
+
+def _kept_places(settings: Any, rc: Any) -> dict[str, str | None]:
+    """Where each claim of a commit's analysis was found, as the store keeps its trace."""
+    from dailydiff.store import Store
+
+    with Store.open(settings.data_path) as store:
+        kept = store.get_analyses("demo/engine", [rc.sha], {rc.analysis.fingerprint})
+    grounding = kept[rc.sha, rc.analysis.fingerprint].grounding
+    assert grounding is not None
+    return {c.text: c.where for c in grounding.claims}

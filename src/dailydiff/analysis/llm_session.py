@@ -41,6 +41,7 @@ from dailydiff.analysis.prompting import Prompt, PromptTooLarge, safety_margin
 from dailydiff.analysis.providers import PROVIDERS, provider_shown
 from dailydiff.analysis.schema import (
     ASK_SCHEMA,
+    CITE_SCHEMA,
     NOTES_SCHEMA,
     OVERVIEW_SCHEMA,
     RESPONSE_MODES,
@@ -653,13 +654,19 @@ class _Session(Caller):
             return min(window, error.context_limit)
         return max(0, prompt.tokens // 2) + prompt.max_tokens + safety_margin(window)
 
-    def _answer_format(self, depth: Level, mode: str, shown: bool = False) -> dict[str, Any] | None:
+    def _answer_format(
+        self, depth: Level, mode: str, shown: bool = False, cite: bool = False
+    ) -> dict[str, Any] | None:
         """The response format of an answer at ``depth``: a server on this machine or network (llama.cpp,
         vLLM: grammars that honour ``minLength``) is held to a summary that is not empty; ``shown``: a
-        repair's, with the lines that show what it keeps."""
-        schema = answer_schema(depth, held_summary=nearby(self.settings.base_url), shown=shown)
-        return response_format(schema, schema_name(depth) + "_repair" * shown,
-                               "json_object_schema" if mode == FIRST_WAVE else mode)  # fmt: skip
+        repair's, with the lines that show what it keeps; ``cite``: those lines alone (``mark``)."""
+        schema = (
+            CITE_SCHEMA
+            if cite
+            else answer_schema(depth, held_summary=nearby(self.settings.base_url), shown=shown)
+        )
+        name = "cited_claims" if cite else schema_name(depth) + "_repair" * shown
+        return response_format(schema, name, "json_object_schema" if mode == FIRST_WAVE else mode)
 
     async def _validated(
         self,
@@ -720,33 +727,40 @@ class _Session(Caller):
 
     async def _grounded(self, request: AnalysisRequest, depth: Level, prompt: Prompt, answer: str,
                         analysis: Analysis, attempts: Attempts, window: int, mode: str) -> Analysis:  # fmt: skip
-        """The analysis with its claims traced to what the model was shown (``[analysis] grounding``): with
-        ``repair``, claims nothing shown supports are put to the model once, its new answer traced again;
-        what is still unsupported is removed (or marked) before anything is published."""
+        """The analysis with its claims traced to what the model was shown (``[analysis] grounding``): claims
+        nothing shown supports are put to the model once: with ``repair`` its new answer is traced again, with
+        ``mark`` it may only show them by the lines that do (``cited``); what is still unsupported is removed
+        (or marked) before anything is published."""
         grounding = self.analyzer.grounding
         if grounding == "off" or prompt.evidence is None:
             return analysis
         grounded = ground(analysis, prompt.evidence, grounding, self.language)  # one trace, with places
         missing = grounded.grounding.unverified if grounded.grounding else []
-        if not (missing and grounding == "repair" and attempts.left > 0):
-            return grounded  # nothing to repair: as it may be published
-        fixed, shown = 0, {}
+        if not (missing and attempts.left > 0):
+            return grounded  # nothing to ask: as it may be published
+        fixed, shown, cite = 0, {}, grounding == "mark"
         messages = self.analyzer.prompts.claims_messages(prompt, answer, missing, self.language,
-                                                         _prompt_mode(mode), window)  # fmt: skip
+                                                         _prompt_mode(mode), window, cite=cite)  # fmt: skip
+        fmt = self._answer_format(depth, mode, shown=True, cite=cite)
         try:
-            again = await self.call(messages, self._answer_format(depth, mode, shown=True), prompt.max_tokens,
-                                    attempts, estimate=estimate_messages(messages))  # fmt: skip
+            again = await self.call(
+                messages, fmt, prompt.max_tokens, attempts, estimate=estimate_messages(messages)
+            )
             if again.finish_reason != "length":
-                rewritten = self._analysis(request, depth, prompt, parse_answer(again.text, depth), attempts)
-                still = set(unsupported(rewritten, prompt.evidence))
-                fixed = sum(claim not in still for claim in missing)  # written out; a cited claim stays
-                answered = load_json(again.text)  # parsed above
+                if not cite:
+                    rewritten = self._analysis(
+                        request, depth, prompt, parse_answer(again.text, depth), attempts
+                    )
+                    still = set(unsupported(rewritten, prompt.evidence))
+                    fixed = sum(claim not in still for claim in missing)  # written out; a cited claim stays
+                    analysis = rewritten
+                answered = load_json(again.text)
                 said = answered.get("shown") if isinstance(answered, dict) else None
                 shown = cited(said, missing, prompt.evidence)
-                analysis = rewritten
         except (LLMCallError, AnswerError) as exc:  # the first answer stands, its claims removed below
-            log.info("%s %s: the repair of %d claims failed (%s)", request.commit.repo,
-                     request.commit.sha[:12], len(missing), describe(exc) if isinstance(exc, LLMCallError) else exc)  # fmt: skip
+            log.info("%s %s: the %s of %d claims failed (%s)", request.commit.repo, request.commit.sha[:12],
+                     "lines request" if cite else "repair", len(missing),
+                     describe(exc) if isinstance(exc, LLMCallError) else exc)  # fmt: skip
         analysis = analysis.model_copy(update={"usage": attempts.usage.model_copy(update=self._provenance())})
         return ground(analysis, prompt.evidence, grounding, self.language, repaired=fixed, shown=shown)
 

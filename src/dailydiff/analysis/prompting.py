@@ -189,9 +189,11 @@ class PromptBook:
         return _follow_up(prompt, reply_text, note, context_window)
 
     def claims_messages(self, prompt: Prompt, reply_text: str, claims: Sequence[str], language: str, mode: str,
-                        context_window: int) -> list[dict[str, str]]:  # fmt: skip
-        """The prompt, the answer, and the claims in it that nothing the model was shown supports."""
-        note = self._render("claims", language, claims=[inert(c)[:120] for c in claims[:20]], mode=mode)
+                        context_window: int, *, cite: bool = False) -> list[dict[str, str]]:  # fmt: skip
+        """The prompt, the answer, and the claims in it that nothing the model was shown supports: to be
+        rewritten (a repair), or with ``cite`` only shown by the lines that show them (``mark``)."""
+        note = self._render("cite" if cite else "claims", language, claims=[inert(c)[:120] for c in claims[:20]],
+                            mode=mode)  # fmt: skip
         return _follow_up(prompt, reply_text, note, context_window)
 
     # day overview ------------------------------------------------------------------------------

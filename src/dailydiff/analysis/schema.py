@@ -98,6 +98,10 @@ SHOWN: dict[str, Any] = {
 }
 
 
+# `[analysis] grounding = "mark"`: the claims not found put to the model once, for the lines that show them.
+CITE_SCHEMA = strict_object({"shown": SHOWN})
+
+
 def answer_schema(depth: Level, *, held_summary: bool = False, shown: bool = False) -> dict[str, Any]:
     """The JSON Schema of an answer at ``depth``. ``held_summary``: the summary has at least
     ``SUMMARY_MIN`` characters in the schema itself, for a server that holds answers to the schema with a
