@@ -820,6 +820,12 @@ def test_a_multiple_of_is_not_a_multiplier() -> None:
         ("0", "+        return 1, 0", False),  # one number alone: any line may hold it
         ("dist_epoch_<n>", '+        self._checkpoint_dir_prefix = "dist_epoch"', True),  # held out 54
         ("dist_step_<n>", '+        self._checkpoint_dir_prefix = "dist_epoch"', False),
+        (
+            "<think>/<answer>",
+            '+    "<think>{cot}</think> <answer>{answer}</answer>"',
+            True,
+        ),  # held out 55: tags alone
+        ("<think>/<reply>", '+    "<think>{cot}</think> <answer>{answer}</answer>"', False),
         ("-DSPEC_DEC", "+    flags += ['-DSPEC_DEC=1']", True),
     ],
 )
@@ -839,8 +845,9 @@ def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
         Section("pull request", "Run it on a few backends."),
         Section("diff", "bench.py +1/-0\n@@ -1,0 +2,1 @@\n+parser.add_argument('--backends', nargs='+')",
                 path="bench.py"),
-        Section("diff", "c.py +3/-0\n@@ -1,0 +2,3 @@\n+        return 1, 0\n+        return 11, 0\n"
-                '+        self._checkpoint_dir_prefix = "dist_epoch"', path="c.py"),
+        Section("diff", "c.py +4/-0\n@@ -1,0 +2,4 @@\n+        return 1, 0\n+        return 11, 0\n"
+                '+        self._checkpoint_dir_prefix = "dist_epoch"\n'
+                '+    "<think>{cot}</think> <answer>{answer}</answer>"', path="c.py"),
     ])  # fmt: skip
     found = cited([{"claim": claim, "line": line}, {"claim": "unasked", "line": line}], [claim], evidence)
     assert (claim in found) is kept and "unasked" not in found

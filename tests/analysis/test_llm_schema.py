@@ -75,6 +75,16 @@ def test_repairable_answers_parse(text: str) -> None:
     assert fields["change_types"][0] is ChangeType.BUGFIX
 
 
+def test_an_answer_that_quotes_reasoning_tags_keeps_them() -> None:
+    """Held out 55: a commit adds a prompt with `<think>…</think> <answer>…</answer>`; the reply's own tags were
+    taken for the model's reasoning and cut out of its text (and of the line a request for lines copied)."""
+    summary = "The prompt asks for `<think>reasoning process here</think> <answer>answer here</answer>`."
+    fields = parse_answer(
+        "<think>first, the diff</think>\n" + json.dumps({**LOW, "summary": summary}), Level.LOW
+    )
+    assert fields["summary"] == summary
+
+
 def test_labels_with_remarks_map_to_the_fixed_vocabulary() -> None:
     fields = parse_answer(
         json.dumps({**LOW, "change_types": ["功能增强（新增硬件配置）", "weird"]}), Level.LOW

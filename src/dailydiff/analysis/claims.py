@@ -1555,6 +1555,8 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
         bare = " ".join(claim.strip("()[]\"'` ").split())  # `(1, 0)` as `return 1, 0` writes it
         at = spaced.find(bare) if len(_PIECE.findall(bare)) > 1 else -1
         pieces = _PIECE.findall(_ANGLED.sub(" ", claim).lower())
+        if not any(piece.isalpha() for piece in pieces):  # nothing but tags: they are the claim (`<think>`)
+            pieces = _PIECE.findall(claim.lower())
         if (at >= 0 and _whole(spaced, at, at + len(bare))) or _carries(
             spaced, pieces, "".join(_DASHES.findall(claim.strip()))
         ):

@@ -209,7 +209,8 @@ class AnswerError(ValueError):
     """The reply is not a valid answer; the message says what is wrong (it is sent back to the model)."""
 
 
-_THINK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.S | re.I)
+# reasoning before the answer; not a tag the answer quotes (a commit that adds `<think>…</think>` to a prompt)
+_THINK = re.compile(r"\A(?:\s*<think(?:ing)?>.*?</think(?:ing)?>)+", re.S | re.I)
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _PY_LITERALS = re.compile(r"(?<=[:\[,\s])(True|False|None)(?=\s*[,}\]])")
