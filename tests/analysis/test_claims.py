@@ -2505,6 +2505,33 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "They are registered as nn.Buffers.",
             "        self.register_parameter(name, nn.Parameter(combined_weight))",
         ),
+        # --- round 56 (held out 54 and 55, pytorch/torchtune 2024-11 to 2025-03) ---
+        # code written with other spaces or brackets; a setting and its literal as code sets or tests it
+        (
+            "It flattens to `[b*s, d]` before quantizing.",
+            "It flattens to `[b*s, e]` before quantizing.",
+            "    # Quantize - shape [b * s, d]",
+        ),
+        (
+            "The ids come back as `(b, s)`.",
+            "The ids come back as `(s, d)`.",  # a part of a longer one
+            "    # Reshape to original - [b, s, d] and [b, s]",
+        ),
+        (
+            "Without a process group it returns `(1, 0)`.",
+            "Without a process group it returns `(0, 1)`.",
+            "        return 1, 0",
+        ),
+        (
+            "Decoding with `y=None` now works.",
+            "Decoding with `x=None` now works.",
+            "    if y is None:",
+        ),
+        (
+            "It defaults to `q=None`.",
+            "It defaults to `q=0`.",
+            "    q: Optional[torch.Tensor] = None,",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

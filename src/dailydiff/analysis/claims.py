@@ -16,6 +16,7 @@ marked (``mark``); what was removed and why is kept in the analysis's ``groundin
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import math
 import re
@@ -986,6 +987,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare
     if _config_field(bare, text):  # a config's section and field (`fault_tolerance.process_group`)
         return bare
+    if (spaced := _spaced_otherwise(bare, text)) is not None:
+        return spaced
     if _rules().angled.search(bare):  # a part written as `<folder>`: every other name shown
         names = [n for n in re.findall(r"[A-Za-z_]\w*", _rules().angled.sub(" ", bare), re.ASCII)
                  if n not in _rules().placeholders and n not in _rules().commands]  # fmt: skip
@@ -1018,6 +1021,37 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         found = re.search(rf"(?<![\w.]){pattern}", text)
         return found.group() if found else None
     return None
+
+
+_TOKEN = re.compile(r"\w+|[^\w\s]", re.ASCII)
+_TUPLE = re.compile(r"[(\[](\w+(?:, ?\w+)+)[)\]]", re.ASCII)  # `(b, s)`, `[1, 0]`
+_SETTING = re.compile(r"(\w+)=(None|True|False|true|false|null|-?\d+)", re.ASCII)  # `y=None`, `n=0`
+
+
+def _spaced_otherwise(claim: str, text: str) -> str | None:
+    """Code written with other spaces, or another kind of brackets, as the text has it: `[b*s, d]` for "[b * s,
+    d]", `(b, s)` for "[b, s]", `(1, 0)` for `return 1, 0`; a setting and its literal as code sets or tests it
+    (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`). Not code of words alone: those
+    are names, found as names."""
+    tokens = _TOKEN.findall(claim)
+    if not any(not t[0].isalnum() and t != "_" for t in tokens) or len(tokens) < 3:
+        return None
+    if m := _SETTING.fullmatch(claim):
+        joined = rf"(?<![\w.]){m[1]}(?:\s*(?::[^=\n]{{1,60}})?=|\s*==|\s+is)\s*{m[2]}(?!\w)"
+    else:
+        inner = _TUPLE.fullmatch(claim)
+        words = _TOKEN.findall(inner[1]) if inner else tokens
+        gaps = [
+            r"\s+" if a[-1].isalnum() and b[0].isalnum() else r"\s*" for a, b in itertools.pairwise(words)
+        ]
+        body = "".join(re.escape(t) + g for t, g in zip(words, [*gaps, ""], strict=True))
+        # a tuple's inside: not a part of a longer one or of an expression (`0, 2` in `[1, 0, 2]`, `s, d` in
+        # `[b * s, d]`)
+        ends, signs = r"[\w.,*+/%-]", r"[,*+/%-]"
+        joined = (rf"(?<!{ends})(?<!{signs} ){body}(?!{ends}|\()(?! {signs})" if inner
+                  else rf"(?<!\w){body}(?!\w)")  # fmt: skip
+    found = re.search(joined, text)
+    return found.group() if found else None
 
 
 def _called(name: str, text: str) -> bool:
