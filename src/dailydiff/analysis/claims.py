@@ -1574,8 +1574,8 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
     every letter run and number of the claim in its order, each a whole part of a word (`max_pages` in
     `max_num_pages_per_seq = 64`, `INT64_MAX` in `std::numeric_limits<int64_t>::max()`), a flag with its
     dashes (`--backends`, not the word "backends"), a part written `<placeholder>` left out (`dist_epoch_<n>` in
-    `prefix = "dist_epoch"`); or that holds the claim as written, its brackets and quotes aside, if it has two
-    parts or more (`(1, 0)` in `return 1, 0`); claim → where its line is ("cited, diff path:line")."""
+    `prefix = "dist_epoch"`); claim → where its line is ("cited, diff path:line"). (Code the line holds as
+    written, its spaces or brackets aside, the tracer finds itself: `(1, 0)` in `return 1, 0`.)"""
     found: dict[str, str] = {}
     for item in shown if isinstance(shown, list) else []:
         claim, line = (item.get("claim"), item.get("line")) if isinstance(item, dict) else (None, None)
@@ -1586,14 +1586,10 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
             spaced = spaced[1:].strip()
         if len(spaced.replace(" ", "")) < _CITE_MIN or evidence.spaced.find(spaced) < 0:
             continue
-        bare = " ".join(claim.strip("()[]\"'` ").split())  # `(1, 0)` as `return 1, 0` writes it
-        at = spaced.find(bare) if len(_PIECE.findall(bare)) > 1 else -1
         pieces = _PIECE.findall(_ANGLED.sub(" ", claim).lower())
         if not any(piece.isalpha() for piece in pieces):  # nothing but tags: they are the claim (`<think>`)
             pieces = _PIECE.findall(claim.lower())
-        if (at >= 0 and _whole(spaced, at, at + len(bare))) or _carries(
-            spaced, pieces, "".join(_DASHES.findall(claim.strip()))
-        ):
+        if _carries(spaced, pieces, "".join(_DASHES.findall(claim.strip()))):
             hit = spaced if spaced in evidence.text else max(spaced.split(" "), key=len)
             found[claim] = f"cited, {evidence.where(hit)}"
     return found
