@@ -20,6 +20,7 @@ import itertools
 import logging
 import math
 import re
+import sys
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -737,16 +738,19 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
     template `ubuntu${OS_VERSION}`; `routing_*.cu` the end of `moe_routing_common.cu`), or a range of numbers
     (`part1-5.sh`: `part1.sh` … `part5.sh`, each shown); `**` any folders (`recipes/configs/**.yaml`)."""
     # slots written as the model writes them (`rank_{rank}`, `r0-{year}-{month}`, `-of-0{...}`): the code's
-    # f-string, any expression in each slot (`{now.year}`), its suffix perhaps added by `.with_suffix(".pt")`
+    # f-string, any expression in each slot (`{now.year}`), its suffix perhaps added by `.with_suffix(".pt")`;
+    # the rest cut short (`r{rank}-...`)
     parts = _CLAIM_SLOT.split(claim)
     if len(parts) > 1 and len("".join(parts)) >= 3:
+        cut = parts[-1].endswith(("...", "…"))
         head, dot, extension = parts[-1].rpartition(".")
-        if not (dot and _NAMES.fullmatch(extension)):
-            head, extension = parts[-1], ""
+        if cut or not (dot and _NAMES.fullmatch(extension)):
+            head, extension = parts[-1].rstrip(".…"), ""
         stem = r"\{[^{}\n]+\}".join(map(re.escape, [*parts[:-1], head]))
         ending = re.escape(f".{extension}") if extension else ""
         added = rf"|[\"'][^\n]*\n?[^\n]*\.with_suffix\([\"']{ending}[\"']\)" if extension else ""
-        found = re.search(rf"(?<![\w.]){stem}(?:{ending}(?!\w){added})", evidence.text)
+        end = "" if cut else r"(?!\w)"
+        found = re.search(rf"(?<![\w.]){stem}(?:{ending}{end}{added})", evidence.text)
         return found.group() if found else None
     inside = _rules().inside
     if any(p in claim for p in inside):
@@ -977,6 +981,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     bare = bare.strip()
     if _find_word(text, bare) >= 0 or (_NAME.fullmatch(bare) and _name_found(evidence, bare)):
         return bare
+    if _SIZE.fullmatch(bare) and re.search(rf"(?<![A-Za-z0-9.]){re.escape(bare)}(?![A-Za-z0-9.])", text):
+        return bare  # a model's size, as a part of its name too (`9b`: `gemma2_9b`)
     # a name git cut at the end of a hunk header (`all_be` for `all_benchmark_data.csv`)
     if any(bare.startswith(cut) and bare != cut for cut in evidence.cut_names):
         return bare
@@ -989,8 +995,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare
     if (spaced := _spaced_otherwise(bare, text)) is not None:
         return spaced
-    if _rules().angled.search(bare):  # a part written as `<folder>`: every other name shown
-        names = [n for n in re.findall(r"[A-Za-z_]\w*", _rules().angled.sub(" ", bare), re.ASCII)
+    if _rules().angled.search(bare):  # a part written as `<folder>`, `epoch_<n>`: every other name shown
+        names = [n.rstrip("_") for n in re.findall(r"[A-Za-z_]\w*", _rules().angled.sub(" ", bare), re.ASCII)
                  if n not in _rules().placeholders and n not in _rules().commands]  # fmt: skip
         return bare if names and all(_name_found(evidence, n) for n in names) else None
     if "/" in bare and " " not in bare:
@@ -1007,6 +1013,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     ]
     if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
         return None
+    if len(names) > 1 and bare.startswith(f"{names[0]}.") and names[0] in sys.stdlib_module_names:
+        names = names[1:]  # a standard module's name need not be shown (`pathlib.Path` for `Path(…)`)
     if names[-1][:1].isupper() and names[-1].endswith("s"):  # a class's plural (`nn.Parameters`)
         names[-1] = names[-1] if _find_word(text, names[-1]) >= 0 else names[-1][:-1]
     if all(
@@ -1063,6 +1071,7 @@ def _called(name: str, text: str) -> bool:
 _PROSE = re.compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
 _ESCAPE = re.compile(r"\\[a-z]", re.ASCII)
 _NAME = re.compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
+_SIZE = re.compile(r"\d+(?:\.\d+)?[BbMmKk]")  # a model's size: `9b`, `1.5B`
 
 
 def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str | None:
@@ -1118,9 +1127,15 @@ def _module_attribute(names: list[str], evidence: Evidence) -> bool:
 
 
 def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
-    """Put together by code: `("shim", "runner.py")`, `"shim" / "runner.py"`."""
-    return (
-        re.search(r"\s*[/,]\s*".join(f"[\"']{re.escape(n)}[\"']" for n in names), evidence.text) is not None
+    """Put together by code: `("shim", "runner.py")`, `"shim" / "runner.py"`; a folder by its constant, the
+    folders before it shown (`tests/assets/x.txt` for `ASSETS / "x.txt"`)."""
+    quoted = [f"[\"']{re.escape(n)}[\"']" for n in names]
+    if re.search(r"\s*[/,]\s*".join(quoted), evidence.text):
+        return True
+    *before, folder, _ = names
+    constant = rf"(?<!\w){re.escape(folder.upper())}\s*/\s*{quoted[-1]}"
+    return re.search(constant, evidence.text) is not None and all(
+        _find_word(evidence.text, n) >= 0 for n in before
     )
 
 
@@ -1564,7 +1579,6 @@ def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
 _PIECE = re.compile(r"[a-z]+|\d+")
 _CITE_MIN = 6  # characters of a line, spaces aside: shorter is a word, not a line
 _DASHES = re.compile(r"^-+(?=[A-Za-z])")  # a flag's: a piece of it
-_ANGLED = re.compile(r"(?<![A-Za-z0-9])<[a-z][\w -]*>")  # a `<placeholder>` part (`_<n>`), no piece of it
 
 
 def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str, str]:
@@ -1586,7 +1600,7 @@ def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str,
             spaced = spaced[1:].strip()
         if len(spaced.replace(" ", "")) < _CITE_MIN or evidence.spaced.find(spaced) < 0:
             continue
-        pieces = _PIECE.findall(_ANGLED.sub(" ", claim).lower())
+        pieces = _PIECE.findall(_rules().angled.sub(" ", claim).lower())
         if not any(piece.isalpha() for piece in pieces):  # nothing but tags: they are the claim (`<think>`)
             pieces = _PIECE.findall(claim.lower())
         if _carries(spaced, pieces, "".join(_DASHES.findall(claim.strip()))):
