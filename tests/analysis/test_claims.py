@@ -959,6 +959,8 @@ def test_what_a_real_model_wrote_is_found_eleventh_round(text: str, invented: st
 
 def test_a_power_of_2_or_an_sm_family_is_not_a_quantity() -> None:
     assert _kinds("Re-run MoE workloads with non-power-of-2 token counts under autotuning.") == []
+    assert _kinds("Expect Phi-3 token sequences to differ.") == []  # a name's number (held out 56)
+    assert _kinds("Expect 3 token sequences to differ.") == [("3", "size")]
     assert [
         k
         for k in _kinds("It adds SM10x/SM11x: 10x/11x GPUs, an 11x device, sm_version 10x.")
@@ -2556,6 +2558,12 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Builders for the `9b` and `27b` models.",
             "Builders for the `9b` and `70b` models.",
             "from ._model_builders import gemma2_2b, gemma2_9b, gemma2_27b",
+        ),
+        (
+            "Checkpoints are saved under `dist_epoch_{epoch}`, the first in `dist_epoch_1`.",
+            "Checkpoints are saved under `dist_step_{epoch}`, the first in `dist_epoch_2`.",
+            '        self._checkpoint_dir_prefix = "dist_epoch"\n+        path = f"{self._checkpoint_dir_prefix}_{epoch}"'
+            '\n+        first = f"{checkpointer._checkpoint_dir_prefix}_1"',
         ),
     ],
 )

@@ -219,7 +219,8 @@ class Evidence:
         (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template
         (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), a name's part in braces after its `_` (an f-string's
         slot by its name, `f"input_{i}"`: `input_i`; a formula's subscript, `mask_{0}`: `mask_0`), a name's optional
-        capital in parentheses ("Adam(W)": `AdamW`)."""
+        capital in parentheses ("Adam(W)": `AdamW`), an f-string's slot filled with the string its name is set to
+        (`f"{self.prefix}_{epoch}"` and `self.prefix = "dist_epoch"`: `dist_epoch_{epoch}`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -240,6 +241,9 @@ class Evidence:
         names += [  # `sm90/100/110` is `sm90`, `sm100` and `sm110`
             m.group(1) + number for m in _NUMBERED.finditer(self.text) for number in m.group(2).split("/")
         ]
+        if values := dict(_STRING_SET.findall(self.text)):
+            fill = functools.partial(_NAMED_SLOT.sub, lambda slot: values.get(slot[1], slot[0]))
+            names += [filled for m in _FSTRING.finditer(self.text) if (filled := fill(m[1])) != m[1]]
         return "\n".join(names + _passed(self.text))
 
     @functools.cached_property
@@ -413,6 +417,11 @@ _CHOICES = re.compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII)
 _NUMBERED = re.compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
 _TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
+_STRING_SET = re.compile(
+    r"^[+ -]?[ \t]*(?:self\.)?(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*[\"']([\w./-]+)[\"'],?[ \t]*$", re.M | re.A
+)
+_FSTRING = re.compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
+_NAMED_SLOT = re.compile(r"\{(?:\w+\.)*(\w+)\}", re.ASCII)  # a slot of a name: `{self._prefix}`'s `_prefix`
 _SUBSCRIPT = re.compile(r"(?<![\w{$])([A-Za-z]\w*_)\{(\w+)\}(\w*)", re.ASCII)  # `input_{i}`, `mask_{0}`
 _OPTIONAL = re.compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII)  # "Adam(W)"
 
@@ -750,7 +759,9 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
         ending = re.escape(f".{extension}") if extension else ""
         added = rf"|[\"'][^\n]*\n?[^\n]*\.with_suffix\([\"']{ending}[\"']\)" if extension else ""
         end = "" if cut else r"(?!\w)"
-        found = re.search(rf"(?<![\w.]){stem}(?:{ending}{end}{added})", evidence.text)
+        found = re.search(
+            rf"(?<![\w.]){stem}(?:{ending}{end}{added})", f"{evidence.text}\n{evidence.expanded}"
+        )
         return found.group() if found else None
     inside = _rules().inside
     if any(p in claim for p in inside):
