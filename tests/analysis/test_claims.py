@@ -2565,6 +2565,11 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             '        self._checkpoint_dir_prefix = "dist_epoch"\n+        path = f"{self._checkpoint_dir_prefix}_{epoch}"'
             '\n+        first = f"{checkpointer._checkpoint_dir_prefix}_1"',
         ),
+        (  # a word of the name written short, its long form in prose
+            "It fixes the `optimizer_in_bwd` mode.",
+            "It fixes the `optimizer_in_fwd` mode.",
+            "    # Unnormalize when using optimizer in backward",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
