@@ -2578,3 +2578,17 @@ def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented
     _found_and_twin_flagged(
         text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
     )
+
+
+def test_a_standard_modules_name_is_left_out_only_where_the_code_calls_or_subscripts_the_rest() -> None:
+    """Round 57 took `pathlib.Path` for `Path(p)`; the replay of the earlier rounds showed the rest found as a word
+    (`exists`, `cache`) took names judged not shown: the rest must be written as code uses it."""
+    diff = "+    image_path = Path(image_path)\n+    def f(x: List[int]):\n+    if ckpt.exists():  # the cache\n"
+    evidence = Evidence([Section("diff", diff, "x.py")])
+    text = "It uses `pathlib.Path`, `typing.List`, `os.path.exists` and `functools.cache`."
+    assert {c.text: c.where is not None for c in trace(text, evidence)} == {
+        "pathlib.Path": True,
+        "typing.List": True,
+        "os.path.exists": False,
+        "functools.cache": False,
+    }

@@ -1028,8 +1028,11 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     ]
     if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
         return None
-    if len(names) > 1 and bare.startswith(f"{names[0]}.") and names[0] in sys.stdlib_module_names:
-        names = names[1:]  # a standard module's name need not be shown (`pathlib.Path` for `Path(…)`)
+    # a standard module's name need not be shown where the code calls or subscripts the rest (`pathlib.Path` for
+    # `Path(p)`, `typing.List` for `List[int]`; not `os.path.exists` for `p.exists()`)
+    rest = bare.partition(".")[2]
+    if rest and names[0] in sys.stdlib_module_names and re.search(rf"(?<![\w.]){re.escape(rest)}[(\[]", text):
+        return rest
     if names[-1][:1].isupper() and names[-1].endswith("s"):  # a class's plural (`nn.Parameters`)
         names[-1] = names[-1] if _find_word(text, names[-1]) >= 0 else names[-1][:-1]
     if all(
