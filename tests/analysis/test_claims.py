@@ -2583,7 +2583,9 @@ def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented
 def test_a_standard_modules_name_is_left_out_only_where_the_code_calls_or_subscripts_the_rest() -> None:
     """Round 57 took `pathlib.Path` for `Path(p)`; the replay of the earlier rounds showed the rest found as a word
     (`exists`, `cache`) took names judged not shown: the rest must be written as code uses it."""
-    diff = "+    image_path = Path(image_path)\n+    def f(x: List[int]):\n+    if ckpt.exists():  # the cache\n"
+    diff = (
+        "+    image_path = Path(image_path)\n+    def f(x: List[int]):\n+    if ckpt.exists():  # the cache\n"
+    )
     evidence = Evidence([Section("diff", diff, "x.py")])
     text = "It uses `pathlib.Path`, `typing.List`, `os.path.exists` and `functools.cache`."
     assert {c.text: c.where is not None for c in trace(text, evidence)} == {
