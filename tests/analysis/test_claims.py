@@ -445,6 +445,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "约第 912 行处的调用现在传入 strides。",  # a line's number, not a count of lines (held out 38)
         "The test runs FSDP 4 x PP 2.",  # degrees of parallelism (held out 39)
         'It registers SomeLayoutType; call quantize(m, "some_name"); a Frozen<ClassName>.',  # placeholders (held out 37 to 39)
+        "The docs are reST; scores from the EleutherAI harness.",  # a format, an organisation (held out 54, 57)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -2569,6 +2570,12 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It fixes the `optimizer_in_bwd` mode.",
             "It fixes the `optimizer_in_fwd` mode.",
             "    # Unnormalize when using optimizer in backward",
+        ),
+        # --- round 59 (held out 57 and 58, torchtune 2025-06 to 2025-08, pytorch/torchchat 2024-11 and 2024-12) ---
+        (
+            "It rejected 2.3.0 before.",
+            "It rejected 2.4.0 before.",
+            '    if not torch_version or (torch_version <= "2.3"):',
         ),
     ],
 )

@@ -868,10 +868,13 @@ _SCOPE = re.compile(r"[+ -]?(?:@@|class \w)", re.ASCII)
 
 
 def _by_version(claim: str, evidence: Evidence) -> str | None:
-    """A version without its leading v, as a number; a release line (`v0.2`) where a release of it is (`v0.2.0`)."""
+    """A version without its leading v, as a number; a release line (`v0.2`) where a release of it is (`v0.2.0`);
+    a line's first release (`2.3.0`) where the line is (`"2.3"`)."""
     bare = claim[1:] if claim[:1] in "vV" else claim
-    if _find_number(evidence.text, bare) >= 0 or (
-        bare.count(".") == 1 and re.search(rf"(?<![\d.]){re.escape(bare)}\.\d", evidence.text)
+    if (
+        _find_number(evidence.text, bare) >= 0
+        or (bare.count(".") == 1 and re.search(rf"(?<![\d.]){re.escape(bare)}\.\d", evidence.text))
+        or (bare.count(".") == 2 and bare.endswith(".0") and _find_number(evidence.text, bare[:-2]) >= 0)
     ):
         return bare
     return None
