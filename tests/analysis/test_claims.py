@@ -2566,11 +2566,6 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             '        self._checkpoint_dir_prefix = "dist_epoch"\n+        path = f"{self._checkpoint_dir_prefix}_{epoch}"'
             '\n+        first = f"{checkpointer._checkpoint_dir_prefix}_1"',
         ),
-        (  # a word of the name written short, its long form in prose
-            "It fixes the `optimizer_in_bwd` mode.",
-            "It fixes the `optimizer_in_fwd` mode.",
-            "    # Unnormalize when using optimizer in backward",
-        ),
         # --- round 59 (held out 57 and 58, torchtune 2025-06 to 2025-08, pytorch/torchchat 2024-11 and 2024-12) ---
         (
             "It rejected 2.3.0 before.",

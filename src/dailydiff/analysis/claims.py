@@ -711,12 +711,7 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     last = words[-1][:-1] if plural else words[-1]
     # "import errors" for `ImportError`; "graph break" for `graph_breaks`, `train_spec` for `TrainSpecs` (not a
     # member's: `model.converters`)
-    short = (
-        _rules().short
-    )  # a word written short: its long form in prose (`optimizer_in_bwd`: "optimizer in backward")
-    said = ["(?:" + "|".join([re.escape(w), *(r" \| ".join(long.split()) for long in short.get(w, ()))]) + ")"
-            for w in [*words[:-1], last]]  # fmt: skip
-    row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(said) + r"(?:e?s)? [|#]"
+    row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, [*words[:-1], last])) + r"(?:e?s)? [|#]"
     # a count's name: its words after a number ("24 qo heads")
     if words[0] in ("num", "n") and len(words) > 2:
         row += r"|[|#] \d+ \| " + r"(?: \| )?".join(map(re.escape, words[1:])) + r" [|#]"
@@ -735,6 +730,7 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     # `grad_output`: `claims.toml`'s `short`); a CamelCase name of three words or more (`OptimState4bit` in
     # `_optim_state_4bit_c10d_ops`, `Float8Tensor` in `test_float8_tensor.py`)
     if "_" in bare or len(words) > 2:
+        short = _rules().short
         run = "(?:s? )?".join(
             "(?:" + "|".join([" ?".join(map(re.escape, word)), *map(re.escape, short.get(word, ()))]) + ")"
             for word in words
