@@ -2586,7 +2586,7 @@ def test_a_standard_modules_name_is_left_out_only_where_the_code_calls_or_subscr
     """Round 57 took `pathlib.Path` for `Path(p)`; the replay of the earlier rounds showed the rest found as a word
     (`exists`, `cache`) took names judged not shown: the rest must be written as code uses it."""
     diff = (
-        "+    image_path = Path(image_path)\n+    def f(x: List[int]):\n+    if ckpt.exists():  # the cache\n"
+        "+    image_path = Path(image_path)\n+    def f(x: List[int]):\n+    if path.exists():  # the cache\n"
     )
     evidence = Evidence([Section("diff", diff, "x.py")])
     text = "It uses `pathlib.Path`, `typing.List`, `os.path.exists` and `functools.cache`."

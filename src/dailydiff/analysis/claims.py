@@ -1027,10 +1027,14 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     ]
     if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
         return None
-    # a standard module's name need not be shown where the code calls or subscripts the rest (`pathlib.Path` for
-    # `Path(p)`, `typing.List` for `List[int]`; not `os.path.exists` for `p.exists()`)
+    # a standard module's name need not be shown where the code calls or subscripts the name it qualifies
+    # (`pathlib.Path` for `Path(p)`, `typing.List` for `List[int]`; not `os.path.exists` for `path.exists()`)
     rest = bare.partition(".")[2]
-    if rest and names[0] in sys.stdlib_module_names and re.search(rf"(?<![\w.]){re.escape(rest)}[(\[]", text):
+    if (
+        _NAMES.fullmatch(rest)
+        and names[0] in sys.stdlib_module_names
+        and re.search(rf"(?<![\w.]){rest}[(\[]", text)
+    ):
         return rest
     if names[-1][:1].isupper() and names[-1].endswith("s"):  # a class's plural (`nn.Parameters`)
         names[-1] = names[-1] if _find_word(text, names[-1]) >= 0 else names[-1][:-1]
