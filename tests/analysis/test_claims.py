@@ -2572,6 +2572,12 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It rejected 2.4.0 before.",
             '    if not torch_version or (torch_version <= "2.3"):',
         ),
+        # --- held out 59 (pytorch/torchchat 2024-08 and 2024-10): the repair removed it, a real claim ---
+        (
+            "It moves the pin to `91298923`.",
+            "It moves the pin to `91298924`.",
+            "91298923a0076c1b41059efb6dad2876426e4b03",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

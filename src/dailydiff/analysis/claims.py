@@ -1003,6 +1003,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     commit = next(kind for kind in _rules().kinds if kind.name == "commit")
     if commit.pattern.fullmatch(bare):  # a commit id in backticks, read as the commit kind reads it
         return _by_commit(bare, commit, evidence, bare)
+    if re.fullmatch(r"\d{7,40}", bare) and re.search(rf"(?<![A-Za-z0-9]){bare}[0-9a-f]*[a-f]", text):
+        return bare  # a hash cut short to its first digits (`91298923` of `91298923a0076c…`)
     if _ESCAPE.fullmatch(bare) and bare in text:  # glued to what follows it (`\t` in `\torch`)
         return bare
     if _config_field(bare, text):  # a config's section and field (`fault_tolerance.process_group`)
