@@ -2578,6 +2578,12 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It moves the pin to `91298924`.",
             "91298923a0076c1b41059efb6dad2876426e4b03",
         ),
+        # --- round 60 (held out 59's clear false flags) ---
+        (
+            "Other readers of `args.num_samples` are not shown.",
+            "Other readers of `args.num_beams` are not shown.",
+            '            "--num-samples",',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
@@ -2602,3 +2608,24 @@ def test_a_standard_modules_name_is_left_out_only_where_the_code_calls_or_subscr
         "os.path.exists": False,
         "functools.cache": False,
     }
+
+
+def test_a_name_cut_short_is_found_on_a_removed_line_and_in_a_filled_f_string() -> None:
+    """Held out 59: a pin's old hash cut short with `...` on the diff's `-` line, and a route's `/v1/...` built
+    by an f-string from `OPENAI_API_VERSION = "v1"`; each twin is not shown."""
+    shown = Evidence(
+        [
+            Section(
+                "diff",
+                "install/.pins/torchao-pin.txt (modified, +1/-1)\n@@ -1 +1 @@\n-63cb7a9857654784f726fec75c0dc36167094d8a\n"
+                '+ae3e7c6854195c5d1a1ef16a08bb1ae2a2c6a3e7\nserver.py (modified, +2/-1)\n+OPENAI_API_VERSION = "v1"\n'
+                '+    @app.route(f"/{OPENAI_API_VERSION}/chat", methods=["POST"])\n',
+                "install/.pins/torchao-pin.txt",
+            )
+        ]
+    )
+    _found_and_twin_flagged(
+        "The pin moves from `63cb7a98...` to `ae3e7c68...`; routes move to `/v1/...`.",
+        "The pin moves from `63cb7a99...` to `ae3e7c68...`; routes move to `/v2/...`.",
+        shown,
+    )

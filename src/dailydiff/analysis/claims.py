@@ -771,7 +771,10 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
             (r"[\w./-]+" if part == "**" else slot) if i % 2 else re.escape(part)
             for i, part in enumerate(parts)
         )
-        found = re.search(rf"(?:(?<![A-Za-z0-9.-])|(?<=-D)){pattern}", evidence.text)  # a part after _, -D
+        # a part after `_`, `-D`, a diff line's sign (`-63cb7a98…` for `63cb7a98...`); an f-string's slot filled
+        found = re.search(
+            rf"(?:(?<![A-Za-z0-9.-])|(?<=-D)|(?<=\n[-+])){pattern}", f"{evidence.text}\n{evidence.expanded}"
+        )
         return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
     if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
         numbers = range(int(span[1]), int(span[2]) + 1)
