@@ -2584,6 +2584,22 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Other readers of `args.num_beams` are not shown.",
             '            "--num-samples",',
         ),
+        # --- round 61 (held out 60, pytorch/torchchat 2024-09 and 2025-01) ---
+        (
+            "Parts carrying a `data:...;base64,` string are decoded.",
+            "Parts carrying a `data:...;base32,` string are decoded.",
+            '        "image_url": f"data:image/{extension};base64,{base64_encoded}",',
+        ),
+        (
+            'Search for code reading `transformer_args["text"].xxx` attributes.',
+            'Search for code reading `transformer_args["vision"].xxx` attributes.',
+            '        max_seq_length = model.config.transformer_args["text"].max_seq_length',
+        ),
+        (
+            "It fails to load an ExecuTorch program.",
+            "It fails to load a TorchServe program.",
+            '        raise RuntimeError(f"Failed to load ET compiled {builder_args.pte_path}")',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -766,14 +766,19 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
     inside = _rules().inside
     if any(p in claim for p in inside):
         parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
-        slot = r"(?:[\w-]+|\$?\{\w+\})"  # a part, or a template's slot (`${OS_VERSION}`)
+        # parts and template slots (`${OS_VERSION}`), joined by "/" (`data:...;base64,` for
+        # f"data:image/{extension};base64,")
+        slot = r"(?:[\w-]|\$?\{\w+\})+(?:/(?:[\w-]|\$?\{\w+\})+)*"
         pattern = "".join(
             (r"[\w./-]+" if part == "**" else slot) if i % 2 else re.escape(part)
             for i, part in enumerate(parts)
         )
-        # a part after `_`, `-D`, a diff line's sign (`-63cb7a98…` for `63cb7a98...`); an f-string's slot filled
+        # a part after `_`, `-D`, a diff line's sign (`-63cb7a98…` for `63cb7a98...`), an attribute's tail
+        # (`args["text"].xxx` in `config.args["text"].size`); an f-string's slot filled
+        tail = r"|(?<=\w\.)" if re.match(r"[A-Za-z_]\w*[.\[]", claim) else ""
         found = re.search(
-            rf"(?:(?<![A-Za-z0-9.-])|(?<=-D)|(?<=\n[-+])){pattern}", f"{evidence.text}\n{evidence.expanded}"
+            rf"(?:(?<![A-Za-z0-9.-])|(?<=-D)|(?<=\n[-+]){tail}){pattern}",
+            f"{evidence.text}\n{evidence.expanded}",
         )
         return found.group() if found and len(re.sub(r"\W", "", "".join(parts[::2]))) >= 2 else None
     if (span := _RANGE.search(claim)) and 0 < int(span[2]) - int(span[1]) <= 16:
