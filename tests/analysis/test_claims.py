@@ -2600,6 +2600,22 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It fails to load a TorchServe program.",
             '        raise RuntimeError(f"Failed to load ET compiled {builder_args.pte_path}")',
         ),
+        # --- round 62 (held out 61, pytorch/torchtune 2024-02 and 2024-05) ---
+        (
+            "Example commands use the `--override key=value` syntax.",
+            "Example commands use the `--overrides key=value` syntax.",
+            "tune finetune_llm --config alpaca_llama2_finetune --override device=cuda",
+        ),
+        (
+            "It parses `acc` or `acc_norm` from stdout.",
+            "It parses `acc` or `acc_mean` from stdout.",
+            r'    search = re.search(r"acc(?:_norm)?\s*\|?\s*([\d.]+)", out.strip())',
+        ),
+        (
+            "The tests' `unittest.mock.patch` targets move.",
+            "The tests' `unittest.mock.patched` targets move.",
+            '@patch("torchtune.datasets._slimorca.load_dataset")',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
@@ -2615,14 +2631,20 @@ def test_a_standard_modules_name_is_left_out_only_where_the_code_calls_or_subscr
     (`exists`, `cache`) took names judged not shown: the rest must be written as code uses it."""
     diff = (
         "+    image_path = Path(image_path)\n+    def f(x: List[int]):\n+    if path.exists():  # the cache\n"
+        '+@patch("x.load")\n+    def run(self):\n'
     )
     evidence = Evidence([Section("diff", diff, "x.py")])
-    text = "It uses `pathlib.Path`, `typing.List`, `os.path.exists` and `functools.cache`."
+    text = (
+        "It uses `pathlib.Path`, `typing.List`, `os.path.exists`, `functools.cache`, `unittest.mock.patch` and"
+        " `subprocess.run`."
+    )
     assert {c.text: c.where is not None for c in trace(text, evidence)} == {
         "pathlib.Path": True,
         "typing.List": True,
         "os.path.exists": False,
         "functools.cache": False,
+        "unittest.mock.patch": True,  # a module's module (held out 61)
+        "subprocess.run": False,  # the diff defines a `run`, it does not call one
     }
 
 

@@ -219,7 +219,7 @@ class Evidence:
         (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template
         (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), a name's part in braces after its `_` (an f-string's
         slot by its name, `f"input_{i}"`: `input_i`; a formula's subscript, `mask_{0}`: `mask_0`), a name's optional
-        capital in parentheses ("Adam(W)": `AdamW`), an f-string's slot filled with the string its name is set to
+        capital in parentheses ("Adam(W)": `AdamW`) or a regular expression's optional part (`acc(?:_norm)?`: `acc_norm`), an f-string's slot filled with the string its name is set to
         (`f"{self.prefix}_{epoch}"` and `self.prefix = "dist_epoch"`: `dist_epoch_{epoch}`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
@@ -232,6 +232,7 @@ class Evidence:
         ]
         names += ["".join(m) for m in _SUBSCRIPT.findall(self.text)]  # f"input_{i}" is `input_i`
         names += ["".join(m) for m in _OPTIONAL.findall(self.text)]  # "Adam(W)" is `AdamW`
+        names += ["".join(m) for m in _REGEX_OPTIONAL.findall(self.text)]  # r"acc(?:_norm)?" is `acc_norm`
         names += [  # `get_k/v_ptr` is `get_k_ptr` and `get_v_ptr`
             (m.group(1) or "") + choice + (m.group(3) or "")
             for m in _SLASHED.finditer(self.text)
@@ -424,6 +425,9 @@ _FSTRING = re.compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
 _NAMED_SLOT = re.compile(r"\{(?:\w+\.)*(\w+)\}", re.ASCII)  # a slot of a name: `{self._prefix}`'s `_prefix`
 _SUBSCRIPT = re.compile(r"(?<![\w{$])([A-Za-z]\w*_)\{(\w+)\}(\w*)", re.ASCII)  # `input_{i}`, `mask_{0}`
 _OPTIONAL = re.compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII)  # "Adam(W)"
+_REGEX_OPTIONAL = re.compile(
+    r"(?<![\w.])([A-Za-z_]\w*)\(\?:(\w+)\)\?", re.ASCII
+)  # a regular expression's `acc(?:_norm)?`
 
 
 def _passed(text: str) -> list[str]:
@@ -1032,18 +1036,20 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare if all(folded.find(word) >= 0 for word in bare.lower().split()) else None
     # A call written with its arguments (`plan(q, k)`, `deprecate_kwarg("n")`), a qualified name put together from
     # its parts (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is shown.
+    words = " ".join(w for w in bare.split() if w not in _rules().placeholders)  # `--override key=value`
     names = [
-        n for n in re.findall(r"[A-Za-z_]\w*", bare, re.ASCII) if len(n) > 1 and n not in _rules().commands
+        n for n in re.findall(r"[A-Za-z_]\w*", words, re.ASCII) if len(n) > 1 and n not in _rules().commands
     ]
     if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
         return None
     # a standard module's name need not be shown where the code calls or subscripts the name it qualifies
     # (`pathlib.Path` for `Path(p)`, `typing.List` for `List[int]`; not `os.path.exists` for `path.exists()`)
-    rest = bare.partition(".")[2]
+    # (`unittest.mock.patch` for `@patch("…")`; not for a `def` of the name)
+    rest = bare.rpartition(".")[2]
     if (
         _NAMES.fullmatch(rest)
         and names[0] in sys.stdlib_module_names
-        and re.search(rf"(?<![\w.]){rest}[(\[]", text)
+        and re.search(rf"(?<![\w.])(?<!def ){rest}[(\[]", text)
     ):
         return rest
     if names[-1][:1].isupper() and names[-1].endswith("s"):  # a class's plural (`nn.Parameters`)
