@@ -2616,6 +2616,17 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "The tests' `unittest.mock.patched` targets move.",
             '@patch("torchtune.datasets._slimorca.load_dataset")',
         ),
+        # --- round 63 (held out 62, pytorch/torchtune 2024-01 and pytorch/torchchat 2025-02 to 2025-05) ---
+        (
+            "日志写入 `log_<时间戳>.txt`。",
+            "日志写入 `err_<时间戳>.txt`。",
+            '        self._file_name = self.log_dir / f"log_{unix_timestamp}.txt"',
+        ),
+        (
+            "It pins `torch==2.7.0.dev20250310+cpu` for the NPU.",
+            "It pins `torch==2.7.0.dev20250311+cpu` for the NPU.",
+            '    torch=="2.7.0.dev20250310+cpu"',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -1071,18 +1071,21 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.ASCII)
 _TUPLE = re.compile(r"[(\[](\w+(?:, ?\w+)+)[)\]]", re.ASCII)  # `(b, s)`, `[1, 0]`
 _SETTING = re.compile(r"(\w+)=(None|True|False|true|false|null|-?\d+)", re.ASCII)  # `y=None`, `n=0`
+_PINNED = re.compile(r"([\w.-]+)(==|>=|<=|~=)([\w.+-]+)", re.ASCII)  # `torch==2.7.0.dev20250310+cpu`
 
 
 def _spaced_otherwise(claim: str, text: str) -> str | None:
     """Code written with other spaces, or another kind of brackets, as the text has it: `[b*s, d]` for "[b * s,
     d]", `(b, s)` for "[b, s]", `(1, 0)` for `return 1, 0`; a setting and its literal as code sets or tests it
-    (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`). Not code of words alone: those
-    are names, found as names."""
+    (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`), a pin with its version quoted
+    (`torch==2.7.0` for `torch=="2.7.0"`). Not code of words alone: those are names, found as names."""
     tokens = _TOKEN.findall(claim)
     if not any(not t[0].isalnum() and t != "_" for t in tokens) or len(tokens) < 3:
         return None
     if m := _SETTING.fullmatch(claim):
         joined = rf"(?<![\w.]){m[1]}(?:\s*(?::[^=\n]{{1,60}})?=|\s*==|\s+is)\s*{m[2]}(?!\w)"
+    elif m := _PINNED.fullmatch(claim):  # its version quoted (`torch=="2.7.0.dev20250310+cpu"`)
+        joined = rf"(?<![\w.-]){re.escape(m[1])}\s*{m[2]}\s*([\"']?){re.escape(m[3])}\1(?![\w.+-])"
     else:
         inner = _TUPLE.fullmatch(claim)
         words = _TOKEN.findall(inner[1]) if inner else tokens
