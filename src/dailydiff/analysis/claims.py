@@ -219,8 +219,9 @@ class Evidence:
         (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template
         (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), a name's part in braces after its `_` (an f-string's
         slot by its name, `f"input_{i}"`: `input_i`; a formula's subscript, `mask_{0}`: `mask_0`), a name's optional
-        capital in parentheses ("Adam(W)": `AdamW`) or a regular expression's optional part (`acc(?:_norm)?`: `acc_norm`), an f-string's slot filled with the string its name is set to
-        (`f"{self.prefix}_{epoch}"` and `self.prefix = "dist_epoch"`: `dist_epoch_{epoch}`)."""
+        capital in parentheses ("Adam(W)": `AdamW`) or a regular expression's optional part (`acc(?:_norm)?`:
+        `acc_norm`), an f-string's slot filled with the string its name is set to (`f"{self.prefix}_{epoch}"` and
+        `self.prefix = "dist_epoch"`: `dist_epoch_{epoch}`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
