@@ -2627,6 +2627,47 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It pins `torch==2.7.0.dev20250311+cpu` for the NPU.",
             '    torch=="2.7.0.dev20250310+cpu"',
         ),
+        # --- round 64 (held out 63, pytorch/torchtune 2024-03 and 2024-04; ExecuTorch of held out 59 and 60) ---
+        (
+            "参数名以 `模块名.lora` 开头。",
+            "参数名以 `模块名.lorb` 开头。",
+            'is_lora_param = lambda x: any([".".join([k, "lora"]) in x for k in lora_modules])',
+        ),
+        (
+            "Replace `full_bf16=True/False` in configs.",
+            "Replace `full_fp16=True/False` in configs.",
+            "full_bf16: False",
+        ),
+        (
+            "A test passes an unknown `--b 3` flag.",
+            "A test passes an unknown `--b 4` flag.",
+            '                ["--config", "test.yaml", "--b", "3"],',
+        ),
+        (
+            "It accepts a raw string with `{placeholders}`.",
+            "It accepts a raw string with `{replacements}`.",
+            "    template (str): class name of template, or string with placeholders",
+        ),
+        (
+            "Class names follow a `<Method>Recipe<SingleDevice|Distributed>` pattern.",
+            "Class names follow a `<Method>Recipe<SingleGPU|Distributed>` pattern.",
+            "class FullFinetuneRecipeDistributed:\n+class LoRAFinetuneRecipeSingleDevice:",
+        ),
+        (
+            "Docs go to the bucket under `pytorch/torchtune/<PR number>`.",
+            "Docs go to the bucket under `pytorch/torchtitan/<PR number>`.",
+            "          s3-prefix: pytorch/torchtune/${{ github.event.pull_request.number }}",
+        ),
+        (
+            "The tokens are the same (`[1, 1788, 2643, 13, ..., 2]`).",
+            "The tokens are the same (`[1, 1788, 2643, 14, ..., 2]`).",
+            "            [1, 1788, 2643, 13, 1792, 9508, 13, 465, 22137, 2933, 2]",
+        ),
+        (
+            "It fixes the ExecuTorch export.",
+            "It fixes the TorchServe export.",
+            "* fix bugs for gguf and et in new model",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -755,6 +755,8 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
     # f-string, any expression in each slot (`{now.year}`), its suffix perhaps added by `.with_suffix(".pt")`;
     # the rest cut short (`r{rank}-...`)
     parts = _CLAIM_SLOT.split(claim)
+    if parts == ["", ""]:  # a slot alone, by its name (`{placeholders}`: "a string with placeholders")
+        return claim if _find_word(evidence.text, claim[1:-1]) >= 0 else None
     if len(parts) > 1 and len("".join(parts)) >= 3:
         cut = parts[-1].endswith(("...", "…"))
         head, dot, extension = parts[-1].rpartition(".")
@@ -774,8 +776,15 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
         # parts and template slots (`${OS_VERSION}`), joined by "/" (`data:...;base64,` for
         # f"data:image/{extension};base64,")
         slot = r"(?:[\w-]|\$?\{\w+\})+(?:/(?:[\w-]|\$?\{\w+\})+)*"
+        items = r"[^\n()\[\]{}]+?"  # a list's items left out (`[1, 1788, 13, ..., 2]`)
         pattern = "".join(
-            (r"[\w./-]+" if part == "**" else slot) if i % 2 else re.escape(part)
+            re.escape(part)
+            if i % 2 == 0
+            else r"[\w./-]+"
+            if part == "**"
+            else items
+            if parts[i - 1].endswith(", ") and parts[i + 1].startswith(",")
+            else slot
             for i, part in enumerate(parts)
         )
         # a part after `_`, `-D`, a diff line's sign (`-63cb7a98…` for `63cb7a98...`), an attribute's tail
@@ -1022,8 +1031,10 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare
     if _config_field(bare, text):  # a config's section and field (`fault_tolerance.process_group`)
         return bare
-    if (spaced := _spaced_otherwise(bare, text)) is not None:
+    if (spaced := _spaced_otherwise(bare, text) or _as_arguments(bare, text)) is not None:
         return spaced
+    if _ALTERNATIVES.search(bare):  # a pattern of names (`<Method>Recipe<SingleDevice|Distributed>`)
+        return _each_alternative(bare, text)
     if _rules().angled.search(bare):  # a part written as `<folder>`, `epoch_<n>`: every other name shown
         names = [n.rstrip("_") for n in re.findall(r"[A-Za-z_]\w*", _rules().angled.sub(" ", bare), re.ASCII)
                  if n not in _rules().placeholders and n not in _rules().commands]  # fmt: skip
@@ -1071,20 +1082,22 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
 
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.ASCII)
 _TUPLE = re.compile(r"[(\[](\w+(?:, ?\w+)+)[)\]]", re.ASCII)  # `(b, s)`, `[1, 0]`
-_SETTING = re.compile(r"(\w+)=(None|True|False|true|false|null|-?\d+)", re.ASCII)  # `y=None`, `n=0`
+# `y=None`, `n=0`, `full_bf16=True/False` (either)
+_SETTING = re.compile(r"(\w+)=(None|True|False|true|false|null|-?\d+|True/False|true/false)", re.ASCII)
 _PINNED = re.compile(r"([\w.-]+)(==|>=|<=|~=)([\w.+-]+)", re.ASCII)  # `torch==2.7.0.dev20250310+cpu`
 
 
 def _spaced_otherwise(claim: str, text: str) -> str | None:
     """Code written with other spaces, or another kind of brackets, as the text has it: `[b*s, d]` for "[b * s,
     d]", `(b, s)` for "[b, s]", `(1, 0)` for `return 1, 0`; a setting and its literal as code sets or tests it
-    (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`), a pin with its version quoted
+    (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`, `x=False` for YAML's `x: False`), a pin with its version quoted
     (`torch==2.7.0` for `torch=="2.7.0"`). Not code of words alone: those are names, found as names."""
     tokens = _TOKEN.findall(claim)
     if not any(not t[0].isalnum() and t != "_" for t in tokens) or len(tokens) < 3:
         return None
     if m := _SETTING.fullmatch(claim):
-        joined = rf"(?<![\w.]){m[1]}(?:\s*(?::[^=\n]{{1,60}})?=|\s*==|\s+is)\s*{m[2]}(?!\w)"
+        value = m[2].replace("/", "|")
+        joined = rf"(?<![\w.]){m[1]}(?:\s*(?::[^=\n]{{1,60}})?=|\s*==|\s+is|:)\s*(?:{value})(?!\w)"
     elif m := _PINNED.fullmatch(claim):  # its version quoted (`torch=="2.7.0.dev20250310+cpu"`)
         joined = rf"(?<![\w.-]){re.escape(m[1])}\s*{m[2]}\s*([\"']?){re.escape(m[3])}\1(?![\w.+-])"
     else:
@@ -1100,6 +1113,37 @@ def _spaced_otherwise(claim: str, text: str) -> str | None:
         joined = (rf"(?<!{ends})(?<!{signs} ){body}(?!{ends}|\()(?! {signs})" if inner
                   else rf"(?<!\w){body}(?!\w)")  # fmt: skip
     found = re.search(joined, text)
+    return found.group() if found else None
+
+
+def _as_arguments(claim: str, text: str) -> str | None:
+    """A command line as code passes it, a list of quoted arguments (`--b 3` for `["--b", "3"]`)."""
+    words = claim.split()
+    if len(words) < 2 or any(quote in claim for quote in "\"'"):
+        return None
+    found = re.search(r"\s*,\s*".join(f"[\"']{re.escape(word)}[\"']" for word in words), text)
+    return found.group() if found else None
+
+
+_ALTERNATIVES = re.compile(r"<\w+(?:\|\w+)+>", re.ASCII)  # `<SingleDevice|Distributed>`
+
+
+def _each_alternative(claim: str, text: str) -> str | None:
+    """A pattern of names, its alternatives in angle brackets, any name for a word there (`<Method>`): a name
+    of each alternative shown (`<Method>Recipe<SingleDevice|Distributed>`: `FullFinetuneRecipeSingleDevice`,
+    `LoRAFinetuneRecipeDistributed`)."""
+    pieces = re.split(r"<([^<>]+)>", claim)
+    if len(re.sub(r"\W", "", "".join(pieces[::2]))) < 3:
+        return None
+    found = None
+    for at in range(1, len(pieces), 2):  # each choice of each group, any name for the other groups
+        for choice in pieces[at].split("|") if "|" in pieces[at] else ():
+            pattern = "".join(
+                re.escape(choice) if i == at else r"\w+" if i % 2 else re.escape(piece)
+                for i, piece in enumerate(pieces)
+            )
+            if (found := re.search(rf"(?<!\w){pattern}(?!\w)", text)) is None:
+                return None
     return found.group() if found else None
 
 
