@@ -2668,6 +2668,17 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It fixes the TorchServe export.",
             "* fix bugs for gguf and et in new model",
         ),
+        # --- round 65 (held out 64, pytorch/torchtune 2024-04) ---
+        (
+            "Embeddings are scaled by `sqrt(hidden_dim)`.",
+            "Embeddings are scaled by `sqrt(head_dim)`.",
+            "        h = h * torch.tensor(hidden_dim**0.5, dtype=h.dtype)",
+        ),
+        (
+            "It lists the 15 shards `pytorch_model-000XX-of-00015.bin`.",
+            "It lists the 15 shards `pytorch_model-000XX-of-00016.bin`.",
+            "      pytorch_model-00001-of-00015.bin,",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
