@@ -776,17 +776,16 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
         # parts and template slots (`${OS_VERSION}`), joined by "/" (`data:...;base64,` for
         # f"data:image/{extension};base64,")
         slot = r"(?:[\w-]|\$?\{\w+\})+(?:/(?:[\w-]|\$?\{\w+\})+)*"
-        items = r"[^\n()\[\]{}]+?"  # a list's items left out (`[1, 1788, 13, ..., 2]`)
-        pattern = "".join(
-            re.escape(part)
-            if i % 2 == 0
-            else r"[\w./-]+"
-            if part == "**"
-            else items
-            if parts[i - 1].endswith(", ") and parts[i + 1].startswith(",")
-            else slot
-            for i, part in enumerate(parts)
-        )
+        pattern = ""
+        for i, part in enumerate(parts):
+            if i % 2 == 0:
+                pattern += re.escape(part)
+            elif part == "**":
+                pattern += r"[\w./-]+"
+            elif parts[i - 1].endswith(", ") and parts[i + 1].startswith(","):
+                pattern += r"[^\n()\[\]{}]+?"  # a list's items left out (`[1, 1788, 13, ..., 2]`)
+            else:
+                pattern += slot
         # a part after `_`, `-D`, a diff line's sign (`-63cb7a98…` for `63cb7a98...`), an attribute's tail
         # (`args["text"].xxx` in `config.args["text"].size`); an f-string's slot filled
         tail = r"|(?<=\w\.)" if re.match(r"[A-Za-z_]\w*[.\[]", claim) else ""
@@ -1090,8 +1089,9 @@ _PINNED = re.compile(r"([\w.-]+)(==|>=|<=|~=)([\w.+-]+)", re.ASCII)  # `torch==2
 def _spaced_otherwise(claim: str, text: str) -> str | None:
     """Code written with other spaces, or another kind of brackets, as the text has it: `[b*s, d]` for "[b * s,
     d]", `(b, s)` for "[b, s]", `(1, 0)` for `return 1, 0`; a setting and its literal as code sets or tests it
-    (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`, `x=False` for YAML's `x: False`), a pin with its version quoted
-    (`torch==2.7.0` for `torch=="2.7.0"`). Not code of words alone: those are names, found as names."""
+    (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`, `x=False` for YAML's `x: False`), a
+    pin with its version quoted (`torch==2.7.0` for `torch=="2.7.0"`). Not code of words alone: those are names,
+    found as names."""
     tokens = _TOKEN.findall(claim)
     if not any(not t[0].isalnum() and t != "_" for t in tokens) or len(tokens) < 3:
         return None
