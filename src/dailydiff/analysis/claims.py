@@ -102,7 +102,7 @@ def _rules() -> _Rules:
         frozenset(data["placeholders"]["words"]),
         tuple(data["placeholders"]["inside"]),
         re.compile(data["placeholders"]["names"], re.ASCII),
-        re.compile(data["placeholders"]["angled"], re.ASCII),
+        lazy_compile(data["placeholders"]["angled"], re.ASCII),
         tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
         tuple(
             (
@@ -159,10 +159,7 @@ class Evidence:
     @functools.cached_property
     def folded(self) -> str:
         """Letter for letter: a place in it is the same place in the text."""
-        folded = self.text.lower()
-        if len(folded) == len(self.text):
-            return folded
-        return "".join(low if len(low := c.lower()) == 1 else c for c in self.text)
+        return "İ".join(part.lower() for part in self.text.split("İ"))  # the one letter lowered to two
 
     @functools.cached_property
     def words(self) -> str:
@@ -342,16 +339,16 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 
 # finding -----------------------------------------------------------------------------------------
 
-_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
-_PRODUCT = re.compile(r"(?<![\w.*])\d+(?:[ \t]*\*[ \t]*\d+)+(?![\w.]|[ \t]*[*/%])")
-_GROUPED = re.compile(r"(?<![\w.])\d{1,3}(?:_\d{3})+(?![\w.])")
+_DECIMAL = lazy_compile(r"(?<![\w.])\d+\.\d+")
+_PRODUCT = lazy_compile(r"(?<![\w.*])\d+(?:[ \t]*\*[ \t]*\d+)+(?![\w.]|[ \t]*[*/%])")
+_GROUPED = lazy_compile(r"(?<![\w.])\d{1,3}(?:_\d{3})+(?![\w.])")
 _FACTOR = frozenset("*/%")  # an operator before a product: it is a factor of a longer one
-_ROW = re.compile(r"[+ -]?\s*\|(.*)\|\s*$")  # a table's row (in a diff: with its + or -)
-_RULE = re.compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---|---| or +----+----+
-_CELL = re.compile(r"(?:[≤≥<>~]=?\s?)?\d[\d,]*(?:\.\d+)?")  # a bound too ("≤ 4")
-_HUNK_CUT = re.compile(r"^[+ -]?@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ (.*?(\w+))$", re.MULTILINE | re.ASCII)
+_ROW = lazy_compile(r"[+ -]?\s*\|(.*)\|\s*$")  # a table's row (in a diff: with its + or -)
+_RULE = lazy_compile(r"[+ -]?\s*[|+][-:=+| ]*-[-:=+| ]*$")  # a table's rule: |---|---| or +----+----+
+_CELL = lazy_compile(r"(?:[≤≥<>~]=?\s?)?\d[\d,]*(?:\.\d+)?")  # a bound too ("≤ 4")
+_HUNK_CUT = lazy_compile(r"^[+ -]?@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ (.*?(\w+))$", re.MULTILINE | re.ASCII)
 # a table's header, a blank line, its rule: the blank line does not end the table (a message reflowed)
-_HEADER_GAP = re.compile(r"^([+ -]?\s*\|.*\|[ \t]*)\n[ \t]*\n(?=[+ -]?\s*\|[-:| ]*-)", re.MULTILINE)
+_HEADER_GAP = lazy_compile(r"^([+ -]?\s*\|.*\|[ \t]*)\n[ \t]*\n(?=[+ -]?\s*\|[-:| ]*-)", re.MULTILINE)
 
 
 def _printed_cells(text: str) -> list[str]:
@@ -373,7 +370,7 @@ def _printed_cells(text: str) -> list[str]:
     return found
 
 
-_PRINTED_RULE = re.compile(r"\s*[-=]{3,}\s*")
+_PRINTED_RULE = lazy_compile(r"\s*[-=]{3,}\s*")
 
 
 def _csv_cells(text: str) -> list[str]:
@@ -388,8 +385,8 @@ def _csv_cells(text: str) -> list[str]:
     return found
 
 
-_TIME_IN_PARTS = re.compile(r"(?<![\w.])\d+ ?(?:ms|us|μs) (?:\d+ ?(?:us|μs|ns) ?)+(?![\w.])")
-_TIME_PART = re.compile(r"(\d+) ?(ms|us|μs|ns)")
+_TIME_IN_PARTS = lazy_compile(r"(?<![\w.])\d+ ?(?:ms|us|μs) (?:\d+ ?(?:us|μs|ns) ?)+(?![\w.])")
+_TIME_PART = lazy_compile(r"(\d+) ?(ms|us|μs|ns)")
 _TIME_EXPONENT = {"ms": -3, "us": -6, "μs": -6, "ns": -9}
 
 
@@ -412,21 +409,23 @@ def _column_unit(header: str) -> str:
     return ""
 
 
-_BRACES = re.compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
-_SLASHED = re.compile(r"(?<![\w/])(\w*_)?([A-Za-z0-9]{1,4}(?:/[A-Za-z0-9]{1,4})+)(_\w+)?(?![\w/])", re.ASCII)
+_BRACES = lazy_compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
+_SLASHED = lazy_compile(
+    r"(?<![\w/])(\w*_)?([A-Za-z0-9]{1,4}(?:/[A-Za-z0-9]{1,4})+)(_\w+)?(?![\w/])", re.ASCII
+)
 # a claim's choices: `{128,256}`, a range `{1..7}`; not C++'s `d{mean, std}`
-_CHOICES = re.compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII)
-_NUMBERED = re.compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
-_TEMPLATE = re.compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
-_SLOT = re.compile(r"\{(\w+)\}", re.ASCII)
-_STRING_SET = re.compile(
+_CHOICES = lazy_compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII)
+_NUMBERED = lazy_compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
+_TEMPLATE = lazy_compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
+_SLOT = lazy_compile(r"\{(\w+)\}", re.ASCII)
+_STRING_SET = lazy_compile(
     r"^[+ -]?[ \t]*(?:self\.)?(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*[\"']([\w./-]+)[\"'],?[ \t]*$", re.M | re.A
 )
-_FSTRING = re.compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
-_NAMED_SLOT = re.compile(r"\{(?:\w+\.)*(\w+)\}", re.ASCII)  # a slot of a name: `{self._prefix}`'s `_prefix`
-_SUBSCRIPT = re.compile(r"(?<![\w{$])([A-Za-z]\w*_)\{(\w+)\}(\w*)", re.ASCII)  # `input_{i}`, `mask_{0}`
-_OPTIONAL = re.compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII)  # "Adam(W)"
-_REGEX_OPTIONAL = re.compile(
+_FSTRING = lazy_compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
+_NAMED_SLOT = lazy_compile(r"\{(?:\w+\.)*(\w+)\}", re.ASCII)  # a slot of a name: `{self._prefix}`'s `_prefix`
+_SUBSCRIPT = lazy_compile(r"(?<![\w{$])([A-Za-z]\w*_)\{(\w+)\}(\w*)", re.ASCII)  # `input_{i}`, `mask_{0}`
+_OPTIONAL = lazy_compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII)  # "Adam(W)"
+_REGEX_OPTIONAL = lazy_compile(
     r"(?<![\w.])([A-Za-z_]\w*)\(\?:(\w+)\)\?", re.ASCII
 )  # a regular expression's `acc(?:_norm)?`
 
@@ -460,14 +459,14 @@ def _passed(text: str) -> list[str]:
     return [head + value + tail for head, slot, tail in slots for value in values.get(slot, ())]
 
 
-_DEF = re.compile(r"def (\w+)\(([^)]*)\)", re.ASCII)
-_PARAM = re.compile(r"\s*\**(\w+)\s*(?::|=|$)", re.ASCII)
-_LITERAL = re.compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
-_CALL = re.compile(r"(?<![\w.])(self\.)?(\w+)\(([^()\n]*)\)", re.ASCII)
-_CMAKE_SLOT = re.compile(r"(\w*)\$\{(\w+)\}(\w*)", re.ASCII)  # `torchao_ops_${TORCHAO_OP_TARGET}`
-_COMPARED = re.compile(r"\b(\w+)\s+STREQUAL\s+\"([\w.-]+)\"", re.ASCII)
-_LOOP = re.compile(r"\bfor (\w+) in range\((\d+), ?(\d+)\)", re.ASCII)
-_FSLOT = re.compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
+_DEF = lazy_compile(r"def (\w+)\(([^)]*)\)", re.ASCII)
+_PARAM = lazy_compile(r"\s*\**(\w+)\s*(?::|=|$)", re.ASCII)
+_LITERAL = lazy_compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
+_CALL = lazy_compile(r"(?<![\w.])(self\.)?(\w+)\(([^()\n]*)\)", re.ASCII)
+_CMAKE_SLOT = lazy_compile(r"(\w*)\$\{(\w+)\}(\w*)", re.ASCII)  # `torchao_ops_${TORCHAO_OP_TARGET}`
+_COMPARED = lazy_compile(r"\b(\w+)\s+STREQUAL\s+\"([\w.-]+)\"", re.ASCII)
+_LOOP = lazy_compile(r"\bfor (\w+) in range\((\d+), ?(\d+)\)", re.ASCII)
+_FSLOT = lazy_compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 
@@ -541,7 +540,7 @@ def _name_found(evidence: Evidence, name: str, *, any_case: bool = False) -> boo
     return any(name.startswith(cut) and name != cut for cut in evidence.cut_names)
 
 
-_FORMAT = re.compile(r"[A-Z0-9]*\d[A-Z0-9]*[A-Z][A-Z0-9]*|[A-Z0-9]*[A-Z][A-Z0-9]*\d[A-Z0-9]*", re.ASCII)
+_FORMAT = lazy_compile(r"[A-Z0-9]*\d[A-Z0-9]*[A-Z][A-Z0-9]*|[A-Z0-9]*[A-Z][A-Z0-9]*\d[A-Z0-9]*", re.ASCII)
 
 
 def _diff_line(patch: str, at: int) -> int:
@@ -677,10 +676,10 @@ def _misspelt(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     return found.group() if found else None
 
 
-_SPELT = re.compile(r"[\w./:-]+", re.ASCII)  # a name or a path, not words
+_SPELT = lazy_compile(r"[\w./:-]+", re.ASCII)  # a name or a path, not words
 
 
-_MEMBER = re.compile(r"([A-Z]\w*)\.([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)", re.ASCII)
+_MEMBER = lazy_compile(r"([A-Z]\w*)\.([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)", re.ASCII)
 
 
 def _member(claim: str, evidence: Evidence) -> str | None:
@@ -692,9 +691,9 @@ def _member(claim: str, evidence: Evidence) -> str | None:
     return claim if sibling and _find_word(evidence.folded, m[2].lower().replace("_", " ")) >= 0 else None
 
 
-_SPLIT = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", re.ASCII)  # a name's words
-_NAMES = re.compile(r"\w+", re.ASCII)
-_PREFIXED = re.compile(r"[mk](?:_|[A-Z])", re.ASCII)  # a member's `m`, a constant's `k`
+_SPLIT = lazy_compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", re.ASCII)  # a name's words
+_NAMES = lazy_compile(r"\w+", re.ASCII)
+_PREFIXED = lazy_compile(r"[mk](?:_|[A-Z])", re.ASCII)  # a member's `m`, a constant's `k`
 
 
 def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
@@ -744,7 +743,7 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     return None
 
 
-_RANGE = re.compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
+_RANGE = lazy_compile(r"(?<=[A-Za-z_])(\d+)-(\d+)(?![\d-])", re.ASCII)
 
 
 def _templated(claim: str, evidence: Evidence) -> str | None:
@@ -801,11 +800,12 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
     return _built(claim, evidence)
 
 
-_CLAIM_SLOT = re.compile(r"\{(?!\d+\})[^{},\n]+\}")  # a slot in a name the model writes (not `{7}`, `{s,m}`)
+# a slot in a name the model writes (not `{7}`, `{s,m}`)
+_CLAIM_SLOT = lazy_compile(r"\{(?!\d+\})[^{},\n]+\}")
 # a template's slot: an f-string's of any expression (`{nbit}`, `{get_rank()}`; not a brace list's `{s,m}`), C's
 # `"…" #nbit "…"`
 _SLOT_IN = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*")'
-_N = re.compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s
+_N = lazy_compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s
 
 
 def _built(claim: str, evidence: Evidence) -> str | None:
@@ -881,7 +881,7 @@ def _config_field(name: str, text: str) -> bool:
 
 
 # a hunk's header or a class: the fields after it are of another scope
-_SCOPE = re.compile(r"[+ -]?(?:@@|class \w)", re.ASCII)
+_SCOPE = lazy_compile(r"[+ -]?(?:@@|class \w)", re.ASCII)
 
 
 def _by_version(claim: str, evidence: Evidence) -> str | None:
@@ -1079,11 +1079,11 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     return None
 
 
-_TOKEN = re.compile(r"\w+|[^\w\s]", re.ASCII)
-_TUPLE = re.compile(r"[(\[](\w+(?:, ?\w+)+)[)\]]", re.ASCII)  # `(b, s)`, `[1, 0]`
+_TOKEN = lazy_compile(r"\w+|[^\w\s]", re.ASCII)
+_TUPLE = lazy_compile(r"[(\[](\w+(?:, ?\w+)+)[)\]]", re.ASCII)  # `(b, s)`, `[1, 0]`
 # `y=None`, `n=0`, `full_bf16=True/False` (either)
-_SETTING = re.compile(r"(\w+)=(None|True|False|true|false|null|-?\d+|True/False|true/false)", re.ASCII)
-_PINNED = re.compile(r"([\w.-]+)(==|>=|<=|~=)([\w.+-]+)", re.ASCII)  # `torch==2.7.0.dev20250310+cpu`
+_SETTING = lazy_compile(r"(\w+)=(None|True|False|true|false|null|-?\d+|True/False|true/false)", re.ASCII)
+_PINNED = lazy_compile(r"([\w.-]+)(==|>=|<=|~=)([\w.+-]+)", re.ASCII)  # `torch==2.7.0.dev20250310+cpu`
 
 
 def _spaced_otherwise(claim: str, text: str) -> str | None:
@@ -1125,7 +1125,7 @@ def _as_arguments(claim: str, text: str) -> str | None:
     return found.group() if found else None
 
 
-_ALTERNATIVES = re.compile(r"<\w+(?:\|\w+)+>", re.ASCII)  # `<SingleDevice|Distributed>`
+_ALTERNATIVES = lazy_compile(r"<\w+(?:\|\w+)+>", re.ASCII)  # `<SingleDevice|Distributed>`
 
 
 def _each_alternative(claim: str, text: str) -> str | None:
@@ -1153,10 +1153,10 @@ def _called(name: str, text: str) -> bool:
     return builtin is not None and re.search(rf"(?<![\w.]){builtin}\(", text) is not None
 
 
-_PROSE = re.compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
-_ESCAPE = re.compile(r"\\[a-z]", re.ASCII)
-_NAME = re.compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
-_SIZE = re.compile(r"\d+(?:\.\d+)?[BbMmKk]")  # a model's size: `9b`, `1.5B`
+_PROSE = lazy_compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
+_ESCAPE = lazy_compile(r"\\[a-z]", re.ASCII)
+_NAME = lazy_compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
+_SIZE = lazy_compile(r"\d+(?:\.\d+)?[BbMmKk]")  # a model's size: `9b`, `1.5B`
 
 
 def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str | None:
@@ -1250,7 +1250,7 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
     return False
 
 
-_RELATIVE = re.compile(r"from (\.*)([\w.]*) import ([^\n]*)")  # no dot: a module of the file's own folder
+_RELATIVE = lazy_compile(r"from (\.*)([\w.]*) import ([^\n]*)")  # no dot: a module of the file's own folder
 
 
 def _dotted_folder(names: list[str], evidence: Evidence) -> bool:
@@ -1354,13 +1354,13 @@ def _substituted(names: list[str], evidence: Evidence) -> bool:
     return False
 
 
-_ASSIGNED = re.compile(  # `NAME = value`, `NAME := value`, `export NAME="value"`
+_ASSIGNED = lazy_compile(  # `NAME = value`, `NAME := value`, `export NAME="value"`
     r"^[+ -]?[ \t]*(?:export[ \t]+)?([A-Za-z_]\w*)[ \t]*[:?]?=[ \t]*[\"']?([\w./+-]+?)/?[\"']?[ \t]*$",
     re.MULTILINE | re.ASCII,
 )
-_LEAD = re.compile(r"(?:.*?[^A-Za-z])?([A-Za-z]+)\d+/\1\d", re.ASCII)
+_LEAD = lazy_compile(r"(?:.*?[^A-Za-z])?([A-Za-z]+)\d+/\1\d", re.ASCII)
 # a number's unit, the same after each (`7b/13b/70b`)
-_NUMBERS = re.compile(r"(.*?[A-Za-z_])(\d+)([A-Za-z]*)((?:/\d+\3)+)((?:[^/\d][^/]*)?)")
+_NUMBERS = lazy_compile(r"(.*?[A-Za-z_])(\d+)([A-Za-z]*)((?:/\d+\3)+)((?:[^/\d][^/]*)?)")
 _PUT_TOGETHER = (
     _module_attribute,
     _quoted_parts,
@@ -1373,7 +1373,7 @@ _PUT_TOGETHER = (
     _numbered,
     _substituted,
 )
-_FILE = re.compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
+_FILE = lazy_compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
                    r"|cmake|in|jinja|j2|rs|go|js|ts|proto|lock|mk)$")  # fmt: skip
 
 
@@ -1412,7 +1412,7 @@ _MATCH: dict[str, Callable[[str, _Kind, Evidence, str], str | None]] = {
 # tracing -----------------------------------------------------------------------------------------
 
 
-_ALNUM = re.compile("[A-Za-z0-9]")
+_ALNUM = lazy_compile("[A-Za-z0-9]")
 
 
 def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
@@ -1477,8 +1477,8 @@ def trace(text: str, evidence: Evidence, *, located: bool = False) -> list[Trace
 
 # sentences ---------------------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[。！？；])|(?<=[.!?;])\s+(?=[^\sa-z])")
-_CODE_SPAN = re.compile(r"`[^`\n]+`")
+_SENTENCE_END = lazy_compile(r"(?<=[。！？；])|(?<=[.!?;])\s+(?=[^\sa-z])")
+_CODE_SPAN = lazy_compile(r"`[^`\n]+`")
 
 
 def sentences(text: str) -> list[str]:
@@ -1661,9 +1661,9 @@ def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
 
 # cited -------------------------------------------------------------------------------------------
 
-_PIECE = re.compile(r"[a-z]+|\d+")
+_PIECE = lazy_compile(r"[a-z]+|\d+")
 _CITE_MIN = 6  # characters of a line, spaces aside: shorter is a word, not a line
-_DASHES = re.compile(r"^-+(?=[A-Za-z])")  # a flag's: a piece of it
+_DASHES = lazy_compile(r"^-+(?=[A-Za-z])")  # a flag's: a piece of it
 
 
 def cited(shown: object, claims: Sequence[str], evidence: Evidence) -> dict[str, str]:
