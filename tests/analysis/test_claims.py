@@ -2679,6 +2679,22 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It lists the 15 shards `pytorch_model-000XX-of-00016.bin`.",
             "      pytorch_model-00001-of-00015.bin,",
         ),
+        # --- round 66 (held out 65, huggingface/peft 2025-07 and 2025-08) ---
+        (
+            "The benchmark's config sets `r=8`.",
+            "The benchmark's config sets `r=16`.",
+            '    "r": 8,',
+        ),
+        (
+            "A CUDA tensor now shows `(CUDA 0)`, scripts that match `(CUDA n)` break.",
+            "A CUDA tensor now shows `[CUDA 0]`, an XPU one `(XPU 0)`.",
+            'device_str = "" if not p.is_cuda else f" ({device_type.upper()} {p.get_device()})"',
+        ),
+        (
+            "The kernel is stored as `(r, r, k, 1)`.",
+            "The kernel is stored as `(r, q, k, 1)`.",
+            "    # We pass (r, r, kernel_size, 1) in order to be compatible with the 2d assumptions made",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -1030,7 +1030,9 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare
     if _config_field(bare, text):  # a config's section and field (`fault_tolerance.process_group`)
         return bare
-    if (spaced := _spaced_otherwise(bare, text) or _as_arguments(bare, text)) is not None:
+    if (
+        spaced := _spaced_otherwise(bare, text) or _as_arguments(bare, text) or _filled(bare, evidence)
+    ) is not None:
         return spaced
     if _ALTERNATIVES.search(bare):  # a pattern of names (`<Method>Recipe<SingleDevice|Distributed>`)
         return _each_alternative(bare, text)
@@ -1089,15 +1091,15 @@ _PINNED = lazy_compile(r"([\w.-]+)(==|>=|<=|~=)([\w.+-]+)", re.ASCII)  # `torch=
 def _spaced_otherwise(claim: str, text: str) -> str | None:
     """Code written with other spaces, or another kind of brackets, as the text has it: `[b*s, d]` for "[b * s,
     d]", `(b, s)` for "[b, s]", `(1, 0)` for `return 1, 0`; a setting and its literal as code sets or tests it
-    (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`, `x=False` for YAML's `x: False`), a
-    pin with its version quoted (`torch==2.7.0` for `torch=="2.7.0"`). Not code of words alone: those are names,
-    found as names."""
+    (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`, `x=False` for YAML's `x: False`,
+    `r=8` for JSON's `"r": 8`), a pin with its version quoted (`torch==2.7.0` for `torch=="2.7.0"`). Not code of
+    words alone: those are names, found as names."""
     tokens = _TOKEN.findall(claim)
     if not any(not t[0].isalnum() and t != "_" for t in tokens) or len(tokens) < 3:
         return None
     if m := _SETTING.fullmatch(claim):
         value = m[2].replace("/", "|")
-        joined = rf"(?<![\w.]){m[1]}(?:\s*(?::[^=\n]{{1,60}})?=|\s*==|\s+is|:)\s*(?:{value})(?!\w)"
+        joined = rf"(?<![\w.]){m[1]}(?:\s*(?::[^=\n]{{1,60}})?=|\s*==|\s+is|[\"']?:)\s*(?:{value})(?!\w)"
     elif m := _PINNED.fullmatch(claim):  # its version quoted (`torch=="2.7.0.dev20250310+cpu"`)
         joined = rf"(?<![\w.-]){re.escape(m[1])}\s*{m[2]}\s*([\"']?){re.escape(m[3])}\1(?![\w.+-])"
     else:
@@ -1106,7 +1108,11 @@ def _spaced_otherwise(claim: str, text: str) -> str | None:
         gaps = [
             r"\s+" if a[-1].isalnum() and b[0].isalnum() else r"\s*" for a, b in itertools.pairwise(words)
         ]
-        body = "".join(re.escape(t) + g for t, g in zip(words, [*gaps, ""], strict=True))
+        # in a tuple, a letter for a snake_case name (`(r, r, k, 1)` for "(r, r, kernel_size, 1)")
+        items = [
+            rf"{t}(?:\w*_\w+)?" if inner and t.isalpha() and len(t) == 1 else re.escape(t) for t in words
+        ]
+        body = "".join(t + g for t, g in zip(items, [*gaps, ""], strict=True))
         # a tuple's inside: not a part of a longer one or of an expression (`0, 2` in `[1, 0, 2]`, `s, d` in
         # `[b * s, d]`)
         ends, signs = r"[\w.,*+/%-]", r"[,*+/%-]"
@@ -1123,6 +1129,20 @@ def _as_arguments(claim: str, text: str) -> str | None:
         return None
     found = re.search(r"\s*,\s*".join(f"[\"']{re.escape(word)}[\"']" for word in words), text)
     return found.group() if found else None
+
+
+def _filled(claim: str, evidence: Evidence) -> str | None:
+    """What an f-string writes, each slot filled with a number, a letter for one, or a word the prompt shows
+    (`(CUDA 0)` for `f" ({device_type.upper()} {p.get_device()})"` beside `p.is_cuda`)."""
+    for m in _FSTRING.finditer(evidence.text):
+        pieces = re.split(r"\{[^{}\n]+\}", m[1].strip())
+        if len(pieces) < 2 or len("".join(pieces).replace(" ", "")) < 2:
+            continue
+        filled = re.fullmatch(r"([\w.-]+)".join(map(re.escape, pieces)), claim)
+        if filled and all(w.isdigit() or len(w) == 1 or f" {w.lower()} " in evidence.parts or
+                          _find_word(evidence.folded, w.lower()) >= 0 for w in filled.groups()):  # fmt: skip
+            return m.group()
+    return None
 
 
 _ALTERNATIVES = lazy_compile(r"<\w+(?:\|\w+)+>", re.ASCII)  # `<SingleDevice|Distributed>`
