@@ -2695,6 +2695,12 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "The kernel is stored as `(r, q, k, 1)`.",
             "    # We pass (r, r, kernel_size, 1) in order to be compatible with the 2d assumptions made",
         ),
+        # --- round 67 (held out 66, vllm-project/llm-compressor 2025-07 and 2025-08) ---
+        (
+            "It drops the exclusions `torch!=1.10,!=1.11` and `accelerate!=1.1.0`.",
+            "It drops the exclusions `torch!=1.10,!=1.12` and `accelerate!=1.2.0`.",
+            '        "torch>=1.7.0,!=1.10,!=1.11",\n-        "accelerate>=0.20.3,!=1.1.0",',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

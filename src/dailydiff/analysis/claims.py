@@ -1085,23 +1085,29 @@ _TOKEN = lazy_compile(r"\w+|[^\w\s]", re.ASCII)
 _TUPLE = lazy_compile(r"[(\[](\w+(?:, ?\w+)+)[)\]]", re.ASCII)  # `(b, s)`, `[1, 0]`
 # `y=None`, `n=0`, `full_bf16=True/False` (either)
 _SETTING = lazy_compile(r"(\w+)=(None|True|False|true|false|null|-?\d+|True/False|true/false)", re.ASCII)
-_PINNED = lazy_compile(r"([\w.-]+)(==|>=|<=|~=)([\w.+-]+)", re.ASCII)  # `torch==2.7.0.dev20250310+cpu`
+_SPEC = r"(?:[=!<>~]=|[<>])\s*[\"']?[\w.*+-]+[\"']?"  # a requirement's bound: `>=1.7.0`, `!="1.10"`
+_PINNED = lazy_compile(rf"([\w.-]+)({_SPEC}(?:,\s*{_SPEC})*)", re.ASCII)  # `torch==2.7.0.dev20250310+cpu`
 
 
 def _spaced_otherwise(claim: str, text: str) -> str | None:
     """Code written with other spaces, or another kind of brackets, as the text has it: `[b*s, d]` for "[b * s,
     d]", `(b, s)` for "[b, s]", `(1, 0)` for `return 1, 0`; a setting and its literal as code sets or tests it
     (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`, `x=False` for YAML's `x: False`,
-    `r=8` for JSON's `"r": 8`), a pin with its version quoted (`torch==2.7.0` for `torch=="2.7.0"`). Not code of
-    words alone: those are names, found as names."""
+    `r=8` for JSON's `"r": 8`), a requirement with its version quoted (`torch==2.7.0` for `torch=="2.7.0"`) or
+    with other bounds (`torch!=1.10` for `"torch>=1.7.0,!=1.10"`). Not code of words alone: those are names, found
+    as names."""
     tokens = _TOKEN.findall(claim)
     if not any(not t[0].isalnum() and t != "_" for t in tokens) or len(tokens) < 3:
         return None
     if m := _SETTING.fullmatch(claim):
         value = m[2].replace("/", "|")
         joined = rf"(?<![\w.]){m[1]}(?:\s*(?::[^=\n]{{1,60}})?=|\s*==|\s+is|[\"']?:)\s*(?:{value})(?!\w)"
-    elif m := _PINNED.fullmatch(claim):  # its version quoted (`torch=="2.7.0.dev20250310+cpu"`)
-        joined = rf"(?<![\w.-]){re.escape(m[1])}\s*{m[2]}\s*([\"']?){re.escape(m[3])}\1(?![\w.+-])"
+    elif m := _PINNED.fullmatch(claim):  # a requirement's bounds, quoted or with others (`torch>=1.7.0,!=1.10`)
+        bounds = set(re.sub(r"[\s\"']", "", m[2]).split(","))
+        for shown in re.finditer(rf"(?<![\w.-]){re.escape(m[1])}\s*({_SPEC}(?:\s*,\s*{_SPEC})*)", text):
+            if bounds <= set(re.sub(r"[\s\"']", "", shown[1]).split(",")):
+                return shown.group()
+        return None
     else:
         inner = _TUPLE.fullmatch(claim)
         words = _TOKEN.findall(inner[1]) if inner else tokens
