@@ -280,7 +280,9 @@ def real_prose(args: argparse.Namespace) -> None:
             recorder.shutdown()
         print(f"{args.real} server, {args.date}..{args.to or args.date} ({args.lang}): exit {done.returncode} "
               f"in {took:.0f} s, {len(recorder.bodies)} requests")  # fmt: skip
-        print("\n".join(line for line in done.stderr.splitlines() if "claims" in line or "total" in line))
+        # the day's figures, and its most frequent failures ("  14 × …"): why analyses fell back to the rules
+        print("\n".join(line for line in done.stderr.splitlines() if "claims" in line or "total" in line
+                        or " × " in line))  # fmt: skip
         flagged(work, recorder.bodies, args, args.real)
 
 
@@ -398,7 +400,9 @@ def replayed(args: argparse.Namespace) -> None:
         if not answers:
             print(f"the prompts are in {folder}: write SHA.json beside each SHA.prompt.txt, then run again")
             return
-        print("\n".join(line for line in done.stderr.splitlines() if "claims" in line or "total" in line))
+        # the day's figures, and its most frequent failures ("  14 × …"): why analyses fell back to the rules
+        print("\n".join(line for line in done.stderr.splitlines() if "claims" in line or "total" in line
+                        or " × " in line))  # fmt: skip
         flagged(work, bodies, args, f"replay:{folder.name}")
 
 
