@@ -1102,7 +1102,7 @@ def _spaced_otherwise(claim: str, text: str) -> str | None:
     if m := _SETTING.fullmatch(claim):
         value = m[2].replace("/", "|")
         joined = rf"(?<![\w.]){m[1]}(?:\s*(?::[^=\n]{{1,60}})?=|\s*==|\s+is|[\"']?:)\s*(?:{value})(?!\w)"
-    elif m := _PINNED.fullmatch(claim):  # a requirement's bounds, quoted or with others (`torch>=1.7.0,!=1.10`)
+    elif m := _PINNED.fullmatch(claim):  # a requirement's bounds, quoted, among others (`torch>=1.7,!=1.10`)
         bounds = set(re.sub(r"[\s\"']", "", m[2]).split(","))
         for shown in re.finditer(rf"(?<![\w.-]){re.escape(m[1])}\s*({_SPEC}(?:\s*,\s*{_SPEC})*)", text):
             if bounds <= set(re.sub(r"[\s\"']", "", shown[1]).split(",")):
