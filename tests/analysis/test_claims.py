@@ -2701,6 +2701,22 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It drops the exclusions `torch!=1.10,!=1.12` and `accelerate!=1.2.0`.",
             '        "torch>=1.7.0,!=1.10,!=1.11",\n-        "accelerate>=0.20.3,!=1.1.0",',
         ),
+        # --- round 68 (held out 67, NVIDIA/TransformerEngine 2025-09 and 2025-10) ---
+        (
+            "The kernels use `min(h, 8)` warps per block, at least `max(h, 8)` threads.",
+            "The kernels use `min(h, 16)` warps per block, at least `max(h, 16)` threads.",
+            "  int warps_per_block = (h <= 8) ? h : 8;\n+  int threads = (h >= 8) ? h : 8;",
+        ),
+        (
+            "It finds `libtransformer_engine` through `TE_LIB_PATH`.",
+            "It finds `libtransformer_common` through `TE_LIB_PATH`.",
+            'find_library(TE_LIB NAMES transformer_engine PATHS "${TE_LIB_PATH}/.." ${TE_LIB_PATH} ENV TE_LIB_PATH REQUIRED)',
+        ),
+        (
+            "Either input is a `Float8Quantizer`.",
+            "Either input is a `Float16Quantizer`.",
+            "  if (IsFloat8Quantizers(quantizer.ptr()) && is_per_tensor_scaling_input)",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -722,12 +722,12 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     if re.search(row, evidence.words):
         return claim
     # a name of three words or more inside a longer CamelCase name (`fused_linear_cross_entropy` in
-    # `LigerFusedLinearCrossEntropyLoss`): one that starts with a capital (not `gNumAcceptedTokens`, a tensor's) and
+    # `LigerFusedLinearCrossEntropyLoss`, `Float8Quantizer` in the plural `IsFloat8Quantizers`): one that starts with a capital (not `gNumAcceptedTokens`, a tensor's) and
     # is no kernel's (`top_k_mask_logits` is not `TopKMaskLogitsKernel`: a Python function is not its kernel)
     camel = "".join(map(str.capitalize, words))
     if re.search(rf"(?<!\w)Test{camel}(?!\w)", evidence.text, re.IGNORECASE):
         return claim  # a test class named for what it tests (`scaled_mm`: `TestScaledMM`)
-    if len(words) > 2 and re.search(rf"(?<!\w)(?:[A-Z]\w*?)?{camel}(?![a-z])(?!\w*Kernel)", evidence.text):
+    if len(words) > 2 and re.search(rf"(?<!\w)(?:[A-Z]\w*?)?{camel}s?(?![a-z])(?!\w*Kernel)", evidence.text):
         return claim
     # a snake_case name in other words of a longer snake_case name, a word of it plural or written short
     # (`seqlen_k` in `seqlenk_col_limit` and `cu_seqlens_k`, `v_new` in `tma_load_V_new`, `grad_out` in
