@@ -2717,6 +2717,22 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Either input is a `Float16Quantizer`.",
             "  if (IsFloat8Quantizers(quantizer.ptr()) && is_per_tensor_scaling_input)",
         ),
+        # --- round 69 (held out 68, huggingface/trl 2025-05 and 2025-06-01 to 06-10) ---
+        (
+            "The key is `profiling/Time taken: <TrainerClass>.<name>`.",
+            "The key is `profiling/Time spent: <TrainerClass>.<name>`.",
+            '        profiling_metrics = {f"profiling/Time taken: {trainer.__class__.__name__}.{name}": duration}',
+        ),
+        (
+            "vLLM keeps 30% of each GPU by default.",
+            "vLLM keeps 40% of each GPU by default.",
+            "    vllm_gpu_memory_utilization: float = field(\n+        default=0.3,",
+        ),
+        (
+            "vLLM keeps 30% of each GPU by default.",
+            "vLLM keeps 35% of each GPU by default.",
+            "        vllm_gpu_memory_utilization (`float`, *optional*, defaults to `0.3`):",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

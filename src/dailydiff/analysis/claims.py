@@ -1138,14 +1138,14 @@ def _as_arguments(claim: str, text: str) -> str | None:
 
 
 def _filled(claim: str, evidence: Evidence) -> str | None:
-    """What an f-string writes, each slot filled with a number, a letter for one, or a word the prompt shows
-    (`(CUDA 0)` for `f" ({device_type.upper()} {p.get_device()})"` beside `p.is_cuda`)."""
+    """What an f-string writes, each slot filled with a number, a letter or a placeholder for one (`<name>`), or a
+    word the prompt shows (`(CUDA 0)` for `f" ({device_type.upper()} {p.get_device()})"` beside `p.is_cuda`)."""
     for m in _FSTRING.finditer(evidence.text):
         pieces = re.split(r"\{[^{}\n]+\}", m[1].strip())
         if len(pieces) < 2 or len("".join(pieces).replace(" ", "")) < 2:
             continue
-        filled = re.fullmatch(r"([\w.-]+)".join(map(re.escape, pieces)), claim)
-        if filled and all(w.isdigit() or len(w) == 1 or f" {w.lower()} " in evidence.parts or
+        filled = re.fullmatch(r"(<\w+>|[\w.-]+)".join(map(re.escape, pieces)), claim)
+        if filled and all(w.isdigit() or len(w) == 1 or w[0] == "<" or f" {w.lower()} " in evidence.parts or
                           _find_word(evidence.folded, w.lower()) >= 0 for w in filled.groups()):  # fmt: skip
             return m.group()
     return None
