@@ -2733,6 +2733,17 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "vLLM keeps 35% of each GPU by default.",
             "        vllm_gpu_memory_utilization (`float`, *optional*, defaults to `0.3`):",
         ),
+        # --- round 70 (held out 69, deepspeedai/DeepSpeed 2025-02 and 2025-03) ---
+        (
+            "Check that the flags are `compute_100`/`sm_100`.",
+            "Check that the flags are `compute_120`/`sm_120`.",
+            "    # the architecture should be `100`\n+    args.append(f'-gencode=arch=compute_{num},code=sm_{num}')",
+        ),
+        (
+            "The launcher forwards `TCCL`-prefixed variables.",
+            "The launcher forwards `TCXL`-prefixed variables.",
+            "        self._communication_backend_name = 'tccl'",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -797,7 +797,7 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
         numbers = range(int(span[1]), int(span[2]) + 1)
         names = [claim[: span.start()] + str(n) + claim[span.end() :] for n in numbers]
         return claim if all(_find_word(evidence.text, name) >= 0 for name in names) else None
-    return _built(claim, evidence)
+    return _built(claim, evidence) or _slot_numbered(claim, evidence)
 
 
 # a slot in a name the model writes (not `{7}`, `{s,m}`)
@@ -806,6 +806,16 @@ _CLAIM_SLOT = lazy_compile(r"\{(?!\d+\})[^{},\n]+\}")
 # `"…" #nbit "…"`
 _SLOT_IN = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*")'
 _N = lazy_compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s
+
+
+def _slot_numbered(claim: str, evidence: Evidence) -> str | None:
+    """A name whose number a template's slot writes, the number shown (`sm_100`: `code=sm_{num}` and "should be
+    `100`")."""
+    m = re.fullmatch(r"([A-Za-z_]\w*?[A-Za-z_])(\d+)", claim)
+    if m is None or _find_word(evidence.text, m[2]) < 0:
+        return None
+    found = re.search(rf"(?<![\w.]){re.escape(m[1])}\{{[^{{}}\n]+\}}(?!\w)", evidence.text)
+    return found.group() if found else None
 
 
 def _built(claim: str, evidence: Evidence) -> str | None:
@@ -1016,6 +1026,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     bare = bare.strip()
     if _find_word(text, bare) >= 0 or (_NAME.fullmatch(bare) and _name_found(evidence, bare)):
         return bare
+    if _ACRONYM.fullmatch(bare) and _find_word(evidence.folded, bare.lower()) >= 0:
+        return bare  # an acronym in any letter case (`TCCL`: `'tccl'`)
     if _SIZE.fullmatch(bare) and re.search(rf"(?<![A-Za-z0-9.]){re.escape(bare)}(?![A-Za-z0-9.])", text):
         return bare  # a model's size, as a part of its name too (`9b`: `gemma2_9b`)
     # a name git cut at the end of a hunk header (`all_be` for `all_benchmark_data.csv`)
@@ -1183,6 +1195,7 @@ _PROSE = lazy_compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
 _ESCAPE = lazy_compile(r"\\[a-z]", re.ASCII)
 _NAME = lazy_compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
 _SIZE = lazy_compile(r"\d+(?:\.\d+)?[BbMmKk]")  # a model's size: `9b`, `1.5B`
+_ACRONYM = lazy_compile(r"[A-Z]{3,}")
 
 
 def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str | None:
