@@ -2754,6 +2754,14 @@ def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented
     )
 
 
+def test_a_name_two_slots_side_by_side_write_is_not_found_by_its_digits() -> None:
+    """The replay after round 70: `sm_87` (held out 47 judged it not shown) is neither `f"sm_{major}{minor}"` filled
+    with 8 and 7 nor a slot filled with the file header's count of 87 lines."""
+    diff = 'x.py (modified, +87/−0)\n+    return _BY_CC.get((major, minor), f"sm_{major}{minor}")\n'
+    traced = trace("Check `sm_87` (Orin).", Evidence([Section("diff", diff, "x.py")]))
+    assert [c.where for c in traced] == [None]
+
+
 def test_a_standard_modules_name_is_left_out_only_where_the_code_calls_or_subscripts_the_rest() -> None:
     """Round 57 took `pathlib.Path` for `Path(p)`; the replay of the earlier rounds showed the rest found as a word
     (`exists`, `cache`) took names judged not shown: the rest must be written as code uses it."""

@@ -809,12 +809,12 @@ _N = lazy_compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`
 
 
 def _slot_numbered(claim: str, evidence: Evidence) -> str | None:
-    """A name whose number a template's slot writes, the number shown (`sm_100`: `code=sm_{num}` and "should be
-    `100`")."""
+    """A name whose number one slot of a template writes, the number shown as a value, quoted (`sm_100`:
+    `code=sm_{num}` and "should be `100`"; not `sm_87` for `sm_{major}{minor}` and a count of 87 lines)."""
     m = re.fullmatch(r"([A-Za-z_]\w*?[A-Za-z_])(\d+)", claim)
-    if m is None or _find_word(evidence.text, m[2]) < 0:
+    if m is None or not re.search(rf"[`\"']{m[2]}[`\"']", evidence.text):
         return None
-    found = re.search(rf"(?<![\w.]){re.escape(m[1])}\{{[^{{}}\n]+\}}(?!\w)", evidence.text)
+    found = re.search(rf"(?<![\w.]){re.escape(m[1])}\{{[^{{}}\n]+\}}(?![\w{{])", evidence.text)
     return found.group() if found else None
 
 
@@ -1154,8 +1154,8 @@ def _filled(claim: str, evidence: Evidence) -> str | None:
     word the prompt shows (`(CUDA 0)` for `f" ({device_type.upper()} {p.get_device()})"` beside `p.is_cuda`)."""
     for m in _FSTRING.finditer(evidence.text):
         pieces = re.split(r"\{[^{}\n]+\}", m[1].strip())
-        if len(pieces) < 2 or len("".join(pieces).replace(" ", "")) < 2:
-            continue
+        if len(pieces) < 2 or len("".join(pieces).replace(" ", "")) < 2 or "" in pieces[1:-1]:
+            continue  # not two slots side by side: `sm_87` is not `f"sm_{major}{minor}"`'s
         filled = re.fullmatch(r"(<\w+>|[\w.-]+)".join(map(re.escape, pieces)), claim)
         if filled and all(w.isdigit() or len(w) == 1 or w[0] == "<" or f" {w.lower()} " in evidence.parts or
                           _find_word(evidence.folded, w.lower()) >= 0 for w in filled.groups()):  # fmt: skip
