@@ -722,8 +722,9 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     if re.search(row, evidence.words):
         return claim
     # a name of three words or more inside a longer CamelCase name (`fused_linear_cross_entropy` in
-    # `LigerFusedLinearCrossEntropyLoss`, `Float8Quantizer` in the plural `IsFloat8Quantizers`): one that starts with a capital (not `gNumAcceptedTokens`, a tensor's) and
-    # is no kernel's (`top_k_mask_logits` is not `TopKMaskLogitsKernel`: a Python function is not its kernel)
+    # `LigerFusedLinearCrossEntropyLoss`, `Float8Quantizer` in the plural `IsFloat8Quantizers`): one that starts
+    # with a capital (not `gNumAcceptedTokens`, a tensor's) and is no kernel's (`top_k_mask_logits` is not
+    # `TopKMaskLogitsKernel`: a Python function is not its kernel)
     camel = "".join(map(str.capitalize, words))
     if re.search(rf"(?<!\w)Test{camel}(?!\w)", evidence.text, re.IGNORECASE):
         return claim  # a test class named for what it tests (`scaled_mm`: `TestScaledMM`)
