@@ -815,7 +815,7 @@ def _slot_numbered(claim: str, evidence: Evidence) -> str | None:
     m = re.fullmatch(r"([A-Za-z_]\w*?[A-Za-z_])(\d+)", claim)
     if m is None or not re.search(rf"[`\"']{m[2]}[`\"']", evidence.text):
         return None
-    found = re.search(rf"(?<![\w.]){re.escape(m[1])}\{{[^{{}}\n]+\}}(?![\w{{])", evidence.text)
+    found = re.search(rf"(?<![\w.]){re.escape(m[1])}{_SLOT_IN}(?![\w{{])", evidence.text)
     return found.group() if found else None
 
 
@@ -944,7 +944,10 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     fraction = re.escape(str(Decimal(plain).scaleb(-2)))
     literal = re.escape(format(Decimal(plain).scaleb(-2).normalize(), "f"))  # 80%: `0.8f`
     kib = format((Decimal(plain) * 1024).normalize(), "f")
-    for near in (p for name, patterns in kind.near if name in unit for p in patterns):
+    # a row's units, "|" between them ("%|％|percent"): each found in the claim as written
+    for near in (
+        p for units, patterns in kind.near if any(u in unit for u in units.split("|")) for p in patterns
+    ):
         # "ntok ≤ 16", "| tok/rank |", "smem <= 49152"
         if re.search(near.format(n=re.escape(plain), fraction=fraction, literal=literal, kib=kib), text):
             return claim
@@ -1154,7 +1157,7 @@ def _filled(claim: str, evidence: Evidence) -> str | None:
     """What an f-string writes, each slot filled with a number, a letter or a placeholder for one (`<name>`), or a
     word the prompt shows (`(CUDA 0)` for `f" ({device_type.upper()} {p.get_device()})"` beside `p.is_cuda`)."""
     for m in _FSTRING.finditer(evidence.text):
-        pieces = re.split(r"\{[^{}\n]+\}", m[1].strip())
+        pieces = re.split(_SLOT_IN, m[1].strip())
         if len(pieces) < 2 or len("".join(pieces).replace(" ", "")) < 2 or "" in pieces[1:-1]:
             continue  # not two slots side by side: `sm_87` is not `f"sm_{major}{minor}"`'s
         filled = re.fullmatch(r"(<\w+>|[\w.-]+)".join(map(re.escape, pieces)), claim)
