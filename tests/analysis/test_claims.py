@@ -77,6 +77,7 @@ def _kinds(text: str) -> list[tuple[str, str]]:
     ("text", "expected"),
     [
         ("Edits `flashinfer/decode.py`.", [("flashinfer/decode.py", "code")]),
+        ("The flag now sets it to `True`, not `None` (`null` in JSON).", []),  # a literal alone (held out 72)
         (
             "Edits flashinfer/decode.py and decode.py.",
             [("flashinfer/decode.py", "path"), ("decode.py", "file")],
@@ -2743,6 +2744,68 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "The launcher forwards `TCCL`-prefixed variables.",
             "The launcher forwards `TCXL`-prefixed variables.",
             "        self._communication_backend_name = 'tccl'",
+        ),
+        (
+            "Models with special sharding: Yuan2 and ChatGLM.",
+            "Models with special sharding: Yuan2 and ChatGPT.",
+            "    # chatGLM2, chatGLM2",
+        ),
+        (
+            "Linking against cuRAND blocked the extension on ROCm.",
+            "Linking against cuSPARSE blocked the extension on ROCm.",
+            "            return ['-lcurand']",
+        ),
+        # --- round 71 (held out 71 and 72, InternLM/lmdeploy 2025-08 and huggingface/accelerate 2025-04 to 05) ---
+        (
+            "Models whose config has `head_dim: null`.",
+            "Models whose config has `hidden_dim: null`.",
+            "    head_dim=None,",
+        ),
+        (
+            "Stream a request with `include_usage: true`.",
+            "Stream a request with `include_usage: false`.",
+            "        if (res.finish_reason and request.stream_options and request.stream_options.include_usage):",
+        ),
+        (
+            "The saved file has `override_linear_precision: [false, false, false]`.",
+            "The saved file has `override_linear_precision: [false, true, false]`.",
+            '  fp8_config["override_linear_precision"] = (False, False, False)',
+        ),
+        (
+            "The server gains `POST /sleep` and `?level=`.",
+            "The server gains `GET /sleep` and `?tags=`.",
+            "@router.post('/sleep', dependencies=[Depends(check_api_key)])\n+    level = raw_request.query_params.get('level', '1')",
+        ),
+        (
+            "It sits after the 2025 `<details>` block.",
+            "It sits after the 2025 `<table>` block.",
+            "<details close>",
+        ),
+        (
+            "The torch pin is relaxed to `>=2.4.0,<=2.6.0`.",
+            "The torch pin is relaxed to `>=2.4.0,<=2.7.0`.",
+            "torch<=2.6.0,>=2.4.0",
+        ),
+        (
+            "The object store takes 30% of host memory, capped at 80 GB.",
+            "The object store takes 40% of host memory, capped at 90 GB.",
+            "    DEFAULT_OBJECT_STORE_MAX_MEMORY_BYTES = 80 * (10**9)\n"
+            "+    ratio = float(os.getenv('RAY_DEFAULT_OBJECT_STORE_MEMORY_PROPORTION', '0.3'))",
+        ),
+        (
+            "It fails after the engine is woken up more than 30 times.",
+            "It fails after the engine is woken up more than 40 times.",
+            "fix stream assert error when wakeup 30+ times (#3883)",
+        ),
+        (
+            "Use `@find_executable_batch_size(reduce_batch_size_fn=...)`.",
+            "Use `@find_executable_batch_size(shrink_batch_size_fn=...)`.",
+            "def find_executable_batch_size(function: callable = None, reduce_batch_size_fn: callable = None):",
+        ),
+        (
+            "It changes outputs for Qwen and InternLM.",
+            "It changes outputs for Qwen and InternVL.",
+            "class InternLM2Model(nn.Module):",
         ),
     ],
 )

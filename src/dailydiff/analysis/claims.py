@@ -247,12 +247,14 @@ class Evidence:
 
     @functools.cached_property
     def products(self) -> frozenset[int]:
-        """The values of the products of numbers the evidence writes (`1024 * 1024`), a whole product only:
-        none a name or another operator multiplies or divides (`n * 1024`, `1024 * 1024 / 4`); and the numbers
-        code writes with their digits grouped by `_` (`12_000_000`)."""
+        """The values of the products of numbers the evidence writes (`1024 * 1024`, `80 * (10**9)`), a whole
+        product only: none a name or another operator multiplies or divides (`n * 1024`, `1024 * 1024 / 4`); and
+        the numbers code writes with their digits grouped by `_` (`12_000_000`)."""
         text = self.text
         products = (
-            math.prod(map(int, re.findall(r"\d+", m.group())))
+            math.prod(
+                int(base) ** int(power or 1) for base, power in re.findall(r"(\d+)(?:\*\*(\d+))?", m.group())
+            )
             for m in _PRODUCT.finditer(text)
             if text[max(0, m.start() - 4) : m.start()].rstrip()[-1:] not in _FACTOR
         )
@@ -340,7 +342,8 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 # finding -----------------------------------------------------------------------------------------
 
 _DECIMAL = lazy_compile(r"(?<![\w.])\d+\.\d+")
-_PRODUCT = lazy_compile(r"(?<![\w.*])\d+(?:[ \t]*\*[ \t]*\d+)+(?![\w.]|[ \t]*[*/%])")
+_POWER = r"(?:\(\d+\*\*\d+\)|\d+(?:\*\*\d+)?)"  # a factor: a number, or a power (`10**9`)
+_PRODUCT = lazy_compile(rf"(?<![\w.*]){_POWER}(?:[ \t]*\*[ \t]*{_POWER})+(?![\w.]|[ \t]*[*/%])")
 _GROUPED = lazy_compile(r"(?<![\w.])\d{1,3}(?:_\d{3})+(?![\w.])")
 _FACTOR = frozenset("*/%")  # an operator before a product: it is a factor of a longer one
 _ROW = lazy_compile(r"[+ -]?\s*\|(.*)\|\s*$")  # a table's row (in a diff: with its + or -)
@@ -513,7 +516,8 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
         )
         right = (
             after not in _WORD or after == "_" or needle[-1] == "_" or after.isupper()
-            or (after.isdigit() and needle[-1].islower() and not needle.islower())  # `NonExec` in `NonExec2D`
+            # `NonExec` in `NonExec2D`, a family's name before its version (`ChatGLM` in `chatGLM2`)
+            or (after.isdigit() and needle[-1].isalpha() and not needle.islower())
         )  # fmt: skip
         if left and right:
             return at
@@ -1063,13 +1067,14 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         # letter case and endings aside ("Optimization").
         folded = evidence.folded
         return bare if all(folded.find(word) >= 0 for word in bare.lower().split()) else None
-    # A call written with its arguments (`plan(q, k)`, `deprecate_kwarg("n")`), a qualified name put together from
-    # its parts (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is shown.
+    # A call written with its arguments (`plan(q, k)`, `deprecate_kwarg("n")`, a decorator's `@retry(n=...)`), a
+    # qualified name put together from its parts (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is
+    # shown.
     words = " ".join(w for w in bare.split() if w not in _rules().placeholders)  # `--override key=value`
     names = [
         n for n in re.findall(r"[A-Za-z_]\w*", words, re.ASCII) if len(n) > 1 and n not in _rules().commands
     ]
-    if not names or (" " not in bare and not re.fullmatch(r"[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
+    if not names or (" " not in bare and not re.fullmatch(r"@?[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
         return None
     # a standard module's name need not be shown where the code calls or subscripts the name it qualifies
     # (`pathlib.Path` for `Path(p)`, `typing.List` for `List[int]`; not `os.path.exists` for `path.exists()`)
@@ -1099,28 +1104,51 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
 
 _TOKEN = lazy_compile(r"\w+|[^\w\s]", re.ASCII)
 _TUPLE = lazy_compile(r"[(\[](\w+(?:, ?\w+)+)[)\]]", re.ASCII)  # `(b, s)`, `[1, 0]`
-# `y=None`, `n=0`, `full_bf16=True/False` (either)
-_SETTING = lazy_compile(r"(\w+)=(None|True|False|true|false|null|-?\d+|True/False|true/false)", re.ASCII)
+_VALUE = r"None|True|False|true|false|null|-?\d+"
+# `y=None`, `n=0`, `full_bf16=True/False` (either), a config's `head_dim: null`, `x: [false, false]`
+_SETTING = lazy_compile(
+    rf"(\w+)(?:=|: ?)({_VALUE}|True/False|true/false|[\[(](?:{_VALUE})(?:, ?(?:{_VALUE}))*[\])])", re.ASCII
+)
+_SPELLED = {"none": "None|null", "null": "None|null", "true": "True|true", "false": "False|false"}
 _SPEC = r"(?:[=!<>~]=|[<>])\s*[\"']?[\w.*+-]+[\"']?"  # a requirement's bound: `>=1.7.0`, `!="1.10"`
-_PINNED = lazy_compile(rf"([\w.-]+)({_SPEC}(?:,\s*{_SPEC})*)", re.ASCII)  # `torch==2.7.0.dev20250310+cpu`
+# `torch==2.7.0.dev20250310+cpu`; bounds alone (`>=2.4.0,<=2.6.0`)
+_PINNED = lazy_compile(rf"([\w.-]*)({_SPEC}(?:,\s*{_SPEC})*)", re.ASCII)
+
+
+def _literal(value: str) -> str:
+    """A setting's value as Python, JSON or YAML writes it: `None` or `null`, `True` or `true`, a list or a
+    tuple of them (`[false, false]`: `(False, False)`), either of two (`True/False`)."""
+    if "/" in value:
+        return "|".join(map(_literal, value.split("/")))
+    spelled = {"[": r"[\[(]\s*", "(": r"[\[(]\s*", "]": r"\s*[\])]", ")": r"\s*[\])]", ",": r"\s*,\s*"}
+    return "".join(
+        spelled.get(t) or f"(?:{_SPELLED.get(t.lower(), re.escape(t))})"
+        for t in re.findall(r"-?\w+|\S", value)
+    )
 
 
 def _spaced_otherwise(claim: str, text: str) -> str | None:
     """Code written with other spaces, or another kind of brackets, as the text has it: `[b*s, d]` for "[b * s,
     d]", `(b, s)` for "[b, s]", `(1, 0)` for `return 1, 0`; a setting and its literal as code sets or tests it
     (`q=None` for `q: Optional[Tensor] = None`, `y=None` for `if y is None`, `x=False` for YAML's `x: False`,
-    `r=8` for JSON's `"r": 8`), a requirement with its version quoted (`torch==2.7.0` for `torch=="2.7.0"`) or
-    with other bounds (`torch!=1.10` for `"torch>=1.7.0,!=1.10"`). Not code of words alone: those are names, found
-    as names."""
+    `r=8` for JSON's `"r": 8`, `head_dim: null` for `head_dim=None`, `x: [false, false]` for `cfg["x"] = (False,
+    False)`, `include_usage: true` for `if (… and options.include_usage):`), a requirement with its version quoted
+    (`torch==2.7.0` for `torch=="2.7.0"`) or with other bounds, in any order (`torch!=1.10` for
+    `"torch>=1.7.0,!=1.10"`; bounds alone, `>=2.4,<=2.6` for `torch<=2.6,>=2.4`). Not code of words alone: those
+    are names, found as names."""
     tokens = _TOKEN.findall(claim)
     if not any(not t[0].isalnum() and t != "_" for t in tokens) or len(tokens) < 3:
         return None
     if m := _SETTING.fullmatch(claim):
-        value = m[2].replace("/", "|")
-        joined = rf"(?<![\w.]){m[1]}(?:\s*(?::[^=\n]{{1,60}})?=|\s*==|\s+is|[\"']?:)\s*(?:{value})(?!\w)"
+        value = _literal(m[2])
+        sets = r"\s*(?::[^=\n]{1,60})?=|\s*==|\s+is|[\"']?:|[\"']\]\s*="  # `x: int = `, `x is`, `"x":`, `c["x"] =`
+        joined = rf"(?<![\w.]){m[1]}(?:{sets})\s*(?:{value})(?!\w)"
+        if m[2].lower() == "true":  # a flag the code tests (`if x:`, `and opts.x)`)
+            joined += rf"|\b(?:if|and|or)\s+\(?(?:[\w.]*\.)?{m[1]}\s*[):]"
     elif m := _PINNED.fullmatch(claim):  # a requirement's bounds, quoted, among others (`torch>=1.7,!=1.10`)
         bounds = set(re.sub(r"[\s\"']", "", m[2]).split(","))
-        for shown in re.finditer(rf"(?<![\w.-]){re.escape(m[1])}\s*({_SPEC}(?:\s*,\s*{_SPEC})*)", text):
+        package = re.escape(m[1]) if m[1] else r"[\w.-]+"
+        for shown in re.finditer(rf"(?<![\w.-]){package}\s*({_SPEC}(?:\s*,\s*{_SPEC})*)", text):
             if bounds <= set(re.sub(r"[\s\"']", "", shown[1]).split(",")):
                 return shown.group()
         return None
