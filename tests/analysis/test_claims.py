@@ -2807,6 +2807,18 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It changes outputs for Qwen and InternVL.",
             "class InternLM2Model(nn.Module):",
         ),
+        # --- round 72 (held out 73 and 74, fla-org/flash-linear-attention 2025-07 and ModelTC/lightllm 2025-04) ---
+        (
+            "Run the tests with `use_qk_l2norm_in_kernel=True`.",
+            "Run the tests with `use_qk_rmsnorm_in_kernel=True`.",
+            "    if USE_QK_L2NORM_IN_KERNEL:",
+        ),
+        ("It adds 10 GB of swap.", "It adds 12 GB of swap.", "          swap-size-gb: 10"),
+        (
+            "Only text tokens are scaled by `sqrt(hidden_size)`.",
+            "Only text tokens are scaled by `sqrt(head_dim)`.",
+            '        self.embed_scale = torch.tensor(network_config["hidden_size"] ** 0.5)',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -1089,7 +1089,12 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     if names[-1][:1].isupper() and names[-1].endswith("s"):  # a class's plural (`nn.Parameters`)
         names[-1] = names[-1] if _find_word(text, names[-1]) >= 0 else names[-1][:-1]
     if all(
-        _find_word(text, name) >= 0 or _name_found(evidence, name) or _called(name, text) for name in names
+        _find_word(text, name) >= 0
+        or _name_found(evidence, name)
+        or _called(name, text)
+        # a snake_case name in capitals (`use_qk_l2norm=True` for the kernel's `USE_QK_L2NORM`)
+        or ("_" in name.strip("_") and _find_word(text, name.upper()) >= 0)
+        for name in names
     ):
         return names[-1]
     # A name written as a pattern (`src.xxx`): the rest shown, any name in its place.
