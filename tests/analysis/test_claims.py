@@ -77,7 +77,6 @@ def _kinds(text: str) -> list[tuple[str, str]]:
     ("text", "expected"),
     [
         ("Edits `flashinfer/decode.py`.", [("flashinfer/decode.py", "code")]),
-        ("The flag now sets it to `True`, not `None` (`null` in JSON).", []),  # a literal alone (held out 72)
         (
             "Edits flashinfer/decode.py and decode.py.",
             [("flashinfer/decode.py", "path"), ("decode.py", "file")],
@@ -852,6 +851,48 @@ def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
     assert (claim in found) is kept and "unasked" not in found
     if kept:
         assert found[claim].startswith(("cited, diff ", "cited, message")), found
+
+
+@pytest.mark.parametrize(
+    ("claim", "line", "kept"),
+    [
+        ("80", "+        DEFAULT_OBJECT_STORE_MAX_MEMORY_BYTES = 80 * (10**9)", True),  # held out 71
+        ("90", "+        DEFAULT_OBJECT_STORE_MAX_MEMORY_BYTES = 80 * (10**9)", False),
+        ("min(h, 8)", "+  int warps_per_block = (h <= 8) ? h : 8;", True),  # held out 67
+        ("min(w, 16)", "+  int warps_per_block = (h <= 8) ? h : 8;", False),
+        ("16", "Changes: 1 files, +49/−65", False),  # held out 57: judged not shown
+        ("decoder", "+    decorder = ScheduleGPipe(decode_stage, 1)", False),  # held out 60: judged not shown
+        ("libtransformer_engine", "+find_library(TE_LIB NAMES transformer_engine)", True),  # held out 67
+        ("1e-3", "+    b_q = b_q / (tl.sqrt(tl.sum(b_q * b_q) + 1e-6))", False),  # held out 73: every number
+    ],
+)
+def test_a_repair_answer_keeps_a_claim_by_a_shown_line_that_writes_half_its_names(
+    claim: str, line: str, kept: bool
+) -> None:
+    """A repair answer keeps a claim only to show it, and the line it copies need write only half of the claim's
+    names and numbers; the lines a request for lines gets (``mark``) must carry the whole claim."""
+    evidence = Evidence([
+        Section("header", "Changes: 1 files, +49/−65"),
+        Section("diff", "x.py +5/-0\n@@ -0,0 +1,5 @@\n+        DEFAULT_OBJECT_STORE_MAX_MEMORY_BYTES = 80 * (10**9)\n"
+                "+  int warps_per_block = (h <= 8) ? h : 8;\n+    decorder = ScheduleGPipe(decode_stage, 1)\n"
+                "+find_library(TE_LIB NAMES transformer_engine)\n+    b_q = b_q / (tl.sqrt(tl.sum(b_q * b_q) + 1e-6))\n",
+                path="x.py"),
+    ])  # fmt: skip
+    said = [{"claim": claim, "line": line}]
+    assert (claim in cited(said, [claim], evidence, repair=True)) is kept
+    assert claim not in cited(said, [claim], evidence)
+
+
+def test_a_claim_written_with_words_around_it_stands_for_the_one_listed() -> None:
+    """Held out 73 and 74: the model keeps "10 GB of swap" and "`k k^T`" for the listed 10 and `k k^T`."""
+    evidence = Evidence(
+        [Section("diff", "x.yml +1/-0\n@@ -0,0 +1 @@\n+          swap-size-gb: 10\n", path="x.yml")]
+    )
+    said = [
+        {"claim": "10 GB of swap", "line": "+          swap-size-gb: 10"},
+        {"claim": "about 100 of them", "line": "+          swap-size-gb: 10"},
+    ]
+    assert list(cited(said, ["10", "swap-size", "12"], evidence, repair=True)) == ["10"]
 
 
 @pytest.mark.parametrize(

@@ -756,7 +756,7 @@ class _Session(Caller):
                     analysis = rewritten
                 answered = load_json(again.text)
                 said = answered.get("shown") if isinstance(answered, dict) else None
-                shown = cited(said, missing, prompt.evidence)
+                shown = cited(said, missing, prompt.evidence, repair=not cite)
         except (LLMCallError, AnswerError) as exc:  # the first answer stands, its claims removed below
             log.info("%s %s: the %s of %d claims failed (%s)", request.commit.repo, request.commit.sha[:12],
                      "lines request" if cite else "repair", len(missing),
