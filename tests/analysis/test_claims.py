@@ -2851,8 +2851,9 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
         # --- round 72 (held out 73 and 74, fla-org/flash-linear-attention 2025-07 and ModelTC/lightllm 2025-04) ---
         (
             "Run the tests with `use_qk_l2norm_in_kernel=True`.",
-            "Run the tests with `use_qk_rmsnorm_in_kernel=True`.",
-            "    if USE_QK_L2NORM_IN_KERNEL:",
+            # a qualified name is not its last part in capitals (the replay after round 72: pytorch/ao 2024-11)
+            "Run the tests with `use_qk_l2norm_in_kernel=True`; consider `torch.utils.use_qk_l2norm_in_kernel`.",
+            "    if USE_QK_L2NORM_IN_KERNEL:\n+    from torch import utils",
         ),
         ("It adds 10 GB of swap.", "It adds 12 GB of swap.", "          swap-size-gb: 10"),
         (

@@ -1088,12 +1088,14 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return rest
     if names[-1][:1].isupper() and names[-1].endswith("s"):  # a class's plural (`nn.Parameters`)
         names[-1] = names[-1] if _find_word(text, names[-1]) >= 0 else names[-1][:-1]
+    setting = _SETTING.fullmatch(bare) is not None
     if all(
         _find_word(text, name) >= 0
         or _name_found(evidence, name)
         or _called(name, text)
-        # a snake_case name in capitals (`use_qk_l2norm=True` for the kernel's `USE_QK_L2NORM`)
-        or ("_" in name.strip("_") and _find_word(text, name.upper()) >= 0)
+        # a setting's snake_case name in capitals (`use_qk_l2norm=True` for the kernel's `USE_QK_L2NORM`; not a
+        # part of a qualified name: `torch.utils.cmake_prefix_path` is not `CMAKE_PREFIX_PATH`)
+        or (setting and "_" in name.strip("_") and _find_word(text, name.upper()) >= 0)
         for name in names
     ):
         return names[-1]
