@@ -1116,7 +1116,9 @@ _VALUE = r"None|True|False|true|false|null|-?\d+"
 _SETTING = lazy_compile(
     rf"(\w+)(?:=|: ?)({_VALUE}|True/False|true/false|[\[(](?:{_VALUE})(?:, ?(?:{_VALUE}))*[\])])", re.ASCII
 )
-_SPELLED = {"none": "None|null", "null": "None|null", "true": "True|true", "false": "False|false"}
+# a setting's literal and brackets as any of the three languages writes them
+_SPELLED = {"none": "(?:None|null)", "null": "(?:None|null)", "true": "(?:True|true)", "false": "(?:False|false)",
+            "[": r"[\[(]\s*", "(": r"[\[(]\s*", "]": r"\s*[\])]", ")": r"\s*[\])]", ",": r"\s*,\s*"}  # fmt: skip
 _SPEC = r"(?:[=!<>~]=|[<>])\s*[\"']?[\w.*+-]+[\"']?"  # a requirement's bound: `>=1.7.0`, `!="1.10"`
 # `torch==2.7.0.dev20250310+cpu`; bounds alone (`>=2.4.0,<=2.6.0`)
 _PINNED = lazy_compile(rf"([\w.-]*)({_SPEC}(?:,\s*{_SPEC})*)", re.ASCII)
@@ -1127,11 +1129,7 @@ def _literal(value: str) -> str:
     tuple of them (`[false, false]`: `(False, False)`), either of two (`True/False`)."""
     if "/" in value:
         return "|".join(map(_literal, value.split("/")))
-    spelled = {"[": r"[\[(]\s*", "(": r"[\[(]\s*", "]": r"\s*[\])]", ")": r"\s*[\])]", ",": r"\s*,\s*"}
-    return "".join(
-        spelled.get(t) or f"(?:{_SPELLED.get(t.lower(), re.escape(t))})"
-        for t in re.findall(r"-?\w+|\S", value)
-    )
+    return "".join(_SPELLED.get(t.lower(), re.escape(t)) for t in re.findall(r"-?\w+|\S", value))
 
 
 def _spaced_otherwise(claim: str, text: str) -> str | None:
