@@ -2861,6 +2861,45 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Only text tokens are scaled by `sqrt(head_dim)`.",
             '        self.embed_scale = torch.tensor(network_config["hidden_size"] ** 0.5)',
         ),
+        # --- round 73 (held out 73: a kernel's formula written in mathematics) ---
+        (
+            "The state now adds `k v^T` after the decay.",
+            "The state now adds `k w^T` after the decay.",
+            "            b_h += b_k[:, None] * b_v",
+        ),
+        (
+            "It builds `k k^T` and `q·k` in one pass.",
+            "It builds `k k^T` and `q·r` in one pass.",
+            "        b_A = tl.dot(b_k, tl.trans(b_k)) + tl.dot(b_q, tl.trans(b_k))",
+        ),
+        (
+            "The decay is `exp(g_i - g_j)`, now masked.",
+            "The decay is `exp(a_i - a_j)`, now masked.",
+            "        b_g_diff = b_g[:, None] - b_g[None, :]",
+        ),
+        (
+            "The gate scales the state by `diag(exp(gk))`.",
+            "The gate scales the state by `diag(exp(gv))`.",
+            "            b_gk = exp(tl.load(p_gk).to(tl.float32))",
+        ),
+        (
+            "The kernel stores `-x` for the padding.",
+            "The kernel stores `-z` for the padding.",
+            "        tl.store(y + base_offset, -b_x, mask=m_d)",
+        ),
+        (
+            # a method of a name is not a function of mathematics (`torch.exp`), a number is shown
+            "It calls `torch.exp(x)` on `x * 1024`.",
+            "It calls `torch.sqrt(x)` on `x * 2048`.",
+            "    y = torch.exp(x) * 1024",
+        ),
+        # --- round 73 (held out 74: a route by the handler the code names for it) ---
+        (
+            "Requests to `/v1/chat/completions` and `POST /generate` now validate the images.",
+            "Requests to `/v1/completions` and `POST /generate` now validate the images.",
+            "@@ -231,6 +236,37 @@ async def chat_completions(request: ChatCompletionRequest, raw_request: Request)\n"
+            "+async def generate(request: Request) -> Response:",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

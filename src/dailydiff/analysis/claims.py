@@ -73,6 +73,8 @@ class _Rules:
     file_style: tuple[str, int]  # what parts a file name's words, the shortest stem to read so
     test_modules: tuple[str, ...]  # how a test module's name starts: one named without its `.py` is its file
     special_methods: dict[str, str]  # a special method, and the builtin that calls it (`__repr__`: `repr`)
+    # a formula's functions of mathematics, a kernel's prefixes of a name, the letters that index a name
+    formula: tuple[frozenset[str], tuple[str, ...], frozenset[str]]
 
 
 @functools.cache
@@ -119,6 +121,11 @@ def _rules() -> _Rules:
         (data["file_style"]["separators"], data["file_style"]["min_length"]),
         tuple(data["file_style"]["test_modules"]),
         data["special_methods"],
+        (
+            frozenset(data["formula"]["functions"]),
+            tuple(data["formula"]["prefixes"]),
+            frozenset(data["formula"]["indices"]),
+        ),
     )
 
 
@@ -1067,6 +1074,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         # letter case and endings aside ("Optimization").
         folded = evidence.folded
         return bare if all(folded.find(word) >= 0 for word in bare.lower().split()) else None
+    if (shown := _formula(bare, evidence)) is not None:
+        return shown
     # A call written with its arguments (`plan(q, k)`, `deprecate_kwarg("n")`, a decorator's `@retry(n=...)`), a
     # qualified name put together from its parts (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is
     # shown.
@@ -1107,6 +1116,40 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         found = re.search(rf"(?<![\w.]){pattern}", text)
         return found.group() if found else None
     return None
+
+
+# mathematics: its signs (a transpose, a product, a power), a function's call, an operator between two terms, a
+# minus before one; of names, numbers, signs and brackets only, no division
+_FORMULA = lazy_compile(r"(?=.*(?:[\^·×⊙ᵀ]|\w\(|[\w)\]]\s*[-+*]\s*[\w(]|^-\w))[\w\s.,()\[\]^·×⊙ᵀ*+-]+")
+_TERM = lazy_compile(r"(\^)?([A-Za-z_]\w*)|(?<![\w.])(\d+)(?![\w.])", re.ASCII)
+
+
+def _formula(claim: str, evidence: Evidence) -> str | None:
+    """A formula in mathematics (`k v^T`, `exp(g_i - g_j)`, `q·k`, `-x`): every name in it shown as code writes
+    it, with a kernel's block prefix (`b_k` for k), an indexed name as the name (`g_i` for g); the functions of
+    mathematics (`exp`) and a transpose's `T` need not be, a number of two digits or more is."""
+    if not _FORMULA.fullmatch(claim):
+        return None
+    functions, prefixes, indices = _rules().formula
+    text, names = evidence.text, 0
+    for m in _TERM.finditer(claim):
+        if m[3] is not None:
+            if len(m[3]) > 1 and _find_word(text, m[3]) < 0:
+                return None
+            continue
+        name = m[2]
+        if (name in functions and claim[m.start(2) - 1 : m.start(2)] != ".") or (m[1] and name == "T"):
+            continue
+        indexed = re.fullmatch(r"([A-Za-z]\w*?)_([a-z])", name, re.ASCII)
+        forms = [name, *(f"{prefix}{name}" for prefix in prefixes)]
+        if indexed and indexed[2] in indices:
+            forms += [indexed[1], *(f"{prefix}{indexed[1]}" for prefix in prefixes)]
+        if not any(
+            _find_word(text, form) >= 0 or (len(form) > 1 and _name_found(evidence, form)) for form in forms
+        ):
+            return None
+        names += 1
+    return claim if names else None
 
 
 _TOKEN = lazy_compile(r"\w+|[^\w\s]", re.ASCII)
