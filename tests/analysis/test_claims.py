@@ -2900,6 +2900,29 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "@@ -231,6 +236,37 @@ async def chat_completions(request: ChatCompletionRequest, raw_request: Request)\n"
             "+async def generate(request: Request) -> Response:",
         ),
+        # --- round 74 (held out 76, tile-ai/tilelang 2025-06 and 2025-07) ---
+        (
+            # a name after a string's escape (`\\t`)
+            "It calls `cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, ...)` before the launch.",
+            "It calls `cudaDeviceSetLimit(cudaLimitPersistingL2CacheSizeMax, ...)` before the launch.",
+            '    code += "\\tcudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, {2});\\n"',
+        ),
+        ("Finite inputs get `0x1000` added.", "Finite inputs get `0x2000` added.", "    x += 0x1000u;"),
+        (
+            "Masked scores become `-inf`.",
+            "Masked scores become `-nan`.",
+            "        acc_s[i, j] = T.if_then_else(mask, acc_s[i, j], -T.infinity(accum_dtype))",
+        ),
+        (
+            "The group size is capped by `domain[last]`.",
+            "The group size is capped by `extent[last]`.",
+            "      group_size = min(group_size, domain[domain.size() - 1]);",
+        ),
+        (
+            "It raises `num_stages` from 0 to 2 in the decode example.",
+            "It raises `num_warps` from 0 to 2 in the decode example.",
+            "Changed the number of stages in the pipelined loop from 0 to 2",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

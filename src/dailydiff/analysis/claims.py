@@ -489,12 +489,20 @@ def _find_word(text: str, needle: str, start: int = 0) -> int:
     head, tail = needle[0] in _WORD, needle[-1] in _WORD
     at = text.find(needle, start)
     while at >= 0:
-        before = text[at - 1] if at > 0 else " "
+        before = _before(text, at)
         after = text[at + len(needle)] if at + len(needle) < len(text) else " "
         if not (head and before in _WORD) and not (tail and after in _WORD):
             return at
         at = text.find(needle, at + 1)
     return -1
+
+
+def _before(text: str, at: int) -> str:
+    """The character before ``at``; a string's escape (`\\t` in "\\tcudaDeviceSetLimit(") ends a word as a space
+    does."""
+    if at < 1:
+        return " "
+    return " " if at > 1 and text[at - 2] == "\\" and text[at - 1] in "ntr" else text[at - 1]
 
 
 def _find_part(text: str, needle: str, folded: str = "") -> int:
@@ -510,7 +518,7 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
     while at >= 0:
         end = at + len(needle)
         needle = text[at:end] if folded else needle  # the case the text writes it in
-        before = text[at - 1] if at > 0 else " "
+        before = _before(text, at)
         after = text[end] if end < len(text) else " "
         left = (
             before not in _WORD
@@ -730,6 +738,12 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     # a count's name: its words after a number ("24 qo heads")
     if words[0] in ("num", "n") and len(words) > 2:
         row += r"|[|#] \d+ \| " + r"(?: \| )?".join(map(re.escape, words[1:])) + r" [|#]"
+    if words[0] == "num":  # and after "number of" ("the number of stages": `num_stages`)
+        row += (
+            r"|[|#] number \| of \| "
+            + r"(?: \| )?".join(map(re.escape, [*words[1:-1], last]))
+            + r"(?:e?s)? [|#]"
+        )
     if re.search(row, evidence.words):
         return claim
     # a name of three words or more inside a longer CamelCase name (`fused_linear_cross_entropy` in
