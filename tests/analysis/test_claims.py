@@ -2923,6 +2923,22 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It raises `num_warps` from 0 to 2 in the decode example.",
             "Changed the number of stages in the pipelined loop from 0 to 2",
         ),
+        # --- round 75 (held out 77, ROCm/aiter 2025-09) ---
+        (
+            "It fixes the issue 922 complaint that `MAX_JOBS` was overridden.",
+            "It fixes the issue 923 complaint that `MAX_JOBS` was overridden.",
+            "* [fix]: issue922 MAX_JOBS is overridden heuristicly",
+        ),
+        (
+            "Each rank takes about `ceil(token_num / dp_size)` tokens.",
+            "Each rank takes about `ceil(token_num / tp_size)` tokens.",
+            "    per_dp_token = (token_num + dp_size - 1) // dp_size",
+        ),
+        (
+            "Any case with `m < 16` or `k < 512` hits `assert 0`.",
+            "Any case with `m < 32` or `k < 512` hits `assert 0`.",
+            '    if m >= 16 and k >= 512 and dtype == dtypes.bf16:\n+    else:\n+        assert 0, "asm kernel only"',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
