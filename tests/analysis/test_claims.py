@@ -2939,6 +2939,18 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Any case with `m < 32` or `k < 512` hits `assert 0`.",
             '    if m >= 16 and k >= 512 and dtype == dtypes.bf16:\n+    else:\n+        assert 0, "asm kernel only"',
         ),
+        # --- round 76 (held out 78, deepseek-ai/DeepEP 2025-06 and 2025-07) ---
+        (
+            # a mask is no name (`xffffffff`), and is found as it is
+            "The barrier now waits with `__all_sync(0xffffffff, ...)`.",
+            "The barrier now waits with `__all_sync(0xfffffffe, ...)`.",
+            "        if (__all_sync(0xffffffff, value <= 0))",
+        ),
+        (
+            "Senders write from a 16 KiB-per-warp buffer.",
+            "Senders write from a 32 KiB-per-warp buffer.",
+            "    constexpr int kNumTMABytesPerWarp = 16384;",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -977,7 +977,11 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
         if re.search(near.format(n=re.escape(plain), fraction=fraction, literal=literal, kib=kib), text):
             return claim
     for in_bytes in dict(kind.in_bytes).get(surface.lstrip("0123456789.,").strip(), ()):
-        if (size := Decimal(plain) * in_bytes) == int(size) and int(size) in evidence.products:
+        if (size := Decimal(plain) * in_bytes) == int(size) and (
+            int(size) in evidence.products
+            # in bytes on a line of bytes or sizes (16 KiB: `kNumTMABytesPerWarp = 16384;`)
+            or re.search(rf"(?im)^[^\n]*(?:byte|size)[^\n]*(?<![\w.]){int(size)}(?![\w.])", text)
+        ):
             return claim  # 1 MiB: `1024 * 1024`; 12 MB: `12_000_000`
     return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
 
@@ -1095,7 +1099,10 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     # shown.
     words = " ".join(w for w in bare.split() if w not in _rules().placeholders)  # `--override key=value`
     names = [
-        n for n in re.findall(r"[A-Za-z_]\w*", words, re.ASCII) if len(n) > 1 and n not in _rules().commands
+        # not a mask's letters (`0xffffffff`'s `xffffffff`)
+        n
+        for n in re.findall(r"[A-Za-z_]\w*", _HEX.sub(" ", words), re.ASCII)
+        if len(n) > 1 and n not in _rules().commands
     ]
     if not names or (" " not in bare and not re.fullmatch(r"@?[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
         return None
@@ -1120,7 +1127,7 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         # part of a qualified name: `torch.utils.cmake_prefix_path` is not `CMAKE_PREFIX_PATH`)
         or (setting and "_" in name.strip("_") and _find_word(text, name.upper()) >= 0)
         for name in names
-    ):
+    ) and all(_find_word(text, mask) >= 0 for mask in _HEX.findall(bare)):  # a mask it passes, as it is
         return names[-1]
     # A name written as a pattern (`src.xxx`): the rest shown, any name in its place.
     parts = re.split(r"(\.|::)", bare)
@@ -1142,17 +1149,19 @@ def _formula(claim: str, evidence: Evidence) -> str | None:
     """A formula in mathematics (`k v^T`, `exp(g_i - g_j)`, `q·k`, `-x`): every name in it shown as code writes
     it, with a kernel's block prefix (`b_k` for k), an indexed name as the name (`g_i` for g); the functions of
     mathematics (`exp`) and a transpose's `T` need not be, a number of two digits or more is."""
-    if not _FORMULA.fullmatch(claim):
+    text = evidence.text
+    if not _FORMULA.fullmatch(claim) or any(_find_word(text, mask) < 0 for mask in _HEX.findall(claim)):
         return None
     functions, prefixes, indices = _rules().formula
-    text, names = evidence.text, 0
-    for m in _TERM.finditer(claim):
+    names = 0
+    terms = _HEX.sub(" ", claim)  # a mask is found as it is, above
+    for m in _TERM.finditer(terms):
         if m[3] is not None:
             if len(m[3]) > 1 and _find_word(text, m[3]) < 0:
                 return None
             continue
         name = m[2]
-        if (name in functions and claim[m.start(2) - 1 : m.start(2)] != ".") or (m[1] and name == "T"):
+        if (name in functions and terms[m.start(2) - 1 : m.start(2)] != ".") or (m[1] and name == "T"):
             continue
         indexed = re.fullmatch(r"([A-Za-z]\w*?)_([a-z])", name, re.ASCII)
         forms = [name, *(f"{prefix}{name}" for prefix in prefixes)]
@@ -1285,6 +1294,7 @@ def _called(name: str, text: str) -> bool:
     return builtin is not None and re.search(rf"(?<![\w.]){builtin}\(", text) is not None
 
 
+_HEX = lazy_compile(r"(?<!\w)0[xX][0-9A-Fa-f]+(?!\w)", re.ASCII)
 _PROSE = lazy_compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
 _ESCAPE = lazy_compile(r"\\[a-z]", re.ASCII)
 _NAME = lazy_compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
