@@ -1127,7 +1127,7 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         # part of a qualified name: `torch.utils.cmake_prefix_path` is not `CMAKE_PREFIX_PATH`)
         or (setting and "_" in name.strip("_") and _find_word(text, name.upper()) >= 0)
         for name in names
-    ) and all(_find_word(text, mask) >= 0 for mask in _HEX.findall(bare)):  # a mask it passes, as it is
+    ) and _masks_shown(bare, text):
         return names[-1]
     # A name written as a pattern (`src.xxx`): the rest shown, any name in its place.
     parts = re.split(r"(\.|::)", bare)
@@ -1150,7 +1150,7 @@ def _formula(claim: str, evidence: Evidence) -> str | None:
     it, with a kernel's block prefix (`b_k` for k), an indexed name as the name (`g_i` for g); the functions of
     mathematics (`exp`) and a transpose's `T` need not be, a number of two digits or more is."""
     text = evidence.text
-    if not _FORMULA.fullmatch(claim) or any(_find_word(text, mask) < 0 for mask in _HEX.findall(claim)):
+    if not _FORMULA.fullmatch(claim) or not _masks_shown(claim, text):
         return None
     functions, prefixes, indices = _rules().formula
     names = 0
@@ -1295,6 +1295,14 @@ def _called(name: str, text: str) -> bool:
 
 
 _HEX = lazy_compile(r"(?<!\w)0[xX][0-9A-Fa-f]+(?!\w)", re.ASCII)
+
+
+def _masks_shown(claim: str, text: str) -> bool:
+    """Every mask (a hexadecimal literal, `0xffffffff`) the code claim passes is in the text as it is: a number,
+    not a name of its letters."""
+    return all(_find_word(text, mask) >= 0 for mask in _HEX.findall(claim))
+
+
 _PROSE = lazy_compile(r"[a-z]+(?: [a-z]+){0,2}", re.ASCII)
 _ESCAPE = lazy_compile(r"\\[a-z]", re.ASCII)
 _NAME = lazy_compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
