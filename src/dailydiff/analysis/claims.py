@@ -479,6 +479,7 @@ _LOOP = lazy_compile(r"\bfor (\w+) in range\((\d+), ?(\d+)\)", re.ASCII)
 _FSLOT = lazy_compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_ESCAPED = frozenset("ntr")  # a string's escape before a name: `\t` in "\tcudaDeviceSetLimit("
 
 
 def _find_word(text: str, needle: str, start: int = 0) -> int:
@@ -489,20 +490,14 @@ def _find_word(text: str, needle: str, start: int = 0) -> int:
     head, tail = needle[0] in _WORD, needle[-1] in _WORD
     at = text.find(needle, start)
     while at >= 0:
-        before = _before(text, at)
+        before = text[at - 1] if at > 0 else " "
+        if before in _ESCAPED and text[at - 2 : at - 1] == "\\":  # a string's escape ends a word (`\tfoo`)
+            before = " "
         after = text[at + len(needle)] if at + len(needle) < len(text) else " "
         if not (head and before in _WORD) and not (tail and after in _WORD):
             return at
         at = text.find(needle, at + 1)
     return -1
-
-
-def _before(text: str, at: int) -> str:
-    """The character before ``at``; a string's escape (`\\t` in "\\tcudaDeviceSetLimit(") ends a word as a space
-    does."""
-    if at < 1:
-        return " "
-    return " " if at > 1 and text[at - 2] == "\\" and text[at - 1] in "ntr" else text[at - 1]
 
 
 def _find_part(text: str, needle: str, folded: str = "") -> int:
@@ -518,7 +513,9 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
     while at >= 0:
         end = at + len(needle)
         needle = text[at:end] if folded else needle  # the case the text writes it in
-        before = _before(text, at)
+        before = text[at - 1] if at > 0 else " "
+        if before in _ESCAPED and text[at - 2 : at - 1] == "\\":  # `\tcudaDeviceSetLimit(`
+            before = " "
         after = text[end] if end < len(text) else " "
         left = (
             before not in _WORD
