@@ -2951,6 +2951,38 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Senders write from a 32 KiB-per-warp buffer.",
             "    constexpr int kNumTMABytesPerWarp = 16384;",
         ),
+        # --- round 77 (held out 79, mlc-ai/xgrammar 2026-05 to 2026-07) ---
+        (
+            # a name code puts together by adding strings, its number's slot by its first letter
+            "The fallback reuses the same `case_i` rule names.",
+            "The fallback reuses the same `case_j` rule names.",
+            '    auto option_result = Parse(option, "case_" + std::to_string(idx));',
+        ),
+        (
+            # a part by the string its name is set to
+            "It fired on the first occupied root_i name.",
+            "It fired on the first occupied rule_i name.",
+            '      std::string rule_prefix = "root_";\n+        std::string new_rule_name = rule_prefix + std::to_string(i);',
+        ),
+        (
+            # a part by its name
+            "Each pattern property gets a rule rule_name_pp_i.",
+            "Each pattern property gets a rule rule_name_pr_i.",
+            '        std::string value = CreateRule(pp.schema, rule_name + "_pp_" + std::to_string(i));',
+        ),
+        (
+            # a pattern put together, its slot by its first letter
+            "New branches emit startInt\\.0{1,p} or startInt\\.\\d{1,p}.",
+            "New branches emit startInt\\.0{2,p} or startInt\\.\\d{1,q}.",
+            '      parts.push_back(std::to_string(startInt) + "\\\\.0{1," + std::to_string(precision) + "}");\n'
+            '+      parts.push_back(std::to_string(startInt) + "\\\\.\\\\d{1," + std::to_string(precision) + "}");',
+        ),
+        (
+            # a term of a sum is no multiplier
+            "The loop runs at most NumRules()+1 times.",
+            "The loop runs at most 2 times.",
+            "    for (int iteration = 0; iteration <= grammar_->NumRules(); ++iteration) {",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
@@ -2959,6 +2991,20 @@ def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented
     _found_and_twin_flagged(
         text, invented, Evidence([Section("diff", f"x.py (modified, +9/−2)\n+{line}\n", "x.py")])
     )
+
+
+def test_files_of_one_folder_joined_by_a_slash_are_found_each_in_it() -> None:
+    """Round 77 (held out 79): `cpp/testing.cc/testing.h` is `cpp/testing.cc` and `cpp/testing.h`, each a file the
+    diff shows; a file of another folder, or not shown, is not."""
+    evidence = Evidence(
+        [Section("diff", f"{p} (modified, +1/−1)\n+x\n", p) for p in ("cpp/testing.cc", "cpp/testing.h")]
+    )
+    found = {c.text: c.where is not None for c in trace(
+        "It moves out of cpp/testing.cc/testing.h, then cpp/testing.cc/testing.hh and src/testing.cc/testing.h.",
+        evidence,
+    )}  # fmt: skip
+    assert found == {"cpp/testing.cc/testing.h": True, "cpp/testing.cc/testing.hh": False,
+                     "src/testing.cc/testing.h": False}  # fmt: skip
 
 
 def test_a_name_two_slots_side_by_side_write_is_not_found_by_its_digits() -> None:

@@ -247,10 +247,11 @@ class Evidence:
         names += [  # `sm90/100/110` is `sm90`, `sm100` and `sm110`
             m.group(1) + number for m in _NUMBERED.finditer(self.text) for number in m.group(2).split("/")
         ]
-        if values := dict(_STRING_SET.findall(self.text)):
+        values = dict(_STRING_SET.findall(self.text))
+        if values:
             fill = functools.partial(_NAMED_SLOT.sub, lambda slot: values.get(slot[1], slot[0]))
             names += [filled for m in _FSTRING.finditer(self.text) if (filled := fill(m[1])) != m[1]]
-        return "\n".join(names + _passed(self.text))
+        return "\n".join(names + _passed(self.text) + _concatenated(self.text, values))
 
     @functools.cached_property
     def products(self) -> frozenset[int]:
@@ -428,8 +429,9 @@ _CHOICES = lazy_compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII)
 _NUMBERED = lazy_compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
 _TEMPLATE = lazy_compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = lazy_compile(r"\{(\w+)\}", re.ASCII)
-_STRING_SET = lazy_compile(
-    r"^[+ -]?[ \t]*(?:self\.)?(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*[\"']([\w./-]+)[\"'],?[ \t]*$", re.M | re.A
+_STRING_SET = lazy_compile(  # `name = "value"`, C++'s `std::string name = "value";`
+    r"^[+ -]?[ \t]*(?:(?:const[ \t]+)?std::string[ \t]+|self\.)?(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*[\"']([\w./-]+)[\"'][,;]?[ \t]*$",
+    re.M | re.A,
 )
 _FSTRING = lazy_compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
 _NAMED_SLOT = lazy_compile(r"\{(?:\w+\.)*(\w+)\}", re.ASCII)  # a slot of a name: `{self._prefix}`'s `_prefix`
@@ -438,6 +440,33 @@ _OPTIONAL = lazy_compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII
 _REGEX_OPTIONAL = lazy_compile(
     r"(?<![\w.])([A-Za-z_]\w*)\(\?:(\w+)\)\?", re.ASCII
 )  # a regular expression's `acc(?:_norm)?`
+
+
+_CONCAT_TERM = r'(?:"(?:[^"\\\n]|\\.)*"|(?:std::)?to_string\(\w+\)|str\(\w+\)|[A-Za-z_]\w*)'
+_CONCAT = lazy_compile(rf"{_CONCAT_TERM}(?:[ \t]*\+[ \t]*{_CONCAT_TERM})+", re.ASCII)
+_CONCAT_PART = lazy_compile(r'"((?:[^"\\\n]|\\.)*)"|(?:std::)?(?:to_string|str)\((\w+)\)|(\w+)', re.ASCII)
+
+
+def _concatenated(text: str, values: dict[str, str]) -> list[str]:
+    """The names code puts together by adding strings (`"case_" + std::to_string(idx)`, `prefix + str(i)`), as the
+    model writes them: a number's slot by its name or its first letter (`case_idx`, `case_i`), a name by the
+    string it is set to (`rule_prefix = "root_"`) or as itself (`rule_name + "_pp_" + …`: `rule_name_pp_i`)."""
+    built = []
+    for line in text.splitlines():
+        if '" +' not in line and '+ "' not in line and "str(" not in line and "to_string(" not in line:
+            continue
+        for m in _CONCAT.finditer(line):
+            parts = _CONCAT_PART.findall(m.group())
+            strings = [bool(quoted) or name in values for quoted, _, name in parts]
+            if not any(strings) or all(strings):
+                continue
+            for short in (False, True):
+                built.append("".join(
+                    quoted.replace("\\\\", "\\").replace('\\"', '"') if quoted
+                    else (slot[0] if short else slot) if slot else values.get(name, name)
+                    for quoted, slot, name in parts
+                ))  # fmt: skip
+    return built
 
 
 def _passed(text: str) -> list[str]:
@@ -610,6 +639,8 @@ def _found(
     for a claim written as shown."""
     # a template not shown as it is (`fwd_hdim{128,256}_*.cu`): every name it stands for, or the code's template
     if (braces := _CHOICES.search(claim)) and _find_word(evidence.text, claim) < 0:
+        if _find_word(evidence.expanded, claim) >= 0:  # put together by code (`.0{1,p}`)
+            return claim
         head, tail = claim[: braces.start()], claim[braces.end() :]
         space, _, head = head.rpartition("::")  # a namespace (`torchao::`): shown as names
         if space and not all(_name_found(evidence, name) for name in space.split("::")):
@@ -1451,8 +1482,15 @@ def _action(names: list[str], evidence: Evidence) -> bool:
 
 
 def _file_list(names: list[str], evidence: Evidence) -> bool:
-    """File names joined by "/" (`IntFastDiv.h/RoutingKernel.cuh`): each a file's name, each shown."""
-    return all(_FILE.search(n) and _find_word(evidence.text, n) >= 0 for n in names)
+    """File names joined by "/" (`IntFastDiv.h/RoutingKernel.cuh`), after their folder perhaps
+    (`cpp/testing.cc/testing.h`: `cpp/testing.cc` and `cpp/testing.h`): each a file's name, each shown."""
+    first = next((n for n, name in enumerate(names) if _FILE.search(name)), len(names))
+    files, folder = names[first:], "/".join(names[:first])
+    if len(files) < 2 or not all(_FILE.search(name) for name in files):
+        return False
+    if folder:
+        return all(_found_path_itself(f"{folder}/{name}", evidence.text) is not None for name in files)
+    return all(_find_word(evidence.text, name) >= 0 for name in files)
 
 
 def _stem_and_extension(name: str, text: str) -> bool:
