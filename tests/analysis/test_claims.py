@@ -2983,6 +2983,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "The loop runs at most 2 times.",
             "    for (int iteration = 0; iteration <= grammar_->NumRules(); ++iteration) {",
         ),
+        # --- round 78 (held out 80, unslothai/unsloth 2026-04) ---
+        (
+            # a string's Unicode escape glued to the word after it
+            "它只把 \\u202F 改成小写十六进制写法。",
+            "它只把 \\u202E 改成小写十六进制写法。",
+            '            "Section\\u00a01\\r\\n\\r\\nBody\\ftext\\u202Fhere"',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -224,8 +224,9 @@ class Evidence:
         (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), a name's part in braces after its `_` (an f-string's
         slot by its name, `f"input_{i}"`: `input_i`; a formula's subscript, `mask_{0}`: `mask_0`), a name's optional
         capital in parentheses ("Adam(W)": `AdamW`) or a regular expression's optional part (`acc(?:_norm)?`:
-        `acc_norm`), an f-string's slot filled with the string its name is set to (`f"{self.prefix}_{epoch}"` and
-        `self.prefix = "dist_epoch"`: `dist_epoch_{epoch}`)."""
+        `acc_norm`), a string's Unicode escape glued to the word after it (`\\u202Fhere`: `u202F`), an f-string's
+        slot filled with the string its name is set to (`f"{self.prefix}_{epoch}"` and `self.prefix =
+        "dist_epoch"`: `dist_epoch_{epoch}`), a name code puts together by adding strings (``_concatenated``)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -236,6 +237,7 @@ class Evidence:
             for m in _TEMPLATE.finditer(self.text)
         ]
         names += ["".join(m) for m in _SUBSCRIPT.findall(self.text)]  # f"input_{i}" is `input_i`
+        names += _UNICODE_ESCAPE.findall(self.text)  # `\u202F` glued to a word ("text\u202Fhere")
         names += ["".join(m) for m in _OPTIONAL.findall(self.text)]  # "Adam(W)" is `AdamW`
         names += ["".join(m) for m in _REGEX_OPTIONAL.findall(self.text)]  # r"acc(?:_norm)?" is `acc_norm`
         names += [  # `get_k/v_ptr` is `get_k_ptr` and `get_v_ptr`
@@ -435,6 +437,7 @@ _STRING_SET = lazy_compile(  # `name = "value"`, C++'s `std::string name = "valu
 )
 _FSTRING = lazy_compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
 _NAMED_SLOT = lazy_compile(r"\{(?:\w+\.)*(\w+)\}", re.ASCII)  # a slot of a name: `{self._prefix}`'s `_prefix`
+_UNICODE_ESCAPE = lazy_compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})", re.ASCII)
 _SUBSCRIPT = lazy_compile(r"(?<![\w{$])([A-Za-z]\w*_)\{(\w+)\}(\w*)", re.ASCII)  # `input_{i}`, `mask_{0}`
 _OPTIONAL = lazy_compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII)  # "Adam(W)"
 _REGEX_OPTIONAL = lazy_compile(
