@@ -2990,6 +2990,19 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "它只把 \\u202E 改成小写十六进制写法。",
             '            "Section\\u00a01\\r\\n\\r\\nBody\\ftext\\u202Fhere"',
         ),
+        # --- round 79 (held out 81, mlc-ai/mlc-llm 2025-08 to 2026-07) ---
+        (
+            # a flag as an options object's attribute
+            "Running with --print-version prints the version and exits.",
+            "Running with --print-versions prints the version and exits.",
+            "    if opt.print_version:",
+        ),
+        (
+            # `Xxx` for a part of a name
+            "Keep an alias XxxForCasualLM = XxxForCausalLM for a while.",
+            "Keep an alias XxxForCasualML = XxxForCausalML for a while.",
+            '    "MistralForCasualLM": mistral,\n-    #     "architectures": ["Phi3ForCausalLM"],',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
