@@ -249,8 +249,7 @@ class Evidence:
         names += [  # `sm90/100/110` is `sm90`, `sm100` and `sm110`
             m.group(1) + number for m in _NUMBERED.finditer(self.text) for number in m.group(2).split("/")
         ]
-        values = dict(_STRING_SET.findall(self.text))
-        if values:
+        if values := dict(_STRING_SET.findall(self.text)):
             fill = functools.partial(_NAMED_SLOT.sub, lambda slot: values.get(slot[1], slot[0]))
             names += [filled for m in _FSTRING.finditer(self.text) if (filled := fill(m[1])) != m[1]]
         return "\n".join(names + _passed(self.text) + _concatenated(self.text, values))
@@ -445,9 +444,10 @@ _REGEX_OPTIONAL = lazy_compile(
 )  # a regular expression's `acc(?:_norm)?`
 
 
-_CONCAT_TERM = r'(?:"(?:[^"\\\n]|\\.)*"|(?:std::)?to_string\(\w+\)|str\(\w+\)|[A-Za-z_]\w*)'
-_CONCAT = lazy_compile(rf"{_CONCAT_TERM}(?:[ \t]*\+[ \t]*{_CONCAT_TERM})+", re.ASCII)
-_CONCAT_PART = lazy_compile(r'"((?:[^"\\\n]|\\.)*)"|(?:std::)?(?:to_string|str)\((\w+)\)|(\w+)', re.ASCII)
+# a term of a sum of strings: a string literal, a number's `to_string(x)` or `str(x)`, a name
+_TERM_OF_SUM = r'"((?:[^"\\\n]|\\.)*)"|(?:std::)?(?:to_string|str)\((\w+)\)|([A-Za-z_]\w*)'
+_CONCAT = lazy_compile(rf"(?:{_TERM_OF_SUM})(?:[ \t]*\+[ \t]*(?:{_TERM_OF_SUM}))+", re.ASCII)
+_CONCAT_PART = lazy_compile(_TERM_OF_SUM, re.ASCII)
 
 
 def _concatenated(text: str, values: dict[str, str]) -> list[str]:
