@@ -446,6 +446,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "The test runs FSDP 4 x PP 2.",  # degrees of parallelism (held out 39)
         'It registers SomeLayoutType; call quantize(m, "some_name"); a Frozen<ClassName>.',  # placeholders (held out 37 to 39)
         "The docs are reST; scores from the EleutherAI harness.",  # a format, an organisation (held out 54, 57)
+        "Both warps issue 128-bit copies.",  # the verb, a size after it (held out 82)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -3002,6 +3003,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Keep an alias XxxForCasualLM = XxxForCausalLM for a while.",
             "Keep an alias XxxForCasualML = XxxForCausalML for a while.",
             '    "MistralForCasualLM": mistral,\n-    #     "architectures": ["Phi3ForCausalLM"],',
+        ),
+        # --- round 80 (held out 82, pytorch/helion and Dao-AILab/quack 2025-08) ---
+        (
+            # an f-string's slot filled with its name's string, in capitals
+            "Set QUACK_CACHE_DIR to move the cache.",
+            "Set QUACK_CACHE_PATH to move the cache.",
+            'PACKAGE_NAME = "quack"\n+    os.getenv(f"{PACKAGE_NAME.upper()}_CACHE_DIR", "").strip()',
         ),
     ],
 )

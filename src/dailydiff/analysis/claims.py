@@ -250,7 +250,7 @@ class Evidence:
             m.group(1) + number for m in _NUMBERED.finditer(self.text) for number in m.group(2).split("/")
         ]
         if values := dict(_STRING_SET.findall(self.text)):
-            fill = functools.partial(_NAMED_SLOT.sub, lambda slot: values.get(slot[1], slot[0]))
+            fill = functools.partial(_NAMED_SLOT.sub, lambda slot: _slot_value(slot, values))
             names += [filled for m in _FSTRING.finditer(self.text) if (filled := fill(m[1])) != m[1]]
         return "\n".join(names + _passed(self.text) + _concatenated(self.text, values))
 
@@ -435,7 +435,8 @@ _STRING_SET = lazy_compile(  # `name = "value"`, C++'s `std::string name = "valu
     re.M | re.A,
 )
 _FSTRING = lazy_compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
-_NAMED_SLOT = lazy_compile(r"\{(?:\w+\.)*(\w+)\}", re.ASCII)  # a slot of a name: `{self._prefix}`'s `_prefix`
+# a slot of a name: `{self._prefix}`'s `_prefix`, in capitals or small letters (`{PACKAGE_NAME.upper()}`)
+_NAMED_SLOT = lazy_compile(r"\{(?:\w+\.)*(\w+)(?:\.(upper|lower)\(\))?\}", re.ASCII)
 _UNICODE_ESCAPE = lazy_compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})", re.ASCII)
 _SUBSCRIPT = lazy_compile(r"(?<![\w{$])([A-Za-z]\w*_)\{(\w+)\}(\w*)", re.ASCII)  # `input_{i}`, `mask_{0}`
 _OPTIONAL = lazy_compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII)  # "Adam(W)"
@@ -448,6 +449,15 @@ _REGEX_OPTIONAL = lazy_compile(
 _TERM_OF_SUM = r'"((?:[^"\\\n]|\\.)*)"|(?:std::)?(?:to_string|str)\((\w+)\)|([A-Za-z_]\w*)'
 _CONCAT = lazy_compile(rf"(?:{_TERM_OF_SUM})(?:[ \t]*\+[ \t]*(?:{_TERM_OF_SUM}))+", re.ASCII)
 _CONCAT_PART = lazy_compile(_TERM_OF_SUM, re.ASCII)
+
+
+def _slot_value(slot: re.Match[str], values: dict[str, str]) -> str:
+    """An f-string's slot filled with the string its name is set to, in the case the slot asks for
+    (`f"{PACKAGE_NAME.upper()}_HOME"` and `PACKAGE_NAME = "quack"`: `QUACK_HOME`); else the slot as written."""
+    value = values.get(slot[1])
+    if value is None:
+        return slot[0]
+    return value.upper() if slot[2] == "upper" else value.lower() if slot[2] == "lower" else value
 
 
 def _concatenated(text: str, values: dict[str, str]) -> list[str]:
