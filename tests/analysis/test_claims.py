@@ -3011,6 +3011,18 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Set QUACK_CACHE_PATH to move the cache.",
             'PACKAGE_NAME = "quack"\n+    os.getenv(f"{PACKAGE_NAME.upper()}_CACHE_DIR", "").strip()',
         ),
+        # --- round 81 (held out 83, ModelCloud/GPTQModel 2025-08 and LMCache/LMCache 2024-06) ---
+        (
+            # a call one slip of the pen from the prompt's
+            "Since then DecoderLayer.forward() no longer returns a tuple.",
+            "Since then DecoderLayer.backward() no longer returns a tuple.",
+            "    # after transformers 4.54, some model's DecodeLayer.forward() no longer returns tuple",
+        ),
+        (
+            "Prefix caching works when seq.num_computed_tokens() is not zero.",
+            "Prefix caching works when seq.num_computing_tokens() is not zero.",
+            "work with vllm's prefix caching -- when seq.num_coomputed_tokens() is not zero",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -714,7 +714,8 @@ def _misspelt(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     "test_integraton.py", `block_sparse_weight` for the message's "block_sparse_wieght", `__getitem__` for a TODO's
     `__get_item__`). Not at a word's end or start, where a letter changes what a name means (`weights_only` is not
     `weight_only`, `_mm512_loadu_si512` not `_mm512_load_si512`, `torch.bfloat16` not `torch.float16`), nor in a
-    short name."""
+    short name. A call by its name (`DecoderLayer.forward()` for a comment's `DecodeLayer.forward()`)."""
+    claim = claim.removesuffix("()")
     if (
         kind.match not in ("code", "verbatim", "path")
         or len(claim) < _rules().misspelt
