@@ -447,6 +447,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         'It registers SomeLayoutType; call quantize(m, "some_name"); a Frozen<ClassName>.',  # placeholders (held out 37 to 39)
         "The docs are reST; scores from the EleutherAI harness.",  # a format, an organisation (held out 54, 57)
         "Both warps issue 128-bit copies.",  # the verb, a size after it (held out 82)
+        "It takes round(2x)/2 below 2.",  # a product in a call (held out 84)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
