@@ -457,7 +457,7 @@ def _slot_value(slot: re.Match[str], values: dict[str, str]) -> str:
     value = values.get(slot[1])
     if value is None:
         return slot[0]
-    return value.upper() if slot[2] == "upper" else value.lower() if slot[2] == "lower" else value
+    return getattr(value, slot[2])() if slot[2] else value  # `str.upper` or `str.lower`
 
 
 def _concatenated(text: str, values: dict[str, str]) -> list[str]:
