@@ -1784,21 +1784,22 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
     two words is not a part of a longer one in another style: `merge_state` is not `MergeStateKernel`'s, `row_sum`
     not `kIdxFinalRowSum`'s (held out 18 counts the last a false flag: the formula shown is the one the model
     wrote); nor one of three in a member's or a kernel's name (`final_row_sum`, `merge_state_in_place`: held out 23
-    counts `MergeStateInPlaceKernel` not shown)."""
+    counts `MergeStateInPlaceKernel` not shown); nor names a path's hyphen joins (`finetune_llm` is not
+    `/tmp/finetune-llm`: held out 7 of torchtune counts it not shown)."""
     shown = Evidence(
         [
             Section(
                 "diff",
                 "x.cu (modified, +2/−1)\n+ s q k v\n+ row sum\n+ MergeStateKernel<<<1, 2>>>(kIdxFinalRowSum);\n"
                 "+ MergeStateInPlaceKernel<<<1, 2>>>();\n"
-                "+ nixl_ep/handle.py: split-KV, paged_run(), sm107, max_size\n",
+                "+ nixl_ep/handle.py: paged_run(), sm107, max_size, /tmp/finetune-llm\n",
                 path="x.cu",
             )
         ]
     )
     text = (
         "It scales s_q and row_sum, merge_state, merge_state_in_place and final_row_sum; NixlEpHandle, split_kv, "
-        "_paged_run, sm_107, ax_size."
+        "_paged_run, sm_107, ax_size, finetune_llm."
     )
     assert [c.text for c in trace(text, shown) if c.where is None] == [
         "s_q",
@@ -1809,6 +1810,7 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
         "split_kv",
         "_paged_run",
         "ax_size",
+        "finetune_llm",
     ]
 
 
@@ -3023,6 +3025,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Prefix caching works when seq.num_computed_tokens() is not zero.",
             "Prefix caching works when seq.num_computing_tokens() is not zero.",
             "work with vllm's prefix caching -- when seq.num_coomputed_tokens() is not zero",
+        ),
+        # --- round 83 (held out 86, huggingface/text-generation-inference 2025-04/05, bitsandbytes 2025-05) ---
+        (
+            # a name's words a hyphen parts, in prose
+            "Run a generation with top_k and top_p set.",
+            "Run a generation with top_n and top_q set.",
+            "    [`LogitsProcessor`] that performs top-k, i.e. restricting\n+    that performs top-p, i.e. restricting",
         ),
     ],
 )

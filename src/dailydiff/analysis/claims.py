@@ -171,14 +171,18 @@ class Evidence:
     @functools.cached_property
     def words(self) -> str:
         """Every name and word of prose, in order, in lower case, each as its letters and digits (its `_`s aside, a
-        member's `m` or a constant's `k` apart); between two names "|" where a space, "." or "::" parts them (they
-        may be read as one), else "#": `Boost::math` is "| boost | math #", `kRoPELlama(x)` "| k ropellama # x #",
-        `nixl_ep/handle` "| nixlep # handle #"."""
+        member's `m` or a constant's `k` apart); between two names "|" where a space, ".", "::" or a "-" outside a
+        path parts them (they may be read as one), else "#": `Boost::math` is "| boost | math #", `kRoPELlama(x)`
+        "| k ropellama # x #", `nixl_ep/handle` "| nixlep # handle #"."""
         parts, end, text = [], 0, self.text
+        hyphens = {
+            w.start() + i for w in _HYPHENED.finditer(text) for i, c in enumerate(w.group()) if c == "-"
+        }
         for m in _NAMES.finditer(text):
             gap, name = text[end : m.start()], m.group()
             name = f"{name[0]} {name[1:]}" if _PREFIXED.match(name) else name
-            parts += ["|" if not gap.strip() or gap in (".", "::") else "#", name]
+            joined = not gap.strip() or gap in (".", "::") or (gap == "-" and end in hyphens)
+            parts += ["|" if joined else "#", name]
             end = m.end()
         return f"{' '.join(parts).replace('_', '').lower()} #"
 
@@ -754,6 +758,8 @@ def _member(claim: str, evidence: Evidence) -> str | None:
 
 _SPLIT = lazy_compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", re.ASCII)  # a name's words
 _NAMES = lazy_compile(r"\w+", re.ASCII)
+# words a hyphen joins, a flag's too (`--max-batch-size`), not in a path (`/tmp/finetune-llm`)
+_HYPHENED = lazy_compile(r"(?<![\w/.])-*\w+(?:-\w+)+(?![\w-]|/)", re.ASCII)
 _PREFIXED = lazy_compile(r"[mk](?:_|[A-Z])", re.ASCII)  # a member's `m`, a constant's `k`
 
 
@@ -761,11 +767,11 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A name of two words or more (four letters at least) written as a whole name or names in a row in another
     letter case or style of name, a member's `m` or a constant's `k` before it: `head_dim` is `HEAD_DIM` or
     `kHeadDim`, `head_dim_qk` `mHeadDimQk`, `ROPE_LLAMA` `kRoPELlama`, `Boost.Math` `Boost::math`, `logits_cap`
-    "logits cap", `TypeError` "type error", `ImportError` "import errors", `sm_107` `sm107`; a count's name, its
-    words after a number (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name; of three words or
-    more, in a longer name of the other style. Not one of two words in a longer CamelCase name (`merge_state` is not
-    `MergeStateKernel`'s), nor names a path or a hyphen parts (`NixlEpHandle` is not `nixl_ep/handle.py`,
-    `split_kv` not "split-KV")."""
+    "logits cap", `top_k` "top-k", `TypeError` "type error", `ImportError` "import errors", `sm_107` `sm107`; a
+    count's name, its words after a number (`num_qo_heads`: "24 qo heads"); in words of a longer snake_case name; of
+    three words or more, in a longer name of the other style. Not one of two words in a longer CamelCase name
+    (`merge_state` is not `MergeStateKernel`'s), nor names a path parts (`NixlEpHandle` is not `nixl_ep/handle.py`,
+    `finetune_llm` not `/tmp/finetune-llm`)."""
     bare = claim.removesuffix("()")
     words = [w.lower() for w in _SPLIT.findall(bare)]
     if kind.match not in ("verbatim", "folded", "code") or len(words) < 2 or len("".join(words)) < 4:
