@@ -448,6 +448,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "The docs are reST; scores from the EleutherAI harness.",  # a format, an organisation (held out 54, 57)
         "Both warps issue 128-bit copies.",  # the verb, a size after it (held out 82)
         "It takes round(2x)/2 below 2.",  # a product in a call (held out 84)
+        "Add an assertion that 32 % bits == 0.",  # a modulo (held out 87)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
@@ -3032,6 +3033,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Run a generation with top_k and top_p set.",
             "Run a generation with top_n and top_q set.",
             "    [`LogitsProcessor`] that performs top-k, i.e. restricting\n+    that performs top-p, i.e. restricting",
+        ),
+        # --- round 84 (held out 87, state-spaces/mamba 2025-08 to 10, huggingface/optimum-quanto 2024-09) ---
+        (
+            # gigabytes the prompt writes as megabytes, the unit in the key's name
+            "It reserves 20 GB and a 1 GB swap file.",
+            "It reserves 20 GB and a 2 GB swap file.",
+            "          temp-reserve-mb: 20480\n+          swap-size-mb: 1024",
         ),
     ],
 )
