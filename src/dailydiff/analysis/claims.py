@@ -174,15 +174,12 @@ class Evidence:
         member's `m` or a constant's `k` apart); between two names "|" where a space, ".", "::" or a "-" outside a
         path parts them (they may be read as one), else "#": `Boost::math` is "| boost | math #", `kRoPELlama(x)`
         "| k ropellama # x #", `nixl_ep/handle` "| nixlep # handle #"."""
-        parts, end, text = [], 0, self.text
-        hyphens = {
-            w.start() + i for w in _HYPHENED.finditer(text) for i, c in enumerate(w.group()) if c == "-"
-        }
+        parts, end = [], 0
+        text = _HYPHENED.sub(lambda words: words[0].replace("-", " "), self.text)  # "top-k" as "top k"
         for m in _NAMES.finditer(text):
             gap, name = text[end : m.start()], m.group()
             name = f"{name[0]} {name[1:]}" if _PREFIXED.match(name) else name
-            joined = not gap.strip() or gap in (".", "::") or (gap == "-" and end in hyphens)
-            parts += ["|" if joined else "#", name]
+            parts += ["|" if not gap.strip() or gap in (".", "::") else "#", name]
             end = m.end()
         return f"{' '.join(parts).replace('_', '').lower()} #"
 
@@ -759,7 +756,7 @@ def _member(claim: str, evidence: Evidence) -> str | None:
 _SPLIT = lazy_compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", re.ASCII)  # a name's words
 _NAMES = lazy_compile(r"\w+", re.ASCII)
 # words a hyphen joins, a flag's too (`--max-batch-size`), not in a path (`/tmp/finetune-llm`)
-_HYPHENED = lazy_compile(r"(?<![\w/.])-*\w+(?:-\w+)+(?![\w-]|/)", re.ASCII)
+_HYPHENED = lazy_compile(r"(?<![\w/.])\w+(?:-\w+)+(?![\w-]|/)", re.ASCII)
 _PREFIXED = lazy_compile(r"[mk](?:_|[A-Z])", re.ASCII)  # a member's `m`, a constant's `k`
 
 
