@@ -329,6 +329,17 @@ def test_a_files_own_count_of_lines_written_round_is_found() -> None:
     )
 
 
+def test_a_hunks_own_count_of_added_lines_written_round_is_found() -> None:
+    """Held out 88 (round 85): "新增约 290 行的 sch_dequantize_in_register_with_config" for a hunk of 293 added lines
+    (`@@ -370,3 +374,296 @@`), in a file of 309; a count no hunk, file or folder adds up to is still flagged."""
+    person = Person(name="Ada", email="ada@example.com")
+    patch = "@@ -4,2 +4,3 @@\n a\n+b\n c\n@@ -370,3 +374,296 @@\n x\n" + "+y\n" * 293 + " z\n w\n"
+    files = [FileChange(path="bitblas/gpu/matmul.py", additions=309, deletions=1, patch=patch)]
+    commit = Commit(repo="o/r", sha="a" * 40, author=person, committer=person, authored_at=NOW, committed_at=NOW,
+                    message="feat: simt", stats=Stats(additions=309, deletions=1, files=1), files=files)  # fmt: skip
+    _found_and_twin_flagged("新增约 290 行的调度方法。", "新增约 250 行的调度方法。", commit_evidence(commit))
+
+
 BODIES = json.loads((Path(__file__).parents[1] / "data" / "pr_bodies.json").read_text(encoding="utf-8"))[
     "bodies"
 ]
@@ -3040,6 +3051,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It reserves 20 GB and a 1 GB swap file.",
             "It reserves 20 GB and a 2 GB swap file.",
             "          temp-reserve-mb: 20480\n+          swap-size-mb: 1024",
+        ),
+        # --- round 85 (held out 88, microsoft/BitBLAS 2024-09/10, huggingface/kernels 2025-01/02) ---
+        (
+            # a factor of a formula the text writes, after "=" (not a multiplier)
+            "From warp_size, threads = 32 x warps per block.",
+            "From warp_size, threads = 32 x warps per block, 2.5x faster.",
+            "    warp_size = 32\n+        threads = warp_size * num_warps",
         ),
     ],
 )
