@@ -3059,6 +3059,19 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "From warp_size, threads = 32 x warps per block, 2.5x faster.",
             "    warp_size = 32\n+        threads = warp_size * num_warps",
         ),
+        # --- round 86 (held out 89, neuralmagic/compressed-tensors 2025-05/06, thu-ml/SageAttention 2024-10/11) ---
+        (
+            # an f-string's slot filled with a string code compares the name with
+            "It registers input_scale for FP4 inputs.",
+            "It registers output_scale for FP4 inputs.",
+            '    if base_name == "input":\n+        scale_name = f"{base_name}_scale"',
+        ),
+        (
+            # tokens as a block of a kernel sets them
+            "Tokens are padded to a multiple of 64 tokens.",
+            "Tokens are padded to a multiple of 128 tokens.",
+            "  constexpr int CTA_SIZE = 64;",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -488,10 +488,10 @@ def _concatenated(text: str, values: dict[str, str]) -> list[str]:
 
 def _passed(text: str) -> list[str]:
     """The names an f-string (or CMake's `${NAME}`) builds from a function's argument that a call passes as a
-    literal, from a loop's name over a range, or from a value CMake compares the name with: in `def gen(flags,
+    literal, from a loop's name over a range, or from a string code compares the name with: in `def gen(flags,
     arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")` (or as a method, `self.gen(…)`), builds
     `fp4_quantization_100`; `for nbit in range(1, 8)`, `f"_linear_{nbit}bit"` builds `_linear_1bit`; `ops_${TARGET}`
-    and `TARGET STREQUAL "aten"` build `ops_aten`."""
+    and `TARGET STREQUAL "aten"` build `ops_aten`, `f"{base_name}_scale"` and `base_name == "input"` `input_scale`."""
     slots = _FSLOT.findall(text) + _CMAKE_SLOT.findall(text)
     if not slots:
         return []
@@ -510,7 +510,7 @@ def _passed(text: str) -> list[str]:
                 values.setdefault(name, set()).add(literal.group(1) or literal.group(2))
     for name, low, high in _LOOP.findall(text):  # `for nbit in range(1, 8)`
         values.setdefault(name, set()).update(map(str, range(int(low), min(int(high), int(low) + 64))))
-    for name, value in _COMPARED.findall(text):  # CMake's `if(TARGET STREQUAL "executorch")`
+    for name, value in _COMPARED.findall(text):  # `if(TARGET STREQUAL "executorch")`, `name == "input"`
         values.setdefault(name, set()).add(value)
     return [head + value + tail for head, slot, tail in slots for value in values.get(slot, ())]
 
@@ -520,7 +520,7 @@ _PARAM = lazy_compile(r"\s*\**(\w+)\s*(?::|=|$)", re.ASCII)
 _LITERAL = lazy_compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
 _CALL = lazy_compile(r"(?<![\w.])(self\.)?(\w+)\(([^()\n]*)\)", re.ASCII)
 _CMAKE_SLOT = lazy_compile(r"(\w*)\$\{(\w+)\}(\w*)", re.ASCII)  # `torchao_ops_${TORCHAO_OP_TARGET}`
-_COMPARED = lazy_compile(r"\b(\w+)\s+STREQUAL\s+\"([\w.-]+)\"", re.ASCII)
+_COMPARED = lazy_compile(r"\b(\w+)\s*(?:\sSTREQUAL\s|==)\s*[\"']([\w.-]+)[\"']", re.ASCII)
 _LOOP = lazy_compile(r"\bfor (\w+) in range\((\d+), ?(\d+)\)", re.ASCII)
 _FSLOT = lazy_compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
