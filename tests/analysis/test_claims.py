@@ -3072,6 +3072,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Tokens are padded to a multiple of 128 tokens.",
             "  constexpr int CTA_SIZE = 64;",
         ),
+        # --- round 87 (held out 90, facebookresearch/xformers 2024-08, NVIDIA/TensorRT-Model-Optimizer 2025-08/09) ---
+        (
+            # a version code writes as a tuple
+            "It needs flash-attn 2.5.7 or newer.",
+            "It needs flash-attn 2.5.8 or newer.",
+            "-            FLASH_VER_MIN = (2, 5, 7)",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -970,12 +970,17 @@ _SCOPE = lazy_compile(r"[+ -]?(?:@@|class \w)", re.ASCII)
 
 def _by_version(claim: str, evidence: Evidence) -> str | None:
     """A version without its leading v, as a number; a release line (`v0.2`) where a release of it is (`v0.2.0`);
-    a line's first release (`2.3.0`) where the line is (`"2.3"`)."""
+    a line's first release (`2.3.0`) where the line is (`"2.3"`); a version code writes as a tuple (`2.5.7`:
+    `FLASH_VER_MIN = (2, 5, 7)`)."""
     bare = claim[1:] if claim[:1] in "vV" else claim
     if (
         _find_number(evidence.text, bare) >= 0
         or (bare.count(".") == 1 and re.search(rf"(?<![\d.]){re.escape(bare)}\.\d", evidence.text))
         or (bare.count(".") == 2 and bare.endswith(".0") and _find_number(evidence.text, bare[:-2]) >= 0)
+        or (
+            bare.replace(".", "").isdigit()
+            and re.search(r"\(\s*" + r"\s*,\s*".join(bare.split(".")) + r"\s*\)", evidence.text)
+        )
     ):
         return bare
     return None
