@@ -3079,6 +3079,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It needs flash-attn 2.5.8 or newer.",
             "-            FLASH_VER_MIN = (2, 5, 7)",
         ),
+        # --- round 88 (held out 91, casper-hansen/AutoAWQ 2023-11/12, microsoft/MInference 2024-07) ---
+        (
+            # a version whose numbers code sets by name, the lines a hunk shows apart
+            "MInference moves from 0.1.2 to 0.1.3.",
+            "MInference moves from 0.1.2 to 0.1.4.",
+            '@@ -5,7 +5,7 @@ _MAJOR = "0"\n _MINOR = "1"\n \n # Increment this version for bug fixes\n-_PATCH = "2"\n+_PATCH = "3"',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

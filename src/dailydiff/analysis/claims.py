@@ -15,6 +15,7 @@ marked (``mark``); what was removed and why is kept in the analysis's ``groundin
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import logging
@@ -968,18 +969,23 @@ def _config_field(name: str, text: str) -> bool:
 _SCOPE = lazy_compile(r"[+ -]?(?:@@|class \w)", re.ASCII)
 
 
-def _by_version(claim: str, evidence: Evidence) -> str | None:
+def _by_version(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A version without its leading v, as a number; a release line (`v0.2`) where a release of it is (`v0.2.0`);
-    a line's first release (`2.3.0`) where the line is (`"2.3"`); a version code writes as a tuple (`2.5.7`:
-    `FLASH_VER_MIN = (2, 5, 7)`)."""
+    a line's first release (`2.3.0`) where the line is (`"2.3"`); a version of numbers as code writes it otherwise
+    (the kind's `near` rows: a part the version lacks matches nothing)."""
     bare = claim[1:] if claim[:1] in "vV" else claim
+    numbers = bare.split(".")
+    fields = collections.defaultdict(lambda: "(?!)", zip(("major", "minor", "patch"), numbers, strict=False))
+    fields["tuple"] = r"\s*,\s*".join(numbers)
     if (
         _find_number(evidence.text, bare) >= 0
         or (bare.count(".") == 1 and re.search(rf"(?<![\d.]){re.escape(bare)}\.\d", evidence.text))
         or (bare.count(".") == 2 and bare.endswith(".0") and _find_number(evidence.text, bare[:-2]) >= 0)
         or (
-            bare.replace(".", "").isdigit()
-            and re.search(r"\(\s*" + r"\s*,\s*".join(bare.split(".")) + r"\s*\)", evidence.text)
+            all(n.isdigit() for n in numbers)
+            and any(
+                re.search(near.format_map(fields), evidence.text) for _, rows in kind.near for near in rows
+            )
         )
     ):
         return bare
@@ -1610,7 +1616,7 @@ _MATCH: dict[str, Callable[[str, _Kind, Evidence, str], str | None]] = {
     "folded": _by_name,
     "code": lambda claim, kind, evidence, surface: _found_code(claim, evidence),
     "path": lambda claim, kind, evidence, surface: _found_path(claim, evidence.text, evidence),
-    "version": lambda claim, kind, evidence, surface: _by_version(claim, evidence),
+    "version": lambda claim, kind, evidence, surface: _by_version(claim, kind, evidence),
     "reference": lambda claim, kind, evidence, surface: _by_reference(claim, kind, evidence),
     "commit": _by_commit,
     "percent": _by_number,
