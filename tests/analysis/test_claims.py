@@ -3086,6 +3086,13 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "MInference moves from 0.1.2 to 0.1.4.",
             '@@ -5,7 +5,7 @@ _MAJOR = "0"\n _MINOR = "1"\n \n # Increment this version for bug fixes\n-_PATCH = "2"\n+_PATCH = "3"',
         ),
+        # --- round 89 (held out 92, pytorch-labs/gpt-fast 2024-02/03, pytorch-labs/attention-gym 2024-07/08) ---
+        (
+            # an f-string's slot filled with either string of a conditional
+            "Its __name__ is tanh_softcap_<cap> or tanh_softcap_approx_<cap>.",
+            "Its __name__ is tanh_softcap_<cap> or tanh_softcap_exact_<cap>.",
+            '    prefix = "tanh_softcap_approx" if approx else "tanh_softcap"\n+    tanh_softcap.__name__ = f"{prefix}_{soft_cap}"',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

@@ -231,7 +231,8 @@ class Evidence:
         capital in parentheses ("Adam(W)": `AdamW`) or a regular expression's optional part (`acc(?:_norm)?`:
         `acc_norm`), a string's Unicode escape glued to the word after it (`\\u202Fhere`: `u202F`), an f-string's
         slot filled with the string its name is set to (`f"{self.prefix}_{epoch}"` and `self.prefix =
-        "dist_epoch"`: `dist_epoch_{epoch}`), a name code puts together by adding strings (``_concatenated``)."""
+        "dist_epoch"`: `dist_epoch_{epoch}`), either string of a conditional (`prefix = "tanh_softcap_approx" if approx
+        else "tanh_softcap"`), a name code puts together by adding strings (``_concatenated``)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -254,8 +255,11 @@ class Evidence:
         names += [  # `sm90/100/110` is `sm90`, `sm100` and `sm110`
             m.group(1) + number for m in _NUMBERED.finditer(self.text) for number in m.group(2).split("/")
         ]
-        if values := dict(_STRING_SET.findall(self.text)):
-            fill = functools.partial(_NAMED_SLOT.sub, lambda slot: _slot_value(slot, values))
+        sets = _STRING_SET.findall(self.text)
+        values = {name: value for name, value, _ in sets}
+        others = {name: other for name, _, other in sets if other}  # a conditional's other string
+        for chosen in (values, {**values, **others}) if others else (values,) if values else ():
+            fill = functools.partial(_NAMED_SLOT.sub, functools.partial(_slot_value, values=chosen))
             names += [filled for m in _FSTRING.finditer(self.text) if (filled := fill(m[1])) != m[1]]
         return "\n".join(names + _passed(self.text) + _concatenated(self.text, values))
 
@@ -435,8 +439,9 @@ _CHOICES = lazy_compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII)
 _NUMBERED = lazy_compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
 _TEMPLATE = lazy_compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = lazy_compile(r"\{(\w+)\}", re.ASCII)
-_STRING_SET = lazy_compile(  # `name = "value"`, C++'s `std::string name = "value";`
-    r"^[+ -]?[ \t]*(?:(?:const[ \t]+)?std::string[ \t]+|self\.)?(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*[\"']([\w./-]+)[\"'][,;]?[ \t]*$",
+_STRING_SET = lazy_compile(  # `name = "value"`, C++'s `std::string name = "value";`, `name = "a" if c else "b"`
+    r"^[+ -]?[ \t]*(?:(?:const[ \t]+)?std::string[ \t]+|self\.)?(\w+)[ \t]*(?::[^=\n]+)?=[ \t]*[\"']([\w./-]+)[\"']"
+    r"(?:[ \t]+if[ \t][^\n]*?[ \t]else[ \t]+[\"']([\w./-]+)[\"'])?[,;]?[ \t]*$",
     re.M | re.A,
 )
 _FSTRING = lazy_compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
