@@ -258,7 +258,7 @@ class Evidence:
         sets = _STRING_SET.findall(self.text)
         values = {name: value for name, value, _ in sets}
         others = {name: other for name, _, other in sets if other}  # a conditional's other string
-        for chosen in (values, {**values, **others}) if others else (values,) if values else ():
+        for chosen in ((values, {**values, **others}) if others else (values,)) if values else ():
             fill = functools.partial(_NAMED_SLOT.sub, functools.partial(_slot_value, values=chosen))
             names += [filled for m in _FSTRING.finditer(self.text) if (filled := fill(m[1])) != m[1]]
         return "\n".join(names + _passed(self.text) + _concatenated(self.text, values))
@@ -526,7 +526,7 @@ _PARAM = lazy_compile(r"\s*\**(\w+)\s*(?::|=|$)", re.ASCII)
 _LITERAL = lazy_compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
 _CALL = lazy_compile(r"(?<![\w.])(self\.)?(\w+)\(([^()\n]*)\)", re.ASCII)
 _CMAKE_SLOT = lazy_compile(r"(\w*)\$\{(\w+)\}(\w*)", re.ASCII)  # `torchao_ops_${TORCHAO_OP_TARGET}`
-_COMPARED = lazy_compile(r"\b(\w+)\s*(?:\sSTREQUAL\s|==)\s*[\"']([\w.-]+)[\"']", re.ASCII)
+_COMPARED = lazy_compile(r"\b(\w+)(?:\s+STREQUAL\s+|\s*==\s*)[\"']([\w.-]+)[\"']", re.ASCII)
 _LOOP = lazy_compile(r"\bfor (\w+) in range\((\d+), ?(\d+)\)", re.ASCII)
 _FSLOT = lazy_compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
