@@ -3093,6 +3093,12 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Its __name__ is tanh_softcap_<cap> or tanh_softcap_exact_<cap>.",
             '    prefix = "tanh_softcap_approx" if approx else "tanh_softcap"\n+    tanh_softcap.__name__ = f"{prefix}_{soft_cap}"',
         ),
+        (
+            # files joined by "/", each a module the code imports
+            "Either add the GPTQ.py/eval.py dependencies or remove the mode.",
+            "Either add the GPTQ.py/evals.py dependencies or remove the mode.",
+            "    from GPTQ import GenericGPTQRunner, InputRecorder\n+    from eval import get_task_dict, evaluate",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

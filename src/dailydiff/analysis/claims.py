@@ -1519,14 +1519,15 @@ def _action(names: list[str], evidence: Evidence) -> bool:
 
 def _file_list(names: list[str], evidence: Evidence) -> bool:
     """File names joined by "/" (`IntFastDiv.h/RoutingKernel.cuh`), after their folder perhaps
-    (`cpp/testing.cc/testing.h`: `cpp/testing.cc` and `cpp/testing.h`): each a file's name, each shown."""
+    (`cpp/testing.cc/testing.h`: `cpp/testing.cc` and `cpp/testing.h`): each a file's name, each shown as a file
+    alone is (`GPTQ.py/eval.py`: `from GPTQ import`, `from eval import`)."""
     first = next((n for n, name in enumerate(names) if _FILE.search(name)), len(names))
     files, folder = names[first:], "/".join(names[:first])
     if len(files) < 2 or not all(_FILE.search(name) for name in files):
         return False
     if folder:
         return all(_found_path_itself(f"{folder}/{name}", evidence.text) is not None for name in files)
-    return all(_find_word(evidence.text, name) >= 0 for name in files)
+    return all(_found_path(name, evidence.text, evidence) is not None for name in files)
 
 
 def _stem_and_extension(name: str, text: str) -> bool:
