@@ -3099,6 +3099,25 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "Either add the GPTQ.py/evals.py dependencies or remove the mode.",
             "    from GPTQ import GenericGPTQRunner, InputRecorder\n+    from eval import get_task_dict, evaluate",
         ),
+        # --- round 91 (held out 93 to 96: karpathy/llm.c, Lightning-AI/litgpt, turboderp/exllamav2, mosaicml/llm-foundry) ---
+        (
+            # names whose extension the last one writes
+            "It updates the full/lora/qlora.yaml configs.",
+            "It updates the full/lora/adapter.yaml configs.",
+            "config_hub/finetune/phi-2/full.yaml config_hub/finetune/phi-2/lora.yaml config_hub/finetune/phi-2/qlora.yaml",
+        ),
+        (
+            # a range of numbers after a name's letters
+            "It adds the frames examples/media/test_video_01..03.png.",
+            "It adds the frames examples/media/test_video_01..04.png.",
+            "examples/media/test_video_01.png examples/media/test_video_02.png examples/media/test_video_03.png",
+        ),
+        (
+            # a range of numbers written from the top down (it raised IndexError before)
+            "It registers `_linear_{3..1}bit`.",
+            "It registers `_linear_{4..1}bit`.",
+            "    _linear_1bit, _linear_2bit, _linear_3bit",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
@@ -3172,3 +3191,19 @@ def test_a_name_cut_short_is_found_on_a_removed_line_and_in_a_filled_f_string() 
         "The pin moves from `63cb7a99...` to `ae3e7c68...`; routes move to `/v2/...`.",
         shown,
     )
+
+
+def test_a_flag_a_cli_makes_of_a_typed_parameter_is_found_and_no_other_colon_finds_one() -> None:
+    """Round 91 (held out 94, Lightning-AI/litgpt): jsonargparse makes `--checkpoint_dir` of a function's
+    `checkpoint_dir: Path`; a statement's colon (`in device:`), a key of YAML (`name: Lint`) and a method's first
+    parameter (`self, config: Config`, torchtitan's `--config` judged not shown) are no flag's declaration."""
+    diff = (
+        '+    checkpoint_dir: Path,\n+    batch_size: Union[int, str] = 1,\n+    elif "cpu" in device:\n'
+        "+      - name: Lint\n+    def __init__(self, config: Config):\n"
+    )
+    evidence = Evidence([Section("diff", diff, "x.py")])
+    found = {c.text: c.where is not None for c in trace(
+        "Pass --checkpoint_dir, --batch_size auto, --device mps, --name x and --config.", evidence
+    )}  # fmt: skip
+    assert found == {"--checkpoint_dir": True, "--batch_size": True, "--device": False, "--name": False,
+                     "--config": False}  # fmt: skip

@@ -435,7 +435,8 @@ _SLASHED = lazy_compile(
     r"(?<![\w/])(\w*_)?([A-Za-z0-9]{1,4}(?:/[A-Za-z0-9]{1,4})+)(_\w+)?(?![\w/])", re.ASCII
 )
 # a claim's choices: `{128,256}`, a range `{1..7}`; not C++'s `d{mean, std}`
-_CHOICES = lazy_compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}", re.ASCII)
+# a template's choices in braces, or a range of numbers, in braces or after a name's letters (`test_video_01..22.png`)
+_CHOICES = lazy_compile(r"\{(\w+(?:,\w+)+|\d\d?\.\.\d\d?)\}|(?<=[A-Za-z_])(\d\d?\.\.\d\d?)(?!\d)", re.ASCII)
 _NUMBERED = lazy_compile(r"(?<![\w/])([A-Za-z_]\w*?[A-Za-z_])(\d+(?:/\d+)+)(?![\w/])", re.ASCII)
 _TEMPLATE = lazy_compile(r"\{[A-Za-z]\w*\}(?:_\{[A-Za-z]\w*\})+", re.ASCII)
 _SLOT = lazy_compile(r"\{(\w+)\}", re.ASCII)
@@ -660,7 +661,8 @@ def _found(
     """Where ``claim`` of ``kind`` (written as ``surface``) is in the evidence, or None. The ways are
     alternatives: ``anywhere`` (whether it is found, not where) tries the kind's own match first, the cheapest
     for a claim written as shown."""
-    # a template not shown as it is (`fwd_hdim{128,256}_*.cu`): every name it stands for, or the code's template
+    # a template not shown as it is (`fwd_hdim{128,256}_*.cu`, `_{1..7}bit`, `_01..22.png`): every name it stands
+    # for, or the code's template
     if (braces := _CHOICES.search(claim)) and _find_word(evidence.text, claim) < 0:
         if _find_word(evidence.expanded, claim) >= 0:  # put together by code (`.0{1,p}`)
             return claim
@@ -668,8 +670,10 @@ def _found(
         space, _, head = head.rpartition("::")  # a namespace (`torchao::`): shown as names
         if space and not all(_name_found(evidence, name) for name in space.split("::")):
             return None
-        low, dots, high = braces[1].partition("..")  # `{1..7}`: a range of numbers
-        choices = map(str, range(int(low), int(high) + 1)) if dots else braces[1].split(",")
+        low, dots, high = (braces[1] or braces[2]).partition("..")  # `{1..7}`: a range of numbers, either way
+        first, last = sorted(map(int, (low, high))) if dots else (0, -1)
+        width = len(low) if low.startswith("0") else 1  # `01..22`: 01, 02, …
+        choices = [str(n).zfill(width) for n in range(first, last + 1)] if dots else braces[1].split(",")
         names = [_found(head + choice + tail, kind, evidence, anywhere=anywhere) for choice in choices]
         # the code's template (f"_mask_{mode}.cu"); a slot alone (`{7,40}`) is not any `{…}` of the prompt
         slot = (head or tail) and re.search(re.escape(head) + _SLOT_IN + re.escape(tail), evidence.text)
@@ -928,15 +932,25 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
     return None
 
 
-def _by_flag(claim: str, evidence: Evidence) -> str | None:
+def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A flag as shown; one written with a placeholder for its value (`--test-path=VALUE`): the flag shown; one
     an f-string writes (`f"--offload-arch={arch}"`): the value quoted too ("native"); a dotted one a config's field,
     in the class of its section (`--training.seed`: `class Training:` … `seed: int`); a value one of a list the flag
-    is shown with (`--compile.components=loss`: `--compile.components=model,loss`)."""
+    is shown with (`--compile.components=loss`: `--compile.components=model,loss`); one as the code declares it
+    otherwise (`near`: a parameter with its type)."""
     flag, _, value = claim.partition("=")
+    name = flag.lstrip("-").replace("-", "_")
     if (
         _find_word(evidence.text, claim) >= 0
-        or (not value and _config_field(flag.lstrip("-").replace("-", "_"), evidence.text))
+        or (not value and _config_field(name, evidence.text))
+        or (
+            not value
+            and any(
+                re.search(near.format(name=re.escape(name)), evidence.text)
+                for _, rows in kind.near
+                for near in rows
+            )
+        )
         or (
             value
             and re.search(rf"{re.escape(flag)}=(?:[\w.-]+,)+{re.escape(value)}(?![\w.-])", evidence.text)
@@ -1520,7 +1534,17 @@ def _action(names: list[str], evidence: Evidence) -> bool:
 def _file_list(names: list[str], evidence: Evidence) -> bool:
     """File names joined by "/" (`IntFastDiv.h/RoutingKernel.cuh`), after their folder perhaps
     (`cpp/testing.cc/testing.h`: `cpp/testing.cc` and `cpp/testing.h`): each a file's name, each shown as a file
-    alone is (`GPTQ.py/eval.py`: `from GPTQ import`, `from eval import`)."""
+    alone is (`GPTQ.py/eval.py`: `from GPTQ import`, `from eval import`); or names whose extension the last one
+    writes (`full/lora/qlora.yaml`: `full.yaml`, `lora.yaml` and `qlora.yaml`)."""
+    stems = [*names[:-1], names[-1].rpartition(".")[0]]
+    extension = names[-1][len(stems[-1]) :]
+    if (
+        len(names) > 1
+        and _FILE.search(extension)
+        and all(stem.isidentifier() for stem in stems)
+        and all(_found_path(stem + extension, evidence.text, evidence) is not None for stem in stems)
+    ):
+        return True
     first = next((n for n, name in enumerate(names) if _FILE.search(name)), len(names))
     files, folder = names[first:], "/".join(names[:first])
     if len(files) < 2 or not all(_FILE.search(name) for name in files):
@@ -1617,7 +1641,7 @@ def _found_path_itself(claim: str, text: str) -> str | None:
 
 
 _MATCH: dict[str, Callable[[str, _Kind, Evidence, str], str | None]] = {
-    "flag": lambda claim, kind, evidence, surface: _by_flag(claim, evidence),
+    "flag": lambda claim, kind, evidence, surface: _by_flag(claim, kind, evidence),
     "verbatim": _by_name,
     "folded": _by_name,
     "code": lambda claim, kind, evidence, surface: _found_code(claim, evidence),
