@@ -878,6 +878,7 @@ def test_a_repair_keeps_a_claim_only_by_a_shown_line_that_carries_it(
         ("decoder", "+    decorder = ScheduleGPipe(decode_stage, 1)", False),  # held out 60: judged not shown
         ("libtransformer_engine", "+find_library(TE_LIB NAMES transformer_engine)", True),  # held out 67
         ("1e-3", "+    b_q = b_q / (tl.sqrt(tl.sum(b_q * b_q) + 1e-6))", False),  # held out 73: every number
+        ("2.5.0", "+    'torch>=2.4.0,<2.5.2',", False),  # held out 96: numbers alone, in their order
     ],
 )
 def test_a_repair_answer_keeps_a_claim_by_a_shown_line_that_writes_half_its_names(
@@ -889,8 +890,8 @@ def test_a_repair_answer_keeps_a_claim_by_a_shown_line_that_writes_half_its_name
         Section("header", "Changes: 1 files, +49/−65"),
         Section("diff", "x.py +5/-0\n@@ -0,0 +1,5 @@\n+        DEFAULT_OBJECT_STORE_MAX_MEMORY_BYTES = 80 * (10**9)\n"
                 "+  int warps_per_block = (h <= 8) ? h : 8;\n+    decorder = ScheduleGPipe(decode_stage, 1)\n"
-                "+find_library(TE_LIB NAMES transformer_engine)\n+    b_q = b_q / (tl.sqrt(tl.sum(b_q * b_q) + 1e-6))\n",
-                path="x.py"),
+                "+find_library(TE_LIB NAMES transformer_engine)\n+    b_q = b_q / (tl.sqrt(tl.sum(b_q * b_q) + 1e-6))\n"
+                "+    'torch>=2.4.0,<2.5.2',\n", path="x.py"),
     ])  # fmt: skip
     said = [{"claim": claim, "line": line}]
     assert (claim in cited(said, [claim], evidence, repair=True)) is kept

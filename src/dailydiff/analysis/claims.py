@@ -1925,7 +1925,8 @@ def cited(
     a flag with its dashes (`--backends`, not the word "backends"), a part written `<placeholder>` left out
     (`dist_epoch_<n>` in `prefix = "dist_epoch"`). A ``repair`` answer (asked to write the claims out, it keeps one
     only to show it) needs every number and half of them at least, single letters aside (`80` GB by `80 *
-    (10**9)`, `min(h, 8)` by `(h <= 8) ? h : 8`; not `1e-3` by `+ 1e-6`); a request for lines gets looser lines and
+    (10**9)`, `min(h, 8)` by `(h <= 8) ? h : 8`; not `1e-3` by `+ 1e-6`), a claim of numbers alone in their order
+    (not 2.5.0 by `torch>=2.4.0,<2.5.2`); a request for lines gets looser lines and
     keeps the whole rule (the measurements: bench/data/claims_real/README.md). (Code the line holds as written, its
     spaces or brackets aside, the tracer finds itself: `(1, 0)` in `return 1, 0`.)"""
     found: dict[str, str] = {}
@@ -1957,6 +1958,9 @@ def _shows(line: str, claim: str, repair: bool) -> bool:
         repair
         and 2 * sum(carried) >= len(named) > 0
         and all(shown for piece, shown in zip(named, carried, strict=True) if piece.isdigit())
+        and (
+            any(piece.isalpha() for piece in named) or _in_order(line, named)
+        )  # numbers alone: in their order
     )
 
 
