@@ -3119,6 +3119,20 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It registers `_linear_{4..1}bit`.",
             "    _linear_1bit, _linear_2bit, _linear_3bit",
         ),
+        # --- round 92 (held out 98: lm-evaluation-harness, axolotl, OpenRLHF, lighteval 2025-03) ---
+        (
+            # tokens a name of them "is" in a comment
+            "Generations were cut to vLLM's default 16 tokens.",
+            "Generations were cut to vLLM's default 32 tokens.",
+            "        # VLLM max_tokens is 16 by default, however the pipeline expect the max_tokens to be None",
+        ),
+        (
+            # an f-string's slot a loop fills over a range up to a name set to a number
+            "It reads options A–J from option_0..option_9.",
+            "It reads options A–J from option_10..option_19.",
+            "max_opt_num = 10\n+def format_cot_example(example):\n+    for i in range(max_opt_num):\n"
+            '+        opt = example[f"option_{i}"]',
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:

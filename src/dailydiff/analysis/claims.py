@@ -515,8 +515,12 @@ def _passed(text: str) -> list[str]:
             name = name.partition(":")[0].strip() or (named[n] if n < len(named) else "")
             if literal := _LITERAL.fullmatch(value.strip()):
                 values.setdefault(name, set()).add(literal.group(1) or literal.group(2))
-    for name, low, high in _LOOP.findall(text):  # `for nbit in range(1, 8)`
-        values.setdefault(name, set()).update(map(str, range(int(low), min(int(high), int(low) + 64))))
+    set_to = dict(_SET_TO.findall(text))
+    for name, low, high in _LOOP.findall(text):  # `for nbit in range(1, 8)`, `for i in range(max_opt_num)`
+        if (top := high if high.isdigit() else set_to.get(high)) is not None:
+            values.setdefault(name, set()).update(
+                map(str, range(int(low or 0), min(int(top), int(low or 0) + 64)))
+            )
     for name, value in _COMPARED.findall(text):  # `if(TARGET STREQUAL "executorch")`, `name == "input"`
         values.setdefault(name, set()).add(value)
     return [head + value + tail for head, slot, tail in slots for value in values.get(slot, ())]
@@ -528,7 +532,8 @@ _LITERAL = lazy_compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
 _CALL = lazy_compile(r"(?<![\w.])(self\.)?(\w+)\(([^()\n]*)\)", re.ASCII)
 _CMAKE_SLOT = lazy_compile(r"(\w*)\$\{(\w+)\}(\w*)", re.ASCII)  # `torchao_ops_${TORCHAO_OP_TARGET}`
 _COMPARED = lazy_compile(r"\b(\w+)(?:\s+STREQUAL\s+|\s*==\s*)[\"']([\w.-]+)[\"']", re.ASCII)
-_LOOP = lazy_compile(r"\bfor (\w+) in range\((\d+), ?(\d+)\)", re.ASCII)
+_LOOP = lazy_compile(r"\bfor (\w+) in range\((?:(\d+), ?)?(\w+)\)", re.ASCII)
+_SET_TO = lazy_compile(r"^[+ -]?[ \t]*([A-Za-z_]\w*) = (\d+)$", re.MULTILINE | re.ASCII)  # `max_opt_num = 10`
 _FSLOT = lazy_compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
