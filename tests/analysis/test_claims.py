@@ -460,6 +460,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "Both warps issue 128-bit copies.",  # the verb, a size after it (held out 82)
         "It takes round(2x)/2 below 2.",  # a product in a call (held out 84)
         "Add an assertion that 32 % bits == 0.",  # a modulo (held out 87)
+        "It parses it with the same comma/`=` splitter.",  # a word before a code span (held out 98)
     ],
 )
 def test_what_is_not_a_claim_is_not_read_as_one(text: str) -> None:
