@@ -515,7 +515,7 @@ def _passed(text: str) -> list[str]:
             name = name.partition(":")[0].strip() or (named[n] if n < len(named) else "")
             if literal := _LITERAL.fullmatch(value.strip()):
                 values.setdefault(name, set()).add(literal.group(1) or literal.group(2))
-    set_to = dict(_SET_TO.findall(text))
+    set_to = {name: value for name, value in _ASSIGNED.findall(text) if value.isdigit()}  # `max_opt_num = 10`
     for name, low, high in _LOOP.findall(text):  # `for nbit in range(1, 8)`, `for i in range(max_opt_num)`
         if (top := high if high.isdigit() else set_to.get(high)) is not None:
             values.setdefault(name, set()).update(
@@ -533,7 +533,6 @@ _CALL = lazy_compile(r"(?<![\w.])(self\.)?(\w+)\(([^()\n]*)\)", re.ASCII)
 _CMAKE_SLOT = lazy_compile(r"(\w*)\$\{(\w+)\}(\w*)", re.ASCII)  # `torchao_ops_${TORCHAO_OP_TARGET}`
 _COMPARED = lazy_compile(r"\b(\w+)(?:\s+STREQUAL\s+|\s*==\s*)[\"']([\w.-]+)[\"']", re.ASCII)
 _LOOP = lazy_compile(r"\bfor (\w+) in range\((?:(\d+), ?)?(\w+)\)", re.ASCII)
-_SET_TO = lazy_compile(r"^[+ -]?[ \t]*([A-Za-z_]\w*) = (\d+)$", re.MULTILINE | re.ASCII)  # `max_opt_num = 10`
 _FSLOT = lazy_compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
@@ -1832,9 +1831,8 @@ def ground(
         # holding a claim not found, to keep the sentence it stood in.
         joined = _JOIN.join(filter(None, _texts(analysis)))
         named = claims_in(joined)
-        said = {(claim, id(kind), joined[start:end].strip()): kind for claim, kind, start, end in named}
-        if all(_found(claim, kind, evidence, surface, anywhere=True) is not None
-               for (claim, _, surface), kind in said.items()):  # fmt: skip
+        if all(_found(claim, kind, evidence, joined[start:end].strip(), anywhere=True) is not None
+               for claim, kind, start, end in named):  # fmt: skip
             checked = supported = len({claim for claim, *_ in named})
         else:
             for text in filter(None, _texts(analysis)):
