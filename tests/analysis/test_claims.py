@@ -3134,6 +3134,54 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "max_opt_num = 10\n+def format_cot_example(example):\n+    for i in range(max_opt_num):\n"
             '+        opt = example[f"option_{i}"]',
         ),
+        # round 93 (held out 98): a flag as the attribute an object keeps of it, or as a message names the setting
+        (
+            "Run it without --packing_samples.",
+            "Run it without --packed_samples.",
+            "-                if not self.packing_samples:",
+        ),
+        (
+            "Users should decide whether to use --apply_chat_template.",
+            "Users should decide whether to use --use_chat_template.",
+            '"Instruct model detected. Recommend setting `apply_chat_template` (optionally `fewshot_as_multiturn`)."',
+        ),
+        # an object's attribute by the class it is named after
+        (
+            "Code that still reads strategy.ring_attn_rank0_group breaks.",
+            "Code that still reads strategy.ring_attn_rank1_group breaks.",
+            "@@ -93,13 +93,6 @@ class DeepspeedStrategy(ABC):\n-        self.ring_attn_rank0_group = new_group(",
+        ),
+        # a glob's `*` filled with one part of a name
+        (
+            "Test a Ray launch with RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES.",
+            "Test a Ray launch with RAY_EXPERIMENTAL_NOSET_CUDA_DEVICE_ORDER.",
+            "Current approach is error-prone when RAY_EXPERIMENTAL_NOSET_*_VISIBLE_DEVICES",
+        ),
+        # an f-string's slot filled with a word the prompt shows, upper-cased
+        (
+            "If you set OPENAI_BASE_URL, move it to base_url.",
+            "If you set AZURE_BASE_URL, move it to base_url.",
+            '-        self.base_url = os.getenv(f"{self.provider.upper()}_BASE_URL", None)\n'
+            '                     "logprobs": return_logits if self.provider == "openai" else None,',
+        ),
+        # a CamelCase name ending in an acronym as the snake_case name it opens
+        (
+            "It changes the prompts of MadinahQA.",
+            "It changes the prompts of MedinaQA.",
+            "+def madinah_qa_pfn(line, task_name: str = None):",
+        ),
+        # a module's file by the YAML tag that loads a function from it
+        (
+            "utils.py is not in this diff.",
+            "metrics.py is not in this diff.",
+            "+metric_list:\n+  - metric: !function utils.rouge1",
+        ),
+        # torch.distributed by the name code imports it as
+        (
+            "torch.distributed.new_group must be called by all processes.",
+            "torch.distributed.new_subgroups must be called by all processes.",
+            "+                self.ring_rank0_group = dist.new_group(ranks=ring_rank0)",
+        ),
     ],
 )
 def test_what_a_real_model_wrote_is_found_in_its_prompt_line(text: str, invented: str, line: str) -> None:
@@ -3223,3 +3271,13 @@ def test_a_flag_a_cli_makes_of_a_typed_parameter_is_found_and_no_other_colon_fin
     )}  # fmt: skip
     assert found == {"--checkpoint_dir": True, "--batch_size": True, "--device": False, "--name": False,
                      "--config": False}  # fmt: skip
+
+
+def test_a_flag_of_one_word_is_not_an_attribute_of_that_name() -> None:
+    """Round 93: `--packing_samples` is the `self.packing_samples` an object keeps of its arguments, but `--config`
+    is not `self.config` nor a message's `config` (held out 39 judged it not shown): a word that common names
+    anything."""
+    shown = Evidence([Section("diff", "x.py (modified, +2/−1)\n+        self.config = config  # see `config`\n"
+                                      "+        if not self.packing_samples:\n", "x.py")])  # fmt: skip
+    found = {c.text: c.where is not None for c in trace("Run --config with --packing_samples.", shown)}
+    assert found == {"--config": False, "--packing_samples": True}

@@ -446,6 +446,8 @@ _STRING_SET = lazy_compile(  # `name = "value"`, C++'s `std::string name = "valu
     re.M | re.A,
 )
 _FSTRING = lazy_compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
+# a glob whose `*` is a part of a name (`RAY_EXPERIMENTAL_NOSET_*_VISIBLE_DEVICES`)
+_GLOB = lazy_compile(r"(?<![\w*])\w*(?:_\*|\*_)[\w*]*", re.ASCII)
 # a slot of a name: `{self._prefix}`'s `_prefix`, in capitals or small letters (`{PACKAGE_NAME.upper()}`)
 _NAMED_SLOT = lazy_compile(r"\{(?:\w+\.)*(\w+)(?:\.(upper|lower)\(\))?\}", re.ASCII)
 _UNICODE_ESCAPE = lazy_compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})", re.ASCII)
@@ -1336,7 +1338,12 @@ def _as_arguments(claim: str, text: str) -> str | None:
 
 def _filled(claim: str, evidence: Evidence) -> str | None:
     """What an f-string writes, each slot filled with a number, a letter or a placeholder for one (`<name>`), or a
-    word the prompt shows (`(CUDA 0)` for `f" ({device_type.upper()} {p.get_device()})"` beside `p.is_cuda`)."""
+    word the prompt shows (`(CUDA 0)` for `f" ({device_type.upper()} {p.get_device()})"` beside `p.is_cuda`,
+    `OPENAI_BASE_URL` for `f"{self.provider.upper()}_BASE_URL"` beside `== "openai"`); a name a glob's `*` stands
+    for, one part of it (`RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES` for `RAY_EXPERIMENTAL_NOSET_*_VISIBLE_DEVICES`)."""
+    for m in _GLOB.finditer(evidence.text):
+        if re.fullmatch(r"[A-Za-z0-9]+".join(map(re.escape, m.group().split("*"))), claim):
+            return m.group()
     for m in _FSTRING.finditer(evidence.text):
         pieces = re.split(_SLOT_IN, m[1].strip())
         if len(pieces) < 2 or len("".join(pieces).replace(" ", "")) < 2 or "" in pieces[1:-1]:
