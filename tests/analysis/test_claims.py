@@ -3176,6 +3176,18 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "metrics.py is not in this diff.",
             "+metric_list:\n+  - metric: !function utils.rouge1",
         ),
+        # round 94 (held out 99): an f-string of one slot filled with a word the prompt shows
+        (
+            "It sets ltx2_refine_image_crf.",
+            "It sets ltx2_refine_image_qp.",
+            '+                kwargs[f"ltx2_refine_{key}"] = refine[key]\n+            "image_crf": 18,',
+        ),
+        # a value whose key gives its unit in brackets, rounded
+        (
+            "Training peaks at about 58 GiB and 27 GiB.",
+            "Training peaks at about 58 GiB and 29 GiB.",
+            "+ {'memory(GiB)': 58.02, 'train_speed(iter/s)': 0.1}\n+ {'memory(GiB)': 26.93}",
+        ),
         # torch.distributed by the name code imports it as
         (
             "torch.distributed.new_group must be called by all processes.",

@@ -217,6 +217,8 @@ class Evidence:
                 units = [_column_unit(cell) for cell in cells]
                 continue
             found += [f"{c} {u}" for c, u in zip(cells, units, strict=False) if u and _CELL.fullmatch(c)]
+        # a value whose key gives its unit in brackets (a training log's `'memory(GiB)': 58.02`)
+        found += [f"{m[2]} {m[1]}" for m in _KEYED.finditer(self.text)]
         return "\n".join(
             found + _printed_cells(self.text) + _csv_cells(self.text) + _times_in_parts(self.text)
         )
@@ -360,6 +362,7 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 # finding -----------------------------------------------------------------------------------------
 
 _DECIMAL = lazy_compile(r"(?<![\w.])\d+\.\d+")
+_KEYED = lazy_compile(r"\w\(([A-Za-zμ]+)\)[\x27\"]?\s*[:=]\s*(\d+(?:\.\d+)?)(?![\w.])")
 _POWER = r"(?:\(\d+\*\*\d+\)|\d+(?:\*\*\d+)?)"  # a factor: a number, or a power (`10**9`)
 _PRODUCT = lazy_compile(rf"(?<![\w.*]){_POWER}(?:[ \t]*\*[ \t]*{_POWER})+(?![\w.]|[ \t]*[*/%])")
 _GROUPED = lazy_compile(r"(?<![\w.])\d{1,3}(?:_\d{3})+(?![\w.])")
@@ -715,6 +718,7 @@ def _found(
     if anywhere:  # its own match was tried first
         return (
             _templated(claim, evidence)
+            or _filled(claim, evidence, numbers=False)
             or _by_words(claim, kind, evidence)
             or _member(claim, evidence)
             or _misspelt(claim, kind, evidence)
@@ -722,6 +726,7 @@ def _found(
     return (
         _MATCH[kind.match](claim, kind, evidence, surface)
         or _templated(claim, evidence)
+        or _filled(claim, evidence, numbers=False)
         or _by_words(claim, kind, evidence)
         or _member(claim, evidence)
         or _misspelt(claim, kind, evidence)
@@ -1336,11 +1341,13 @@ def _as_arguments(claim: str, text: str) -> str | None:
     return found.group() if found else None
 
 
-def _filled(claim: str, evidence: Evidence) -> str | None:
+def _filled(claim: str, evidence: Evidence, *, numbers: bool = True) -> str | None:
     """What an f-string writes, each slot filled with a number, a letter or a placeholder for one (`<name>`), or a
     word the prompt shows (`(CUDA 0)` for `f" ({device_type.upper()} {p.get_device()})"` beside `p.is_cuda`,
     `OPENAI_BASE_URL` for `f"{self.provider.upper()}_BASE_URL"` beside `== "openai"`); a name a glob's `*` stands
-    for, one part of it (`RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES` for `RAY_EXPERIMENTAL_NOSET_*_VISIBLE_DEVICES`)."""
+    for, one part of it (`RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES` for `RAY_EXPERIMENTAL_NOSET_*_VISIBLE_DEVICES`).
+    Without ``numbers`` (a name not in backticks), an f-string of one slot, filled with a word the prompt shows
+    (`ltx2_refine_image_crf` for `f"ltx2_refine_{key}"` beside `"image_crf": 18`)."""
     for m in _GLOB.finditer(evidence.text):
         if re.fullmatch(r"[A-Za-z0-9]+".join(map(re.escape, m.group().split("*"))), claim):
             return m.group()
@@ -1349,8 +1356,12 @@ def _filled(claim: str, evidence: Evidence) -> str | None:
         if len(pieces) < 2 or len("".join(pieces).replace(" ", "")) < 2 or "" in pieces[1:-1]:
             continue  # not two slots side by side: `sm_87` is not `f"sm_{major}{minor}"`'s
         filled = re.fullmatch(r"(<\w+>|[\w.-]+)".join(map(re.escape, pieces)), claim)
-        if filled and all(w.isdigit() or len(w) == 1 or w[0] == "<" or f" {w.lower()} " in evidence.parts or
-                          _find_word(evidence.folded, w.lower()) >= 0 for w in filled.groups()):  # fmt: skip
+        if filled is None or (not numbers and len(pieces) > 2):
+            continue  # (a name not in backticks: one slot, each a word the prompt shows: not `qk_out_pv`)
+        words = [w for w in filled.groups() if not (w.isdigit() or len(w) == 1 or w[0] == "<")]
+        if (numbers or len(words) == len(filled.groups())) and all(
+            f" {w.lower()} " in evidence.parts or _find_word(evidence.folded, w.lower()) >= 0 for w in words
+        ):
             return m.group()
     return None
 
