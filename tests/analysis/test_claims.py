@@ -3182,6 +3182,12 @@ def test_a_name_is_found_by_its_words_only_as_a_whole() -> None:
             "It sets ltx2_refine_image_qp.",
             '+                kwargs[f"ltx2_refine_{key}"] = refine[key]\n+            "image_crf": 18,',
         ),
+        # a snake_case flag by its name, however the prompt writes it
+        (
+            "Runs with --save_safetensors and --recompute_method keep working.",
+            "Runs with --save_safetensor and --recompute_method keep working.",
+            "fix qwen3_vl recompute_method block\n+        if getattr(self.args, 'save_safetensors', True):",
+        ),
         # a value whose key gives its unit in brackets, rounded
         (
             "Training peaks at about 58 GiB and 27 GiB.",
