@@ -1357,7 +1357,7 @@ def _filled(claim: str, evidence: Evidence, *, numbers: bool = True) -> str | No
             continue  # not two slots side by side: `sm_87` is not `f"sm_{major}{minor}"`'s
         filled = re.fullmatch(r"(<\w+>|[\w.-]+)".join(map(re.escape, pieces)), claim)
         if filled is None or (not numbers and len(pieces) > 2):
-            continue  # (a name not in backticks: one slot, each a word the prompt shows: not `qk_out_pv`)
+            continue  # a name not in backticks: one slot only (not `qk_out_pv` for `{qk_str}_{pv_str}_{out_str}`)
         words = [w for w in filled.groups() if not (w.isdigit() or len(w) == 1 or w[0] == "<")]
         if (numbers or len(words) == len(filled.groups())) and all(
             f" {w.lower()} " in evidence.parts or _find_word(evidence.folded, w.lower()) >= 0 for w in words
