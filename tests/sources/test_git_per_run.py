@@ -129,3 +129,23 @@ def test_which_of_many_shas_name_a_commit_is_one_git_process(tmp_path: Path, git
         "cat-file --batch-check=%(objecttype)"
     ]
     assert source.present([]) == []
+
+
+def test_a_repository_missing_an_object_names_the_git_command_that_failed(tmp_path: Path) -> None:
+    """A clone that lacks a blob (a mirror's large file, a damaged disk): `report` exits 3 with one line that names
+    git's subcommand, not the `-c` option the command starts with."""
+    repo = tmp_path / "repo"
+    build_daily_repo(repo, FIRST, 1, per_day=2)
+    blob = subprocess.run(["git", "rev-parse", "HEAD:" + subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.split()[0]], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    done = subprocess.run([sys.executable, "-m", "dailydiff", "report", str(repo), "--date", FIRST.isoformat(),
+                           "--tz", "UTC", "--analyzer", "heuristic", "--lang", "en", "--data-dir",
+                           str(tmp_path / "data"), "--format", "json", "--quiet"], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=120, check=False)  # fmt: skip
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 3 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("dailydiff: error: git ") and "git -c" not in lines[0], lines
+    assert f"unable to read {blob}" in lines[0] and lines[0].endswith("check the repository"), lines

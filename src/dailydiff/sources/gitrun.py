@@ -75,7 +75,15 @@ def _git_failed(args: list[str], code: int, stderr: bytes) -> SourceError:
         return SourceError("this git is too old for dailydiff: it needs git 2.37 or later",
                            "upgrade git; `dailydiff doctor` shows the version found")  # fmt: skip
     message = stderr.decode(errors="replace").strip().splitlines()
-    return SourceError(f"git {args[0]} failed: {message[-1] if message else code}", "check the repository")
+    # the command by its subcommand, past git's own options (`-c name=value`, `-C dir`): "git log failed"
+    words, command = iter(args), args[0]
+    for word in words:
+        if word in ("-c", "-C"):
+            next(words, None)  # the option's value
+        elif not word.startswith("-"):
+            command = word
+            break
+    return SourceError(f"git {command} failed: {message[-1] if message else code}", "check the repository")
 
 
 def has_commit_graph(objects: Path) -> bool:
