@@ -1347,7 +1347,7 @@ def _filled(claim: str, evidence: Evidence, *, numbers: bool = True) -> str | No
     `OPENAI_BASE_URL` for `f"{self.provider.upper()}_BASE_URL"` beside `== "openai"`); a name a glob's `*` stands
     for, one part of it (`RAY_EXPERIMENTAL_NOSET_CUDA_VISIBLE_DEVICES` for `RAY_EXPERIMENTAL_NOSET_*_VISIBLE_DEVICES`).
     Without ``numbers`` (a name not in backticks), an f-string of one slot, filled with a word the prompt shows
-    (`ltx2_refine_image_crf` for `f"ltx2_refine_{key}"` beside `"image_crf": 18`)."""
+    (`ltx2_refine_image_crf` for `f"ltx2_refine_{key}"` beside `"image_crf": 18`; an environment variable)."""
     for m in _GLOB.finditer(evidence.text):
         if re.fullmatch(r"[A-Za-z0-9]+".join(map(re.escape, m.group().split("*"))), claim):
             return m.group()
