@@ -22,14 +22,13 @@ import logging
 import math
 import re
 import sys
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from importlib import resources
 from typing import TypeVar
 
 from dailydiff.common.lazyre import lazy_compile
+from dailydiff.common.packaged import toml
 from dailydiff.models import Analysis, Commit, Grounding, GroundingStats, Insights, TracedClaim
 
 log = logging.getLogger("dailydiff.claims")
@@ -80,7 +79,7 @@ class _Rules:
 
 @functools.cache
 def _rules() -> _Rules:
-    data = tomllib.loads(resources.files("dailydiff.analysis").joinpath("claims.toml").read_text("utf-8"))
+    data = toml("analysis/claims.toml")
     kinds = tuple(
         _Kind(
             row["name"],
