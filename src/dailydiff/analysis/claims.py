@@ -714,16 +714,8 @@ def _found(
             ]
             if found and (not every or len(found) == len(shown)):
                 return found[0]
-    if anywhere:  # its own match was tried first
-        return (
-            _templated(claim, evidence)
-            or _filled(claim, evidence, numbers=False)
-            or _by_words(claim, kind, evidence)
-            or _member(claim, evidence)
-            or _misspelt(claim, kind, evidence)
-        )
-    return (
-        _MATCH[kind.match](claim, kind, evidence, surface)
+    return (  # `anywhere` tried the kind's own match first
+        (None if anywhere else _MATCH[kind.match](claim, kind, evidence, surface))
         or _templated(claim, evidence)
         or _filled(claim, evidence, numbers=False)
         or _by_words(claim, kind, evidence)
