@@ -308,3 +308,24 @@ def test_the_claims_evidence_holds_what_the_prompt_says_of_a_clipped_block() -> 
     found = trace("Most of the 142 kernel hunks are not shown.", prompt.evidence)
     assert [c.text for c in found] == ["142"] and found[0].where is not None
     assert [c.where for c in trace("Most of the 143 kernel hunks are not shown.", prompt.evidence)] == [None]
+
+
+def test_the_claims_evidence_adds_up_the_files_the_prompt_shows() -> None:
+    """Held out 99 (ktransformers): "removes roughly 1,600 lines" for the 995 and 631 lines two shown files of a
+    folder delete; the folder's third file, not shown, deletes 500 more (2,126 in all, a sum the prompt does not
+    give). A count neither the shown files nor the whole folder add up to is still flagged."""
+    from dailydiff.analysis.claims import trace
+
+    files = [
+        FileChange(path="ops/amx/k2-moe.hpp", additions=3, deletions=995, patch=_patch(1, 3)),
+        FileChange(path="ops/amx/awq-moe.hpp", additions=2, deletions=631, patch=_patch(1, 2)),
+        FileChange(path="ops/amx/moe_base.hpp", additions=900, deletions=500),
+    ]
+    prompt = BOOK.analysis_prompt(_request(_commit(files)), Level.HIGH, "en", "json_object", 8192, 2048)
+    assert "moe_base.hpp (no_patch)" in prompt.messages[1]["content"] and prompt.evidence is not None
+    assert [
+        c.where for c in trace("This removes roughly 1,600 lines of duplicated code.", prompt.evidence)
+    ] == ["found"]
+    assert [
+        c.where for c in trace("This removes roughly 1,300 lines of duplicated code.", prompt.evidence)
+    ] == [None]

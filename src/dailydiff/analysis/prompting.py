@@ -320,7 +320,8 @@ def _evidence(
         more = len(selection.omitted) - len(unseen)
         counts = f"{len(selection.omitted)} files" + (f", {more} more" if more else "")
         sections.append(Section("unseen files", "\n".join([counts, *unseen, unseen_text.strip()])))
-    return Evidence(sections, lambda: figures(commit))  # added up only for a count to look up
+    shown = [b.path for b in selection.blocks]
+    return Evidence(sections, lambda: figures(commit, shown))  # added up only for a count to look up
 
 
 def _diff_context(selection: DiffSelection, listed: int) -> dict[str, Any]:
