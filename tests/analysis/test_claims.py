@@ -3299,3 +3299,22 @@ def test_a_flag_of_one_word_is_not_an_attribute_of_that_name() -> None:
                                       "+        if not self.packing_samples:\n", "x.py")])  # fmt: skip
     found = {c.text: c.where is not None for c in trace("Run --config with --packing_samples.", shown)}
     assert found == {"--config": False, "--packing_samples": True}
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "shown"),
+    [
+        # held out 100 (kvcache-ai/Mooncake): gflags reads `--protocol` as `FLAGS_protocol`, declares `--port`
+        ("Pass --protocol rdma.", "Pass --transport rdma.", '+  if (FLAGS_protocol == "nvlink") {\n'),
+        ("--port is deprecated.", "--rpc_port is deprecated.", '+DEFINE_int32(port, 50051, "Deprecated");\n'),
+        # held out 100 (hiyouga/LLaMA-Factory): a number in a list is the list's, not a thousands' group
+        (
+            "no_proxy now holds 127.0.0.1.",
+            "no_proxy now holds 127.0.0.2.",
+            '+    os.environ["no_proxy"] = "localhost,127.0.0.1,0.0.0.0"\n',
+        ),
+        ("It supports 2.1.0.", "It supports 2.1.1.", "+SUPPORTED = (1.0.0,2.1.0,2.2.0)\n"),
+    ],
+)
+def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str, shown: str) -> None:
+    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="a.cc")], lambda: []))

@@ -648,9 +648,13 @@ def _number_forms(number: str) -> list[str]:
     return forms
 
 
+_THOUSANDS = lazy_compile(r",\d{3}(?![\d.])")
+
+
 def _find_number(text: str, number: str, start: int = 0) -> int:
-    """The first place ``number`` stands in ``text`` as a whole number (no digit, and no decimal point
-    with a digit, glued to it: "~4x" holds 4, "14" and "4.5" do not)."""
+    """The first place ``number`` stands in ``text`` as a whole number (no digit, no decimal point with a digit and no
+    thousands' group glued to it: "~4x" holds 4, "14", "4.5" and "4,500" do not; a list does, `(0,4,8)` and
+    "localhost,127.0.0.1,0.0.0.0")."""
     at = text.find(number, start)
     while at >= 0:
         end = at + len(number)
@@ -660,7 +664,8 @@ def _find_number(text: str, number: str, start: int = 0) -> int:
             not before.isdigit()
             and before != "."
             and not (after[:1].isdigit())
-            and not (after[:1] in ".," and after[1:2].isdigit())
+            and not (after[:1] == "." and after[1:2].isdigit())
+            and _THOUSANDS.match(text, end) is None
         ):
             return at
         at = text.find(number, at + 1)
