@@ -36,3 +36,15 @@ def test_types_are_tomllib_s(tmp_path: Path) -> None:
     finally:
         packaged._PACKAGE = original
         packaged.toml.cache_clear()
+
+
+def test_the_search_glossary_leaves_the_table_it_reads_as_read() -> None:
+    """The glossary joins the reports' change-type labels to its groups: to copies, not to the parsed table every
+    later reader of it shares."""
+    from dailydiff.search.concepts import glossary
+
+    glossary.cache_clear()
+    glossary()
+    assert packaged.toml("search/glossary.toml") == tomllib.loads(
+        (PACKAGE / "search/glossary.toml").read_text("utf-8")
+    )

@@ -114,8 +114,9 @@ def glossary() -> Glossary:
     """The glossary as its words are read: built from glossary.toml and the report locales' change-type
     labels."""
     data = toml("search/glossary.toml")
-    raw: list[tuple[str, list[str]]] = [("kind", g) for g in data["kinds"]]
-    raw += [("term", g) for g in (*data["hardware"], *data["terms"])]
+    # copies: the type labels are joined to them, and the parsed table is shared (common/packaged.py)
+    raw: list[tuple[str, list[str]]] = [("kind", list(g)) for g in data["kinds"]]
+    raw += [("term", list(g)) for g in (*data["hardware"], *data["terms"])]
     _with_type_labels(raw)
     groups: list[tuple[str, ...]] = []
     by_term: dict[str, int] = {}
