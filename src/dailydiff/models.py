@@ -191,11 +191,13 @@ class Grounding(_Frozen):
 
     checked: int = 0
     supported: int = 0
-    unverified: list[str] = Field(default_factory=list)
+    # plain defaults, not factories: pydantic copies them per instance, and `model_construct` (the tracer's,
+    # with no validation) resolves a factory by inspecting its signature, ~1 ms a call
+    unverified: list[str] = []
     action: str = "none"
     repaired: int = 0
-    removed: list[str] = Field(default_factory=list, exclude_if=_empty)
-    claims: list[TracedClaim] = Field(default_factory=list, exclude_if=_empty)
+    removed: list[str] = Field(default=[], exclude_if=_empty)
+    claims: list[TracedClaim] = Field(default=[], exclude_if=_empty)
 
     def published(self) -> "Grounding":
         """What a report carries: the figures, without the sentences and the trace kept for ``--claims``."""

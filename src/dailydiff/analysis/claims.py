@@ -1857,7 +1857,7 @@ def ground(
                 _apply(text, evidence, "mark", language, tally, located=False)
             checked, supported = tally.distinct()
         # The trace is not kept: `--claims` traces the text again against the commit, with places.
-        grounding = Grounding(checked=checked, supported=supported, unverified=tally.unverified, action="none",
+        grounding = Grounding.model_construct(checked=checked, supported=supported, unverified=tally.unverified, action="none",
                               removed=tally.removed)  # fmt: skip
         return analysis.model_copy(update={"grounding": grounding})
 
@@ -1886,7 +1886,7 @@ def ground(
     if not unverified and not repaired:
         update = {}  # nothing to change: the text stays byte for byte
     checked, supported = tally.distinct()
-    grounding = Grounding(
+    grounding = Grounding.model_construct(
         checked=checked + repaired, supported=supported, unverified=unverified, action=action,
         repaired=repaired, removed=tally.removed, claims=tally.claims,
     )  # fmt: skip
@@ -1908,7 +1908,9 @@ def ground_texts(
         fixed = dict(texts)
     checked, supported = tally.distinct()
     action = ("marked" if mode == "mark" else "removed") if tally.unverified else "none"
-    grounding = Grounding(checked=checked, supported=supported, unverified=tally.unverified, action=action)
+    grounding = Grounding.model_construct(
+        checked=checked, supported=supported, unverified=tally.unverified, action=action
+    )
     if tally.unverified:
         log.info(
             "%d claim(s) of a summary %s: %s", len(tally.unverified), action, ", ".join(tally.unverified)
@@ -1919,7 +1921,7 @@ def ground_texts(
 def day_grounding(groundings: Iterable[Grounding | None]) -> GroundingStats:
     """A day's figures (``stats.grounding``): the sum over its analyses' (and its overview's)."""
     found = [g for g in groundings if g is not None]
-    return GroundingStats(
+    return GroundingStats.model_construct(
         checked=sum(g.checked for g in found),
         supported=sum(g.supported for g in found),
         repaired=sum(g.repaired for g in found),
