@@ -3343,3 +3343,32 @@ def test_a_flag_of_one_word_is_not_an_attribute_of_that_name() -> None:
 )
 def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str, shown: str) -> None:
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="a.cc")], lambda: []))
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "shown"),
+    [
+        # held out 101 (FlagGems): a source layout's module imported without its `src/`
+        (
+            "It adds src/flag_gems/ops/index_add.py.",
+            "It adds src/flag_gems/ops/index_put.py.",
+            "+from flag_gems.ops.index_add import index_add, index_add_\n",
+        ),
+        # a file a regular expression escapes
+        (
+            "pyproject.toml is excluded.",
+            "setup.cfg is excluded.",
+            "+# --exclude-files 'pyproject\\.toml|uv\\.lock'\n",
+        ),
+        # a path put together after a call that names the folders before it
+        (
+            "It loads src/flag_gems/ops/sum.py.",
+            "It loads src/flag_gems/ops/max.py.",
+            '+  auto path = utils::get_flag_gems_src_path() / "ops" / "sum.py";\n',
+        ),
+    ],
+)
+def test_a_path_by_its_module_its_regular_expression_or_its_parts_is_found(
+    text: str, invented: str, shown: str
+) -> None:
+    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="lib/a.cpp")], lambda: []))

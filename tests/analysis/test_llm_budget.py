@@ -329,3 +329,19 @@ def test_the_claims_evidence_adds_up_the_files_the_prompt_shows() -> None:
     assert [
         c.where for c in trace("This removes roughly 1,300 lines of duplicated code.", prompt.evidence)
     ] == [None]
+
+
+def test_the_claims_evidence_adds_up_the_files_the_prompt_does_not_show() -> None:
+    """Held out 101 (FlagGems): "the two files left out lose 85 lines": the header's −97 less the −12 of the files
+    the prompt shows, as a reader subtracts them. A count no group of files adds up to is still flagged."""
+    from dailydiff.analysis.claims import trace
+
+    files = [
+        FileChange(path="lib/sum.cpp", additions=10, deletions=12, patch=_patch(1, 3)),
+        FileChange(path="README.md", deletions=40),
+        FileChange(path="docs/build.md", additions=2, deletions=45),
+    ]
+    prompt = BOOK.analysis_prompt(_request(_commit(files)), Level.HIGH, "en", "json_object", 8192, 2048)
+    assert "README.md (no_patch)" in prompt.messages[1]["content"] and prompt.evidence is not None
+    assert [c.where for c in trace("The two files left out lose 85 lines.", prompt.evidence)] == ["found"]
+    assert [c.where for c in trace("The two files left out lose 83 lines.", prompt.evidence)] == [None]

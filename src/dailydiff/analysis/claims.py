@@ -317,13 +317,16 @@ def figures(commit: Commit, shown: Iterable[str] = ()) -> set[int]:
     """The counts a reader of the diff gets by adding up: files, added, deleted and changed lines of the
     commit, of each folder and each file, and of each kind of path (source, tests, docs …); the same of the
     files a prompt shows (``shown``: their paths), all and by folder, as one who reads only them adds up (two
-    files' 995 and 631 deleted lines: "roughly 1,600 lines")."""
+    files' 995 and 631 deleted lines: "roughly 1,600 lines"), and of the files it does not show, as the header's
+    figures less the shown ones' (−97 in all, −12 shown: "the two files left out lose 85 lines")."""
     from dailydiff.scoring.rules import profile_paths
 
     found = {commit.stats.files, commit.stats.additions, commit.stats.deletions,
              commit.stats.additions + commit.stats.deletions}  # fmt: skip
     paths = set(shown)
-    for files in (commit.files, [f for f in commit.files if f.path in paths] if paths else []):
+    seen = [f for f in commit.files if f.path in paths] if paths else []
+    unseen = [f for f in commit.files if f.path not in paths] if paths else []
+    for files in (commit.files, seen, unseen):
         sums: dict[str, list[int]] = {}
         for f in files:
             parts = f.path.split("/")
@@ -1413,6 +1416,8 @@ _ACRONYM = lazy_compile(r"[A-Z]{3,}")
 def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str | None:
     """A path (or the end of one) as the evidence shows it, or put together from what it shows."""
     found = _found_path_itself(claim, text)
+    if found is None and "." in claim:  # as a regular expression escapes it (`pyproject\.toml`)
+        found = claim if _found_path_itself(claim.replace(".", "\\."), text) is not None else None
     if found is not None or evidence is None:
         return found
     # a file in another letter case (`ATen/Parallel.h` for `Aten/Parallel.h`, a sentence's `Generate.py`)
@@ -1470,9 +1475,18 @@ def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
         return True
     *before, folder, _ = names
     constant = rf"(?<!\w){re.escape(folder.upper())}\s*/\s*{quoted[-1]}"
-    return re.search(constant, evidence.text) is not None and all(
+    if re.search(constant, evidence.text) is not None and all(
         _find_word(evidence.text, n) >= 0 for n in before
-    )
+    ):
+        return True
+    # the end quoted after a call or a name that names the folders before it
+    # (`src/flag_gems/ops/sum.py` for `get_flag_gems_src_path() / "ops" / "sum.py"`)
+    for end in range(2, len(names)):
+        joined = r"\s*/\s*".join(quoted[-end:])
+        for m in re.finditer(rf"(\w+)(?:\(\))?\s*/\s*{joined}", evidence.text):
+            if all(n in m.group(1) for n in names[:-end]):
+                return True
+    return False
 
 
 def _imported(names: list[str], evidence: Evidence) -> bool:
@@ -1488,9 +1502,13 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
         return False
     package = stem.removesuffix("/__init__")  # a package's `__init__.py` is the package, by its dotted name
     stem = package if "/" in package else stem  # (a top-level package alone names no folder)
-    dotted = re.escape(stem.replace("/", ".")).replace(r"\*", r"\w*")  # a glob: `subclass_*.py`
-    if re.search(rf"(?:from|import|-m)\s+(?:\w+\.)*{dotted}(?![\w.])", evidence.text):  # `python -m` runs one
-        return True
+    # the module by the path, or by the path without its first folders while two parts remain (a source
+    # layout's `src/flag_gems/ops/index_add.py` for `from flag_gems.ops.index_add import`)
+    parts = stem.split("/")
+    for start in range(max(1, len(parts) - 1)):
+        dotted = re.escape(".".join(parts[start:])).replace(r"\*", r"\w*")  # a glob: `subclass_*.py`
+        if re.search(rf"(?:from|import|-m)\s+(?:\w+\.)*{dotted}(?![\w.])", evidence.text):  # `-m` runs one
+            return True
     for section in (s for s in evidence.sections if s.path):
         folder = section.path.split("/")[:-1]
         for dots, module, imported in _RELATIVE.findall(section.text):
