@@ -3360,6 +3360,13 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "setup.cfg is excluded.",
             "+# --exclude-files 'pyproject\\.toml|uv\\.lock'\n",
         ),
+        # an op as Python calls what a C++ library defines (round 98)
+        (
+            "It adds torch.ops.flag_gems.exponential_.",
+            "It adds torch.ops.flag_gems.bernoulli_.",
+            '+TORCH_LIBRARY(flag_gems, m) {\n+  m.def("exponential_(Tensor(a!) self, float lambd=1) -> Tensor(a!)");\n'
+            '+  m.def("bernoulli(Tensor self) -> Tensor");\n',
+        ),
         # a path put together after a call that names the folders before it
         (
             "It loads src/flag_gems/ops/sum.py.",
