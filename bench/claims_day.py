@@ -291,11 +291,12 @@ def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, 
     import sqlite3
     import zlib
 
-    prompts: dict[str, str] = {}  # sha -> the first prompt that analyses it (its "Commit SHA" line)
+    # sha -> the first prompt that analyses it (its "Commit SHA" / "提交 SHA" line)
+    prompts: dict[str, str] = {}
     for body in bodies:
         text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
         # not a prompt that only names it (a revert's message names the commit it reverts)
-        for sha in set(re.findall(r"^Commit ([0-9a-f]{40})\b", text, re.MULTILINE)):
+        for sha in set(re.findall(r"^(?:Commit|提交) ([0-9a-f]{40})\b", text, re.MULTILINE)):
             prompts.setdefault(sha, text)
     db = sqlite3.connect(work / "data" / "dailydiff.sqlite3")
     rows = db.execute("SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%'").fetchall()
