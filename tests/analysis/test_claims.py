@@ -3348,6 +3348,47 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
 @pytest.mark.parametrize(
     ("text", "invented", "shown"),
     [
+        # held out 102 (NVIDIA/cutlass): a version a header's macros spell, one number a line
+        (
+            "The version moves off 4.3.5.",
+            "The version moves off 4.3.6.",
+            "-#define CUTLASS_MAJOR 4\n-#define CUTLASS_MINOR 3\n-#define CUTLASS_PATCH 5\n",
+        ),
+        # held out 102 (pytorch/torchrec): a family of names a concatenation builds, `N` for its number
+        (
+            "It compares sparse.ebc.embedding_bags.table_N.weight across ranks.",
+            "It compares sparse.ebc.embedding_bags.tables_N.weight across ranks.",
+            '+    key = "sparse.ebc.embedding_bags.table_" + str(table_id) + ".weight"\n',
+        ),
+        # held out 102 (huggingface/diffusers): an attribute on an instance, the code's `self.` the model's `pipe.`
+        (
+            "Callers reading pipe.tokenizer_max_length now fail.",
+            "Callers reading pipe.tokenizer_min_length now fail.",
+            "-        self.tokenizer_max_length = 256 + self.user_prompt_begin_id\n",
+        ),
+        # held out 102 (vllm-project/vllm-ascend): two names the text parts by " / ", in bold
+        (
+            "It is built by CMake/setup.py.",
+            "It is built by CMake/setup.cfg.",
+            "+integrated into the build (**CMake** / **setup.py** as applicable in this tree)\n",
+        ),
+        # held out 102 (pytorch/torchrec): a class an abbreviation names, its capitals the abbreviation's letters
+        (
+            "Dynamic sharding now runs under DistributedModelParallel.",
+            "Dynamic sharding now runs under DistributedDataParallel.",
+            "+Dynamic sharding with DMP\n",
+        ),
+    ],
+)
+def test_a_version_by_its_macros_a_built_family_an_instance_and_an_abbreviation_are_found(
+    text: str, invented: str, shown: str
+) -> None:
+    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="lib/a.py")], lambda: []))
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "shown"),
+    [
         # held out 101 (FlagGems): a source layout's module imported without its `src/`
         (
             "It adds src/flag_gems/ops/index_add.py.",

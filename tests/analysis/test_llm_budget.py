@@ -345,3 +345,15 @@ def test_the_claims_evidence_adds_up_the_files_the_prompt_does_not_show() -> Non
     assert "README.md (no_patch)" in prompt.messages[1]["content"] and prompt.evidence is not None
     assert [c.where for c in trace("The two files left out lose 85 lines.", prompt.evidence)] == ["found"]
     assert [c.where for c in trace("The two files left out lose 83 lines.", prompt.evidence)] == [None]
+
+
+def test_the_claims_evidence_has_the_net_change_of_lines() -> None:
+    """Held out 102 (NVIDIA/cutlass, round 99): "净删除 11 行" for a file of +7/−18: the lines removed less the lines
+    added, as a reader of the header works it out. A net no file or folder has is still flagged."""
+    from dailydiff.analysis.claims import trace
+
+    files = [FileChange(path="README.md", additions=7, deletions=18, patch=_patch(1, 3))]
+    prompt = BOOK.analysis_prompt(_request(_commit(files)), Level.HIGH, "en", "json_object", 8192, 2048)
+    assert prompt.evidence is not None
+    assert [c.where for c in trace("The README loses 11 lines net.", prompt.evidence)] == ["found"]
+    assert [c.where for c in trace("The README loses 13 lines net.", prompt.evidence)] == [None]

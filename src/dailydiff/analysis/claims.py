@@ -318,11 +318,13 @@ def figures(commit: Commit, shown: Iterable[str] = ()) -> set[int]:
     commit, of each folder and each file, and of each kind of path (source, tests, docs …); the same of the
     files a prompt shows (``shown``: their paths), all and by folder, as one who reads only them adds up (two
     files' 995 and 631 deleted lines: "roughly 1,600 lines"), and of the files it does not show, as the header's
-    figures less the shown ones' (−97 in all, −12 shown: "the two files left out lose 85 lines")."""
+    figures less the shown ones' (−97 in all, −12 shown: "the two files left out lose 85 lines"); the header's
+    net change (+7/−18: "11 lines fewer")."""
     from dailydiff.scoring.rules import profile_paths
 
     found = {commit.stats.files, commit.stats.additions, commit.stats.deletions,
-             commit.stats.additions + commit.stats.deletions}  # fmt: skip
+             commit.stats.additions + commit.stats.deletions,
+             abs(commit.stats.additions - commit.stats.deletions)}  # fmt: skip
     paths = set(shown)
     seen = [f for f in commit.files if f.path in paths] if paths else []
     unseen = [f for f in commit.files if f.path not in paths] if paths else []
@@ -901,9 +903,11 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
 # a slot in a name the model writes (not `{7}`, `{s,m}`)
 _CLAIM_SLOT = lazy_compile(r"\{(?!\d+\})[^{},\n]+\}")
 # a template's slot: an f-string's of any expression (`{nbit}`, `{get_rank()}`; not a brace list's `{s,m}`), C's
-# `"…" #nbit "…"`
-_SLOT_IN = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*")'
-_N = lazy_compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_]|$)", re.ASCII)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s
+# `"…" #nbit "…"`, a concatenation's (`"table_" + str(table_id) + ".weight"`)
+_SLOT_IN = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*"|["\x27]\s*\+\s*(?:str\(\w+\)|\w+)\s*\+\s*["\x27])'
+_N = lazy_compile(
+    r"(?<=[a-z0-9_])N(?=[a-z0-9_.]|$)", re.ASCII
+)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s, `table_N.`'s
 
 
 def _slot_numbered(claim: str, evidence: Evidence) -> str | None:
@@ -916,15 +920,22 @@ def _slot_numbered(claim: str, evidence: Evidence) -> str | None:
     return found.group() if found else None
 
 
+_QUALIFIED = lazy_compile(r"\w+(?:(?:\.|::)\w+)*", re.ASCII)
+
+
 def _built(claim: str, evidence: Evidence) -> str | None:
     """A family of names written with `N` for their number: a template's slot in its place (`_pack_8bit_act_Nbit`:
     C's `"_pack_8bit_act_" #nbit "bit"`, an f-string's `f"_pack_8bit_act_{nbit}bit"`, `rank_N`'s
     `f"rank_{get_rank()}"`), or two of it shown (`intNmm`: `int1mm` and `int7mm`; `uintN.h`: `uint1.h` and
-    `uint6.h`); its qualifier (`torchao::`, `torch.ops.torchao.`) shown as names."""
+    `uint6.h`); its qualifier (`torchao::`, `torch.ops.torchao.`) shown as names. `N` in the qualifier makes the
+    whole name the template (`sparse.ebc.embedding_bags.table_N.weight`: `"….table_" + str(table_id) + ".weight"`)."""
     extension = m.group() if (m := _FILE.search(claim)) else ""
-    *qualifier, name = re.split(r"::|\.", claim.removesuffix(extension))
+    stem = claim.removesuffix(extension)
+    *qualifier, name = re.split(r"::|\.", stem)
+    if not _N.search(name):
+        qualifier, name = [], stem
     parts = _N.split(name)
-    if len(parts) < 2 or not _NAMES.fullmatch(name) or len(claim) < 6:
+    if len(parts) < 2 or not _QUALIFIED.fullmatch(name) or len(claim) < 6:
         return None
     slot = f"(?:({_SLOT_IN})|\\d+)"  # a template's slot, or a number
     pattern = r"(?<!\w)" + slot.join(map(re.escape, parts)) + re.escape(extension) + r"(?!\w)"
@@ -943,7 +954,15 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
     for stem in [claim, *stems]:
         if _name_found(evidence, stem, any_case=kind.match == "folded"):
             return stem
-    return None
+    return claim if _abbreviated(claim, evidence.text) else None
+
+
+def _abbreviated(name: str, text: str) -> bool:
+    """A name of three capitalised words or more the text abbreviates to its capitals (`DistributedModelParallel`:
+    "DMP")."""
+    return (
+        _SPELT_OUT.fullmatch(name) is not None and _find_word(text, "".join(filter(str.isupper, name))) >= 0
+    )
 
 
 def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
@@ -1153,6 +1172,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare
     if _ACRONYM.fullmatch(bare) and _find_word(evidence.folded, bare.lower()) >= 0:
         return bare  # an acronym in any letter case (`TCCL`: `'tccl'`)
+    if _abbreviated(bare, text):
+        return bare
     if _SIZE.fullmatch(bare) and re.search(rf"(?<![A-Za-z0-9.]){re.escape(bare)}(?![A-Za-z0-9.])", text):
         return bare  # a model's size, as a part of its name too (`9b`: `gemma2_9b`)
     # a name git cut at the end of a hunk header (`all_be` for `all_benchmark_data.csv`)
@@ -1206,6 +1227,13 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         _NAMES.fullmatch(rest)
         and names[0] in sys.stdlib_module_names
         and re.search(rf"(?<![\w.])(?<!def ){rest}[(\[]", text)
+    ):
+        return rest
+    # an attribute of an instance, the code's `self.` (`pipe.tokenizer_max_length` for `self.tokenizer_max_length =`)
+    if (
+        re.fullmatch(r"[a-z]\w*\.\w+", bare, re.ASCII)
+        and "_" in rest
+        and _find_word(text, f"self.{rest}") >= 0
     ):
         return rest
     if names[-1][:1].isupper() and names[-1].endswith("s"):  # a class's plural (`nn.Parameters`)
@@ -1411,6 +1439,7 @@ _ESCAPE = lazy_compile(r"\\[a-z]", re.ASCII)
 _NAME = lazy_compile(r"\w*(?:_\w|[a-z0-9][A-Z])\w*", re.ASCII)  # a name of parts: snake_case, CamelCase
 _SIZE = lazy_compile(r"\d+(?:\.\d+)?[BbMmKk]")  # a model's size: `9b`, `1.5B`
 _ACRONYM = lazy_compile(r"[A-Z]{3,}")
+_SPELT_OUT = lazy_compile(r"(?:[A-Z][a-z]+){3,}", re.ASCII)  # a name of three words or more, each capitalised
 
 
 def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str | None:
@@ -1541,6 +1570,13 @@ def _folder_and_file(names: list[str], evidence: Evidence) -> bool:
     )
 
 
+def _spaced_list(names: list[str], evidence: Evidence) -> bool:
+    """Names the text lists with " / " between them, in bold or in backticks too (`CMake/setup.py`: "**CMake** /
+    **setup.py**")."""
+    pattern = r"[*`]{0,2}\s+/\s+[*`]{0,2}".join(map(re.escape, names))
+    return re.search(rf"(?<![\w./]){pattern}(?![\w/])", evidence.text) is not None
+
+
 def _name_list(names: list[str], evidence: Evidence) -> bool:
     """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, in
     any letter case (`fp16/bf16` in `TestFP16`, `TestBF16`), a name written with "-" also as code writes it (`min-p`:
@@ -1654,6 +1690,7 @@ _PUT_TOGETHER = (
     _imported,
     _dotted_folder,
     _folder_and_file,
+    _spaced_list,
     _name_list,
     _action,
     _file_list,
