@@ -3348,6 +3348,70 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
 @pytest.mark.parametrize(
     ("text", "invented", "shown"),
     [
+        # held out 102b (huggingface/lerobot): a percentage a product's factor writes
+        (
+            "Workers are capped at 70% of the CPU cores.",
+            "Workers are capped at 60% of the CPU cores.",
+            "+    by_cpu = math.floor(cpu_cores * 0.7)\n",
+        ),
+        # held out 102b (meta-llama/llama-stack): a type's placeholder
+        (
+            "Defaults become `X | None`.",
+            "Defaults become `X | Missing`.",
+            "+    max_tokens: int | None = None\n",
+        ),
+        # held out 102b (NVIDIA/NeMo-RL): a family of paths, `N` for the number two of them show
+        (
+            "Results land in step_N/config.json.",
+            "Results land in step_N/model.json.",
+            "+    results/grpo/step_170/config.json\n-    step_0/config.json\n",
+        ),
+        # held out 102b (alibaba/ROLL): a version by its digits after the package's name
+        ("It needs torch 2.8.0.", "It needs torch 2.9.0.", "+    # for torch 280\n"),
+        # held out 102b (vllm-project/vllm-omni): a time in seconds a sleep is given
+        (
+            "The loop sleeps 5 ms when idle.",
+            "The loop sleeps 50 ms when idle.",
+            "+            time.sleep(0.005)\n",
+        ),
+        # held out 102b: an exception by its message, a library by its abbreviation or its API (rows of spellings)
+        (
+            "It raised an AttributeError.",
+            "It raised a KeyError.",
+            "+fix: InferenceRouter has no attribute formatter\n",
+        ),
+        (
+            "Spans go to OpenTelemetry.",
+            "Spans go to OpenMetrics.",
+            '+    OTEL_SERVICE_NAME: str = "llama-stack"\n',
+        ),
+        ("It seeks with OpenCV.", "It seeks with OpenGL.", "+    cap.set(cv2.CAP_PROP_POS_MSEC, t)\n"),
+        (
+            "A Next.js route proxies it.",
+            "A Nuxt.js route proxies it.",
+            '+import { NextRequest, NextResponse } from "next/server";\n',
+        ),
+        (
+            "Each worker sets CUDA_VISIBLE_DEVICES.",
+            "Each worker sets HIP_VISIBLE_DEVICES.",
+            "+    resources={cvd_tag: 1}\n",
+        ),
+        (
+            "The OpenAPI spec gains a schema.",
+            "The GraphQL spec gains a schema.",
+            "+        $ref: '#/components/schemas/VectorStore'\n",
+        ),
+    ],
+)
+def test_a_factor_a_placeholder_a_numbered_path_a_joined_version_a_sleep_and_spellings_are_found(
+    text: str, invented: str, shown: str
+) -> None:
+    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="lib/a.py")], lambda: []))
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "shown"),
+    [
         # held out 102 (NVIDIA/cutlass): a version a header's macros spell, one number a line
         (
             "The version moves off 4.3.5.",

@@ -905,9 +905,8 @@ _CLAIM_SLOT = lazy_compile(r"\{(?!\d+\})[^{},\n]+\}")
 # a template's slot: an f-string's of any expression (`{nbit}`, `{get_rank()}`; not a brace list's `{s,m}`), C's
 # `"…" #nbit "…"`, a concatenation's (`"table_" + str(table_id) + ".weight"`)
 _SLOT_IN = r'(?:\{[^{},\n]+\}|"\s*#\s*\w+\s*"|["\x27]\s*\+\s*(?:str\(\w+\)|\w+)\s*\+\s*["\x27])'
-_N = lazy_compile(
-    r"(?<=[a-z0-9_])N(?=[a-z0-9_.]|$)", re.ASCII
-)  # `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s, `table_N.`'s
+# `intNmm`'s `N`, `_Nbit_`'s, `uintN`'s, `table_N.`'s, `step_N/`'s
+_N = lazy_compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_./]|$)", re.ASCII)
 
 
 def _slot_numbered(claim: str, evidence: Evidence) -> str | None:
@@ -920,7 +919,7 @@ def _slot_numbered(claim: str, evidence: Evidence) -> str | None:
     return found.group() if found else None
 
 
-_QUALIFIED = lazy_compile(r"\w+(?:(?:\.|::)\w+)*", re.ASCII)
+_QUALIFIED = lazy_compile(r"\w+(?:(?:\.|::|/)\w+)*", re.ASCII)
 
 
 def _built(claim: str, evidence: Evidence) -> str | None:
@@ -1029,6 +1028,7 @@ def _by_version(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     numbers = bare.split(".")
     fields = collections.defaultdict(lambda: "(?!)", zip(("major", "minor", "patch"), numbers, strict=False))
     fields["tuple"] = r"\s*,\s*".join(numbers)
+    fields["joined"] = "".join(numbers) if len("".join(numbers)) >= 3 else "(?!)"
     if (
         _find_number(evidence.text, bare) >= 0
         or (bare.count(".") == 1 and re.search(rf"(?<![\d.]){re.escape(bare)}\.\d", evidence.text))
@@ -1080,12 +1080,15 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     fraction = re.escape(str(Decimal(plain).scaleb(-2)))
     literal = re.escape(format(Decimal(plain).scaleb(-2).normalize(), "f"))  # 80%: `0.8f`
     kib = format((Decimal(plain) * 1024).normalize(), "f")
+    scale = next((e for u, e in _TIME_EXPONENT.items() if unit.endswith(u)), 0)  # a time in seconds
+    seconds = re.escape(format(Decimal(plain).scaleb(scale).normalize(), "f"))
     # a row's units, "|" between them ("%|％|percent"): each found in the claim as written
     for near in (
         p for units, patterns in kind.near if any(u in unit for u in units.split("|")) for p in patterns
     ):
         # "ntok ≤ 16", "| tok/rank |", "smem <= 49152"
-        if re.search(near.format(n=re.escape(plain), fraction=fraction, literal=literal, kib=kib), text):
+        shown = near.format(n=re.escape(plain), fraction=fraction, literal=literal, kib=kib, seconds=seconds)
+        if re.search(shown, text):
             return claim
     for in_bytes in dict(kind.in_bytes).get(surface.lstrip("0123456789.,").strip(), ()):
         if (size := Decimal(plain) * in_bytes) == int(size) and (
@@ -1349,9 +1352,15 @@ def _spaced_otherwise(claim: str, text: str) -> str | None:
         gaps = [
             r"\s+" if a[-1].isalnum() and b[0].isalnum() else r"\s*" for a, b in itertools.pairwise(words)
         ]
-        # in a tuple, a letter for a snake_case name (`(r, r, k, 1)` for "(r, r, kernel_size, 1)")
+        # in a tuple, a letter for a snake_case name (`(r, r, k, 1)` for "(r, r, kernel_size, 1)"); elsewhere a
+        # placeholder for any name (`X | None` for "int | None")
         items = [
-            rf"{t}(?:\w*_\w+)?" if inner and t.isalpha() and len(t) == 1 else re.escape(t) for t in words
+            rf"{t}(?:\w*_\w+)?"
+            if inner and t.isalpha() and len(t) == 1
+            else r"[A-Za-z_][\w.]*"
+            if not inner and t in _rules().placeholders and t.isalpha()
+            else re.escape(t)
+            for t in words
         ]
         body = "".join(t + g for t, g in zip(items, [*gaps, ""], strict=True))
         # a tuple's inside: not a part of a longer one or of an expression (`0, 2` in `[1, 0, 2]`, `s, d` in
