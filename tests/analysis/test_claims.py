@@ -3367,7 +3367,11 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "+    results/grpo/step_170/config.json\n-    step_0/config.json\n",
         ),
         # held out 102b (alibaba/ROLL): a version by its digits after the package's name
-        ("It needs torch 2.8.0.", "It needs torch 2.9.0.", "+    # for torch 280\n"),
+        (
+            "It needs torch 2.8.0.",
+            "It needs torch 2.9.0.",
+            "+(fix): set VLLM_USE_FLASHINFER_SAMPLER=0 for torch 280.\n",
+        ),
         # held out 102b (vllm-project/vllm-omni): a time in seconds a sleep is given
         (
             "The loop sleeps 5 ms when idle.",
