@@ -3348,6 +3348,36 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
 @pytest.mark.parametrize(
     ("text", "invented", "shown"),
     [
+        # held out 102 (NVIDIA/cutlass): a version a header's macros spell, one number a line
+        (
+            "The version moves off 4.3.5.",
+            "The version moves off 4.3.6.",
+            "-#define CUTLASS_MAJOR 4\n-#define CUTLASS_MINOR 3\n-#define CUTLASS_PATCH 5\n",
+        ),
+        # held out 102 (pytorch/torchrec): a family of names a concatenation builds, `N` for its number
+        (
+            "It compares sparse.ebc.embedding_bags.table_N.weight across ranks.",
+            "It compares sparse.ebc.embedding_bags.tables_N.weight across ranks.",
+            '+    key = "sparse.ebc.embedding_bags.table_" + str(table_id) + ".weight"\n',
+        ),
+        # held out 102 (huggingface/diffusers): an attribute on an instance, the code's `self.` the model's `pipe.`
+        (
+            "Callers reading pipe.tokenizer_max_length now fail.",
+            "Callers reading pipe.tokenizer_min_length now fail.",
+            "-        self.tokenizer_max_length = 256 + self.user_prompt_begin_id\n",
+        ),
+        # held out 102 (vllm-project/vllm-ascend): two names the text parts by " / ", in bold
+        (
+            "It is built by CMake/setup.py.",
+            "It is built by CMake/setup.cfg.",
+            "+integrated into the build (**CMake** / **setup.py** as applicable in this tree)\n",
+        ),
+        # held out 102 (pytorch/torchrec): a class an abbreviation names, its capitals the abbreviation's letters
+        (
+            "Dynamic sharding now runs under DistributedModelParallel.",
+            "Dynamic sharding now runs under DistributedDataParallel.",
+            "+Dynamic sharding with DMP\n",
+        ),
         # held out 102b (huggingface/lerobot): a percentage a product's factor writes
         (
             "Workers are capped at 70% of the CPU cores.",
@@ -3405,53 +3435,32 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "The GraphQL spec gains a schema.",
             "+        $ref: '#/components/schemas/VectorStore'\n",
         ),
-    ],
-)
-def test_a_factor_a_placeholder_a_numbered_path_a_joined_version_a_sleep_and_spellings_are_found(
-    text: str, invented: str, shown: str
-) -> None:
-    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="lib/a.py")], lambda: []))
-
-
-@pytest.mark.parametrize(
-    ("text", "invented", "shown"),
-    [
-        # held out 102 (NVIDIA/cutlass): a version a header's macros spell, one number a line
+        # held out 102c (vllm-project/guidellm): a flag a CLI builds from a quoted alias with an f-string
         (
-            "The version moves off 4.3.5.",
-            "The version moves off 4.3.6.",
-            "-#define CUTLASS_MAJOR 4\n-#define CUTLASS_MINOR 3\n-#define CUTLASS_PATCH 5\n",
+            "Pass --constraint to stop early.",
+            "Pass --limit to stop early.",
+            '+    constraints: dict = Field(json_schema_extra={"argument_alias": "constraint"})\n'
+            "+        option_name = f\"--{cli_name.replace('_', '-')}\"\n",
         ),
-        # held out 102 (pytorch/torchrec): a family of names a concatenation builds, `N` for its number
+        # a flag a CLI makes of a parameter whose type is a union
         (
-            "It compares sparse.ebc.embedding_bags.table_N.weight across ranks.",
-            "It compares sparse.ebc.embedding_bags.tables_N.weight across ranks.",
-            '+    key = "sparse.ebc.embedding_bags.table_" + str(table_id) + ".weight"\n',
+            "--data-collator is gone.",
+            "--data-sampler is gone.",
+            '-    data_collator: Callable | Literal["generative"] | None = None,\n',
         ),
-        # held out 102 (huggingface/diffusers): an attribute on an instance, the code's `self.` the model's `pipe.`
+        # held out 102c (NVIDIA/NeMo-Skills): two files whose names differ in their last word, joined by "/"
         (
-            "Callers reading pipe.tokenizer_max_length now fail.",
-            "Callers reading pipe.tokenizer_min_length now fail.",
-            "-        self.tokenizer_max_length = 256 + self.user_prompt_begin_id\n",
-        ),
-        # held out 102 (vllm-project/vllm-ascend): two names the text parts by " / ", in bold
-        (
-            "It is built by CMake/setup.py.",
-            "It is built by CMake/setup.cfg.",
-            "+integrated into the build (**CMake** / **setup.py** as applicable in this tree)\n",
-        ),
-        # held out 102 (pytorch/torchrec): a class an abbreviation names, its capitals the abbreviation's letters
-        (
-            "Dynamic sharding now runs under DistributedModelParallel.",
-            "Dynamic sharding now runs under DistributedDataParallel.",
-            "+Dynamic sharding with DMP\n",
+            "See example-local/slurm.yaml.",
+            "See example-local/pbs.yaml.",
+            "cluster_configs/example-local.yaml\ncluster_configs/example-slurm.yaml\n",
         ),
     ],
 )
-def test_a_version_by_its_macros_a_built_family_an_instance_and_an_abbreviation_are_found(
+def test_what_held_out_102_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="lib/a.py")], lambda: []))
+    """Rounds 99 to 101: each kind of false flag of held out 102a, 102b and 102c, and an invented twin still flagged."""
+    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
 @pytest.mark.parametrize(

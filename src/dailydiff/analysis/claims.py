@@ -1586,6 +1586,16 @@ def _spaced_list(names: list[str], evidence: Evidence) -> bool:
     return re.search(rf"(?<![\w./]){pattern}(?![\w/])", evidence.text) is not None
 
 
+def _last_word_swapped(names: list[str], evidence: Evidence) -> bool:
+    """Two files whose names differ in their last word, the second's after "/" (`example-local/slurm.yaml`:
+    `example-local.yaml` and `example-slurm.yaml`), each shown."""
+    extension = _FILE.search(names[-1]) if len(names) == 2 else None
+    if extension is None or _FILE.search(names[0]) or not (m := re.fullmatch(r"(.+[-_])\w+", names[0])):
+        return False
+    files = [names[0] + extension.group(), m[1] + names[1]]
+    return all(_found_path_itself(name, evidence.text) for name in files)
+
+
 def _name_list(names: list[str], evidence: Evidence) -> bool:
     """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, in
     any letter case (`fp16/bf16` in `TestFP16`, `TestBF16`), a name written with "-" also as code writes it (`min-p`:
@@ -1700,6 +1710,7 @@ _PUT_TOGETHER = (
     _dotted_folder,
     _folder_and_file,
     _spaced_list,
+    _last_word_swapped,
     _name_list,
     _action,
     _file_list,
