@@ -291,13 +291,16 @@ def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, 
     import sqlite3
     import zlib
 
-    # sha -> the first prompt that analyses it (its "Commit SHA" / "提交 SHA" line)
+    # sha -> the prompt of the analysis kept: the last that analyses it (its "Commit SHA" / "提交 SHA" line; a
+    # re-analysis deeper shows more), not a repair (the same conversation, the first answer in it)
     prompts: dict[str, str] = {}
     for body in bodies:
-        text = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+        messages = body.get("messages", [])
+        text = "\n".join(str(m.get("content", "")) for m in messages)
         # not a prompt that only names it (a revert's message names the commit it reverts)
         for sha in set(re.findall(r"^(?:Commit|提交) ([0-9a-f]{40})\b", text, re.MULTILINE)):
-            prompts.setdefault(sha, text)
+            if len(messages) <= 2:
+                prompts[sha] = text
     db = sqlite3.connect(work / "data" / "dailydiff.sqlite3")
     rows = db.execute("SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%'").fetchall()
     stats = dict.fromkeys(("analyses", "checked", "supported", "repaired", "removed", "marked", "cited"), 0)
