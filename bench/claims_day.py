@@ -286,21 +286,30 @@ def real_prose(args: argparse.Namespace) -> None:
         flagged(work, recorder.bodies, args, args.real)
 
 
+# the line of an analysis prompt that asks for a depth, and the depth (`Level`)
+_DEPTHS = (("Depth: full", "high"), ("Depth: medium", "medium"), ("Depth: short", "low"),
+           ("深度：完整", "high"), ("深度：中等", "medium"), ("深度：简要", "low"))  # fmt: skip
+
+
 def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, label: str) -> None:
     """The day's figures and its flagged claims (each with the prompt's hint), printed or added to --out."""
     import sqlite3
     import zlib
 
-    # sha -> the prompt of the analysis kept: the last that analyses it (its "Commit SHA" / "提交 SHA" line; a
-    # re-analysis deeper shows more), not a repair (the same conversation, the first answer in it)
-    prompts: dict[str, str] = {}
+    # sha -> the prompts that analyse it (its "Commit SHA" / "提交 SHA" line), by the depth they ask for; not a
+    # repair (the same conversation, the first answer in it)
+    asked: dict[str, dict[str, str]] = {}
     for body in bodies:
         messages = body.get("messages", [])
         text = "\n".join(str(m.get("content", "")) for m in messages)
+        depth = next((level for line, level in _DEPTHS if line in text), "")
         # not a prompt that only names it (a revert's message names the commit it reverts)
         for sha in set(re.findall(r"^(?:Commit|提交) ([0-9a-f]{40})\b", text, re.MULTILINE)):
             if len(messages) <= 2:
-                prompts[sha] = text
+                asked.setdefault(sha, {})[depth] = text
+    prompts: dict[
+        str, str
+    ] = {}  # sha -> the prompt of the analysis kept: of its depth (a deeper one may fail)
     db = sqlite3.connect(work / "data" / "dailydiff.sqlite3")
     rows = db.execute("SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%'").fetchall()
     stats = dict.fromkeys(("analyses", "checked", "supported", "repaired", "removed", "marked", "cited"), 0)
@@ -308,6 +317,8 @@ def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, 
     cites: dict[tuple[str, str], str] = {}  # the claims a repair answer kept by a line it cited -> where
     for sha, data in rows:
         analysis = json.loads(zlib.decompress(data) if isinstance(data, bytes) else data)
+        if sha in asked:
+            prompts[sha] = asked[sha].get(analysis.get("depth", ""), next(iter(asked[sha].values())))
         g = analysis.get("grounding")
         if not g:
             continue
