@@ -3454,12 +3454,24 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "See example-local/pbs.yaml.",
             "cluster_configs/example-local.yaml\ncluster_configs/example-slurm.yaml\n",
         ),
+        # held out 102d (NVIDIA/nvidia-resiliency-ext): a flag as argparse names it for the code; (intel/neural-compressor)
+        # a flag's value a shell script's `case` reads and compares
+        (
+            "Callers read args.base_url.",
+            "Callers read args.api_url.",
+            "-    parser.add_argument('--base_url', type=str)\n",
+        ),
+        (
+            "Run it with --topology=wan_fp8.",
+            "Run it with --topology=wan_int8.",
+            '+    --topology=*)\n+        topology=$(echo $var |cut -f2 -d=)\n+if [ "${topology}" = "wan_fp8" ]; then\n',
+        ),
     ],
 )
 def test_what_held_out_102_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 101: each kind of false flag of held out 102a, 102b and 102c, and an invented twin still flagged."""
+    """Rounds 99 to 102: each kind of false flag of held out 102a to 102d, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -966,7 +966,8 @@ def _abbreviated(name: str, text: str) -> bool:
 
 def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A flag as shown; one written with a placeholder for its value (`--test-path=VALUE`): the flag shown; one
-    an f-string writes (`f"--offload-arch={arch}"`): the value quoted too ("native"); a dotted one a config's field,
+    an f-string writes (`f"--offload-arch={arch}"`) or a shell script's `case` reads (`--topology=*)`): the value
+    quoted too ("native", "wan_fp8"); a dotted one a config's field,
     in the class of its section (`--training.seed`: `class Training:` … `seed: int`); a value one of a list the flag
     is shown with (`--compile.components=loss`: `--compile.components=model,loss`); one as the code declares it
     otherwise (`near`: a parameter with its type)."""
@@ -990,7 +991,7 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         or (value in _rules().placeholders and _find_word(evidence.text, flag) >= 0)
         or (
             value
-            and f"{flag}={{" in evidence.text
+            and (f"{flag}={{" in evidence.text or f"{flag}=*)" in evidence.text)
             and re.search(f"[\"']{re.escape(value)}[\"']", evidence.text)
         )
     ):
