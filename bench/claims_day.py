@@ -307,11 +307,12 @@ def flagged(work: Path, bodies: list[dict[str, Any]], args: argparse.Namespace, 
         for sha in set(re.findall(r"^(?:Commit|提交) ([0-9a-f]{40})\b", text, re.MULTILINE)):
             if len(messages) <= 2:
                 asked.setdefault(sha, {})[depth] = text
-    prompts: dict[
-        str, str
-    ] = {}  # sha -> the prompt of the analysis kept: of its depth (a deeper one may fail)
+    prompts: dict[str, str] = {}  # sha -> the prompt of the analysis kept: of its depth
     db = sqlite3.connect(work / "data" / "dailydiff.sqlite3")
-    rows = db.execute("SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%'").fetchall()
+    # the analysis kept of each commit: the last one stored that did not fail (a re-analysis deeper supersedes the
+    # first, whose flags were never published; a failed one leaves it)
+    query = "SELECT sha, data FROM analyses WHERE analyzer LIKE 'llm:%' AND status = 'ok' ORDER BY created_at, rowid"
+    rows = list(dict(db.execute(query)).items())
     stats = dict.fromkeys(("analyses", "checked", "supported", "repaired", "removed", "marked", "cited"), 0)
     flags: dict[tuple[str, str], str] = {}
     cites: dict[tuple[str, str], str] = {}  # the claims a repair answer kept by a line it cited -> where
