@@ -1233,13 +1233,6 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         and re.search(rf"(?<![\w.])(?<!def ){rest}[(\[]", text)
     ):
         return rest
-    # an attribute of an instance, the code's `self.` (`pipe.tokenizer_max_length` for `self.tokenizer_max_length =`)
-    if (
-        re.fullmatch(r"[a-z]\w*\.\w+", bare, re.ASCII)
-        and "_" in rest
-        and _find_word(text, f"self.{rest}") >= 0
-    ):
-        return rest
     if names[-1][:1].isupper() and names[-1].endswith("s"):  # a class's plural (`nn.Parameters`)
         names[-1] = names[-1] if _find_word(text, names[-1]) >= 0 else names[-1][:-1]
     setting = _SETTING.fullmatch(bare) is not None
