@@ -224,16 +224,16 @@ class Evidence:
 
     @functools.cached_property
     def expanded(self) -> str:
-        """The names the evidence writes in a short form, written out: a brace list
-        (`moe_gemm_{fp8,mxfp8}_nt` is `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), short parts joined by "/"
-        (`get_k/v_ptr`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format string's template
-        (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), a name's part in braces after its `_` (an f-string's
-        slot by its name, `f"input_{i}"`: `input_i`; a formula's subscript, `mask_{0}`: `mask_0`), a name's optional
-        capital in parentheses ("Adam(W)": `AdamW`) or a regular expression's optional part (`acc(?:_norm)?`:
-        `acc_norm`), a string's Unicode escape glued to the word after it (`\\u202Fhere`: `u202F`), an f-string's
-        slot filled with the string its name is set to (`f"{self.prefix}_{epoch}"` and `self.prefix =
-        "dist_epoch"`: `dist_epoch_{epoch}`), either string of a conditional (`prefix = "tanh_softcap_approx" if approx
-        else "tanh_softcap"`), a name code puts together by adding strings (``_concatenated``)."""
+        """The names the evidence writes in a short form, written out: a brace list (`moe_gemm_{fp8,mxfp8}_nt` is
+        `moe_gemm_fp8_nt` and `moe_gemm_mxfp8_nt`), short parts joined by "/" (`get_k/v_ptr`,
+        `--enable-k8s/mongo/redis-job`), numbers joined by "/" after a name's letters (`sm90/100/110`), a format
+        string's template (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), a name's part in braces after its `_` (an
+        f-string's slot by its name, `f"input_{i}"`: `input_i`; a formula's subscript, `mask_{0}`: `mask_0`), a name's
+        optional capital in parentheses ("Adam(W)": `AdamW`) or a regular expression's optional part (`acc(?:_norm)?`:
+        `acc_norm`), a string's Unicode escape glued to the word after it (`\\u202Fhere`: `u202F`), an f-string's slot
+        filled with the string its name is set to (`f"{self.prefix}_{epoch}"` and `self.prefix = "dist_epoch"`:
+        `dist_epoch_{epoch}`), either string of a conditional (`prefix = "tanh_softcap_approx" if approx else
+        "tanh_softcap"`), a name code puts together by adding strings (``_concatenated``)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -442,8 +442,8 @@ def _column_unit(header: str) -> str:
 
 
 _BRACES = lazy_compile(r"(\w*)\{(\w+(?:,\s?\w+)+)\}(\w*)", re.ASCII)
-_SLASHED = lazy_compile(
-    r"(?<![\w/])(\w*_)?([A-Za-z0-9]{1,4}(?:/[A-Za-z0-9]{1,4})+)(_\w+)?(?![\w/])", re.ASCII
+_SLASHED = lazy_compile(  # `get_k/v_ptr`; a flag's `--enable-k8s/mongo/redis-job`
+    r"(?<![\w/-])([\w-]*[_-])?([A-Za-z0-9]{1,5}(?:/[A-Za-z0-9]{1,5})+)([_-][\w-]+)?(?![\w/])", re.ASCII
 )
 # a claim's choices: `{128,256}`, a range `{1..7}`; not C++'s `d{mean, std}`
 # a template's choices in braces, or a range of numbers, in braces or after a name's letters (`test_video_01..22.png`)
@@ -456,7 +456,7 @@ _STRING_SET = lazy_compile(  # `name = "value"`, C++'s `std::string name = "valu
     r"(?:[ \t]+if[ \t][^\n]*?[ \t]else[ \t]+[\"']([\w./-]+)[\"'])?[,;]?[ \t]*$",
     re.M | re.A,
 )
-_FSTRING = lazy_compile(r"(?<![\w])f[\"']([^\"'\n]+)[\"']", re.ASCII)
+_FSTRING = lazy_compile(r"(?<![\w])r?f[\"']([^\"'\n]+)[\"']", re.ASCII)  # a raw one too (`rf"lib{lib}"`)
 # a glob whose `*` is a part of a name (`RAY_EXPERIMENTAL_NOSET_*_VISIBLE_DEVICES`)
 _GLOB = lazy_compile(r"(?<![\w*])\w*(?:_\*|\*_)[\w*]*", re.ASCII)
 # a slot of a name: `{self._prefix}`'s `_prefix`, in capitals or small letters (`{PACKAGE_NAME.upper()}`)
@@ -508,11 +508,13 @@ def _concatenated(text: str, values: dict[str, str]) -> list[str]:
 
 def _passed(text: str) -> list[str]:
     """The names an f-string (or CMake's `${NAME}`) builds from a function's argument that a call passes as a
-    literal, from a loop's name over a range, or from a string code compares the name with: in `def gen(flags,
-    arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")` (or as a method, `self.gen(…)`), builds
-    `fp4_quantization_100`; `for nbit in range(1, 8)`, `f"_linear_{nbit}bit"` builds `_linear_1bit`; `ops_${TARGET}`
-    and `TARGET STREQUAL "aten"` build `ops_aten`, `f"{base_name}_scale"` and `base_name == "input"` `input_scale`."""
-    slots = _FSLOT.findall(text) + _CMAKE_SLOT.findall(text)
+    literal, from a loop's name over a range or a literal tuple, or from a string code compares the name with: in
+    `def gen(flags, arch)` `f"fp4_quantization_{arch}"`, called `gen(sm100_flags, "100")` (or as a method,
+    `self.gen(…)`), builds `fp4_quantization_100`; `for nbit in range(1, 8)`, `f"_linear_{nbit}bit"` builds
+    `_linear_1bit`; `for lib in ("ucp", "uct")`, `rf"…/lib{lib}-…"` builds `libucp`; `ops_${TARGET}` and `TARGET
+    STREQUAL "aten"` build `ops_aten`, `f"{base_name}_scale"` and `base_name == "input"` `input_scale`."""
+    slots = [slot for m in _FSTRING.finditer(text) for slot in _FSLOT.findall(m[1])]
+    slots += _CMAKE_SLOT.findall(text)
     if not slots:
         return []
     params = {  # the longest a function is written (a hunk's header cuts it short: "@@ … @@ def gen() ->")
@@ -534,6 +536,8 @@ def _passed(text: str) -> list[str]:
             values.setdefault(name, set()).update(
                 map(str, range(int(low or 0), min(int(top), int(low or 0) + 64)))
             )
+    for name, items in _LOOP_OVER.findall(text):  # `for lib in ("ucp", "uct")`
+        values.setdefault(name, set()).update(_QUOTED.findall(items))
     for name, value in _COMPARED.findall(text):  # `if(TARGET STREQUAL "executorch")`, `name == "input"`
         values.setdefault(name, set()).add(value)
     return [head + value + tail for head, slot, tail in slots for value in values.get(slot, ())]
@@ -545,8 +549,12 @@ _LITERAL = lazy_compile(r"[\"']([\w.-]+)[\"']|(\d+)", re.ASCII)
 _CALL = lazy_compile(r"(?<![\w.])(self\.)?(\w+)\(([^()\n]*)\)", re.ASCII)
 _CMAKE_SLOT = lazy_compile(r"(\w*)\$\{(\w+)\}(\w*)", re.ASCII)  # `torchao_ops_${TORCHAO_OP_TARGET}`
 _COMPARED = lazy_compile(r"\b(\w+)(?:\s+STREQUAL\s+|\s*==\s*)[\"']([\w.-]+)[\"']", re.ASCII)
+_LOOP_OVER = lazy_compile(r"\bfor (\w+) in [(\[]([^()\[\]\n]*)[)\]]", re.ASCII)
+_QUOTED = lazy_compile(r"[\"']([\w.-]+)[\"']", re.ASCII)
 _LOOP = lazy_compile(r"\bfor (\w+) in range\((?:(\d+), ?)?(\w+)\)", re.ASCII)
-_FSLOT = lazy_compile(r"(?<=f[\"'])(\w*)\{(\w+)\}(\w*)", re.ASCII)
+_FSLOT = lazy_compile(
+    r"(\w*)\{(\w+)\}(\w*)", re.ASCII
+)  # a slot of an f-string, with the name's parts about it
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _ESCAPED = frozenset("ntr")  # a string's escape before a name: `\t` in "\tcudaDeviceSetLimit("
@@ -734,8 +742,17 @@ def _found(
         or _filled(claim, evidence, numbers=False)
         or _by_words(claim, kind, evidence)
         or _member(claim, evidence)
+        or _suffixed(claim, evidence)
         or _misspelt(claim, kind, evidence)
     )
+
+
+def _suffixed(claim: str, evidence: Evidence) -> str | None:
+    """A name with a suffix the text quotes as its own word (a metric's series: `agent_memory_registered_total` for
+    `agent_memory_registered` and "with the `_total` suffix")."""
+    head, _, tail = claim.rpartition("_")
+    quoted = head and tail and re.search(rf"[`\"']_{re.escape(tail)}[`\"']", evidence.text)
+    return claim if quoted and _name_found(evidence, head) else None
 
 
 def _misspelt(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
@@ -975,6 +992,7 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     name = flag.lstrip("-").replace("-", "_")
     if (
         _find_word(evidence.text, claim) >= 0
+        or _find_word(evidence.expanded, claim) >= 0  # a list's (`--enable-k8s/mongo/redis-job`)
         or (not value and _config_field(name, evidence.text))
         or (
             not value
@@ -1209,7 +1227,7 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         # letter case and endings aside ("Optimization").
         folded = evidence.folded
         return bare if all(folded.find(word) >= 0 for word in bare.lower().split()) else None
-    if (shown := _formula(bare, evidence)) is not None:
+    if (shown := _formula(bare, evidence) or _field_path(bare, text)) is not None:
         return shown
     # A call written with its arguments (`plan(q, k)`, `deprecate_kwarg("n")`, a decorator's `@retry(n=...)`), a
     # qualified name put together from its parts (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is
@@ -1240,6 +1258,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         _find_word(text, name) >= 0
         or _name_found(evidence, name)
         or _called(name, text)
+        # an element by its list (`guide` for `self._guides[i]`)
+        or re.search(rf"(?<![A-Za-z0-9]){name}s\[", text) is not None
         # a setting's snake_case name in capitals (`use_qk_l2norm=True` for the kernel's `USE_QK_L2NORM`; not a
         # part of a qualified name: `torch.utils.cmake_prefix_path` is not `CMAKE_PREFIX_PATH`)
         or (setting and "_" in name.strip("_") and _find_word(text, name.upper()) >= 0)
@@ -1260,6 +1280,17 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
 # minus before one; of names, numbers, signs and brackets only, no division
 _FORMULA = lazy_compile(r"(?=.*(?:[\^·×⊙ᵀ]|\w\(|[\w)\]]\s*[-+*]\s*[\w(]|^-\w))[\w\s.,()\[\]^·×⊙ᵀ*+-]+")
 _TERM = lazy_compile(r"(\^)?([A-Za-z_]\w*)|(?<![\w.])(\d+)(?![\w.])", re.ASCII)
+
+
+def _field_path(claim: str, text: str) -> str | None:
+    """A field's path of three names or more in lower case, as another language's code writes it on one line, each
+    name capitalised, in order (`spec.resources.requests.storage`:
+    `pvc.Spec.Resources.Requests[corev1.ResourceStorage]`)."""
+    parts = claim.split(".")
+    if len(parts) < 3 or not all(part.isalpha() and part.islower() for part in parts):
+        return None
+    found = re.search(r"[^\n]*?".join(rf"{part.capitalize()}(?![a-z])" for part in parts), text)
+    return found.group() if found else None
 
 
 def _formula(claim: str, evidence: Evidence) -> str | None:
@@ -1591,11 +1622,11 @@ def _last_word_swapped(names: list[str], evidence: Evidence) -> bool:
 
 
 def _name_list(names: list[str], evidence: Evidence) -> bool:
-    """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, in
-    any letter case (`fp16/bf16` in `TestFP16`, `TestBF16`), a name written with "-" also as code writes it (`min-p`:
-    `min_p`), or its plural (`expert-weight`: `expert_weights`), a word inflected (`transpose/slice/view`:
-    `transposed`), a library without its `lib` (`libtorch/c10/cudart`: `libc10.so`), a dotted name by its parts
-    (`experts.w1/w2/w3`: `experts` and `self.w1`)."""
+    """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, in any
+    letter case (`fp16/bf16` in `TestFP16`, `TestBF16`), a name written with "-" also as code writes it (`min-p`:
+    `min_p`) or in camelCase (`max_tokens/top_p`: `maxTokens`, `topP`), or its plural (`expert-weight`:
+    `expert_weights`), a word inflected (`transpose/slice/view`: `transposed`), a library without its `lib`
+    (`libtorch/c10/cudart`: `libc10.so`), a dotted name by its parts (`experts.w1/w2/w3`: `experts` and `self.w1`)."""
     return not any(_FILE.search(n) for n in names) and all(
         n
         and any(
@@ -1603,13 +1634,27 @@ def _name_list(names: list[str], evidence: Evidence) -> bool:
             or _find_word(evidence.folded, s.lower()) >= 0
             or ("." in s and all(_name_found(evidence, part) for part in s.split(".")))
             for snake in [n.replace("-", "_")]
-            for s in (n, snake, snake + "s", "lib" + n, *(n + e for e in _INFLECTED if n.isalpha()))
+            for s in (
+                n,
+                snake,
+                snake + "s",
+                snake.replace("_", ""),
+                "lib" + n,
+                *(n + e for e in _INFLECTED if n.isalpha()),
+            )
         )
         for n in names
     )
 
 
 _INFLECTED = ("d", "ed", "ing")  # the endings a word of a list is found with
+
+
+def _values(names: list[str], evidence: Evidence) -> bool:
+    """Numbers joined by "/", a time's with its unit, each shown (`240s/10s/3`: a probe's `InitialDelaySeconds: 240`,
+    `PeriodSeconds: 10`, `FailureThreshold: 3`)."""
+    numbers = [re.fullmatch(r"(\d+)(?:m?s)?", name) for name in names]
+    return all(numbers) and all(_find_number(evidence.text, m[1]) >= 0 for m in numbers if m)
 
 
 def _action(names: list[str], evidence: Evidence) -> bool:
@@ -1706,6 +1751,7 @@ _PUT_TOGETHER = (
     _spaced_list,
     _last_word_swapped,
     _name_list,
+    _values,
     _action,
     _file_list,
     _numbered,
