@@ -3478,6 +3478,82 @@ def test_what_held_out_102_flagged_but_its_prompt_shows_is_found(
 @pytest.mark.parametrize(
     ("text", "invented", "shown"),
     [
+        # held out 104: a flag as Go's flag package and clap declare it
+        (
+            "It adds --ray-root-dir.",
+            "It adds --ray-home-dir.",
+            '+\tflag.StringVar(&rayRootDir, "ray-root-dir", "", "")\n',
+        ),
+        (
+            "It reads --tls-key.",
+            "It reads --tls-cert.",
+            "+    #[arg(long)]\n+    pub(crate) tls_key: Option<String>,\n",
+        ),
+        # a flag's value the text writes with a placeholder (`--suite=path.csv`)
+        ("Run it with --suite=out.csv.", "Run it with --suite=out.json.", "Suite (`--suite=path.csv`)\n"),
+        # a bound written 2^56−1 is a formula, no size of 1 byte; an 8-byte header; a backoff's first millisecond; a
+        # length in characters
+        (
+            "FrameWrite rejects bodies longer than 2^56−1 bytes.",
+            "FrameWrite rejects bodies longer than 2^56−1 bytes and 9 KB.",
+            "+impl FrameWrite {\n+        if len > (1 << 56) - 1 {\n",
+        ),
+        (
+            "The header is 8 bytes.",
+            "The header is 9 bytes.",
+            "+/// An 8-byte header: [tag: 1B][len: 7B BE]\n",
+        ),
+        (
+            "It backs off from 1 ms.",
+            "It backs off from 2 ms.",
+            "+    .with_initial_interval(Duration::from_millis(1))\n",
+        ),
+        (
+            "Labels of up to 63 bytes are stored inline.",
+            "Labels of up to 64 bytes are stored inline.",
+            "+/// up to 63 characters\n",
+        ),
+        # a range's first number takes its last one's unit ("5-95%")
+        (
+            "It flags tests that fail between 5% and 95% of the time.",
+            "It flags tests that fail between 7% and 95% of the time.",
+            "intermittent failures (5-95% failure rate)\n",
+        ),
+        # a test class named for what it tests, after another word
+        (
+            "It adds an all_gather test.",
+            "It adds an all_scatter test.",
+            "@@ -1,3 +1,9 @@ class TestTensorclassAllGather:\n",
+        ),
+        # a glob of what Rust's format! writes, its `{}` a slot
+        (
+            "It writes bench_tok_*.json files.",
+            "It writes bench_vocab_*.json files.",
+            '+    let p = dir.join(format!("bench_tok_{size}_{special_tokens}_{}.json", id));\n',
+        ),
+        # a library by its spec's other name, a compiler by its guard
+        (
+            "It regenerates the OpenAPI spec.",
+            "It regenerates the GraphQL schema.",
+            "=== proto/swagger/cluster.swagger.json\n",
+        ),
+        (
+            "It skips __post_init__ under torch.compile.",
+            "It skips __post_init__ under torch.jit.script.",
+            "+    if not is_compiling():\n+        self.__post_init__()\n",
+        ),
+    ],
+)
+def test_what_held_out_104_flagged_but_its_prompt_shows_is_found(
+    text: str, invented: str, shown: str
+) -> None:
+    """Round 104: each kind of false flag of held out 104, and an invented twin still flagged."""
+    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
+
+
+@pytest.mark.parametrize(
+    ("text", "invented", "shown"),
+    [
         # held out 103: flags a message lists with "/" between the words that differ
         (
             "It drops --enable-mongo-job.",

@@ -842,8 +842,8 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     # with a capital (not `gNumAcceptedTokens`, a tensor's) and is no kernel's (`top_k_mask_logits` is not
     # `TopKMaskLogitsKernel`: a Python function is not its kernel)
     camel = "".join(map(str.capitalize, words))
-    if re.search(rf"(?<!\w)Test{camel}(?!\w)", evidence.text, re.IGNORECASE):
-        return claim  # a test class named for what it tests (`scaled_mm`: `TestScaledMM`)
+    if re.search(rf"(?<!\w)Test\w*?{camel}(?!\w)", evidence.text, re.IGNORECASE):
+        return claim  # a test class named for what it tests (`scaled_mm`: `TestScaledMM`, `TestTensorclassAllGather`)
     if len(words) > 2 and re.search(rf"(?<!\w)(?:[A-Z]\w*?)?{camel}s?(?![a-z])(?!\w*Kernel)", evidence.text):
         return claim
     # a snake_case name in other words of a longer snake_case name, a word of it plural or written short
@@ -891,7 +891,7 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
         parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
         # parts and template slots (`${OS_VERSION}`), joined by "/" (`data:...;base64,` for
         # f"data:image/{extension};base64,")
-        slot = r"(?:[\w-]|\$?\{\w+\})+(?:/(?:[\w-]|\$?\{\w+\})+)*"
+        slot = r"(?:[\w-]|\$?\{\w*\})+(?:/(?:[\w-]|\$?\{\w*\})+)*"  # Rust's `{}` too
         pattern = ""
         for i, part in enumerate(parts):
             if i % 2 == 0:
@@ -997,7 +997,7 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         or (
             not value
             and any(
-                re.search(near.format(name=re.escape(name)), evidence.text)
+                re.search(near.format(name=re.escape(name), bare=re.escape(flag.lstrip("-"))), evidence.text)
                 for _, rows in kind.near
                 for near in rows
             )
@@ -1007,6 +1007,13 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
             and re.search(rf"{re.escape(flag)}=(?:[\w.-]+,)+{re.escape(value)}(?![\w.-])", evidence.text)
         )
         or (value in _rules().placeholders and _find_word(evidence.text, flag) >= 0)
+        or (
+            value  # the text writes it with a placeholder for the value (`--suite=path.csv`)
+            and any(
+                m[1].upper() in _rules().placeholders and value.endswith(m[2])
+                for m in re.finditer(rf"{re.escape(flag)}=(\w+)((?:\.\w+)?)(?![\w.])", evidence.text)
+            )
+        )
         or (
             value
             and (f"{flag}={{" in evidence.text or f"{flag}=*)" in evidence.text)
@@ -1150,7 +1157,7 @@ def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
 
 
 def _unit_follows(rest: str, kind: _Kind) -> bool:
-    rest = rest.lstrip(" `'\"") if kind.match == "unit" else rest  # "``… * 4`` bytes"
+    rest = rest.lstrip(" `'\"-") if kind.match == "unit" else rest  # "``… * 4`` bytes", "8-byte"
     if kind.units_any_case:
         return any(rest.lower().startswith(unit.lower()) for unit in kind.units)
     return any(rest.startswith(unit) for unit in kind.units)
