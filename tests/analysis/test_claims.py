@@ -3466,18 +3466,67 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "Run it with --topology=wan_int8.",
             '+    --topology=*)\n+        topology=$(echo $var |cut -f2 -d=)\n+if [ "${topology}" = "wan_fp8" ]; then\n',
         ),
-    ],
-)
-def test_what_held_out_102_flagged_but_its_prompt_shows_is_found(
-    text: str, invented: str, shown: str
-) -> None:
-    """Rounds 99 to 102: each kind of false flag of held out 102a to 102d, and an invented twin still flagged."""
-    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
-
-
-@pytest.mark.parametrize(
-    ("text", "invented", "shown"),
-    [
+        # held out 103: flags a message lists with "/" between the words that differ
+        (
+            "It drops --enable-mongo-job.",
+            "It drops --enable-kafka-job.",
+            "drop the --enable-k8s/mongo/redis-job flags\n",
+        ),
+        # names joined by "/" as another language's code writes them (camelCase)
+        (
+            "It overrides max_tokens/temperature/top_p/n.",
+            "It overrides max_tokens/temperature/top_k/n.",
+            "+type BatchOverrides = { maxTokens?: number; temperature?: number; topP?: number; n?: number };\n",
+        ),
+        # a metric by its name and the suffix the text says its series take
+        (
+            "Dashboards read agent_memory_registered_total.",
+            "Dashboards read agent_memory_registered_count.",
+            "+// a gauge shares its name with its counter, written with the `_total` suffix\n"
+            '+registerGauge("agent_memory_registered", "Memory registered");\n',
+        ),
+        # names an f-string builds from a loop over a literal tuple
+        (
+            "It checks libucp/libuct/libucs/libucm.",
+            "It checks libucp/libuct/libucs/libucx.",
+            '+    for lib in ("ucp", "uct", "ucs", "ucm"):\n'
+            '+        pattern = re.compile(rf"(^|/)[^/]*\\.libs/lib{lib}-{escaped_suffix}")\n',
+        ),
+        # a library by the name its build gives it
+        (
+            "It links libnixl_common.",
+            "It links libnixl_core.",
+            "+nixl_common_lib = shared_library('nixl_common',\n+    'nixl_log.cpp',\n",
+        ),
+        # tokens a JSON payload caps, tries a loop bounds
+        (
+            "Probes are capped at 3 tokens.",
+            "Probes are capped at 4 tokens.",
+            '+                return {"prompt": "Hello", "max_tokens": 3}\n',
+        ),
+        (
+            "The update is retried up to 3 times.",
+            "The update is retried up to 5 times.",
+            "+\tfor retries := 0; retries < 3; retries++ {\n",
+        ),
+        # values joined by "/", each a number the code sets
+        (
+            "The probe's 240s/10s/3 are removed.",
+            "The probe's 240s/15s/3 are removed.",
+            "-            InitialDelaySeconds: 240,\n-            PeriodSeconds: 10,\n-            FailureThreshold: 3,\n",
+        ),
+        # a field's path as another language's code writes it, on one line
+        (
+            "It compares spec.resources.requests.storage.",
+            "It compares spec.resources.limits.storage.",
+            "+\tactualSize := pvc.Spec.Resources.Requests[corev1.ResourceStorage]\n",
+        ),
+        # an element of a list, by the list's name in the singular
+        (
+            "It stops once guide.is_finished() holds.",
+            "It stops once guide.is_done() holds.",
+            "+            if not self._guides[i].is_finished():\n",
+        ),
         # held out 104: a flag as Go's flag package and clap declare it
         (
             "It adds --ray-root-dir.",
@@ -3544,83 +3593,10 @@ def test_what_held_out_102_flagged_but_its_prompt_shows_is_found(
         ),
     ],
 )
-def test_what_held_out_104_flagged_but_its_prompt_shows_is_found(
+def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Round 104: each kind of false flag of held out 104, and an invented twin still flagged."""
-    _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
-
-
-@pytest.mark.parametrize(
-    ("text", "invented", "shown"),
-    [
-        # held out 103: flags a message lists with "/" between the words that differ
-        (
-            "It drops --enable-mongo-job.",
-            "It drops --enable-kafka-job.",
-            "drop the --enable-k8s/mongo/redis-job flags\n",
-        ),
-        # names joined by "/" as another language's code writes them (camelCase)
-        (
-            "It overrides max_tokens/temperature/top_p/n.",
-            "It overrides max_tokens/temperature/top_k/n.",
-            "+type BatchOverrides = { maxTokens?: number; temperature?: number; topP?: number; n?: number };\n",
-        ),
-        # a metric by its name and the suffix the text says its series take
-        (
-            "Dashboards read agent_memory_registered_total.",
-            "Dashboards read agent_memory_registered_count.",
-            "+// a gauge shares its name with its counter, written with the `_total` suffix\n"
-            '+registerGauge("agent_memory_registered", "Memory registered");\n',
-        ),
-        # names an f-string builds from a loop over a literal tuple
-        (
-            "It checks libucp/libuct/libucs/libucm.",
-            "It checks libucp/libuct/libucs/libucx.",
-            '+    for lib in ("ucp", "uct", "ucs", "ucm"):\n'
-            '+        pattern = re.compile(rf"(^|/)[^/]*\\.libs/lib{lib}-{escaped_suffix}")\n',
-        ),
-        # a library by the name its build gives it
-        (
-            "It links libnixl_common.",
-            "It links libnixl_core.",
-            "+nixl_common_lib = shared_library('nixl_common',\n+    'nixl_log.cpp',\n",
-        ),
-        # tokens a JSON payload caps, tries a loop bounds
-        (
-            "Probes are capped at 3 tokens.",
-            "Probes are capped at 4 tokens.",
-            '+                return {"prompt": "Hello", "max_tokens": 3}\n',
-        ),
-        (
-            "The update is retried up to 3 times.",
-            "The update is retried up to 5 times.",
-            "+\tfor retries := 0; retries < 3; retries++ {\n",
-        ),
-        # values joined by "/", each a number the code sets
-        (
-            "The probe's 240s/10s/3 are removed.",
-            "The probe's 240s/15s/3 are removed.",
-            "-            InitialDelaySeconds: 240,\n-            PeriodSeconds: 10,\n-            FailureThreshold: 3,\n",
-        ),
-        # a field's path as another language's code writes it, on one line
-        (
-            "It compares spec.resources.requests.storage.",
-            "It compares spec.resources.limits.storage.",
-            "+\tactualSize := pvc.Spec.Resources.Requests[corev1.ResourceStorage]\n",
-        ),
-        # an element of a list, by the list's name in the singular
-        (
-            "It stops once guide.is_finished() holds.",
-            "It stops once guide.is_done() holds.",
-            "+            if not self._guides[i].is_finished():\n",
-        ),
-    ],
-)
-def test_what_held_out_103_flagged_but_its_prompt_shows_is_found(
-    text: str, invented: str, shown: str
-) -> None:
-    """Round 103: each kind of false flag of held out 103, and an invented twin still flagged."""
+    """Rounds 99 to 104: each kind of false flag of held out 102a to 104, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
