@@ -552,9 +552,8 @@ _COMPARED = lazy_compile(r"\b(\w+)(?:\s+STREQUAL\s+|\s*==\s*)[\"']([\w.-]+)[\"']
 _LOOP_OVER = lazy_compile(r"\bfor (\w+) in [(\[]([^()\[\]\n]*)[)\]]", re.ASCII)
 _QUOTED = lazy_compile(r"[\"']([\w.-]+)[\"']", re.ASCII)
 _LOOP = lazy_compile(r"\bfor (\w+) in range\((?:(\d+), ?)?(\w+)\)", re.ASCII)
-_FSLOT = lazy_compile(
-    r"(\w*)\{(\w+)\}(\w*)", re.ASCII
-)  # a slot of an f-string, with the name's parts about it
+# a slot of an f-string, with the name's parts about it
+_FSLOT = lazy_compile(r"(\w*)\{(\w+)\}(\w*)", re.ASCII)
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _ESCAPED = frozenset("ntr")  # a string's escape before a name: `\t` in "\tcudaDeviceSetLimit("
