@@ -3378,6 +3378,11 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "Dynamic sharding now runs under DistributedDataParallel.",
             "+Dynamic sharding with DMP\n",
         ),
+        (  # in backticks: a code claim
+            "Dynamic sharding now runs under `DistributedModelParallel`.",
+            "Dynamic sharding now runs under `DistributedDataParallel`.",
+            "+Dynamic sharding with DMP\n",
+        ),
         # held out 102b (huggingface/lerobot): a percentage a product's factor writes
         (
             "Workers are capped at 70% of the CPU cores.",
