@@ -86,6 +86,8 @@ def _kinds(text: str) -> list[tuple[str, str]]:
         ("Sets FLASHINFER_SPLIT_K and --split-k.", [("FLASHINFER_SPLIT_K", "env"), ("--split-k", "flag")]),
         ("See PR #1506 and 3f2a9c1d.", [("1506", "reference"), ("3f2a9c1d", "commit")]),
         ("Needs v0.6.16.", [("v0.6.16", "version")]),
+        # an address is no version (held out 105: `127.0.0.1`)
+        ("Binds 127.0.0.1 and 0.0.0.0, needs 1.2.3.4.", [("1.2.3.4", "version")]),
         (
             "35% lower, 2.3× faster, 4 GB less, 1,506 lines.",
             [("35", "percent"), ("2.3", "multiple"), ("4", "size"), ("1,506", "count")],
@@ -3596,12 +3598,80 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "It skips __post_init__ under torch.jit.script.",
             "+    if not is_compiling():\n+        self.__post_init__()\n",
         ),
+        # held out 105: words a link's slug writes with hyphens
+        (
+            "It needs the weights_only default.",
+            "It needs the mmap_only default.",
+            "Context: https://dev-discuss.pytorch.org/t/torch-load-is-flipped-to-use-weights-only-true-by-default/2573\n",
+        ),
+        # two adjacent string literals, joined as Python joins them
+        (
+            "The warning reads MultiheadAttentionThe documentation.",
+            "The warning reads MultiheadAttentionSee documentation.",
+            '+            "We encourage you to migrate to PyTorch native MultiheadAttention"\n'
+            '+            "The documentation is available in https://docs.pytorch.org/"\n',
+        ),
+        # a dotted key in angle brackets, a placeholder for the slot the code fills
+        (
+            "It streams to `http://localhost:<http.proxy_port>`.",
+            "It streams to `http://remotehost:<http.proxy_port>`.",
+            '+                proxy_url = f"http://localhost:{proxy_port}"\n',
+        ),
+        # a project named after its file (`llama.cpp`), as code names it without the dot
+        (
+            "It accepts a list for the llama.cpp constructor.",
+            "It accepts a list for the whisper.cpp constructor.",
+            "=== python/llguidance/llamacpp.py (modified, +4/-1)\n",
+        ),
+        # a Rust macro's call with an argument left out
+        (
+            "It rejects sizes below `offset_of!(token_lens)`.",
+            "It rejects sizes below `offset_of!(token_ids)`.",
+            "+    let min_size = std::mem::offset_of!(LlgTokenizerInitV2, token_lens);\n",
+        ),
+        # a time in words, a dtype's size in a table of sizes, an abbreviation by its words, a version in a file's name
+        (
+            "It lowers the switch interval from about 5 ms.",
+            "It lowers the switch interval from about 6 ms.",
+            "+    # the default thread switch interval is 5 milliseconds\n",
+        ),
+        (
+            "It adds them to _SIZE (1 byte).",
+            "It adds them to _SIZE (3 byte).",
+            "@@ -397,7 +399,9 @@ _SIZE = {\n+    _float8_e4m3fnuz: 1,\n",
+        ),
+        (
+            "The prompt lists DoS among the risks.",
+            "The prompt lists ReDoS among the risks.",
+            "+  - Denial of service: algorithmic complexity, resource exhaustion\n",
+        ),
+        (
+            "It adds the v0.3 config contract proposal.",
+            "It adds the v0.4 config contract proposal.",
+            "- website/docs/proposals/unified-config-contract-v0-3.md (budget)\n",
+        ),
+        # a dtype by its short name; a method of a standard Rust type, by its call; PyO3 by its types
+        (
+            "It computes in torch.float64.",
+            "It computes in torch.float32.",
+            "+torch_group_norm_high_precision_fp64 = functools.partial(group_norm, compute='fp64')\n",
+        ),
+        (
+            "Iterator::zip takes any iterable.",
+            "Iterator::chain takes any iterable.",
+            "-    .zip(a2.prefix_items.into_iter())\n+    .zip(a2.prefix_items)\n",
+        ),
+        (
+            "The bindings are PyO3 functions.",
+            "The bindings are PyCapsule functions.",
+            "+pub(crate) fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 104: each kind of false flag of held out 102a to 104, and an invented twin still flagged."""
+    """Rounds 99 to 105: each kind of false flag of held out 102a to 105, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

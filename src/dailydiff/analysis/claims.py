@@ -178,7 +178,8 @@ class Evidence:
         path parts them (they may be read as one), else "#": `Boost::math` is "| boost | math #", `kRoPELlama(x)`
         "| k ropellama # x #", `nixl_ep/handle` "| nixlep # handle #"."""
         parts, end = [], 0
-        text = _HYPHENED.sub(lambda words: words[0].replace("-", " "), self.text)  # "top-k" as "top k"
+        # "top-k" as "top k", a link's words too (`…/use-weights-only-true-by-default`)
+        text = _HYPHENED.sub(_unhyphened, _LINK.sub(_unhyphened, self.text))
         for m in _NAMES.finditer(text):
             gap, name = text[end : m.start()], m.group()
             name = f"{name[0]} {name[1:]}" if _PREFIXED.match(name) else name
@@ -230,7 +231,8 @@ class Evidence:
         string's template (`{qk_str}_{pv_str}_{out_str}` builds `qk_pv_out`), a name's part in braces after its `_` (an
         f-string's slot by its name, `f"input_{i}"`: `input_i`; a formula's subscript, `mask_{0}`: `mask_0`), a name's
         optional capital in parentheses ("Adam(W)": `AdamW`) or a regular expression's optional part (`acc(?:_norm)?`:
-        `acc_norm`), a string's Unicode escape glued to the word after it (`\\u202Fhere`: `u202F`), an f-string's slot
+        `acc_norm`), a string's Unicode escape glued to the word after it (`\\u202Fhere`: `u202F`), two string literals
+        side by side joined (`"…MultiheadAttention" "The …"`: `MultiheadAttentionThe`), an f-string's slot
         filled with the string its name is set to (`f"{self.prefix}_{epoch}"` and `self.prefix = "dist_epoch"`:
         `dist_epoch_{epoch}`), either string of a conditional (`prefix = "tanh_softcap_approx" if approx else
         "tanh_softcap"`), a name code puts together by adding strings (``_concatenated``)."""
@@ -245,6 +247,7 @@ class Evidence:
         ]
         names += ["".join(m) for m in _SUBSCRIPT.findall(self.text)]  # f"input_{i}" is `input_i`
         names += _UNICODE_ESCAPE.findall(self.text)  # `\u202F` glued to a word ("text\u202Fhere")
+        names += ["".join(m) for m in _ADJACENT.findall(self.text)]  # "…Attention" "The …" is `AttentionThe`
         names += ["".join(m) for m in _OPTIONAL.findall(self.text)]  # "Adam(W)" is `AdamW`
         names += ["".join(m) for m in _REGEX_OPTIONAL.findall(self.text)]  # r"acc(?:_norm)?" is `acc_norm`
         names += [  # `get_k/v_ptr` is `get_k_ptr` and `get_v_ptr`
@@ -461,6 +464,7 @@ _FSTRING = lazy_compile(r"(?<![\w])r?f[\"']([^\"'\n]+)[\"']", re.ASCII)  # a raw
 _GLOB = lazy_compile(r"(?<![\w*])\w*(?:_\*|\*_)[\w*]*", re.ASCII)
 # a slot of a name: `{self._prefix}`'s `_prefix`, in capitals or small letters (`{PACKAGE_NAME.upper()}`)
 _NAMED_SLOT = lazy_compile(r"\{(?:\w+\.)*(\w+)(?:\.(upper|lower)\(\))?\}", re.ASCII)
+_ADJACENT = lazy_compile(r"(\w+)\"[ \t]*(?:\n[+ -]?[ \t]*)?\"(\w+)", re.ASCII)  # two literals, one string
 _UNICODE_ESCAPE = lazy_compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})", re.ASCII)
 _SUBSCRIPT = lazy_compile(r"(?<![\w{$])([A-Za-z]\w*_)\{(\w+)\}(\w*)", re.ASCII)  # `input_{i}`, `mask_{0}`
 _OPTIONAL = lazy_compile(r"(?<![\w.])([A-Z][a-z]\w*)\(([A-Z])\)(?!\w)", re.ASCII)  # "Adam(W)"
@@ -803,6 +807,11 @@ _NAMES = lazy_compile(r"\w+", re.ASCII)
 # words a hyphen joins, a flag's too (`--max-batch-size`), not in a path (`/tmp/finetune-llm`)
 _HYPHENED = lazy_compile(r"(?<![\w/.])\w+(?:-\w+)+(?![\w-]|/)", re.ASCII)
 _PREFIXED = lazy_compile(r"[mk](?:_|[A-Z])", re.ASCII)  # a member's `m`, a constant's `k`
+_LINK = lazy_compile(r"https?://\S+", re.ASCII)
+
+
+def _unhyphened(words: re.Match[str]) -> str:
+    return words[0].replace("-", " ")
 
 
 def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
@@ -1235,7 +1244,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return bare if all(folded.find(word) >= 0 for word in bare.lower().split()) else None
     if (shown := _formula(bare, evidence) or _field_path(bare, text)) is not None:
         return shown
-    # A call written with its arguments (`plan(q, k)`, `deprecate_kwarg("n")`, a decorator's `@retry(n=...)`), a
+    # A call written with its arguments (`plan(q, k)`, `deprecate_kwarg("n")`, a decorator's `@retry(n=...)`, Rust's
+    # `offset_of!(token_lens)`, its first argument left out), a
     # qualified name put together from its parts (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is
     # shown.
     words = " ".join(w for w in bare.split() if w not in _rules().placeholders)  # `--override key=value`
@@ -1245,7 +1255,9 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         for n in re.findall(r"[A-Za-z_]\w*", _HEX.sub(" ", words), re.ASCII)
         if len(n) > 1 and n not in _rules().commands
     ]
-    if not names or (" " not in bare and not re.fullmatch(r"@?[\w.:()\[\], *&<>=\"'-]+", bare, re.ASCII)):
+    if not names or (
+        " " not in bare and not re.fullmatch(r"@?(?:[\w.:()\[\], *&<>=\"'-]|!(?=\())+", bare, re.ASCII)
+    ):
         return None
     # a standard module's name need not be shown where the code calls or subscripts the name it qualifies
     # (`pathlib.Path` for `Path(p)`, `typing.List` for `List[int]`; not `os.path.exists` for `path.exists()`)
