@@ -3666,12 +3666,68 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "The bindings are PyCapsule functions.",
             "+pub(crate) fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {\n",
         ),
+        # held out 106: a size in bytes written in hexadecimal
+        (
+            "The method pool defaults to 8 MiB.",
+            "The method pool defaults to 16 MiB.",
+            '+    method_pool_size="0x00800000"\n',
+        ),
+        # flags by a glob of their names, a count of bytes on the line of `nbytes`, a flag as a namespace of arguments
+        # holds it
+        (
+            "It adds --calib and --eval pairs.",
+            "It adds --calib and --test pairs.",
+            "Split --tasks/--limit into --calib_* and --eval_* flag pairs\n",
+        ),
+        (
+            "An empty buffer gets 4 bytes.",
+            "An empty buffer gets 5 bytes.",
+            "+    buf_desc.size = nbytes > 0 ? nbytes : 4;\n",
+        ),
+        (
+            "It adds --chat-template-args.",
+            "It adds --chat-template-kwargs.",
+            "+    if cli_args.chat_template_args:\n",
+        ),
+        (
+            "It honours --mask-prompt.",
+            "It honours --mask-output.",
+            "+    args = SimpleNamespace(mask_prompt=True)\n",
+        ),
+        # a CMake option as `-D` sets it; a fraction a name with a call before it is multiplied by
+        (
+            "Build with `-DMLX_BUILD_METAL=OFF`.",
+            "Build with `-DMLX_BUILD_CUDA=OFF`.",
+            "+set(MLX_BUILD_METAL OFF)\n",
+        ),
+        (
+            "It falls back below 60% of the vector memory.",
+            "It falls back below 70% of the vector memory.",
+            "+    if size < pltpu.get_tpu_info().vmem_capacity_bytes * 0.6:\n",
+        ),
+        # an op as Python's module names it (`mx.tile`), by its C++ function or class
+        (
+            "It fixes `mx.tile` and `mx.divmod`.",
+            "It fixes `mx.tile` and `mx.floor_divide`.",
+            "@@ -1349,7 +1349,8 @@ array tile(\n@@ -54,6 +54,7 @@ void DivMod::eval_cpu(\n",
+        ),
+        # a format in a Chinese word and a word no diff need show; a path with `x/y` for any names
+        (
+            "它解析 `函数名[ARGS]{JSON}` 格式。",
+            "它解析 `函数名[CALL]{JSON}` 格式。",
+            '+_tool_call_regex = re.compile(r"\\s*(\\w+)\\[ARGS\\]\\s*(\\{.*\\})")\n',
+        ),
+        (
+            "It reads `hf://datasets/x/y/data/`.",
+            "It reads `hf://models/x/y/data/`.",
+            '+    "hf://datasets/author/dataset/data/"\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 105: each kind of false flag of held out 102a to 105, and an invented twin still flagged."""
+    """Rounds 99 to 106: each kind of false flag of held out 102a to 106, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

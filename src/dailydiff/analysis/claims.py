@@ -271,7 +271,7 @@ class Evidence:
     def products(self) -> frozenset[int]:
         """The values of the products of numbers the evidence writes (`1024 * 1024`, `80 * (10**9)`), a whole
         product only: none a name or another operator multiplies or divides (`n * 1024`, `1024 * 1024 / 4`); and
-        the numbers code writes with their digits grouped by `_` (`12_000_000`)."""
+        the numbers code writes with their digits grouped by `_` (`12_000_000`) or in hexadecimal (`0x00800000`)."""
         text = self.text
         products = (
             math.prod(
@@ -280,7 +280,8 @@ class Evidence:
             for m in _PRODUCT.finditer(text)
             if text[max(0, m.start() - 4) : m.start()].rstrip()[-1:] not in _FACTOR
         )
-        return frozenset([*products, *(int(m.group().replace("_", "")) for m in _GROUPED.finditer(text))])
+        grouped = (int(m.group().replace("_", "")) for m in _GROUPED.finditer(text))
+        return frozenset([*products, *grouped, *(int(m.group(), 16) for m in _HEX.finditer(text))])
 
     @functools.cached_property
     def cut_names(self) -> frozenset[str]:
@@ -609,6 +610,7 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
         )
         right = (
             after not in _WORD or after == "_" or needle[-1] == "_" or after.isupper()
+            or needle[-1] not in _WORD  # a form that ends itself (`DivMod::` in `DivMod::eval_cpu`)
             # `NonExec` in `NonExec2D`, a family's name before its version (`ChatGLM` in `chatGLM2`)
             or (after.isdigit() and needle[-1].isalpha() and not needle.islower())
         )  # fmt: skip
@@ -1233,7 +1235,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         return _each_alternative(bare, text)
     if _rules().angled.search(bare):  # a part written as `<folder>`, `epoch_<n>`: every other name shown
         names = [n.rstrip("_") for n in re.findall(r"[A-Za-z_]\w*", _rules().angled.sub(" ", bare), re.ASCII)
-                 if n not in _rules().placeholders and n not in _rules().commands]  # fmt: skip
+                 if n not in _rules().placeholders and n not in _rules().commands
+                 and n.lower() not in _rules().not_claims]  # fmt: skip
         return bare if names and all(_name_found(evidence, n) for n in names) else None
     if "/" in bare and " " not in bare:
         return _found_path(bare, text, evidence)
