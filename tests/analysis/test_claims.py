@@ -3687,12 +3687,12 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
         (
             "It adds --chat-template-args.",
             "It adds --chat-template-kwargs.",
-            "+    if cli_args.chat_template_args:\n",
+            "+    if self.model_provider.cli_args.chat_template_args:\n",
         ),
         (
             "It honours --mask-prompt.",
             "It honours --mask-output.",
-            "+    args = SimpleNamespace(mask_prompt=True)\n",
+            "+    args = types.SimpleNamespace(\n+        train=True, mask_prompt=True\n+    )\n",
         ),
         # a CMake option as `-D` sets it; a fraction a name with a call before it is multiplied by
         (
