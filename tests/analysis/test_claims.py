@@ -3722,12 +3722,42 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "It reads `hf://models/x/y/data/`.",
             '+    "hf://datasets/author/dataset/data/"\n',
         ),
+        # held out 107: a crate's name as Cargo writes it, with a hyphen
+        (
+            "It enables hf_xet's smoke tests.",
+            "It enables git_xet's smoke tests.",
+            '+smoke-test = "test --features xet-core/smoke-test,hf-xet/smoke-test"\n',
+        ),
+        # a name's words in prose, the first inflected ("pushing to hub")
+        (
+            "It adds max_shard_size to push_to_hub.",
+            "It adds max_shard_size to pull_from_hub.",
+            "- updated IterableDataset to support max_shard_size for pushing to hub\n",
+        ),
+        # a library by its module's short name, Hydra's store by its call, Cargo's flag by its table, an op by the
+        # library that defines it
+        (
+            "The TensorFlow formatter changes.",
+            "The TensorFlowLite formatter changes.",
+            '+class TFFormatter(TensorFormatter[Mapping, "tf.Tensor", Mapping]):\n',
+        ),
+        (
+            "It is stored in the ConfigStore as 'trackio'.",
+            "It is stored in the ConfigRegistry as 'trackio'.",
+            '+    cs.store(group="logger", name="trackio", node=TrackioLoggerConfig)\n',
+        ),
+        ("Build it with --features python.", "Build it with --all-features.", "+[features]\n+python = []\n"),
+        (
+            "It adds torch.ops.xla.quantized_matmul_int8.",
+            "It adds torch.ops.xla.quantized_matmul_int4.",
+            '+XLA_LIB.define(\n+    "quantized_matmul_int8(Tensor x, Tensor w) -> Tensor"\n+)\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 106: each kind of false flag of held out 102a to 106, and an invented twin still flagged."""
+    """Rounds 99 to 107: each kind of false flag of held out 102a to 107, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -834,8 +834,13 @@ def _by_words(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     plural = "." not in bare and len(words[-1]) > 3 and words[-1][-1] == "s" != words[-1][-2]
     last = words[-1][:-1] if plural else words[-1]
     # "import errors" for `ImportError`; "graph break" for `graph_breaks`, `train_spec` for `TrainSpecs` (not a
-    # member's: `model.converters`)
-    row = r"[|#] (?:[mk] )?" + r"(?: \| )?".join(map(re.escape, [*words[:-1], last])) + r"(?:e?s)? [|#]"
+    # member's: `model.converters`); a verb's first word inflected ("pushing to hub" for `push_to_hub`)
+    head = [f"{re.escape(words[0])}(?:ing|ed)?"] if len(words) > 2 else [re.escape(words[0])]
+    row = (
+        r"[|#] (?:[mk] )?"
+        + r"(?: \| )?".join([*head, *map(re.escape, [*words[1:-1], last])])
+        + r"(?:e?s)? [|#]"
+    )
     # a count's name: its words after a number ("24 qo heads")
     if words[0] in ("num", "n") and len(words) > 2:
         row += r"|[|#] \d+ \| " + r"(?: \| )?".join(map(re.escape, words[1:])) + r" [|#]"
