@@ -3752,12 +3752,24 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "It adds torch.ops.xla.quantized_matmul_int4.",
             '+XLA_LIB.define(\n+    "quantized_matmul_int8(Tensor x, Tensor w) -> Tensor"\n+)\n',
         ),
+        # held out 108: a size in bytes as a shift (`1 << 26`, `32 * (1 << 20)`), an environment variable as the
+        # project's getter reads it without its prefix
+        (
+            "It uses 128 blocks from 64 MiB and splits allgather at 32 MB.",
+            "It uses 128 blocks from 96 MiB and splits allgather at 48 MB.",
+            "+      if (inputSize >= (1 << 26)) {\n-    if (messageSize <= 32 * (1 << 20)) {\n",
+        ),
+        (
+            "Set NVFUSER_MULTIDEVICE_DISABLE_SKIP to run them.",
+            "Set NVFUSER_MULTIDEVICE_ENABLE_SKIP to run them.",
+            '+  if (getNvFuserEnv("MULTIDEVICE_DISABLE_SKIP")) {\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 107: each kind of false flag of held out 102a to 107, and an invented twin still flagged."""
+    """Rounds 99 to 108: each kind of false flag of held out 102a to 108, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -269,10 +269,12 @@ class Evidence:
 
     @functools.cached_property
     def products(self) -> frozenset[int]:
-        """The values of the products of numbers the evidence writes (`1024 * 1024`, `80 * (10**9)`), a whole
-        product only: none a name or another operator multiplies or divides (`n * 1024`, `1024 * 1024 / 4`); and
-        the numbers code writes with their digits grouped by `_` (`12_000_000`) or in hexadecimal (`0x00800000`)."""
-        text = self.text
+        """The values of the products of numbers the evidence writes (`1024 * 1024`, `80 * (10**9)`, `32 * (1 << 20)`),
+        a whole product only: none a name or another operator multiplies or divides (`n * 1024`, `1024 * 1024 / 4`);
+        and the numbers code writes with their digits grouped by `_` (`12_000_000`), in hexadecimal (`0x00800000`) or
+        as a shift (`1 << 26`)."""
+        shifts = [int(m[1]) << int(m[2]) for m in _SHIFT.finditer(self.text) if int(m[2]) < 64]
+        text = _SHIFT.sub(lambda m: str(int(m[1]) << int(m[2])) if int(m[2]) < 64 else m[0], self.text)
         products = (
             math.prod(
                 int(base) ** int(power or 1) for base, power in re.findall(r"(\d+)(?:\*\*(\d+))?", m.group())
@@ -281,7 +283,7 @@ class Evidence:
             if text[max(0, m.start() - 4) : m.start()].rstrip()[-1:] not in _FACTOR
         )
         grouped = (int(m.group().replace("_", "")) for m in _GROUPED.finditer(text))
-        return frozenset([*products, *grouped, *(int(m.group(), 16) for m in _HEX.finditer(text))])
+        return frozenset([*products, *grouped, *shifts, *(int(m.group(), 16) for m in _HEX.finditer(text))])
 
     @functools.cached_property
     def cut_names(self) -> frozenset[str]:
@@ -375,7 +377,8 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 
 _DECIMAL = lazy_compile(r"(?<![\w.])\d+\.\d+")
 _KEYED = lazy_compile(r"\w\(([A-Za-zμ]+)\)[\x27\"]?\s*[:=]\s*(\d+(?:\.\d+)?)(?![\w.])")
-_POWER = r"(?:\(\d+\*\*\d+\)|\d+(?:\*\*\d+)?)"  # a factor: a number, or a power (`10**9`)
+_POWER = r"(?:\(\d+(?:\*\*\d+)?\)|\d+(?:\*\*\d+)?)"  # a factor: a number, or a power (`10**9`)
+_SHIFT = lazy_compile(r"(?<![\w.<])(\d+)[ \t]*<<[ \t]*(\d+)(?![\w.])")  # `1 << 20`
 _PRODUCT = lazy_compile(rf"(?<![\w.*]){_POWER}(?:[ \t]*\*[ \t]*{_POWER})+(?![\w.]|[ \t]*[*/%])")
 _GROUPED = lazy_compile(r"(?<![\w.])\d{1,3}(?:_\d{3})+(?![\w.])")
 _FACTOR = frozenset("*/%")  # an operator before a product: it is a factor of a longer one
