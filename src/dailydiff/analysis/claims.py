@@ -1993,8 +1993,10 @@ def ground(
         # holding a claim not found, to keep the sentence it stood in.
         joined = _JOIN.join(filter(None, _texts(analysis)))
         named = claims_in(joined)
-        if all(_found(claim, kind, evidence, joined[start:end].strip(), anywhere=True) is not None
-               for claim, kind, start, end in named):  # fmt: skip
+        # each claim as written looked for once: the rules repeat a path in summary, risks and recommendations
+        written = {(claim, kind.name, joined[start:end].strip()): kind for claim, kind, start, end in named}
+        if all(_found(claim, kind, evidence, surface, anywhere=True) is not None
+               for (claim, _, surface), kind in written.items()):  # fmt: skip
             checked = supported = len({claim for claim, *_ in named})
         else:
             for text in filter(None, _texts(analysis)):
