@@ -3764,12 +3764,29 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "Set NVFUSER_MULTIDEVICE_ENABLE_SKIP to run them.",
             '+  if (getNvFuserEnv("MULTIDEVICE_DISABLE_SKIP")) {\n',
         ),
+        # held out 109: a metric's series with its labels, a script run from its folder, a module path a message
+        # wraps at a hyphen
+        (
+            "It counts `datalayer_extract_errors_total{source_type,extractor_type}`.",
+            "It counts `datalayer_extract_errors_total{source_type,plugin_type}`.",
+            '+\t\t\tName: "datalayer_extract_errors_total",\n+\t\t[]string{"source_type", "extractor_type"},\n',
+        ),
+        (
+            "The step runs tests/unit_tests/run_accuracy_test.sh again.",
+            "The step runs tests/unit_tests/run_lm_eval_test.sh again.",
+            "+              cd /workspace/vllm-gaudi/tests/unit_tests &&\n+              ./run_accuracy_test.sh\n",
+        ),
+        (
+            "Imports no longer point at sigs.k8s.io/gateway-api-inference-extension/ packages.",
+            "Imports no longer point at sigs.k8s.io/gateway-api-inference-scheduler/ packages.",
+            "across with their original imports pointing at sigs.k8s.io/gateway-api-\ninference-extension/{cmd,pkg}.\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 108: each kind of false flag of held out 102a to 108, and an invented twin still flagged."""
+    """Rounds 99 to 109: each kind of false flag of held out 102a to 109, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

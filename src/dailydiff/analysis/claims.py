@@ -715,7 +715,7 @@ def _found(
         names = [_found(head + choice + tail, kind, evidence, anywhere=anywhere) for choice in choices]
         # the code's template (f"_mask_{mode}.cu"); a slot alone (`{7,40}`) is not any `{…}` of the prompt
         slot = (head or tail) and re.search(re.escape(head) + _SLOT_IN + re.escape(tail), evidence.text)
-        return names[0] if all(names) else (slot.group() if slot else None)
+        return names[0] if all(names) else (slot.group() if slot else _spelled(claim, evidence))
     if anywhere and (plain := _MATCH[kind.match](claim, kind, evidence, surface)):
         return plain
     if surface and surface != claim and kind.match != "code" and _find_word(evidence.text, surface) >= 0:
@@ -729,7 +729,21 @@ def _found(
         written = written.lower()
         if _find_word(evidence.folded, written) >= 0:
             return written
-    # written otherwise in code (`torch.ops.ns.op`: `ns::op`)
+    if spelled := _spelled(claim, evidence):
+        return spelled
+    return (  # `anywhere` tried the kind's own match first
+        (None if anywhere else _MATCH[kind.match](claim, kind, evidence, surface))
+        or _templated(claim, evidence)
+        or _filled(claim, evidence, numbers=False)
+        or _by_words(claim, kind, evidence)
+        or _member(claim, evidence)
+        or _suffixed(claim, evidence)
+        or _misspelt(claim, kind, evidence)
+    )
+
+
+def _spelled(claim: str, evidence: Evidence) -> str | None:
+    """The claim written otherwise in code, by a row of `claims.toml`'s `spelling` (`torch.ops.ns.op`: `ns::op`)."""
     for spelled, shown, part, every in _rules().spellings:
         if m := spelled.match(claim):
             found = [
@@ -744,15 +758,7 @@ def _found(
             ]
             if found and (not every or len(found) == len(shown)):
                 return found[0]
-    return (  # `anywhere` tried the kind's own match first
-        (None if anywhere else _MATCH[kind.match](claim, kind, evidence, surface))
-        or _templated(claim, evidence)
-        or _filled(claim, evidence, numbers=False)
-        or _by_words(claim, kind, evidence)
-        or _member(claim, evidence)
-        or _suffixed(claim, evidence)
-        or _misspelt(claim, kind, evidence)
-    )
+    return None
 
 
 def _suffixed(claim: str, evidence: Evidence) -> str | None:
@@ -1508,6 +1514,10 @@ _SPELT_OUT = lazy_compile(r"(?:[A-Z][a-z]+){3,}", re.ASCII)  # a name of three w
 def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str | None:
     """A path (or the end of one) as the evidence shows it, or put together from what it shows."""
     found = _found_path_itself(claim, text)
+    if (
+        found is None and "-\n" in text and "-" in claim
+    ):  # a message wrapped at a hyphen (`gateway-api-⏎inference`)
+        found = claim if _found_path_itself(claim, text.replace("-\n", "-")) is not None else None
     if found is None and "." in claim:  # as a regular expression escapes it (`pyproject\.toml`)
         found = claim if _found_path_itself(claim.replace(".", "\\."), text) is not None else None
     if found is not None or evidence is None:
