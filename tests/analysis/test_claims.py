@@ -3781,12 +3781,39 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "Imports no longer point at sigs.k8s.io/gateway-api-inference-scheduler/ packages.",
             "across with their original imports pointing at sigs.k8s.io/gateway-api-\ninference-extension/{cmd,pkg}.\n",
         ),
+        # held out 110: a loop's bound as a count of times, a date's placeholder, TensorFlow as "TF", a Rust crate
+        # by its package's hyphenated folder, CUDA targets as CMake writes them
+        (
+            "It no longer loops up to 50 times.",
+            "It no longer loops up to 60 times.",
+            "-        for _ in range(50):\n-            await asyncio.sleep(0.5)\n",
+        ),
+        (
+            "It rewrites the `.. deprecated:: DATE` directives.",
+            "It rewrites the `.. versionadded:: DATE` directives.",
+            "-        .. deprecated:: 2026-03-09\n+        **Deprecated (2026-03-09):**\n",
+        ),
+        (
+            "It fixes a crash on the TensorFlow backend.",
+            "It fixes a crash on the PaddlePaddle backend.",
+            "Fix Gemma3n TF backend .fit() crash with GQA\n",
+        ),
+        (
+            "Public API of candle_core::Device (new method)",
+            "Public API of candle_core::Stream (new method)",
+            "diff --git a/candle-core/src/device.rs b/candle-core/src/device.rs\n@@ -1,3 +1,4 @@ impl Device {\n",
+        ),
+        (
+            "The wheels ship cubins up to sm_90 plus compute_90 PTX.",
+            "The wheels ship cubins up to sm_100 plus compute_100 PTX.",
+            '+    $cudaArchs = "75-real;80-real;86-real;89-real;90-real;90-virtual"\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 109: each kind of false flag of held out 102a to 109, and an invented twin still flagged."""
+    """Rounds 99 to 109: each kind of false flag of held out 102a to 110, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
