@@ -3808,12 +3808,34 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "The wheels ship cubins up to sm_100 plus compute_100 PTX.",
             '+    $cudaArchs = "75-real;80-real;86-real;89-real;90-real;90-virtual"\n',
         ),
+        # held out 111: a plural in "-ies" written singular, a TypeScript module imported without its extension, a
+        # class's field by `this.`, Next.js as "nextJS"
+        (
+            "It moves the package to a devDependency.",
+            "It moves the package to a peerDependency.",
+            '-  "dependencies": {\n+  "devDependencies": {\n',
+        ),
+        (
+            "The test now covers src/llm_chat.ts.",
+            "The test now covers src/llm_engine.ts.",
+            'import { LLMChatPipeline } from "../src/llm_chat";\n',
+        ),
+        (
+            "It resets this.kvCache on reload.",
+            "It resets this.kvStore on reload.",
+            "+  private kvCache?: KVCache;\n",
+        ),
+        (
+            "Next.js apps need the new config.",
+            "Nuxt.js apps need the new config.",
+            "+# Fix for nextJS projects\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 109: each kind of false flag of held out 102a to 110, and an invented twin still flagged."""
+    """Rounds 99 to 110: each kind of false flag of held out 102a to 111, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -989,7 +989,9 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
     """A name, or the name without its ending ("lru_cached", "Runners"), or with it (a plural name written
     singular); `folded`: in any letter case."""
     stems = [claim[: -len(end)] for end in kind.endings if claim.endswith(end)] + [
-        claim + s for s in kind.singular
+        claim[: -len(end)] + plural if claim.endswith(end) else claim + s
+        for s in kind.singular
+        for end, _, plural in [s.partition(">")]  # "y>ies": `devDependency` of `devDependencies`
     ]
     for stem in [claim, *stems]:
         if _name_found(evidence, stem, any_case=kind.match == "folded"):
