@@ -989,9 +989,9 @@ def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str |
     """A name, or the name without its ending ("lru_cached", "Runners"), or with it (a plural name written
     singular); `folded`: in any letter case."""
     stems = [claim[: -len(end)] for end in kind.endings if claim.endswith(end)] + [
-        claim[: -len(end)] + plural if claim.endswith(end) else claim + s
-        for s in kind.singular
-        for end, _, plural in [s.partition(">")]  # "y>ies": `devDependency` of `devDependencies`
+        claim.removesuffix(end) + plural if plural else claim + end
+        for end, _, plural in (s.partition(">") for s in kind.singular)  # "y>ies": `devDependency` of `…ies`
+        if not plural or claim.endswith(end)
     ]
     for stem in [claim, *stems]:
         if _name_found(evidence, stem, any_case=kind.match == "folded"):
@@ -1516,9 +1516,8 @@ _SPELT_OUT = lazy_compile(r"(?:[A-Z][a-z]+){3,}", re.ASCII)  # a name of three w
 def _found_path(claim: str, text: str, evidence: Evidence | None = None) -> str | None:
     """A path (or the end of one) as the evidence shows it, or put together from what it shows."""
     found = _found_path_itself(claim, text)
-    if (
-        found is None and "-\n" in text and "-" in claim
-    ):  # a message wrapped at a hyphen (`gateway-api-⏎inference`)
+    # a message wrapped at a hyphen (`gateway-api-⏎inference`)
+    if found is None and "-\n" in text and "-" in claim:
         found = claim if _found_path_itself(claim, text.replace("-\n", "-")) is not None else None
     if found is None and "." in claim:  # as a regular expression escapes it (`pyproject\.toml`)
         found = claim if _found_path_itself(claim.replace(".", "\\."), text) is not None else None
