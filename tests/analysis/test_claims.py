@@ -144,6 +144,8 @@ def test_forgiving_where_writing_is(text: str) -> None:
         ("Needs v0.7.0.", "v0.7.0"),
         ("Cuts memory by 2 GB.", "2"),
         ("`BatchPrefillWrapper.plan` changes too.", "BatchPrefillWrapper.plan"),
+        # a flag of one word is not found by the word: only as a flag or as the code that parses it
+        ("Pass --plan to force it.", "--plan"),
     ],
 )
 def test_strict_where_facts_are(text: str, invented: str) -> None:
@@ -3830,12 +3832,29 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "Nuxt.js apps need the new config.",
             "+# Fix for nextJS projects\n",
         ),
+        # round 111, from the hand checks of every held-out set: a flag of two words or more by its words joined as
+        # code or a title joins them (a field, a Go flag's string, a fix's title), in any letter case
+        (
+            "Training with --mtp-num-layers and context parallelism.",
+            "Training with --mtp-num-heads and context parallelism.",
+            "+                             self.config.mtp_num_layers,\n",
+        ),
+        (
+            "Use --runtime-class-name to choose the backend.",
+            "Use --runtime-class-path to choose the backend.",
+            '+\tflag.StringVar(&runtimeClassName, "runtime-class-name", "", "")\n',
+        ),
+        (
+            "It fixes --recompute_method block for Qwen3-VL.",
+            "It fixes --recompute_granularity block for Qwen3-VL.",
+            "[bugfix] fix qwen3_vl Recompute-Method block (#8414)\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 110: each kind of false flag of held out 102a to 111, and an invented twin still flagged."""
+    """Rounds 99 to 111: each kind of false flag of held out 102a to 111, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

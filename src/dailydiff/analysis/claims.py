@@ -1013,9 +1013,10 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     quoted too ("native", "wan_fp8"); a dotted one a config's field,
     in the class of its section (`--training.seed`: `class Training:` … `seed: int`); a value one of a list the flag
     is shown with (`--compile.components=loss`: `--compile.components=model,loss`); one as the code declares it
-    otherwise (`near`: a parameter with its type)."""
+    otherwise (`near`: a parameter with its type; a flag of two words or more by its words, however joined)."""
     flag, _, value = claim.partition("=")
     name = flag.lstrip("-").replace("-", "_")
+    words = name.split("_") if re.fullmatch(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+", name) else []
     if (
         _find_word(evidence.text, claim) >= 0
         or _find_word(evidence.expanded, claim) >= 0  # a list's (`--enable-k8s/mongo/redis-job`)
@@ -1023,9 +1024,15 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         or (
             not value
             and any(
-                re.search(near.format(name=re.escape(name), bare=re.escape(flag.lstrip("-"))), evidence.text)
+                re.search(
+                    near.format(
+                        name=re.escape(name), bare=re.escape(flag.lstrip("-")), words="[-_]".join(words)
+                    ),
+                    evidence.text,
+                )
                 for _, rows in kind.near
                 for near in rows
+                if words or "{words}" not in near
             )
         )
         or (
