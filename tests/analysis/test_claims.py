@@ -104,6 +104,8 @@ def _kinds(text: str) -> list[tuple[str, str]]:
         ("修改了split_k_default函数", [("split_k_default", "identifier")]),
         # prose abbreviations, well-known names and small counts are not claims
         ("E.g. PyTorch and CuTe, i.e. two tests in 3 files.", []),
+        # a term code divides by is no multiplier (held out 113)
+        ("A single split is replicated len(mixer) // 2 times.", []),
     ],
 )
 def test_each_kind_of_claim_is_read_from_prose(text: str, expected: list[tuple[str, str]]) -> None:
@@ -3849,12 +3851,47 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "It fixes --recompute_granularity block for Qwen3-VL.",
             "[bugfix] fix qwen3_vl Recompute-Method block (#8414)\n",
         ),
+        # round 112, from held out 113: a multiplier a scale is set to
+        (
+            "The tolerance is 2x the BF16 default.",
+            "The tolerance is 3x the BF16 default.",
+            "+    tol_scale = 2.0  # requires slightly more tolerance than default\n",
+        ),
+        # a name whose number fills a template's placeholder
+        (
+            "It picks global_step100 over global_step20.",
+            "It picks global_epoch100 over global_step20.",
+            'checkpoints are stored under "global_step{N}/mp_rank_00_model_states.pt" where N is the step.\n',
+        ),
+        # a flag shown with another value, the claim's value one the code names
+        (
+            "Try --train_module.schedule.type=cos_with_warmup.",
+            "Try --train_module.schedule.type=linear_with_warmup.",
+            'For example, `--train_module.schedule.type=half_cos_with_warmup`.\n+@Scheduler.register("cos_with_warmup")\n',
+        ),
+        # an object named for its class in snake case, and the class's member
+        (
+            "Scripts that use launch_config.beaker break.",
+            "Scripts that use launch_config.client break.",
+            "@@ -370,26 +395,6 @@ class BeakerLaunchConfig(Config):\n-    @property\n-    def beaker(self) -> Beaker:\n",
+        ),
+        # a product's name in lower case inside a longer name: before its version, after `lib`
+        (
+            "The job runs on AlmaLinux.",
+            "The job runs on RockyLinux.",
+            "+      image: build/cuda12_x64_almalinux8_gcc14:20251017.1\n",
+        ),
+        (
+            "The script also checks for cuSPARSELt.",
+            "The script also checks for cuSOLVERMp.",
+            '+  [ -f "$CUDA_HOME/lib64/libcusparseLt.so" ] &&\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 111: each kind of false flag of held out 102a to 111, and an invented twin still flagged."""
+    """Rounds 99 to 112: each kind of false flag of held out 102a to 113, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -590,7 +590,8 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
     (`moe_alltoall` in `gen_moe_alltoall_module`), at a turn of letter case (`NoOp` in `NoOpPreprocess`,
     `FifoInfo` in `HelixFifoInfo`), after a compiler's ``-D`` (`-DSPEC_DEC=0`), or as the name's own ``_`` says
     (`_init_workspace`, `xqa_…`); else -1.
-    With ``folded`` (``text`` in lower case), in any letter case: `CuteDSL` in `CuteDslMoEWrapper`."""
+    With ``folded`` (``text`` in lower case), in any letter case: `CuteDSL` in `CuteDslMoEWrapper`, after a library's
+    `lib` or before a version (`libcusparseLt`, `almalinux8`)."""
     if not needle:  # a name's empty part (`memory_peak/...(%)`'s "..." split at its dots)
         return -1
     hay, sought = (folded, needle.lower()) if folded else (text, needle)
@@ -610,12 +611,15 @@ def _find_part(text: str, needle: str, folded: str = "") -> int:
             or (needle[0].isupper() and (before.islower() or before.isdigit()))
             # a CamelCase part after an acronym: `IdType` in `RoPEIdType`
             or (needle[:2].istitle() and before.isupper() and text[at - 2 : at - 1].isupper())
+            # in any letter case, a library's name after its `lib` (`cuSPARSELt` in `libcusparseLt.so`)
+            or (folded and hay[at - 3 : at] == "lib" and (at == 3 or text[at - 4] not in _WORD))
         )
         right = (
             after not in _WORD or after == "_" or needle[-1] == "_" or after.isupper()
             or needle[-1] not in _WORD  # a form that ends itself (`DivMod::` in `DivMod::eval_cpu`)
-            # `NonExec` in `NonExec2D`, a family's name before its version (`ChatGLM` in `chatGLM2`)
-            or (after.isdigit() and needle[-1].isalpha() and not needle.islower())
+            # `NonExec` in `NonExec2D`, a family's name before its version (`ChatGLM` in `chatGLM2`, in any letter
+            # case `AlmaLinux` in `almalinux8`)
+            or (after.isdigit() and needle[-1].isalpha() and (bool(folded) or not needle.islower()))
         )  # fmt: skip
         if left and right:
             return at
@@ -952,9 +956,15 @@ _N = lazy_compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_./]|$)", re.ASCII)
 
 def _slot_numbered(claim: str, evidence: Evidence) -> str | None:
     """A name whose number one slot of a template writes, the number shown as a value, quoted (`sm_100`:
-    `code=sm_{num}` and "should be `100`"; not `sm_87` for `sm_{major}{minor}` and a count of 87 lines)."""
+    `code=sm_{num}` and "should be `100`"; not `sm_87` for `sm_{major}{minor}` and a count of 87 lines); any number
+    in a placeholder's slot (`global_step100`: "global_step{N}/… where N is the training step")."""
     m = re.fullmatch(r"([A-Za-z_]\w*?[A-Za-z_])(\d+)", claim)
-    if m is None or not re.search(rf"[`\"']{m[2]}[`\"']", evidence.text):
+    if m is None:
+        return None
+    for slot in re.finditer(rf"(?<![\w.]){re.escape(m[1])}\{{(\w+)\}}", evidence.text):
+        if slot[1] in _rules().placeholders:
+            return slot.group()
+    if not re.search(rf"[`\"']{m[2]}[`\"']", evidence.text):
         return None
     found = re.search(rf"(?<![\w.]){re.escape(m[1])}{_SLOT_IN}(?![\w{{])", evidence.text)
     return found.group() if found else None
@@ -1009,8 +1019,8 @@ def _abbreviated(name: str, text: str) -> bool:
 
 def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A flag as shown; one written with a placeholder for its value (`--test-path=VALUE`): the flag shown; one
-    an f-string writes (`f"--offload-arch={arch}"`) or a shell script's `case` reads (`--topology=*)`): the value
-    quoted too ("native", "wan_fp8"); a dotted one a config's field,
+    an f-string writes (`f"--offload-arch={arch}"`), a shell script's `case` reads (`--topology=*)`) or shown with
+    another value (`--schedule.type=half_cos_with_warmup`): the value quoted too ("native", "cos_with_warmup"); a dotted one a config's field,
     in the class of its section (`--training.seed`: `class Training:` … `seed: int`); a value one of a list the flag
     is shown with (`--compile.components=loss`: `--compile.components=model,loss`); one as the code declares it
     otherwise (`near`: a parameter with its type; a flag of two words or more by its words, however joined)."""
@@ -1049,7 +1059,7 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         )
         or (
             value
-            and (f"{flag}={{" in evidence.text or f"{flag}=*)" in evidence.text)
+            and f"{flag}=" in evidence.text  # another value, an f-string's (`={arch}`), a `case`'s (`=*)`)
             and re.search(f"[\"']{re.escape(value)}[\"']", evidence.text)
         )
     ):
@@ -1304,10 +1314,12 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         or _called(name, text)
         # an element by its list (`guide` for `self._guides[i]`)
         or re.search(rf"(?<![A-Za-z0-9]){name}s\[", text) is not None
+        # an object named for its class, two words or more (`launch_config` of a `BeakerLaunchConfig`)
+        or (n == 0 < len(names) - 1 and _instance(name, text))
         # a setting's snake_case name in capitals (`use_qk_l2norm=True` for the kernel's `USE_QK_L2NORM`; not a
         # part of a qualified name: `torch.utils.cmake_prefix_path` is not `CMAKE_PREFIX_PATH`)
         or (setting and "_" in name.strip("_") and _find_word(text, name.upper()) >= 0)
-        for name in names
+        for n, name in enumerate(names)
     ) and _masks_shown(bare, text):
         return names[-1]
     # A name written as a pattern (`src.xxx`): the rest shown, any name in its place.
@@ -1318,6 +1330,12 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         found = re.search(rf"(?<![\w.]){pattern}", text)
         return found.group() if found else None
     return None
+
+
+def _instance(name: str, text: str) -> bool:
+    words = name.split("_")
+    camel = "".join(word.capitalize() for word in words)
+    return len(words) > 1 and all(words) and re.search(rf"\bclass \w*{camel}\b", text) is not None
 
 
 # mathematics: its signs (a transpose, a product, a power), a function's call, an operator between two terms, a
