@@ -3886,12 +3886,42 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "The script also checks for cuSOLVERMp.",
             '+  [ -f "$CUDA_HOME/lib64/libcusparseLt.so" ] &&\n',
         ),
+        # round 113, from held out 114 and 115: a number with Python's digit separators
+        (
+            "It caps prompts at 5,000 tokens.",
+            "It caps prompts at 6,000 tokens.",
+            "+    max_prompt_tokens = 5_000\n",
+        ),
+        # a version put together from its fields, its pre-release too
+        (
+            "The version is now 0.8.0rc0.",
+            "The version is now 0.8.0rc2.",
+            ' MAJOR = 0\n-MINOR = 7\n+MINOR = 8\n PATCH = 0\n-PRE_RELEASE = "rc1"\n+PRE_RELEASE = "rc0"\n',
+        ),
+        # a module's file by a dotted path a string names
+        (
+            "FluxDiT lives in flux_dit.py.",
+            "FluxDiT lives in flux_mmdit.py.",
+            '+        "model_class": "diffsynth.models.flux_dit.FluxDiT",\n',
+        ),
+        # a temporary file's glob by the prefix and suffix it is made with
+        (
+            "Each start leaves a prime_rl_logging_*.json file behind.",
+            "Each start leaves a prime_rl_config_*.json file behind.",
+            '+    fd, path_str = tempfile.mkstemp(prefix="prime_rl_logging_", suffix=".json")\n',
+        ),
+        # gigabytes a limit in GiB leaves
+        (
+            "The example keeps 5 GB of GPU memory free.",
+            "The example keeps 6 GB of GPU memory free.",
+            '+    vram_limit=torch.cuda.mem_get_info("cuda")[1] / (1024 ** 3) - 5,\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 112: each kind of false flag of held out 102a to 113, and an invented twin still flagged."""
+    """Rounds 99 to 113: each kind of false flag of held out 102a to 115, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -665,7 +665,7 @@ def _number_forms(number: str) -> list[str]:
     plain = number.replace(",", "")
     forms = [plain]
     if "." not in plain and len(plain) > 3:
-        forms.append(f"{int(plain):,}")
+        forms += [f"{int(plain):,}", f"{int(plain):_}"]  # Python's digit separators: `5_000`
     if "." in plain:
         trimmed = plain.rstrip("0").rstrip(".")
         if trimmed != plain:
@@ -1092,9 +1092,11 @@ _SCOPE = lazy_compile(r"[+ -]?(?:@@|class \w)", re.ASCII)
 def _by_version(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A version without its leading v, as a number; a release line (`v0.2`) where a release of it is (`v0.2.0`);
     a line's first release (`2.3.0`) where the line is (`"2.3"`); a version of numbers as code writes it otherwise
-    (the kind's `near` rows: a part the version lacks matches nothing)."""
+    (the kind's `near` rows: a part the version lacks matches nothing), a pre-release too."""
     bare = claim[1:] if claim[:1] in "vV" else claim
-    numbers = bare.split(".")
+    # a pre-release its own field gives (`0.8.0rc0`: `PRE_RELEASE = "rc0"` beside the numbers' fields)
+    release = re.fullmatch(r"(.*\d)((?:rc|post|dev|a|b)\d*)", bare)
+    numbers = (release[1] if release else bare).split(".")
     fields = collections.defaultdict(lambda: "(?!)", zip(("major", "minor", "patch"), numbers, strict=False))
     fields["tuple"] = r"\s*,\s*".join(numbers)
     fields["joined"] = "".join(numbers) if len("".join(numbers)) >= 3 else "(?!)"
@@ -1104,6 +1106,10 @@ def _by_version(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         or (bare.count(".") == 2 and bare.endswith(".0") and _find_number(evidence.text, bare[:-2]) >= 0)
         or (
             all(n.isdigit() for n in numbers)
+            and (
+                release is None
+                or re.search(rf"(?i)pre_?release\w*\s*=\s*[\"']{release[2]}[\"']", evidence.text)
+            )
             and any(
                 re.search(near.format_map(fields), evidence.text) for _, rows in kind.near for near in rows
             )
@@ -1621,7 +1627,8 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
     """A module the code imports by its dotted name, or by the end of it (`from flashinfer.artifacts import`;
     `ops/softmax.py`, `softmax.py` for `from liger_kernel.ops.softmax import`), or relative to the importing file
     (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`), or run
-    (`integration_tests_ft.py` for `python -m tests.integration_tests_ft`), or relative to its folder
+    (`integration_tests_ft.py` for `python -m tests.integration_tests_ft`), or named in a string's dotted path
+    (`"diffsynth.models.flux_dit.FluxDiT"`), or relative to its folder
     without a dot (`torchao/quantization/utils.py` for `from quantization.utils import` in `torchao/_eval.py`); a
     package's `__init__.py` by the package's dotted name (`torchtitan/experiments/qwen3/__init__.py` for
     `import torchtitan.experiments.qwen3`; not `flashinfer/__init__.py` for `import flashinfer`)."""
@@ -1636,6 +1643,9 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
     for start in range(max(1, len(parts) - 1)):
         dotted = re.escape(".".join(parts[start:])).replace(r"\*", r"\w*")  # a glob: `subclass_*.py`
         if re.search(rf"(?:from|import|-m)\s+(?:\w+\.)*{dotted}(?![\w.])", evidence.text):  # `-m` runs one
+            return True
+        # a string's dotted path to a name in the module (`"diffsynth.models.flux_dit.FluxDiT"`: `flux_dit.py`)
+        if re.search(rf"[\"'](?:\w+\.)+{dotted}\.\w", evidence.text):
             return True
     for section in (s for s in evidence.sections if s.path):
         folder = section.path.split("/")[:-1]
@@ -1755,8 +1765,10 @@ def _file_list(names: list[str], evidence: Evidence) -> bool:
 
 def _stem_and_extension(name: str, text: str) -> bool:
     """A file's name code puts together from its stem and its extension, each the end of a string, a few
-    lines apart: `cubin_prefix + "kernel_map"` and `f"{indice_path}.json"` (or `file_extension=".json"`)."""
+    lines apart: `cubin_prefix + "kernel_map"` and `f"{indice_path}.json"` (or `file_extension=".json"`); a glob's
+    stem before its `*` (`prime_rl_logging_*.json`: `mkstemp(prefix="prime_rl_logging_", suffix=".json")`)."""
     stem, dot, extension = name.rpartition(".")
+    stem = stem[:-1] if stem.endswith("*") and len(stem) > 4 else stem
     if not (stem and dot and _FILE.search(name)):
         return False
     for quote in "\"'":
