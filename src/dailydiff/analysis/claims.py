@@ -1020,10 +1020,11 @@ def _abbreviated(name: str, text: str) -> bool:
 def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A flag as shown; one written with a placeholder for its value (`--test-path=VALUE`): the flag shown; one
     an f-string writes (`f"--offload-arch={arch}"`), a shell script's `case` reads (`--topology=*)`) or shown with
-    another value (`--schedule.type=half_cos_with_warmup`): the value quoted too ("native", "cos_with_warmup"); a dotted one a config's field,
-    in the class of its section (`--training.seed`: `class Training:` … `seed: int`); a value one of a list the flag
-    is shown with (`--compile.components=loss`: `--compile.components=model,loss`); one as the code declares it
-    otherwise (`near`: a parameter with its type; a flag of two words or more by its words, however joined)."""
+    another value (`--schedule.type=half_cos_with_warmup`): the value quoted too ("native", "cos_with_warmup"); a
+    dotted one a config's field, in the class of its section (`--training.seed`: `class Training:` … `seed: int`); a
+    value one of a list the flag is shown with (`--compile.components=loss`: `--compile.components=model,loss`); one
+    as the code declares it otherwise (`near`: a parameter with its type; a flag of two words or more by its words,
+    however joined)."""
     flag, _, value = claim.partition("=")
     name = flag.lstrip("-").replace("-", "_")
     words = name.split("_") if re.fullmatch(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+", name) else []
