@@ -491,6 +491,7 @@ def test_what_a_real_model_wrote_about_what_it_saw_is_found(text: str, invented:
         "Both warps issue 128-bit copies.",  # the verb, a size after it (held out 82)
         "It takes round(2x)/2 below 2.",  # a product in a call (held out 84)
         "Add an assertion that 32 % bits == 0.",  # a modulo (held out 87)
+        "It fails because -1 % 2 == 1 in Python.",  # a modulo of two numbers (held out 117)
         "It parses it with the same comma/`=` splitter.",  # a word before a code span (held out 98)
     ],
 )
@@ -3916,12 +3917,35 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "The example keeps 6 GB of GPU memory free.",
             '+    vram_limit=torch.cuda.mem_get_info("cuda")[1] / (1024 ** 3) - 5,\n',
         ),
+        # round 114, from held out 116 and 117: a library by the name Cargo links it with
+        (
+            "It needs libhf3fs_api_shared.so.",
+            "It needs libhf3fs_api_static.so.",
+            '     println!("cargo::rustc-link-lib=hf3fs_api_shared");\n',
+        ),
+        # a size in bytes a length is compared with
+        (
+            "It only holds if the type is exactly 10 bytes.",
+            "It only holds if the type is exactly 12 bytes.",
+            "-  if (offset + 10 > key.size()) {\n",
+        ),
+        (
+            "Buffers under 16 bytes are rejected.",
+            "Buffers under 32 bytes are rejected.",
+            "+    if len(buf) < 16:\n",
+        ),
+        # a percentage a comment says is a proportion
+        (
+            "默认只对约 20% 的层做激活重计算。",
+            "默认只对约 30% 的层做激活重计算。",
+            "+    checkpoint=0.2,  # proportion of layers for activation checkpointing\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 113: each kind of false flag of held out 102a to 115, and an invented twin still flagged."""
+    """Rounds 99 to 114: each kind of false flag of held out 102a to 117, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
