@@ -3940,12 +3940,29 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "默认只对约 30% 的层做激活重计算。",
             "+    checkpoint=0.2,  # proportion of layers for activation checkpointing\n",
         ),
+        # round 115, from held out 118: a flag as an object of the arguments' class reads it, or the class itself
+        (
+            "The --temperature default no longer wins.",
+            "The --top-k default no longer wins.",
+            "-    def compose(self, payload: Dict, param: Arguments):\n+        _set('temperature', param.temperature)\n",
+        ),
+        (
+            "Pass --number 5.",
+            "Pass --count 5.",
+            "@@ -110,8 +124,7 @@ class Arguments(BaseArgument):\n-        n = self.number if isinstance(self.number, int) else 0\n",
+        ),
+        # from held out 102b: a family of folders by one of them
+        (
+            "Scripts that look for step_N/config.json break.",
+            "Scripts that look for step_N/metadata.json break.",
+            "-        --config results/grpo/step_170/config.json \\\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 114: each kind of false flag of held out 102a to 117, and an invented twin still flagged."""
+    """Rounds 99 to 115: each kind of false flag of held out 102a to 118, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -976,9 +976,10 @@ _QUALIFIED = lazy_compile(r"\w+(?:(?:\.|::|/)\w+)*", re.ASCII)
 def _built(claim: str, evidence: Evidence) -> str | None:
     """A family of names written with `N` for their number: a template's slot in its place (`_pack_8bit_act_Nbit`:
     C's `"_pack_8bit_act_" #nbit "bit"`, an f-string's `f"_pack_8bit_act_{nbit}bit"`, `rank_N`'s
-    `f"rank_{get_rank()}"`), or two of it shown (`intNmm`: `int1mm` and `int7mm`; `uintN.h`: `uint1.h` and
-    `uint6.h`); its qualifier (`torchao::`, `torch.ops.torchao.`) shown as names. `N` in the qualifier makes the
-    whole name the template (`sparse.ebc.embedding_bags.table_N.weight`: `"….table_" + str(table_id) + ".weight"`)."""
+    `f"rank_{get_rank()}"`), or one of it shown (`intNmm`: `int1mm`; `uintN.h`: `uint1.h`; `step_N/config.json`:
+    `step_170/config.json`); its qualifier (`torchao::`, `torch.ops.torchao.`) shown as names. `N` in the qualifier
+    makes the whole name the template (`sparse.ebc.embedding_bags.table_N.weight`: `"….table_" + str(table_id) +
+    ".weight"`)."""
     extension = m.group() if (m := _FILE.search(claim)) else ""
     stem = claim.removesuffix(extension)
     *qualifier, name = re.split(r"::|\.", stem)
@@ -987,12 +988,10 @@ def _built(claim: str, evidence: Evidence) -> str | None:
     parts = _N.split(name)
     if len(parts) < 2 or not _QUALIFIED.fullmatch(name) or len(claim) < 6:
         return None
-    slot = f"(?:({_SLOT_IN})|\\d+)"  # a template's slot, or a number
+    slot = f"(?:{_SLOT_IN}|\\d+)"  # a template's slot, or a number
     pattern = r"(?<!\w)" + slot.join(map(re.escape, parts)) + re.escape(extension) + r"(?!\w)"
-    shown = list(re.finditer(pattern, evidence.text))
-    if not (any(any(m.groups()) for m in shown) or len({m.group() for m in shown}) > 1):
-        return None
-    return shown[0].group() if all(_name_found(evidence, q) for q in qualifier if q) else None
+    shown = re.search(pattern, evidence.text)
+    return shown.group() if shown and all(_name_found(evidence, q) for q in qualifier if q) else None
 
 
 def _by_name(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str | None:
