@@ -3957,12 +3957,48 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "Scripts that look for step_N/metadata.json break.",
             "-        --config results/grpo/step_170/config.json \\\n",
         ),
+        # round 116, from held out 119: a name with a placeholder, the code joining its parts
+        (
+            "它把梯度存进 `_<field>_grad`。",
+            "它把梯度存进 `_<field>_adjoint`。",
+            '+        grad_attr = "_" + field + "_grad"\n',
+        ),
+        # a slice between two shown expressions
+        (
+            "Blocks of row r live in `offsets[r]:offsets[r+1]`.",
+            "Blocks of row r live in `indptr[r]:indptr[r+1]`.",
+            "+          indices of row ``r`` are ``offsets[r]`` and\n+          ``offsets[r+1]``, respectively.\n",
+        ),
+        # a name a template writes with a counter of the same name in its slot
+        (
+            "It resumes from global_step_5.",
+            "It resumes from global_epoch_5.",
+            '+        path = os.path.join(save_path, f"global_step_{self.global_steps}")\n',
+        ),
+        # from held out 120: a count of repeats a YAML key sets
+        (
+            "The benchmark is repeated 5 times.",
+            "The benchmark is repeated 6 times.",
+            "+  num_repeats: 5\n",
+        ),
+        # a line of code with its string cut to a placeholder in quotes
+        (
+            "The test writes `$v2 = ... 'xxx'`.",
+            "The test writes `$v3 = ... 'xxx'`.",
+            "+    $v2 = ... 'Generate the company name'\n",
+        ),
+        # a placeholder alone, a template's slot of its name
+        (
+            "The message now ends with the flow's `<id>`.",
+            "The message now ends with the flow's `<uid>`.",
+            '+            msg += f" (flow `{flow_config.id}`)"\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 115: each kind of false flag of held out 102a to 118, and an invented twin still flagged."""
+    """Rounds 99 to 116: each kind of false flag of held out 102a to 120, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -957,12 +957,14 @@ _N = lazy_compile(r"(?<=[a-z0-9_])N(?=[a-z0-9_./]|$)", re.ASCII)
 def _slot_numbered(claim: str, evidence: Evidence) -> str | None:
     """A name whose number one slot of a template writes, the number shown as a value, quoted (`sm_100`:
     `code=sm_{num}` and "should be `100`"; not `sm_87` for `sm_{major}{minor}` and a count of 87 lines); any number
-    in a placeholder's slot (`global_step100`: "global_step{N}/… where N is the training step")."""
+    in a placeholder's slot (`global_step100`: "global_step{N}/… where N is the training step") or in a counter's of
+    the same name (`global_step_5`: f"global_step_{self.global_steps}")."""
     m = re.fullmatch(r"([A-Za-z_]\w*?[A-Za-z_])(\d+)", claim)
     if m is None:
         return None
-    for slot in re.finditer(rf"(?<![\w.]){re.escape(m[1])}\{{(\w+)\}}", evidence.text):
-        if slot[1] in _rules().placeholders:
+    word = m[1].strip("_").rpartition("_")[2].lower()
+    for slot in re.finditer(rf"(?<![\w.]){re.escape(m[1])}\{{([\w.]+)\}}", evidence.text):
+        if slot[1] in _rules().placeholders or (len(word) > 2 and word in slot[1].rpartition(".")[2].lower()):
             return slot.group()
     if not re.search(rf"[`\"']{m[2]}[`\"']", evidence.text):
         return None
@@ -1275,7 +1277,9 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     if _rules().angled.search(bare):  # a part written as `<folder>`, `epoch_<n>`: every other name shown
         names = [n.rstrip("_") for n in re.findall(r"[A-Za-z_]\w*", _rules().angled.sub(" ", bare), re.ASCII)
                  if n not in _rules().placeholders and n not in _rules().commands
-                 and n.lower() not in _rules().not_claims]  # fmt: skip
+                 and n.lower() not in _rules().not_claims and n.strip("_")]  # fmt: skip
+        if not names and (alone := re.fullmatch(r"<(\w+)>", bare)):  # `<id>`: a template's `{flow_config.id}`
+            return bare if re.search(rf"\{{(?:[\w.]*\.)?{alone[1]}\}}", text) else None
         return bare if names and all(_name_found(evidence, n) for n in names) else None
     if "/" in bare and " " not in bare:
         return _found_path(bare, text, evidence)
@@ -1290,7 +1294,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
     # `offset_of!(token_lens)`, its first argument left out), a
     # qualified name put together from its parts (`Wrapper.plan`, `ns::fn`), a quoted phrase: every name in it is
     # shown.
-    words = " ".join(w for w in bare.split() if w not in _rules().placeholders)  # `--override key=value`
+    # `--override key=value`, a string cut short (`$v2 = ... 'xxx'`)
+    words = " ".join(w for w in bare.split() if w.strip("'\"") not in _rules().placeholders)
     names = [
         # not a mask's letters (`0xffffffff`'s `xffffffff`)
         n
@@ -1298,7 +1303,7 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         if len(n) > 1 and n not in _rules().commands
     ]
     if not names or (
-        " " not in bare and not re.fullmatch(r"@?(?:[\w.:()\[\], *&<>=\"'-]|!(?=\())+", bare, re.ASCII)
+        " " not in bare and not re.fullmatch(r"@?(?:[\w.:()\[\], *&<>=\"'+-]|!(?=\())+", bare, re.ASCII)
     ):
         return None
     # a standard module's name need not be shown where the code calls or subscripts the name it qualifies
