@@ -3993,12 +3993,30 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "The message now ends with the flow's `<uid>`.",
             '+            msg += f" (flow `{flow_config.id}`)"\n',
         ),
+        # round 117, from held out 121 and 122: a module a `from … import` names
+        (
+            "That code is in qwix/contrib/calibration.py, which is not shown.",
+            "That code is in qwix/contrib/smoothing.py, which is not shown.",
+            "+from qwix._src.core import qarray\n+from qwix.contrib import calibration\n",
+        ),
+        # a name after "non-"
+        (
+            "Check which non-llama.cpp kwargs now reach the loop.",
+            "Check which non-vllm.cpp kwargs now reach the loop.",
+            "fix(rerank/llama.cpp): honor flat launch kwargs\n",
+        ),
+        # the bytes of a bytes literal
+        (
+            'Now it strips b"data: " (6 bytes) first.',
+            'Now it strips b"data: " (7 bytes) first.',
+            '+            if chunk.startswith(b"data: "):\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 116: each kind of false flag of held out 102a to 120, and an invented twin still flagged."""
+    """Rounds 99 to 117: each kind of false flag of held out 102a to 122, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -1632,7 +1632,8 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
     """A module the code imports by its dotted name, or by the end of it (`from flashinfer.artifacts import`;
     `ops/softmax.py`, `softmax.py` for `from liger_kernel.ops.softmax import`), or relative to the importing file
     (`from .routergemm import`, `from . import routergemm`, `from ..cute_dsl.fp4_common import`), or run
-    (`integration_tests_ft.py` for `python -m tests.integration_tests_ft`), or named in a string's dotted path
+    (`integration_tests_ft.py` for `python -m tests.integration_tests_ft`), or imported from its package
+    (`qwix/contrib/calibration.py` for `from qwix.contrib import calibration`), or named in a string's dotted path
     (`"diffsynth.models.flux_dit.FluxDiT"`), or relative to its folder
     without a dot (`torchao/quantization/utils.py` for `from quantization.utils import` in `torchao/_eval.py`); a
     package's `__init__.py` by the package's dotted name (`torchtitan/experiments/qwen3/__init__.py` for
@@ -1648,6 +1649,11 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
     for start in range(max(1, len(parts) - 1)):
         dotted = re.escape(".".join(parts[start:])).replace(r"\*", r"\w*")  # a glob: `subclass_*.py`
         if re.search(rf"(?:from|import|-m)\s+(?:\w+\.)*{dotted}(?![\w.])", evidence.text):  # `-m` runs one
+            return True
+        package, dot, module = dotted.rpartition(r"\.")
+        if dot and re.search(
+            rf"from\s+(?:\w+\.)*{package}\s+import\s+(?:[\w\s,(]*,\s*)?{module}\b", evidence.text
+        ):
             return True
         # a string's dotted path to a name in the module (`"diffsynth.models.flux_dit.FluxDiT"`: `flux_dit.py`)
         if re.search(rf"[\"'](?:\w+\.)+{dotted}\.\w", evidence.text):
