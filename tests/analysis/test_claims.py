@@ -4011,12 +4011,36 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             'Now it strips b"data: " (7 bytes) first.',
             '+            if chunk.startswith(b"data: "):\n',
         ),
+        # round 118, from held out 123 to 126: a prefix cut with "..."
+        (
+            "It leaves SSH (`git@...`) URLs alone.",
+            "It leaves SSH (`svn@...`) URLs alone.",
+            "+        if url.startswith('git@'):\n",
+        ),
+        # an object named for the class the code constructs, and a keyword of the call
+        (
+            "Callers that read commit_info.oid now see 'no-op'.",
+            "Callers that read commit_info.sha now see 'no-op'.",
+            "+            return CommitInfo(\n+                commit_url='',\n+                oid='no-op',\n+            )\n",
+        ),
+        # a time C++'s chrono writes by its unit
+        (
+            "It slept 1 ms per poll.",
+            "It slept 2 ms per poll.",
+            "-  std::this_thread::sleep_for(std::chrono::milliseconds(1));\n",
+        ),
+        # an environment variable a macro builds from the project's prefix and a quoted name
+        (
+            "Users who set NCCL_CREATE_THREAD_CONTEXT=1 are affected.",
+            "Users who set NCCL_CREATE_PROXY_CONTEXT=1 are affected.",
+            ' NCCL_PARAM(CreateThreadContext, "CREATE_THREAD_CONTEXT", 0);\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 117: each kind of false flag of held out 102a to 122, and an invented twin still flagged."""
+    """Rounds 99 to 118: each kind of false flag of held out 102a to 126, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -1325,7 +1325,8 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
         or _called(name, text)
         # an element by its list (`guide` for `self._guides[i]`)
         or re.search(rf"(?<![A-Za-z0-9]){name}s\[", text) is not None
-        # an object named for its class, two words or more (`launch_config` of a `BeakerLaunchConfig`)
+        # an object named for its class, two words or more, the class defined or constructed (`launch_config` of
+        # a `BeakerLaunchConfig`, `commit_info` of `CommitInfo(…)`)
         or (n == 0 < len(names) - 1 and _instance(name, text))
         # a setting's snake_case name in capitals (`use_qk_l2norm=True` for the kernel's `USE_QK_L2NORM`; not a
         # part of a qualified name: `torch.utils.cmake_prefix_path` is not `CMAKE_PREFIX_PATH`)
@@ -1346,7 +1347,9 @@ def _found_code(claim: str, evidence: Evidence) -> str | None:
 def _instance(name: str, text: str) -> bool:
     words = name.split("_")
     camel = "".join(word.capitalize() for word in words)
-    return len(words) > 1 and all(words) and re.search(rf"\bclass \w*{camel}\b", text) is not None
+    return (
+        len(words) > 1 and all(words) and re.search(rf"\bclass \w*{camel}\b|\b\w*{camel}\(", text) is not None
+    )
 
 
 # mathematics: its signs (a transpose, a product, a power), a function's call, an operator between two terms, a
