@@ -4035,12 +4035,31 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "Users who set NCCL_CREATE_PROXY_CONTEXT=1 are affected.",
             ' NCCL_PARAM(CreateThreadContext, "CREATE_THREAD_CONTEXT", 0);\n',
         ),
+        # round 119, from held out 127 and 128: a flag the code reads only when it is there
+        (
+            "The new --genlap flag switches it on.",
+            "The new --genlip flag switches it on.",
+            '+    if getattr(args, "genlap", False):\n',
+        ),
+        # a class's method named as a file's extension
+        (
+            "VisionTransformer.lock now takes pooler_in_head.",
+            "TextTransformer.lock now takes pooler_in_head.",
+            "@@ -746,38 +746,42 @@ class VisionTransformer(nn.Module):\n"
+            "+    def lock(self, unlocked_groups: int = 0, pooler_in_head: bool = True):\n",
+        ),
+        # a placeholder of two letters for a template's two slots
+        (
+            "Scripts that match the +cuXY suffix need an update.",
+            "Scripts that match the +rocmXY suffix need an update.",
+            '+    version = version + f"+cu{cuda_version_major}{cuda_version_minor}"\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 118: each kind of false flag of held out 102a to 126, and an invented twin still flagged."""
+    """Rounds 99 to 119: each kind of false flag of held out 102a to 128, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
