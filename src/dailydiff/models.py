@@ -20,6 +20,7 @@ from pydantic import (
     model_serializer,
 )
 
+from dailydiff.common.deferred import OneRebuild
 from dailydiff.kinds import LEVELS_HIGH_FIRST as LEVELS_HIGH_FIRST
 from dailydiff.kinds import AnalysisStatus, ChangeType, FileStatus, Level
 
@@ -40,8 +41,9 @@ def _none(value: Any) -> bool:
     return value is None
 
 
-class _Frozen(BaseModel):
-    # defer_build: a model's validator is built when first used, not at import (start-up time).
+class _Frozen(OneRebuild, BaseModel):
+    # defer_build: a model's validator is built when first used, not at import (start-up time), by one
+    # thread at a time (common/deferred.py).
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 

@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dailydiff.common.deferred import OneRebuild
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.common.text import clean, md_inline, safe_url
 from dailydiff.models import Analysis, AnalysisStatus, ChangeType, Commit
@@ -72,7 +73,7 @@ def words(language: str) -> dict[str, str]:
     )  # "1 commit", formatted
 
 
-class _Frozen(BaseModel):
+class _Frozen(OneRebuild, BaseModel):  # built by one thread at a time (common/deferred.py)
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dailydiff.common.deferred import OneRebuild
 from dailydiff.common.text import output_text
 from dailydiff.models import LEVELS_HIGH_FIRST, AnalysisStatus, ChangeType, DayReport, Gate, ReportCommit
 from dailydiff.scoring.agents import agent_of
@@ -38,9 +39,9 @@ BREAKING_RE = re.compile(r"^\w+(\([^)]*\))?!:|\bBREAKING[ -]CHANGES?\b")
 SIGNAL_COMMITS = 10  # commits listed under a signal (the count says how many in all)
 
 
-class FrozenModel(BaseModel):
+class FrozenModel(OneRebuild, BaseModel):
     """The render stage's data models: immutable; defer_build: a model's validator is built when first used,
-    not at import (start-up time)."""
+    not at import (start-up time), by one thread at a time (common/deferred.py)."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
