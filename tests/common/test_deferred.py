@@ -3,7 +3,7 @@ own: tests/engine/test_sigterm_kinds.py's third run failed with "'DayDigest' obj
 'language'"). pydantic's ``model_rebuild`` takes no lock: the thread that starts rebuilding later deleted
 the validator the other had just set, and the other's instance was validated by the parent's validator,
 with none of its fields. The interleaving is forced here, at pydantic's own steps (its internals: the
-validator is set, then the serializer is made); with the lock (common/deferred.py) the later thread waits
+validator is set, then the serializer is made); with the lock (models.py's `OneRebuild`) the later thread waits
 for the first, and finds the model built."""
 
 from __future__ import annotations

@@ -20,10 +20,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dailydiff.common.deferred import OneRebuild
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.common.text import clean, md_inline, safe_url
-from dailydiff.models import Analysis, AnalysisStatus, ChangeType, Commit
+from dailydiff.models import Analysis, AnalysisStatus, ChangeType, Commit, OneRebuild
 from dailydiff.render.plainwords import plain
 from dailydiff.scoring.rules import commit_types, find_reverted, parse_title, revert_target
 
@@ -73,7 +72,7 @@ def words(language: str) -> dict[str, str]:
     )  # "1 commit", formatted
 
 
-class _Frozen(OneRebuild, BaseModel):  # built by one thread at a time (common/deferred.py)
+class _Frozen(OneRebuild, BaseModel):  # built by one thread at a time (models.py's `OneRebuild`)
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 

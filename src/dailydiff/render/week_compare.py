@@ -26,9 +26,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dailydiff.common.deferred import OneRebuild
 from dailydiff.common.text import output_text
-from dailydiff.models import LEVELS_HIGH_FIRST, AnalysisStatus, ChangeType, DayReport, Gate, ReportCommit
+from dailydiff.models import (
+    LEVELS_HIGH_FIRST,
+    AnalysisStatus,
+    ChangeType,
+    DayReport,
+    Gate,
+    OneRebuild,
+    ReportCommit,
+)
 from dailydiff.scoring.agents import agent_of
 
 HISTORY_WEEKS = 8  # the chart, the revert median and the contributors' look-back
@@ -41,7 +48,7 @@ SIGNAL_COMMITS = 10  # commits listed under a signal (the count says how many in
 
 class FrozenModel(OneRebuild, BaseModel):
     """The render stage's data models: immutable; defer_build: a model's validator is built when first used,
-    not at import (start-up time), by one thread at a time (common/deferred.py)."""
+    not at import (start-up time), by one thread at a time (models.py's `OneRebuild`)."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
