@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from dailydiff.store import Store
 from gitrepo import CommitSpec, FileEdit, build_repo
 from webhook_receiver import WebhookReceiver
 
@@ -101,6 +102,10 @@ def test_a_sigterm_while_a_kind_s_message_is_in_flight_leaves_the_other_targets_
         process.wait(timeout=120)
         assert process.returncode == 128 + signal.SIGTERM, log.read_text()
         assert _received(hooks) == [1, 0, 0], log.read_text()
+        if kind == "digest":  # a target the stopped run did not send to is told nothing of the digest
+            with Store.open(tmp_path / "data") as store:
+                rows = store.deliveries("digest:team", SUNDAY, "en").values()
+            assert sorted((r.publisher, r.state) for r in rows) == [("slack", "delivered")] * 2, rows
         again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         assert again.returncode == 0, again.stderr
         assert _received(hooks) == [1, 1, 1], again.stderr

@@ -176,6 +176,8 @@ def digest_addendum(digest: DayDigest, settings: Settings, targets: Sequence[Pub
         for publisher, outcome in zip(targets, delivered, strict=True):
             if publisher.updates_in_place or outcome.status in ("failed", "waiting") or not stored:
                 continue
+            if not is_delivered(store, UnitKey(*unit), [publisher]):
+                continue  # not sent to it (the run was stopped, or another process has it): it is told nothing
             told = {t.split(_TOLD, 1)[1] for t in rows if t.startswith(publisher.target + _TOLD)}
             untold = [repo for repo in stored if repo not in told]
             if not untold:
