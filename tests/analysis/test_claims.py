@@ -4054,12 +4054,36 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "Scripts that match the +rocmXY suffix need an update.",
             '+    version = version + f"+cu{cuda_version_major}{cuda_version_minor}"\n',
         ),
+        # round 120, from held out 130 to 135: a size given to a name with the unit inside it
+        (
+            "Llama 2 70B needed 3×48 GB.",
+            "Llama 2 70B needed 3×64 GB.",
+            "-                gpu_count=3,\n-                memory_gb_per_gpu=48,\n",
+        ),
+        # a multiplier written before its number
+        (
+            "批大小可以提高约 2 倍。",
+            "批大小可以提高约 4 倍。",
+            "+P.S. Using Flash Attention also allows you to drastically increase the batch size (x2 in my case)\n",
+        ),
+        # a path an inner call gives the first part of
+        (
+            "The key file is written at user.dir/key_file.json.",
+            "The key file is written at user.home/key_file.json.",
+            '+        keyFilePath = Paths.get(System.getProperty("user.dir"), "key_file.json").toString();\n',
+        ),
+        # a dotted flag for a key of its section in a TOML config
+        (
+            "It sets --training.context_len to 2048.",
+            "It sets --training.context_size to 2048.",
+            "@@ -9,6 +9,7 @@ print_args = true\n [training]\n batch_size = 32\n+context_len = 2048\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 119: each kind of false flag of held out 102a to 128, and an invented twin still flagged."""
+    """Rounds 99 to 120: each kind of false flag of held out 102a to 135, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

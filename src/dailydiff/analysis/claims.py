@@ -1072,12 +1072,14 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
 def _config_field(name: str, text: str) -> bool:
     """A field a config class declares, the class named for its section (`training.seed`: `seed: int` in the lines
     after `class Training:`, a hunk's header or the diff's line, up to the next class or hunk; `fault_tolerance.x`:
-    `class FaultTolerance:`)."""
+    `class FaultTolerance:`), or a key of its section in a TOML file (`context_len = 2048` after `[training]`)."""
     section, dot, field = name.rpartition(".")
     if not dot or not _NAMES.fullmatch(section) or not _NAMES.fullmatch(field):
         return False
-    heading = re.compile(rf"\bclass {re.escape(section.replace('_', ''))}\b", re.IGNORECASE)
-    declared = re.compile(rf"[+ -]?\s+{re.escape(field)}\s*:")
+    heading = re.compile(
+        rf"\bclass {re.escape(section.replace('_', ''))}\b|^[+ -]?\[{re.escape(section)}\]", re.IGNORECASE
+    )
+    declared = re.compile(rf"[+ -]?(?:\s+{re.escape(field)}\s*:|\s*{re.escape(field)}\s*=)")
     inside = False
     for line in text.split("\n"):
         if _SCOPE.match(line):
@@ -1087,8 +1089,8 @@ def _config_field(name: str, text: str) -> bool:
     return False
 
 
-# a hunk's header or a class: the fields after it are of another scope
-_SCOPE = lazy_compile(r"[+ -]?(?:@@|class \w)", re.ASCII)
+# a hunk's header, a class or a TOML table: the fields after it are of another scope
+_SCOPE = lazy_compile(r"[+ -]?(?:@@|class \w|\[)", re.ASCII)
 
 
 def _by_version(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
@@ -1610,10 +1612,11 @@ def _module_attribute(names: list[str], evidence: Evidence) -> bool:
 
 
 def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
-    """Put together by code: `("shim", "runner.py")`, `"shim" / "runner.py"`; a folder by its constant, the
-    folders before it shown (`tests/assets/x.txt` for `ASSETS / "x.txt"`)."""
+    """Put together by code: `("shim", "runner.py")`, `"shim" / "runner.py"`, a part an inner call gives
+    (`Paths.get(System.getProperty("user.dir"), "key_file.json")`); a folder by its constant, the folders before it
+    shown (`tests/assets/x.txt` for `ASSETS / "x.txt"`)."""
     quoted = [f"[\"']{re.escape(n)}[\"']" for n in names]
-    if re.search(r"\s*[/,]\s*".join(quoted), evidence.text):
+    if re.search(r"\)?\s*[/,]\s*".join(quoted), evidence.text):
         return True
     *before, folder, _ = names
     constant = rf"(?<!\w){re.escape(folder.upper())}\s*/\s*{quoted[-1]}"
