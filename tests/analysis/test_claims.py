@@ -4078,12 +4078,36 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "It sets --training.context_size to 2048.",
             "@@ -9,6 +9,7 @@ print_args = true\n [training]\n batch_size = 32\n+context_len = 2048\n",
         ),
+        # round 121, from held out 136 to 139: a pull request of the repository a sync's title cites
+        (
+            "The Vulkan backend gains POOL_1D (upstream PR 25431).",
+            "The Vulkan backend gains POOL_1D (upstream PR 25432).",
+            "vulkan: add POOL_1D op (llama/25431)\n",
+        ),
+        # a time with its spread before its unit
+        (
+            "It ran at about 61 ms/token.",
+            "It ran at about 42 ms/token.",
+            "    AVG Latency: 61.32 ± 5.51 ms/token\n",
+        ),
+        # a count of tokens a sum in the text comes to
+        (
+            "208 frames give 27 tokens.",
+            "208 frames give 26 tokens.",
+            "original Qwen keeps:\n```\n13 + 13 + 1 = 27\n```\n",
+        ),
+        # a path the code joins to a variable named for its folder
+        (
+            "It still reads vae_decoder_path/config.json.",
+            "It still reads vae_encoder_path/config.json.",
+            '+    : m_config(vae_decoder_path / "config.json") {\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 120: each kind of false flag of held out 102a to 135, and an invented twin still flagged."""
+    """Rounds 99 to 121: each kind of false flag of held out 102a to 139, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -1613,13 +1613,13 @@ def _module_attribute(names: list[str], evidence: Evidence) -> bool:
 
 def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
     """Put together by code: `("shim", "runner.py")`, `"shim" / "runner.py"`, a part an inner call gives
-    (`Paths.get(System.getProperty("user.dir"), "key_file.json")`); a folder by its constant, the folders before it
-    shown (`tests/assets/x.txt` for `ASSETS / "x.txt"`)."""
+    (`Paths.get(System.getProperty("user.dir"), "key_file.json")`); a folder by its constant or a variable named for it,
+    the folders before it shown (`tests/assets/x.txt` for `ASSETS / "x.txt"`, `vae_decoder_path / "config.json"`)."""
     quoted = [f"[\"']{re.escape(n)}[\"']" for n in names]
     if re.search(r"\)?\s*[/,]\s*".join(quoted), evidence.text):
         return True
     *before, folder, _ = names
-    constant = rf"(?<!\w){re.escape(folder.upper())}\s*/\s*{quoted[-1]}"
+    constant = rf"(?<!\w)(?:{re.escape(folder.upper())}|{re.escape(folder)})\s*/\s*{quoted[-1]}"
     if re.search(constant, evidence.text) is not None and all(
         _find_word(evidence.text, n) >= 0 for n in before
     ):
