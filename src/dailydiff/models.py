@@ -73,19 +73,20 @@ class OneRebuild:
             )  # fmt: skip
 
 
-class _Frozen(OneRebuild, BaseModel):
-    # defer_build: a model's validator is built when first used, not at import (start-up time), by one
-    # thread at a time (`OneRebuild`).
+class FrozenModel(OneRebuild, BaseModel):
+    """The data and render models' base: immutable; defer_build: a model's validator is built when first used,
+    not at import (start-up time), by one thread at a time (`OneRebuild`)."""
+
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
-class Person(_Frozen):
+class Person(FrozenModel):
     name: str
     email: str = ""
     login: str | None = None
 
 
-class FileChange(_Frozen):
+class FileChange(FrozenModel):
     path: str
     previous_path: str | None = None
     status: FileStatus = FileStatus.MODIFIED
@@ -100,7 +101,7 @@ class FileChange(_Frozen):
     patch_missing: bool = False
 
 
-class PullRequest(_Frozen):
+class PullRequest(FrozenModel):
     number: int
     title: str = ""
     body: str = ""
@@ -115,13 +116,13 @@ class PullRequest(_Frozen):
         return f"{'!' if merge_request else '#'}{self.number}"
 
 
-class Stats(_Frozen):
+class Stats(FrozenModel):
     additions: int = 0
     deletions: int = 0
     files: int = 0
 
 
-class Commit(_Frozen):
+class Commit(FrozenModel):
     repo: str
     sha: str
     parents: list[str] = Field(default_factory=list)
@@ -159,14 +160,14 @@ class Commit(_Frozen):
         return len(self.parents) > 1
 
 
-class Score(_Frozen):
+class Score(FrozenModel):
     level: Level
     score: float
     signals: dict[str, float] = Field(default_factory=dict)
     reasons: list[str] = Field(default_factory=list)
 
 
-class Usage(_Frozen):
+class Usage(FrozenModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
@@ -201,13 +202,13 @@ def known_sum(*figures: int | None) -> int | None:
     return sum(known) if known else None
 
 
-class Insights(_Frozen):
+class Insights(FrozenModel):
     architecture: str = ""
     performance: str = ""
     security: str = ""
 
 
-class TracedClaim(_Frozen):
+class TracedClaim(FrozenModel):
     """A claim of a model's text (analysis/claims.py) and where what the model was shown has it (None: not
     found)."""
 
@@ -216,7 +217,7 @@ class TracedClaim(_Frozen):
     where: str | None = None
 
 
-class Grounding(_Frozen):
+class Grounding(FrozenModel):
     """What the claims tracer found in a model's text (analysis/claims.py): ``checked`` claims, ``supported``
     by what the model was shown, ``unverified`` (the claims not found: removed or marked), ``action``
     (``none`` | ``repaired`` | ``removed`` | ``marked``), ``repaired`` (claims a repair request fixed). The
@@ -238,7 +239,7 @@ class Grounding(_Frozen):
         return self.model_copy(update={"removed": [], "claims": []}) if self.removed or self.claims else self
 
 
-class GroundingStats(_Frozen):
+class GroundingStats(FrozenModel):
     """A day's claims (``stats.grounding``): checked, supported, and the unsupported ones repaired, removed
     or marked."""
 
@@ -249,7 +250,7 @@ class GroundingStats(_Frozen):
     marked: int = 0
 
 
-class Analysis(_Frozen):
+class Analysis(FrozenModel):
     analyzer: str  # "heuristic" or "llm:<model>"
     fingerprint: str = ""
     status: AnalysisStatus = AnalysisStatus.OK
@@ -269,7 +270,7 @@ class Analysis(_Frozen):
     grounding: Grounding | None = None  # its claims traced (None: written before claims were traced)
 
 
-class CommitRef(_Frozen):
+class CommitRef(FrozenModel):
     """Another commit a report points to (what a revert undoes, the revert that undid a commit): its
     sha and title, the day of the stored report that lists it (None: not reported), its forge page."""
 
@@ -299,7 +300,7 @@ class ReportCommit(Commit):
     agent: str | None = None
 
 
-class ReportStats(_Frozen):
+class ReportStats(FrozenModel):
     total: int = 0
     high: int = 0
     medium: int = 0
@@ -334,7 +335,7 @@ class ReportStats(_Frozen):
         return data
 
 
-class Overview(_Frozen):
+class Overview(FrozenModel):
     highlights: list[str] = Field(default_factory=list)
     themes: list[str] = Field(default_factory=list)
     producer: str = "heuristic"
@@ -342,12 +343,12 @@ class Overview(_Frozen):
     grounding: Grounding | None = None  # its claims traced against the analyses it summarised
 
 
-class Window(_Frozen):
+class Window(FrozenModel):
     start: dt.datetime
     end: dt.datetime
 
 
-class RunSummary(_Frozen):
+class RunSummary(FrozenModel):
     fetched: int = 0
     analysed: int = 0
     cached: int = 0
@@ -376,14 +377,14 @@ class RunSummary(_Frozen):
         return round(100.0 * (self.estimated_prompt_tokens - self.prompt_tokens) / self.prompt_tokens, 1)
 
 
-class LateCommit(_Frozen):
+class LateCommit(FrozenModel):
     """A commit that landed in a day after a report of that day had been delivered without it."""
 
     sha: str
     first_seen: dt.datetime  # when a run first found it
 
 
-class Gate(_Frozen):
+class Gate(FrozenModel):
     """The failure gate of a day: computed once, with the day, and stored with it, so the report, the
     digest, the site, chat and the run summary all show the same verdict and figures."""
 
@@ -400,7 +401,7 @@ class Gate(_Frozen):
         return self.ratio > self.limit
 
 
-class DayReport(_Frozen):
+class DayReport(FrozenModel):
     schema_version: int = SCHEMA_VERSION
     repo: str
     repo_url: str | None = None

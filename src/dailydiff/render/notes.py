@@ -18,11 +18,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from dailydiff.common.lazyre import lazy_compile
 from dailydiff.common.text import clean, md_inline, safe_url
-from dailydiff.models import Analysis, AnalysisStatus, ChangeType, Commit, OneRebuild
+from dailydiff.models import Analysis, AnalysisStatus, ChangeType, Commit, FrozenModel
 from dailydiff.render.plainwords import plain
 from dailydiff.scoring.rules import commit_types, find_reverted, parse_title, revert_target
 
@@ -72,11 +72,7 @@ def words(language: str) -> dict[str, str]:
     )  # "1 commit", formatted
 
 
-class _Frozen(OneRebuild, BaseModel):  # built by one thread at a time (models.py's `OneRebuild`)
-    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
-
-
-class NoteCommit(_Frozen):
+class NoteCommit(FrozenModel):
     """A commit an entry stands for: ``role`` is ``change``, ``revert`` (undid the change) or ``reland``."""
 
     sha: str
@@ -85,12 +81,12 @@ class NoteCommit(_Frozen):
     role: Literal["change", "revert", "reland"] = "change"
 
 
-class NoteAuthor(_Frozen):
+class NoteAuthor(FrozenModel):
     name: str
     login: str | None = None
 
 
-class NoteEntry(_Frozen):
+class NoteEntry(FrozenModel):
     """One line of the notes: its text, the commits it stands for (the first is the one shown), its pull
     request and its author."""
 
@@ -105,7 +101,7 @@ class NoteEntry(_Frozen):
     level: str = "low"
 
 
-class NotesFigures(_Frozen):
+class NotesFigures(FrozenModel):
     commits: int = 0  # commits of the range
     entries: int = 0
     listed: int = 0  # commits the notes link (all of them, unless the user audience left internals out)
@@ -116,7 +112,7 @@ class NotesFigures(_Frozen):
     llm_requests: int = 0
 
 
-class ReleaseNotes(_Frozen):
+class ReleaseNotes(FrozenModel):
     """A release's notes: what `notes --format json` prints (versioned, like a day's JSON)."""
 
     schema_version: int = NOTES_SCHEMA_VERSION

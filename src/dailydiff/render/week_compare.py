@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from dailydiff.common.text import output_text
 from dailydiff.models import (
@@ -32,8 +32,8 @@ from dailydiff.models import (
     AnalysisStatus,
     ChangeType,
     DayReport,
+    FrozenModel,
     Gate,
-    OneRebuild,
     ReportCommit,
 )
 from dailydiff.scoring.agents import agent_of
@@ -44,13 +44,6 @@ ROOT_AREA = "/"
 RELAND_RE = re.compile(r"^\W*(re-?land(ed)?|reapply|re-?apply|re-?commit|redo)\b", re.IGNORECASE)
 BREAKING_RE = re.compile(r"^\w+(\([^)]*\))?!:|\bBREAKING[ -]CHANGES?\b")
 SIGNAL_COMMITS = 10  # commits listed under a signal (the count says how many in all)
-
-
-class FrozenModel(OneRebuild, BaseModel):
-    """The render stage's data models: immutable; defer_build: a model's validator is built when first used,
-    not at import (start-up time), by one thread at a time (models.py's `OneRebuild`)."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class WeekFigures(FrozenModel):
