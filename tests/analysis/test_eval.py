@@ -109,9 +109,11 @@ def test_the_table_s_tokens_cost_and_latency_are_the_fakes_own_counters(
         seconds = fake.seconds()
         # Each request's seconds at the client: the server's own time, plus the loopback's and the parsing of
         # a stream of a token an event beside the other endpoints' — in this process, which serves the fakes
-        # too, on a machine others share (measured: 0 to 0.3 s more than the server's own count).
-        assert 0 <= row["latency_p50"] - ev.percentile(seconds, 0.5) < 0.5
-        assert 0 <= row["latency_p95"] - ev.percentile(seconds, 0.95) < 0.5
+        # too, on a machine others share (measured: 0 to 0.3 s more than the server's own count). The server's
+        # clock stops after its last write and its lock, which the client may have read past already: on a busy
+        # machine it can end some hundredths of a second later than the client's (a CI run: 0.020 s at p95).
+        assert -0.1 < row["latency_p50"] - ev.percentile(seconds, 0.5) < 0.5
+        assert -0.1 < row["latency_p95"] - ev.percentile(seconds, 0.95) < 0.5
     assert (
         rows["costly"]["cost"]
         == round((fakes["costly"].tokens_in * 3.0 + fakes["costly"].tokens_out * 15.0) / 1e6, 6)
