@@ -4102,12 +4102,42 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "It still reads vae_encoder_path/config.json.",
             '+    : m_config(vae_decoder_path / "config.json") {\n',
         ),
+        # round 122, from held out 140 to 145: a range a uniform draw takes, as percentages
+        (
+            "The needle lands between 10% and 90% of the text.",
+            "The needle lands between 20% and 90% of the text.",
+            "+    needle_position = random.uniform(0.1, 0.9)\n",
+        ),
+        # a division before "times" is no multiplier
+        (
+            "The scale is amax/6 times s_global_enc.",
+            "The scale is 7 times s_global_enc.",
+            "+    float s_local_dec = amax / 6.0f * s_global_enc;\n",
+        ),
+        # a dtype's size in bytes, the code returning it beside the dtype
+        (
+            "I64 maps to np.int64 (8 bytes).",
+            "I64 maps to np.int64 (4 bytes).",
+            '+    elif dt == "I64": return torch.long, np.int64, 8\n',
+        ),
+        # a flag with the default its declaration gives
+        (
+            "Pass --total-batch-size=524288 to get the old behaviour.",
+            "Pass --total-batch-size=262144 to get the old behaviour.",
+            '-parser.add_argument("--total-batch-size", type=int, default=524288, help="total batch size")\n',
+        ),
+        # a path the code joins to a variable named for its folder, by a call
+        (
+            "It returns early when dst/config.json exists.",
+            "It returns early when src/config.json exists.",
+            '+    if os.path.exists(os.path.join(dst, "config.json")):\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 121: each kind of false flag of held out 102a to 139, and an invented twin still flagged."""
+    """Rounds 99 to 122: each kind of false flag of held out 102a to 145, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -1033,7 +1033,7 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     dotted one a config's field, in the class of its section (`--training.seed`: `class Training:` … `seed: int`); a
     value one of a list the flag is shown with (`--compile.components=loss`: `--compile.components=model,loss`); one
     as the code declares it otherwise (`near`: a parameter with its type; a flag of two words or more by its words,
-    however joined)."""
+    however joined; one with a value by its declaration's default)."""
     flag, _, value = claim.partition("=")
     name = flag.lstrip("-").replace("-", "_")
     words = name.split("_") if re.fullmatch(r"[A-Za-z0-9]+(?:_[A-Za-z0-9]+)+", name) else []
@@ -1041,19 +1041,19 @@ def _by_flag(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
         _find_word(evidence.text, claim) >= 0
         or _find_word(evidence.expanded, claim) >= 0  # a list's (`--enable-k8s/mongo/redis-job`)
         or (not value and _config_field(name, evidence.text))
-        or (
-            not value
-            and any(
-                re.search(
-                    near.format(
-                        name=re.escape(name), bare=re.escape(flag.lstrip("-")), words="[-_]".join(words)
-                    ),
-                    evidence.text,
-                )
-                for _, rows in kind.near
-                for near in rows
-                if words or "{words}" not in near
+        or any(
+            re.search(
+                near.format(
+                    name=re.escape(name),
+                    bare=re.escape(flag.lstrip("-")),
+                    words="[-_]".join(words),
+                    value=re.escape(value),
+                ),
+                evidence.text,
             )
+            for _, rows in kind.near
+            for near in rows
+            if (words or "{words}" not in near) and ("{value}" in near) == bool(value)
         )
         or (
             value
@@ -1622,12 +1622,13 @@ def _module_attribute(names: list[str], evidence: Evidence) -> bool:
 def _quoted_parts(names: list[str], evidence: Evidence) -> bool:
     """Put together by code: `("shim", "runner.py")`, `"shim" / "runner.py"`, a part an inner call gives
     (`Paths.get(System.getProperty("user.dir"), "key_file.json")`); a folder by its constant or a variable named for it,
-    the folders before it shown (`tests/assets/x.txt` for `ASSETS / "x.txt"`, `vae_decoder_path / "config.json"`)."""
+    the folders before it shown (`tests/assets/x.txt` for `ASSETS / "x.txt"`, `vae_decoder_path / "config.json"`,
+    `os.path.join(dst, "config.json")`)."""
     quoted = [f"[\"']{re.escape(n)}[\"']" for n in names]
     if re.search(r"\)?\s*[/,]\s*".join(quoted), evidence.text):
         return True
     *before, folder, _ = names
-    constant = rf"(?<!\w)(?:{re.escape(folder.upper())}|{re.escape(folder)})\s*/\s*{quoted[-1]}"
+    constant = rf"(?<!\w)(?:{re.escape(folder.upper())}|{re.escape(folder)})\s*[/,]\s*{quoted[-1]}"
     if re.search(constant, evidence.text) is not None and all(
         _find_word(evidence.text, n) >= 0 for n in before
     ):
