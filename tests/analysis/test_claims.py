@@ -724,6 +724,18 @@ def test_a_round_figure_of_a_shown_one_is_found(text: str, invented: str) -> Non
     _found_and_twin_flagged(text, invented, shown)
 
 
+@pytest.mark.parametrize(
+    ("text", "invented"),
+    [
+        ("About 75 lines are removed.", "About 85 lines are removed."),  # the diff's −76 (round 123)
+        ("About 75 lines are removed.", "About 65 lines are removed."),  # 76 rounds to 75, not 65
+    ],
+)
+def test_a_count_rounded_to_five_of_a_figure_the_diff_gives_is_found(text: str, invented: str) -> None:
+    shown = Evidence([Section("diff", "+x = 1\n", path="a.py")], figures=[2, 3, 76])
+    _found_and_twin_flagged(text, invented, shown)
+
+
 def test_a_figure_in_thousands_is_not_a_path() -> None:
     assert [kind for _, kind in _kinds("改动规模约 +13.8k/−3.5k 行。")] != ["path"]
     assert "path" not in [kind for _, kind in _kinds("About +13.8k/-3.5k lines.")]
@@ -4132,12 +4144,24 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "It returns early when src/config.json exists.",
             '+    if os.path.exists(os.path.join(dst, "config.json")):\n',
         ),
+        # round 123, from held out 146 to 152: a percentage a rate's name is set to as a fraction
+        (
+            "Long sequences are sampled at a 10% rate.",
+            "Long sequences are sampled at a 20% rate.",
+            "+_LONG_SEQ_RATE = 0.1\n",
+        ),
+        # files that differ in a part after a "-", the parts joined by "/"
+        (
+            "It adds qwen3-vl-2b/4b-eagle3-mrope.json.",
+            "It adds qwen3-vl-2b/7b-eagle3-mrope.json.",
+            "- configs/qwen3-vl-2b-eagle3-mrope.json (budget)\n- configs/qwen3-vl-4b-eagle3-mrope.json (budget)\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 122: each kind of false flag of held out 102a to 145, and an invented twin still flagged."""
+    """Rounds 99 to 123: each kind of false flag of held out 102a to 152, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

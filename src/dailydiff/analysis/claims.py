@@ -1200,19 +1200,23 @@ def _shows_number(shown: str, form: str, kind: _Kind, precise: bool) -> bool:
 def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     """A count or size written round ("约 1050 行", "about 1,900 lines") for a figure the evidence shows
     exactly (+1054/−1909, +4043, −556): the shown figure rounded or cut to the claim's own zeros, within 2% of it; a
-    count of lines or files the diff gives (+6459, a folder's 212 lines) within 10% ("约 6000 行", "about 210")."""
+    count of lines or files the diff gives (+6459, a folder's 212 lines) within 10% ("约 6000 行", "about 210"), also
+    to the nearest 5 ("about 75 lines" for the diff's −76)."""
     plain = claim.replace(",", "")
     zeros = len(plain) - len(plain.rstrip("0"))
-    if kind.match not in ("number", "unit") or "." in plain or not zeros or len(plain) < 2:
+    step = 10**zeros if zeros else 5 if plain.endswith("5") else 0
+    if kind.match not in ("number", "unit") or "." in plain or not step or len(plain) < 2:
         return None
     value = int(plain)
     shown = [
-        (m.group(), 50) for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text) if len(plain) > 2
+        (m.group(), 50)
+        for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text)
+        if len(plain) > 2 and zeros
     ]
     for figure, within in [*((f, 10) for f in sorted(evidence.figures)), *shown]:
         exact = int(figure.replace(",", ""))
-        cut = exact // 10**zeros * 10**zeros
-        if value in (round(exact, -zeros), cut) and abs(exact - value) * within <= value:
+        nearest = round(exact, -zeros) if zeros else step * round(exact / step)
+        if value in (nearest, exact // step * step) and abs(exact - value) * within <= value:
             return figure
     return None
 
@@ -1813,7 +1817,8 @@ _NEAR = 400  # characters either side: the few lines of one hunk
 
 def _numbered(names: list[str], evidence: Evidence) -> bool:
     """Files or names that differ in a number, the numbers joined by "/" (`flash_fwd_hdim64/128/256_bf16_sm90.cu`,
-    `gfx1100/1101/1201`, `hdim64/96/128`, `cu102/cu113/cu116-Linux.sh`, `llama2_7b/13b/70b.toml`): each shown."""
+    `gfx1100/1101/1201`, `hdim64/96/128`, `cu102/cu113/cu116-Linux.sh`, `llama2_7b/13b/70b.toml`,
+    `qwen3-vl-2b/4b-eagle3-mrope.json`): each shown."""
     joined = "/".join(names)
     if lead := _LEAD.match(joined):  # the letters written before each number (`cu102/cu113/cu116-Linux.sh`)
         joined = joined.replace("/" + lead[1], "/")
@@ -1844,7 +1849,7 @@ _ASSIGNED = lazy_compile(  # `NAME = value`, `NAME := value`, `export NAME="valu
 )
 _LEAD = lazy_compile(r"(?:.*?[^A-Za-z])?([A-Za-z]+)\d+/\1\d", re.ASCII)
 # a number's unit, the same after each (`7b/13b/70b`)
-_NUMBERS = lazy_compile(r"(.*?[A-Za-z_])(\d+)([A-Za-z]*)((?:/\d+\3)+)((?:[^/\d][^/]*)?)")
+_NUMBERS = lazy_compile(r"(.*?[A-Za-z_-])(\d+)([A-Za-z]*)((?:/\d+\3)+)((?:[^/\d][^/]*)?)")
 _PUT_TOGETHER = (
     _module_attribute,
     _quoted_parts,
