@@ -4156,12 +4156,37 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "It adds qwen3-vl-2b/7b-eagle3-mrope.json.",
             "- configs/qwen3-vl-2b-eagle3-mrope.json (budget)\n- configs/qwen3-vl-4b-eagle3-mrope.json (budget)\n",
         ),
+        # round 124, from held out 153 to 162: a version of four numbers, its last a zero, written without it
+        (
+            "The version goes from 3.4.14 to 3.4.15.",
+            "The version goes from 3.4.14 to 3.4.16.",
+            "-  VERSION 3.4.14.0\n+  VERSION 3.4.15.0\n",
+        ),
+        # a flag read from a parser's result named otherwise than `args`
+        (
+            "Passing --dashboard with --performance now fails.",
+            "Passing --dashboard with --accuracy now fails.",
+            "+    if parsed.dashboard and parsed.performance:\n",
+        ),
+        # bytes per element: a number times a name before the unit
+        (
+            "The kernel uses about 26 bytes per dim element.",
+            "The kernel uses about 28 bytes per dim element.",
+            "+    // The kernel allocates ~26*dim bytes of UB\n",
+        ),
+        # a percentage a table of values in percent gives
+        (
+            "MobileBert's threshold is widened to 3%.",
+            "MobileBert's threshold is widened to 5%.",
+            "+# Per-model tolerance (percent) for the parity check.\n"
+            '+UNBACKED_PARITY_THRESHOLDS = {"MobileBertForMaskedLM": 3.0}\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 123: each kind of false flag of held out 102a to 152, and an invented twin still flagged."""
+    """Rounds 99 to 124: each kind of false flag of held out 102a to 162, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
