@@ -1208,11 +1208,12 @@ def _round_figure(claim: str, kind: _Kind, evidence: Evidence) -> str | None:
     if kind.match not in ("number", "unit") or "." in plain or not step or len(plain) < 2:
         return None
     value = int(plain)
-    shown = [
-        (m.group(), 50)
-        for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text)
+    # the text's own numbers only for a round claim of three figures or more (a figure rounded to 5: the diff's)
+    shown = (
+        [(m.group(), 50) for m in re.finditer(r"(?<![\w.])\d[\d,]*(?![\w.])", evidence.text)]
         if len(plain) > 2 and zeros
-    ]
+        else []
+    )
     for figure, within in [*((f, 10) for f in sorted(evidence.figures)), *shown]:
         exact = int(figure.replace(",", ""))
         nearest = round(exact, -zeros) if zeros else step * round(exact / step)
