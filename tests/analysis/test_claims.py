@@ -4181,12 +4181,44 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "+# Per-model tolerance (percent) for the parity check.\n"
             '+UNBACKED_PARITY_THRESHOLDS = {"MobileBertForMaskedLM": 3.0}\n',
         ),
+        # round 125, from held out 141 to 166: a size as a count times a constant named for the unit, and a bytes
+        # literal's characters times it
+        (
+            "The test sends 100 requests of 1MB of spaces and allows 32 MB of growth.",
+            "The test sends 100 requests of 1MB of spaces and allows 64 MB of growth.",
+            '+        max_rss_growth_bytes = 32 * MB\n+        body = gzip.compress(b" " * MB)\n',
+        ),
+        # a time in a printed table whose unit the prose before it gives, the cell marked for a footnote
+        (
+            "One baseline cell shows an implausible 5 us with an asterisk.",
+            "One baseline cell shows an implausible 7 us with an asterisk.",
+            "Backward kernel time in us, positive = faster.\n\n```\n   T      D    baseline   optimized\n"
+            "  10    128         605          89\n  10    128           5(*)      184\n```\n",
+        ),
+        # a flag read from a function's keyword arguments
+        (
+            "Exports with --qlinear 8w keep working.",
+            "Exports with --qembedding 8w keep working.",
+            '+    qlinear_config = kwargs.get("qlinear", None)\n',
+        ),
+        # a dotted call written as a verb
+        (
+            "It resolves the directory and torch.loads only that rank's file.",
+            "It resolves the directory and torch.saves only that rank's file.",
+            "+    optimizer_data = torch.load(optimizer_path, map_location=device)\n",
+        ),
+        # a name's prefix with its trailing underscore, for the names that start with it
+        (
+            "Check that the hc_attn_ tensors are in the compiled shards.",
+            "Check that the hc_ffn_ tensors are in the compiled shards.",
+            '+        key: str,  # e.g. "layers.{idx}.hc_attn"; tensors at "{key}_fn" etc.\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 124: each kind of false flag of held out 102a to 162, and an invented twin still flagged."""
+    """Rounds 99 to 125: each kind of false flag of held out 102a to 166, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
