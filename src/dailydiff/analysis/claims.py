@@ -167,12 +167,20 @@ class Evidence:
         return "\n\n".join(s.text for s in self.sections)
 
     @functools.cached_property
+    def added_up(self) -> frozenset[str]:
+        """Counts the diff shows by adding up: lines and files of a folder, of a kind of path, in all."""
+        return frozenset(map(str, self._figures() if callable(self._figures) else self._figures))
+
+    @functools.cached_property
     def figures(self) -> frozenset[str]:
-        """Counts the diff shows by adding up (lines and files of a folder, of a kind of path, in all; the lines
-        each hunk as shown adds and removes: "约 290 行" for a new function's 293)."""
-        hunks = [h for s in self.sections if s.label == "diff" for h in re.split(r"(?m)^@@ ", s.text)[1:]]
-        added_up = self._figures() if callable(self._figures) else self._figures
-        return frozenset(map(str, [*added_up, *(h.count(f"\n{sign}") for h in hunks for sign in "+-")]))
+        """The counts added up, and the lines each hunk as shown adds and removes ("约 290 行" for a new
+        function's 293)."""
+        counts = []
+        for text in (s.text for s in self.sections if s.label == "diff"):
+            starts = [m.start() for m in _HUNK_START.finditer(text)]
+            for start, end in itertools.pairwise([*starts, len(text)] if starts else []):
+                counts += [text.count("\n+", start, end), text.count("\n-", start, end)]
+        return self.added_up | frozenset(map(str, counts))
 
     @functools.cached_property
     def folded(self) -> str:
@@ -384,6 +392,7 @@ def analyses_evidence(lines: Iterable[str], *, label: str = "analyses") -> Evide
 # finding -----------------------------------------------------------------------------------------
 
 _DECIMAL = lazy_compile(r"(?<![\w.])\d+\.\d+")
+_HUNK_START = lazy_compile(r"^@@ ", re.MULTILINE)
 _KEYED = lazy_compile(r"\w\(([A-Za-zμ]+)\)[\x27\"]?\s*[:=]\s*(\d+(?:\.\d+)?)(?![\w.])")
 _POWER = r"(?:\(\d+(?:\*\*\d+)?\)|\d+(?:\*\*\d+)?)"  # a factor: a number, or a power (`10**9`)
 _SHIFT = lazy_compile(r"(?<![\w.<])(\d+)[ \t]*<<[ \t]*(\d+)(?![\w.])")  # `1 << 20`
@@ -1159,7 +1168,7 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     for form in _number_forms(claim):
         if (
             _shows_number(text, form, kind, precise)
-            or (how == "number" and form in evidence.figures)
+            or (how == "number" and (form in evidence.added_up or form in evidence.figures))
             or _shows_number(evidence.cells, form, kind, precise)
         ):
             return form
