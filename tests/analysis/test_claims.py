@@ -4213,12 +4213,30 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "Check that the hc_ffn_ tensors are in the compiled shards.",
             '+        key: str,  # e.g. "layers.{idx}.hc_attn"; tensors at "{key}_fn" etc.\n',
         ),
+        # round 126, from held out 167 to 171: a glob's `*` for an f-string's slot of any expression
+        (
+            "Scripts that look for profile_trace_rank_*.json files break.",
+            "Scripts that look for profile_dump_rank_*.json files break.",
+            '+    profile_file = f"{self.config.output_directory}/profile_trace_rank_{get_world_group().rank}.json"\n',
+        ),
+        # a tool and a file joined by "/" for prose's "or"
+        (
+            "It is an opt-in build option for the pip/setup.py path.",
+            "It is an opt-in build option for the pip/build.py path.",
+            "Install it with pip install -v .\n=== setup.py (modified, +5/-1)\n",
+        ),
+        # not a multiplier: a shape's dimension divided ("M x N/2 x L")
+        (
+            "`sample_c` is the M x N/2 x L SwiGLU output.",
+            "`sample_d` is the M x N/2 x L SwiGLU output.",
+            "+        # the SwiGLU output\n+        self._check_tensor_shape(self.sample_c, (m, n // 2, l))\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 125: each kind of false flag of held out 102a to 166, and an invented twin still flagged."""
+    """Rounds 99 to 126: each kind of false flag of held out 102a to 171, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

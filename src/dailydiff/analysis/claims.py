@@ -62,6 +62,7 @@ class _Rules:
     not_claims: frozenset[str]
     placeholders: frozenset[str]
     inside: tuple[str, ...]  # placeholders for a part of a name (`cuXXX`)
+    slot: str  # what such a placeholder stands for
     placeholder_names: re.Pattern[str]  # a name that is a placeholder (`SomeLayoutType`): no claim
     angled: re.Pattern[str]  # a part written as a placeholder in angle brackets (`<output_dir>`)
     columns: tuple[tuple[re.Pattern[str], str], ...]  # a table header's words, and the unit of its cells
@@ -104,6 +105,7 @@ def _rules() -> _Rules:
         frozenset(w.lower() for w in data["not_claims"]["words"]),
         frozenset(data["placeholders"]["words"]),
         tuple(data["placeholders"]["inside"]),
+        data["placeholders"]["slot"],
         re.compile(data["placeholders"]["names"], re.ASCII),
         lazy_compile(data["placeholders"]["angled"], re.ASCII),
         tuple((lazy_compile(row["header"], re.ASCII), row["unit"]) for row in data["column"]),
@@ -934,9 +936,7 @@ def _templated(claim: str, evidence: Evidence) -> str | None:
     inside = _rules().inside
     if any(p in claim for p in inside):
         parts = re.split("(" + "|".join(map(re.escape, inside)) + ")", claim)
-        # parts and template slots (`${OS_VERSION}`), joined by "/" (`data:...;base64,` for
-        # f"data:image/{extension};base64,")
-        slot = r"(?:[\w-]|\$?\{\w*\})+(?:/(?:[\w-]|\$?\{\w*\})+)*"  # Rust's `{}` too
+        slot = _rules().slot  # a name's characters, template slots, joined by "/"
         pattern = ""
         for i, part in enumerate(parts):
             if i % 2 == 0:
@@ -1860,6 +1860,19 @@ _ASSIGNED = lazy_compile(  # `NAME = value`, `NAME := value`, `export NAME="valu
 _LEAD = lazy_compile(r"(?:.*?[^A-Za-z])?([A-Za-z]+)\d+/\1\d", re.ASCII)
 # a number's unit, the same after each (`7b/13b/70b`)
 _NUMBERS = lazy_compile(r"(.*?[A-Za-z_-])(\d+)([A-Za-z]*)((?:/\d+\3)+)((?:[^/\d][^/]*)?)")
+
+
+def _tool_or_file(names: list[str], evidence: Evidence) -> bool:
+    """A tool and a file joined by "/" for prose's "or" (`pip/setup.py`: "pip install" and `setup.py`), the tool a
+    word of `claims.toml`'s `commands`."""
+    return (
+        len(names) == 2
+        and names[0] in _rules().commands
+        and _find_word(evidence.text, names[0]) >= 0
+        and _found_path(names[1], evidence.text, evidence) is not None
+    )
+
+
 _PUT_TOGETHER = (
     _module_attribute,
     _quoted_parts,
@@ -1874,6 +1887,7 @@ _PUT_TOGETHER = (
     _file_list,
     _numbered,
     _substituted,
+    _tool_or_file,
 )
 _FILE = lazy_compile(r"\.(?:py|pyi|pyx|cu|cuh|h|hh|hpp|cpp|cc|cxx|c|inc|inl|md|rst|txt|toml|yaml|yml|json|cfg|ini|sh"
                    r"|cmake|in|jinja|j2|rs|go|js|ts|proto|lock|mk)$")  # fmt: skip
