@@ -4231,12 +4231,66 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
             "`sample_d` is the M x N/2 x L SwiGLU output.",
             "+        # the SwiGLU output\n+        self._check_tensor_shape(self.sample_c, (m, n // 2, l))\n",
         ),
+        # round 127, from held out 172 to 175: an absl flag with a value its declaration lists, its default, or a
+        # string the code writes
+        (
+            "Pass --tpu_trace_mode=TRACE_ONLY_XLA to keep the old trace.",
+            "Pass --tpu_trace_mode=TRACE_ALL to keep the old trace.",
+            'flags.DEFINE_enum(\n    "tpu_trace_mode",\n-    "TRACE_ONLY_XLA",\n+    None,\n'
+            '    ["TRACE_ONLY_HOST", "TRACE_ONLY_XLA"],\n',
+        ),
+        (
+            "Pass --straggler_detection=false to turn it off.",
+            "Pass --straggler_detection=never to turn it off.",
+            'flags.DEFINE_boolean(\n    "straggler_detection",\n-    False,\n+    True,\n',
+        ),
+        (
+            "Pass --route_type=finetune for SFT jobs.",
+            "Pass --route_type=pretrain for SFT jobs.",
+            '+    FINETUNE = "finetune"\n+        flags.DEFINE_enum(\n+            "route_type",\n+            None,\n',
+        ),
+        # a family of flags written as a glob
+        (
+            "New flags: --scaling_metric_* for the autoscaler.",
+            "New flags: --scaling_limit_* for the autoscaler.",
+            '+            "(and optional --scaling_metric_type / --scaling_metric_target_type).",\n',
+        ),
+        # bytes: the number set on the line under a comment that counts bytes
+        (
+            "Each lane moves 4 bytes a step.",
+            "Each lane moves 8 bytes a step.",
+            "+  // 128 bytes per iteration\n+  constexpr auto kGranularity = 4;\n",
+        ),
+        # tokens: a constant a length is compared with
+        (
+            "It used a DIFF_THRESHOLD of 2 tokens.",
+            "It used a DIFF_THRESHOLD of 3 tokens.",
+            "-DIFF_THRESHOLD = 2\n-        result = len(tokenizer.encode(self.message))\n"
+            "-            assert abs(result - self.input_len) <= DIFF_THRESHOLD\n",
+        ),
+        # GiB on the line of a name in GB; a power of a number in bytes
+        (
+            "Host memory/16 capped at 32 GiB.",
+            "Host memory/16 capped at 64 GiB.",
+            "+        premapped_buffer_size_gb = min(round_up_to_power_of_2(host_memory // 16), 32)\n",
+        ),
+        (
+            "The buffer defaults to 1 GB.",
+            "The buffer defaults to 2 GB.",
+            "+    PYNCCL_MAX_BUFFER_SIZE = EnvMem(1024**3)\n",
+        ),
+        # a multiplier a quotient is compared with
+        (
+            "It applies when kv_seq_len is at least 4 times the sliding window.",
+            "It applies when kv_seq_len is at least 8 times the sliding window.",
+            "+    if kv_seq_len / sliding.sliding_window_size >= 4.0:\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 126: each kind of false flag of held out 102a to 171, and an invented twin still flagged."""
+    """Rounds 99 to 127: each kind of false flag of held out 102a to 175, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -289,8 +289,8 @@ class Evidence:
     def products(self) -> frozenset[int]:
         """The values of the products of numbers the evidence writes (`1024 * 1024`, `80 * (10**9)`, `32 * (1 << 20)`),
         a whole product only: none a name or another operator multiplies or divides (`n * 1024`, `1024 * 1024 / 4`);
-        and the numbers code writes with their digits grouped by `_` (`12_000_000`), in hexadecimal (`0x00800000`) or
-        as a shift (`1 << 26`)."""
+        and the numbers code writes with their digits grouped by `_` (`12_000_000`), in hexadecimal (`0x00800000`), as
+        a shift (`1 << 26`) or as a power (`1024**3`)."""
         shifts = [int(m[1]) << int(m[2]) for m in _SHIFT.finditer(self.text) if int(m[2]) < 64]
         text = _SHIFT.sub(lambda m: str(int(m[1]) << int(m[2])) if int(m[2]) < 64 else m[0], self.text)
         products = (
@@ -301,7 +301,10 @@ class Evidence:
             if text[max(0, m.start() - 4) : m.start()].rstrip()[-1:] not in _FACTOR
         )
         grouped = (int(m.group().replace("_", "")) for m in _GROUPED.finditer(text))
-        return frozenset([*products, *grouped, *shifts, *(int(m.group(), 16) for m in _HEX.finditer(text))])
+        powers = (int(m[1]) ** int(m[2]) for m in _POWERED.finditer(text) if int(m[2]) < 64)
+        return frozenset(
+            [*products, *grouped, *shifts, *powers, *(int(m.group(), 16) for m in _HEX.finditer(text))]
+        )
 
     @functools.cached_property
     def cut_names(self) -> frozenset[str]:
@@ -398,6 +401,7 @@ _HUNK_START = lazy_compile(r"^@@ ", re.MULTILINE)
 _KEYED = lazy_compile(r"\w\(([A-Za-zμ]+)\)[\x27\"]?\s*[:=]\s*(\d+(?:\.\d+)?)(?![\w.])")
 _POWER = r"(?:\(\d+(?:\*\*\d+)?\)|\d+(?:\*\*\d+)?)"  # a factor: a number, or a power (`10**9`)
 _SHIFT = lazy_compile(r"(?<![\w.<])(\d+)[ \t]*<<[ \t]*(\d+)(?![\w.])")  # `1 << 20`
+_POWERED = lazy_compile(r"(?<![\w.*])(\d+)[ \t]*\*\*[ \t]*(\d+)(?![\w.]|[ \t]*[*/%])")  # `1024**3` alone
 _PRODUCT = lazy_compile(rf"(?<![\w.*]){_POWER}(?:[ \t]*\*[ \t]*{_POWER})+(?![\w.]|[ \t]*[*/%])")
 _GROUPED = lazy_compile(r"(?<![\w.])\d{1,3}(?:_\d{3})+(?![\w.])")
 _FACTOR = frozenset("*/%")  # an operator before a product: it is a factor of a longer one
