@@ -3364,6 +3364,13 @@ def test_a_gflags_flag_and_a_number_in_a_list_are_found(text: str, invented: str
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="a.cc")], lambda: []))
 
 
+def test_a_power_that_is_a_factor_of_a_product_is_not_a_size_alone() -> None:
+    """`1024**3` alone is 1 GiB in bytes; as a factor (`2 * 1024**3`, `80 * (10**9)`) it is not a size of its own."""
+    evidence = Evidence([Section("diff", "+    LIMIT = 80 * (10**9)\n+    cap = 2 * 1024**3\n", path="a.py")])
+    assert [c.where for c in trace("It keeps 1 GB free.", evidence)] == [None]
+    assert [c.where for c in trace("It keeps 80 GB and 2 GiB free.", evidence)] == ["found", "found"]
+
+
 @pytest.mark.parametrize(
     ("text", "invented", "shown"),
     [

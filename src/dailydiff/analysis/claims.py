@@ -301,7 +301,11 @@ class Evidence:
             if text[max(0, m.start() - 4) : m.start()].rstrip()[-1:] not in _FACTOR
         )
         grouped = (int(m.group().replace("_", "")) for m in _GROUPED.finditer(text))
-        powers = (int(m[1]) ** int(m[2]) for m in _POWERED.finditer(text) if int(m[2]) < 64)
+        powers = (
+            int(m[1]) ** int(m[2])
+            for m in _POWERED.finditer(text)  # alone: not a factor in brackets (`80 * (10**9)`)
+            if int(m[2]) < 64 and text[max(0, m.start() - 4) : m.start()].rstrip(" \t(")[-1:] not in _FACTOR
+        )
         return frozenset(
             [*products, *grouped, *shifts, *powers, *(int(m.group(), 16) for m in _HEX.finditer(text))]
         )
@@ -401,7 +405,7 @@ _HUNK_START = lazy_compile(r"^@@ ", re.MULTILINE)
 _KEYED = lazy_compile(r"\w\(([A-Za-zμ]+)\)[\x27\"]?\s*[:=]\s*(\d+(?:\.\d+)?)(?![\w.])")
 _POWER = r"(?:\(\d+(?:\*\*\d+)?\)|\d+(?:\*\*\d+)?)"  # a factor: a number, or a power (`10**9`)
 _SHIFT = lazy_compile(r"(?<![\w.<])(\d+)[ \t]*<<[ \t]*(\d+)(?![\w.])")  # `1 << 20`
-_POWERED = lazy_compile(r"(?<![\w.*])(\d+)[ \t]*\*\*[ \t]*(\d+)(?![\w.]|[ \t]*[*/%])")  # `1024**3` alone
+_POWERED = lazy_compile(r"(?<![\w.*])(\d+)[ \t]*\*\*[ \t]*(\d+)(?![\w.]|\)?[ \t]*[*/%])")  # `1024**3` alone
 _PRODUCT = lazy_compile(rf"(?<![\w.*]){_POWER}(?:[ \t]*\*[ \t]*{_POWER})+(?![\w.]|[ \t]*[*/%])")
 _GROUPED = lazy_compile(r"(?<![\w.])\d{1,3}(?:_\d{3})+(?![\w.])")
 _FACTOR = frozenset("*/%")  # an operator before a product: it is a factor of a longer one
