@@ -4292,12 +4292,69 @@ def test_a_power_that_is_a_factor_of_a_product_is_not_a_size_alone() -> None:
             "It applies when kv_seq_len is at least 8 times the sliding window.",
             "+    if kv_seq_len / sliding.sliding_window_size >= 4.0:\n",
         ),
+        # round 128, from held out 176 to 182 and older sets: a size a keyword argument named for memory or disk gives
+        (
+            "Every task gets 8 GB of memory and 10 GB of disk.",
+            "Every task gets 4 GB of memory and 10 GB of disk.",
+            "+                resources=vf.Resources(cpu=4, memory=8, disk=10),\n",
+        ),
+        # the bytes of dynamic shared memory a launch passes
+        (
+            "The launch passes 0 bytes of dynamic shared memory.",
+            "The launch passes 1 byte of dynamic shared memory.",
+            "+        /*block=*/1, 1, 1,\n+        /*dynamic_shared_mem=*/0,\n",
+        ),
+        # a version's pre-release part
+        (
+            "Where the rc0.dev0 suffix is set is not visible.",
+            "Where the rc1.dev0 suffix is set is not visible.",
+            "Version bump to `0.7.0rc0.dev0` (#703)\n",
+        ),
+        # an MLIR shaped type's element type, and an MLIR float type by its short name
+        (
+            "An argument of type f4E2M1FN becomes a TensorRT input.",
+            "An argument of type f4E3M0FN becomes a TensorRT input.",
+            "+func.func @fp4_dequantize(%arg0: tensor<10x80xf4E2M1FN>) -> tensor<10x80xf32>{\n",
+        ),
+        (
+            "It also accepts f8E4M3FN inputs.",
+            "It also accepts f8E5M2 inputs.",
+            "+         elType.isUnsignedInteger(8) || isa<Float8E4M3FNType>(elType) ||\n",
+        ),
+        # a list's name after "non-" is the name
+        (
+            "Other non-llm/tool/workflow events are skipped.",
+            "Other non-llm/tool/pipeline events are skipped.",
+            "+            if event_type == IntermediateStepType.LLM_END:\n+                tool_calls = []\n"
+            "+    # a workflow start payload\n",
+        ),
+        # a list's word written short (`sync`: `synchronize`, `claims.toml`'s `short`), or a noun for its verb
+        # (`reduction`: `reduce`)
+        (
+            "It wraps stream create/destroy/sync.",
+            "It wraps stream create/destroy/flush.",
+            "+StatusOr<uintptr_t> createCUDAStream() {\n+Status destroyCUDAStream(uintptr_t stream) {\n"
+            "+Status synchronizeCUDAStream(uintptr_t stream) {\n",
+        ),
+        (
+            "Kernels using tma load/store/prefetch/reduction change.",
+            "Kernels using tma load/store/prefetch/gather change.",
+            "+  static inline void load_async(ST &dst,\n+  static inline void store_async(\n"
+            '+  static inline void prefetch(ST &dst,\n+                "cp.reduce.async.bulk.tensor.5d"\n',
+        ),
+        # a package's `__init__.py` by the package's dotted name, where the evidence writes an `__init__.py`
+        (
+            "Check that cuda/bench/cuXY/__init__.py is installed.",
+            "Check that cuda/bench/cuXY/version.py is installed.",
+            "+# Fix editable installs by making cuda.bench.cuXY an importable package.\n"
+            '+set(_pkg_init "${_pkg_dir}/__init__.py")\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 127: each kind of false flag of held out 102a to 175, and an invented twin still flagged."""
+    """Rounds 99 to 128: each kind of false flag of held out 102a to 182, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

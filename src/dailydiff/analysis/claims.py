@@ -77,6 +77,9 @@ class _Rules:
     special_methods: dict[str, str]  # a special method, and the builtin that calls it (`__repr__`: `repr`)
     # a formula's functions of mathematics, a kernel's prefixes of a name, the letters that index a name
     formula: tuple[frozenset[str], tuple[str, ...], frozenset[str]]
+    glued: tuple[re.Pattern[str], ...]  # a name the evidence glues to other text, as group 1
+    # a word of a list inflected: its endings, and a noun's ending with its verb's
+    list_words: tuple[tuple[str, ...], tuple[tuple[str, str], ...]]
 
 
 @functools.cache
@@ -129,6 +132,8 @@ def _rules() -> _Rules:
             tuple(data["formula"]["prefixes"]),
             frozenset(data["formula"]["indices"]),
         ),
+        tuple(lazy_compile(p, re.ASCII) for p in data["glued"]["patterns"]),
+        (tuple(data["list_words"]["endings"]), tuple(data["list_words"]["verbs"].items())),
     )
 
 
@@ -253,7 +258,8 @@ class Evidence:
         side by side joined (`"…MultiheadAttention" "The …"`: `MultiheadAttentionThe`), an f-string's slot
         filled with the string its name is set to (`f"{self.prefix}_{epoch}"` and `self.prefix = "dist_epoch"`:
         `dist_epoch_{epoch}`), either string of a conditional (`prefix = "tanh_softcap_approx" if approx else
-        "tanh_softcap"`), a name code puts together by adding strings (``_concatenated``)."""
+        "tanh_softcap"`), a name code puts together by adding strings (``_concatenated``), a name glued to other
+        text (`claims.toml`'s `glued`: `tensor<10x80xf4E2M1FN>`)."""
         names = [
             m.group(1) + choice.strip() + m.group(3)
             for m in _BRACES.finditer(self.text)
@@ -283,6 +289,7 @@ class Evidence:
         for chosen in ((values, {**values, **others}) if others else (values,)) if values else ():
             fill = functools.partial(_NAMED_SLOT.sub, functools.partial(_slot_value, values=chosen))
             names += [filled for m in _FSTRING.finditer(self.text) if (filled := fill(m[1])) != m[1]]
+        names += [m[1] for glued in _rules().glued for m in glued.finditer(self.text)]
         return "\n".join(names + _passed(self.text) + _concatenated(self.text, values))
 
     @functools.cached_property
@@ -1748,8 +1755,11 @@ def _name_list(names: list[str], evidence: Evidence) -> bool:
     """A list of names joined by "/" with no file among them (`allreduce/allgather`, `q/k/v/out`): each shown, in any
     letter case (`fp16/bf16` in `TestFP16`, `TestBF16`), a name written with "-" also as code writes it (`min-p`:
     `min_p`) or in camelCase (`max_tokens/top_p`: `maxTokens`, `topP`), or its plural (`expert-weight`:
-    `expert_weights`), a word inflected (`transpose/slice/view`: `transposed`), a library without its `lib`
-    (`libtorch/c10/cudart`: `libc10.so`), a dotted name by its parts (`experts.w1/w2/w3`: `experts` and `self.w1`)."""
+    `expert_weights`), a word inflected or a noun as its verb (`claims.toml`'s `list_words`: `transposed`, `reduce`),
+    written short (`short`: `sync` for `synchronize`), a library without its `lib` (`libtorch/c10/cudart`: `libc10.so`),
+    a dotted name by its parts (`experts.w1/w2/w3`: `experts` and `self.w1`)."""
+    rules = _rules()
+    endings, verbs = rules.list_words
     return not any(_FILE.search(n) for n in names) and all(
         n
         and any(
@@ -1763,14 +1773,13 @@ def _name_list(names: list[str], evidence: Evidence) -> bool:
                 snake + "s",
                 snake.replace("_", ""),
                 "lib" + n,
-                *(n + e for e in _INFLECTED if n.isalpha()),
+                *(n + e for e in endings if n.isalpha()),
+                *(n.removesuffix(noun) + verb for noun, verb in verbs if n.endswith(noun)),
+                *rules.short.get(n, ()),
             )
         )
         for n in names
     )
-
-
-_INFLECTED = ("d", "ed", "ing")  # the endings a word of a list is found with
 
 
 def _values(names: list[str], evidence: Evidence) -> bool:
