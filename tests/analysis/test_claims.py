@@ -4349,12 +4349,31 @@ def test_a_power_that_is_a_factor_of_a_product_is_not_a_size_alone() -> None:
             "+# Fix editable installs by making cuda.bench.cuXY an importable package.\n"
             '+set(_pkg_init "${_pkg_dir}/__init__.py")\n',
         ),
+        # round 129, from held out 183 to 186: a flag a CLI's own helper declares by its quoted name
+        (
+            "The help text of the --json flag is reworded.",
+            "The help text of the --yaml flag is reworded.",
+            '+JSON = _bool_flag("json", "json", "Output as machine-readable JSON.")\n',
+        ),
+        # a size with its decimals cut, a cell of a table wrapped over lines under a column in GB
+        (
+            "It used about 28 GB of memory.",
+            "It used about 30 GB of memory.",
+            "| engine | frames | batch_size | batch_mode\n| gpus | gpu_mem_GB | step_time_s\n| --- | --- | --- | ---\n"
+            "| --- | --- | --- |\n| primus | 121 | 8 | local_accum | 8 | 28.330 | 14.330000 |\n",
+        ),
+        # a count of tokens code writes as a product
+        (
+            "It scores completions of up to 4096 tokens.",
+            "It scores completions of up to 8192 tokens.",
+            "+            max_tokens=1024 * 4,\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 128: each kind of false flag of held out 102a to 182, and an invented twin still flagged."""
+    """Rounds 99 to 129: each kind of false flag of held out 102a to 186, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 

@@ -1193,12 +1193,15 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     kib = format((Decimal(plain) * 1024).normalize(), "f")
     scale = next((e for u, e in _TIME_EXPONENT.items() if unit.endswith(u)), 0)  # a time in seconds
     seconds = re.escape(format(Decimal(plain).scaleb(scale).normalize(), "f"))
+    product = _factors(plain)
     # a row's units, "|" between them ("%|％|percent"): each found in the claim as written
     for near in (
         p for units, patterns in kind.near if any(u in unit for u in units.split("|")) for p in patterns
     ):
         # "ntok ≤ 16", "| tok/rank |", "smem <= 49152"
-        shown = near.format(n=re.escape(plain), fraction=fraction, literal=literal, kib=kib, seconds=seconds)
+        shown = near.format(
+            n=re.escape(plain), fraction=fraction, literal=literal, kib=kib, seconds=seconds, product=product
+        )
         if re.search(shown, text):
             return claim
     for in_bytes in dict(kind.in_bytes).get(surface.lstrip("0123456789.,").strip(), ()):
@@ -1209,6 +1212,16 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
         ):
             return claim  # 1 MiB: `1024 * 1024`; 12 MB: `12_000_000`
     return _rounded(claim, kind, evidence, precise) or _round_figure(claim, kind, evidence)
+
+
+def _factors(number: str) -> str:
+    """A number as a product of two whole numbers code writes (`1024 * 4` for 4096), as a pattern; none for a
+    decimal or one too large to write so."""
+    if not number.isdigit() or not 4 <= int(number) <= 10**7:
+        return "(?!)"
+    n = int(number)
+    pairs = [(a, n // a) for a in range(2, math.isqrt(n) + 1) if n % a == 0]
+    return "(?:" + "|".join(rf"{a}\s*\*\s*{b}|{b}\s*\*\s*{a}" for a, b in pairs) + ")" if pairs else "(?!)"
 
 
 def _shows_number(shown: str, form: str, kind: _Kind, precise: bool) -> bool:
