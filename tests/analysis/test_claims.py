@@ -4411,25 +4411,3 @@ def test_a_path_by_its_module_its_regular_expression_or_its_parts_is_found(
     text: str, invented: str, shown: str
 ) -> None:
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="lib/a.cpp")], lambda: []))
-
-
-def test_warm_compiles_every_kind_s_pattern_on_a_thread_of_its_own() -> None:
-    """A run starts ``warm`` as it waits for a repository's commits: in a new process, the rules are read and each
-    kind's pattern compiled by a thread other than the caller's, which goes on at once."""
-    script = (
-        "import threading\n"
-        "from dailydiff.analysis import claims\n"
-        "caller = threading.get_ident(); seen = set()\n"
-        "real = claims._rules\n"
-        "claims._rules = lambda: (seen.add(threading.get_ident()), real())[1]\n"
-        "claims.warm()\n"
-        # the caller reads nothing itself until the thread is done: a read of its own would race the thread's
-        "for thread in threading.enumerate():\n"
-        "    if thread is not threading.current_thread():\n"
-        "        thread.join(30)\n"
-        "assert seen and caller not in seen, seen\n"
-        "assert all('search' in vars(k.pattern) for k in real().kinds), 'not compiled'\n"
-        "print('compiled', len(real().kinds))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and done.stdout.startswith("compiled "), done.stderr

@@ -22,7 +22,6 @@ import logging
 import math
 import re
 import sys
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
@@ -135,13 +134,6 @@ def _rules() -> _Rules:
         tuple(lazy_compile(p, re.ASCII) for p in data["glued"]["patterns"]),
         (tuple(data["list_words"]["endings"]), tuple(data["list_words"]["verbs"].items())),
     )
-
-
-@functools.cache
-def warm() -> None:
-    """The rules read and every kind's pattern compiled on a thread of its own, once a process: a run starts it
-    as it opens a repository and waits for its commits (git, a forge), so its first trace does not pay for them."""
-    threading.Thread(target=lambda: [kind.pattern.search("") for kind in _rules().kinds], daemon=True).start()
 
 
 # evidence ----------------------------------------------------------------------------------------

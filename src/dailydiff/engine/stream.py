@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 
 from dailydiff.analysis import Analyzer, HeuristicAnalyzer, make_analyzer
 from dailydiff.analysis.base import AnalysisSession
-from dailydiff.analysis.claims import warm
 from dailydiff.common.aio import OffLoop, inline
 from dailydiff.common.dates import DateSpec
 from dailydiff.common.memory import release_free_memory
@@ -245,8 +244,6 @@ class Engine:
         publishers = publishers_for(job.entry, job.index, available)
         dates = days.resolve(settings.report.timezone, self.options.now) if days is not None else []
         _say_job(job, dates, publishers, extra)
-        if settings.analysis.grounding != "off":
-            warm()  # the tracer's rules compiled while the commits are read
         source, analyzer = await self._opened(job)
         self.claim(source.repo, job.key)
         result.repo = source.repo  # the id its opened source stores it under
