@@ -4368,12 +4368,29 @@ def test_a_power_that_is_a_factor_of_a_product_is_not_a_size_alone() -> None:
             "It scores completions of up to 8192 tokens.",
             "+            max_tokens=1024 * 4,\n",
         ),
+        # round 130, from held out 187 to 190: a count of tokens written short ("0 tok")
+        (
+            "Before, a log with 0 tokens was written.",
+            "Before, a log with 5 tokens was written.",
+            "Progress reported `0 tok` and 5 turns.\n",
+        ),
+        # "N times" a sampling count or a count's constant gives
+        (
+            "AIME 2025 is sampled 32 times per question.",
+            "AIME 2025 is sampled 16 times per question.",
+            "+        n=32,\n+        max_out_len=16384,\n",
+        ),
+        (
+            "A pattern counts if it occurs more than 20 times.",
+            "A pattern counts if it occurs more than 32 times.",
+            "+MIN_PATTERN_COUNT = 20\n+WINDOW = 32\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 129: each kind of false flag of held out 102a to 186, and an invented twin still flagged."""
+    """Rounds 99 to 130: each kind of false flag of held out 102a to 190, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
