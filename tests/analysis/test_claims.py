@@ -4385,12 +4385,36 @@ def test_a_power_that_is_a_factor_of_a_product_is_not_a_size_alone() -> None:
             "A pattern counts if it occurs more than 32 times.",
             "+MIN_PATTERN_COUNT = 20\n+WINDOW = 32\n",
         ),
+        # round 131, from held out 191 to 194: a pull request's number under a key that names it
+        (
+            "The entry is appended after a record for PR #1740.",
+            "The entry is appended after a record for PR #1741.",
+            '+    "pullRequestNo": 1740,\n+    "id": 1751,\n',
+        ),
+        # a multiplier a name of a multiplier is declared with its type
+        (
+            "LLM groups are capped at min(max_llm_wait_tasks, 2 x weight) admitted tasks.",
+            "LLM groups are capped at min(max_llm_wait_tasks, 3 x weight) admitted tasks.",
+            "+LLM_GROUP_ADMISSION_BACKLOG_MULTIPLIER: int = 2\n+MAX_GROUPS: int = 3\n+    max_llm_wait_tasks: int = 8\n",
+        ),
+        # a size compared with a call given its unit
+        (
+            "For TSVs larger than 1 GB it builds a local copy.",
+            "For TSVs larger than 2 GB it builds a local copy.",
+            "+        if file_size(data_path, 'GB') > 1:\n+            retries = 2\n",
+        ),
+        # a percentage as a fraction in a list of weights
+        (
+            "20% of the score comes from following the instruction.",
+            "30% of the score comes from following the instruction.",
+            "+                        weight = [0, 0.8, 0.2]\n",
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 130: each kind of false flag of held out 102a to 190, and an invented twin still flagged."""
+    """Rounds 99 to 131: each kind of false flag of held out 102a to 194, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
