@@ -4409,12 +4409,24 @@ def test_a_power_that_is_a_factor_of_a_product_is_not_a_size_alone() -> None:
             "30% of the score comes from following the instruction.",
             "+                        weight = [0, 0.8, 0.2]\n",
         ),
+        # round 132, from held out 195 to 197: a count of tokens a YAML key sets
+        (
+            "Generation is capped at 16 tokens.",
+            "Generation is capped at 32 tokens.",
+            "+generation_kwargs:\n+  max_new_tokens: 16\n+  temperature: 0\n+  top_k: 32\n",
+        ),
+        # a percentage as the fraction a call's result is multiplied by
+        (
+            "The thread count is set to max(20% of effective cores, 4).",
+            "The thread count is set to max(10% of effective cores, 4).",
+            '+    "threads": int(max(SystemResourceProbe().get_effective_cores() * 0.2, 4)),\n',
+        ),
     ],
 )
 def test_what_a_held_out_set_flagged_but_its_prompt_shows_is_found(
     text: str, invented: str, shown: str
 ) -> None:
-    """Rounds 99 to 131: each kind of false flag of held out 102a to 194, and an invented twin still flagged."""
+    """Rounds 99 to 132: each kind of false flag of held out 102a to 197, and an invented twin still flagged."""
     _found_and_twin_flagged(text, invented, Evidence([Section("diff", shown, path="src/a.py")], lambda: []))
 
 
