@@ -106,6 +106,15 @@ def _kinds(text: str) -> list[tuple[str, str]]:
         ("E.g. PyTorch and CuTe, i.e. two tests in 3 files.", []),
         # a term code divides by is no multiplier (held out 113)
         ("A single split is replicated len(mixer) // 2 times.", []),
+        # a kind of one word is read in the words that hold its needs: a claim glued to Chinese text or to a code
+        # span, and a digit of another script (no word of ASCII holds it) is none
+        (
+            "修改了foo_bar和`x/y.py`，另见 a/b/c.cu",
+            [("foo_bar", "identifier"), ("x/y.py", "code"), ("a/b/c.cu", "path")],
+        ),
+        ("see `a`_b_c and d_e", [("_b_c", "identifier"), ("d_e", "identifier")]),
+        ("数字１２３，见 ٣_٤", []),
+        ("数字１２３", []),
     ],
 )
 def test_each_kind_of_claim_is_read_from_prose(text: str, expected: list[tuple[str, str]]) -> None:

@@ -15,6 +15,7 @@ marked (``mark``); what was removed and why is kept in the analysis's ``groundin
 
 from __future__ import annotations
 
+import bisect
 import collections
 import functools
 import itertools
@@ -53,6 +54,7 @@ class _Kind:
     singular: tuple[str, ...] = ()  # a plural name written singular: the name with them is found
     in_bytes: tuple[tuple[str, tuple[int, ...]], ...] = ()  # a unit of size, and its bytes
     units_any_case: bool = False  # "99kb" is 99 KB
+    word: bool = False  # a claim of it is one word that holds its needs: only such words are read
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ def _rules() -> _Rules:
             tuple(row.get("singular", ())),
             tuple((unit, tuple(bytes_)) for unit, bytes_ in row.get("in_bytes", {}).items()),
             row.get("units_any_case", False),
+            row.get("word", False),
         )
         for row in data["kind"]
     )
@@ -1960,11 +1963,19 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
     taken = bytearray(len(text))  # 1 where an earlier kind's claim stands
     found: list[tuple[str, _Kind, int, int]] = []
     pieces = _pieces(text)
+    words: list[tuple[int, int]] = []
     for kind in rules.kinds:
-        for first, last in pieces:
-            if kind.needs is not None and kind.needs.search(text, first, last) is None:
-                continue
-            for m in kind.pattern.finditer(text, first, last):
+        if (
+            kind.word
+        ):  # the words holding its needs where no earlier kind's claim stands (no word crosses a join)
+            words = words or [m.span() for m in _WORD_RUN.finditer(text)]
+            spans = _words_holding(kind.needs, text, words, taken)
+        else:  # the texts of the join holding its needs
+            spans = [
+                (a, b) for a, b in pieces if kind.needs is None or kind.needs.search(text, a, b) is not None
+            ]
+        for at, to in spans:
+            for m in kind.pattern.finditer(text, at, to):
                 start, end = m.span()
                 if taken.find(1, start, end) >= 0:
                     continue
@@ -1984,6 +1995,27 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
                     continue
                 found.append((claim, kind, start, end))
     return sorted(found, key=lambda item: item[2])
+
+
+_WORD_RUN = lazy_compile(r"[!-~]+")  # a word: ASCII letters, digits and punctuation
+
+
+def _words_holding(
+    needs: re.Pattern[str] | None, text: str, words: list[tuple[int, int]], taken: bytearray
+) -> list[tuple[int, int]]:
+    """The words where ``needs`` stands outside a claim already taken, each with the character after it (what a
+    pattern's look-ahead reads)."""
+    spans: list[tuple[int, int]] = []
+    for hit in needs.finditer(text) if needs is not None else ():
+        if taken[hit.start()]:
+            continue
+        index = bisect.bisect_right(words, (hit.start(), len(text))) - 1
+        at, to = words[index] if index >= 0 else (0, 0)
+        if to <= hit.start():  # not in a word (a digit of another script): no claim of the kind holds it
+            continue
+        if not spans or spans[-1][0] != at:
+            spans.append((at, min(to + 1, len(text))))
+    return spans
 
 
 def _pieces(text: str) -> list[tuple[int, int]]:
