@@ -1188,14 +1188,18 @@ def _by_number(claim: str, kind: _Kind, evidence: Evidence, surface: str) -> str
     kib = format((Decimal(plain) * 1024).normalize(), "f")
     scale = next((e for u, e in _TIME_EXPONENT.items() if unit.endswith(u)), 0)  # a time in seconds
     seconds = re.escape(format(Decimal(plain).scaleb(scale).normalize(), "f"))
-    product = _factors(plain)
     # a row's units, "|" between them ("%|％|percent"): each found in the claim as written
     for near in (
         p for units, patterns in kind.near if any(u in unit for u in units.split("|")) for p in patterns
     ):
         # "ntok ≤ 16", "| tok/rank |", "smem <= 49152"
         shown = near.format(
-            n=re.escape(plain), fraction=fraction, literal=literal, kib=kib, seconds=seconds, product=product
+            n=re.escape(plain),
+            fraction=fraction,
+            literal=literal,
+            kib=kib,
+            seconds=seconds,
+            product=_factors(plain) if "{product}" in near else "",
         )
         if re.search(shown, text):
             return claim
@@ -1689,11 +1693,21 @@ def _imported(names: list[str], evidence: Evidence) -> bool:
     (`"diffsynth.models.flux_dit.FluxDiT"`), or relative to its folder
     without a dot (`torchao/quantization/utils.py` for `from quantization.utils import` in `torchao/_eval.py`); a
     package's `__init__.py` by the package's dotted name (`torchtitan/experiments/qwen3/__init__.py` for
-    `import torchtitan.experiments.qwen3`; not `flashinfer/__init__.py` for `import flashinfer`)."""
+    `import torchtitan.experiments.qwen3`, or named anywhere where the evidence writes an `__init__.py`; not
+    `flashinfer/__init__.py` for `import flashinfer`)."""
     stem = "/".join(names).removesuffix(".py")
     if stem == "/".join(names):
         return False
     package = stem.removesuffix("/__init__")  # a package's `__init__.py` is the package, by its dotted name
+    # named anywhere where the evidence writes an `__init__.py` ("making cuda.bench.cuXY an importable package")
+    dotted_package = package.replace("/", ".")
+    if (
+        package != stem
+        and "/" in package
+        and "__init__.py" in evidence.text
+        and _find_word(evidence.text, dotted_package) >= 0
+    ):
+        return True
     stem = package if "/" in package else stem  # (a top-level package alone names no folder)
     # the module by the path, or by the path without its first folders while two parts remain (a source
     # layout's `src/flag_gems/ops/index_add.py` for `from flag_gems.ops.index_add import`)
@@ -1965,9 +1979,8 @@ def claims_in(text: str) -> list[tuple[str, _Kind, int, int]]:
     pieces = _pieces(text)
     words: list[tuple[int, int]] = []
     for kind in rules.kinds:
-        if (
-            kind.word
-        ):  # the words holding its needs where no earlier kind's claim stands (no word crosses a join)
+        if kind.word and kind.needs is not None:
+            # the words holding its needs where no earlier kind's claim stands (no word crosses a join)
             words = words or [m.span() for m in _WORD_RUN.finditer(text)]
             spans = _words_holding(kind.needs, text, words, taken)
         else:  # the texts of the join holding its needs
@@ -2001,12 +2014,12 @@ _WORD_RUN = lazy_compile(r"[!-~]+")  # a word: ASCII letters, digits and punctua
 
 
 def _words_holding(
-    needs: re.Pattern[str] | None, text: str, words: list[tuple[int, int]], taken: bytearray
+    needs: re.Pattern[str], text: str, words: list[tuple[int, int]], taken: bytearray
 ) -> list[tuple[int, int]]:
     """The words where ``needs`` stands outside a claim already taken, each with the character after it (what a
     pattern's look-ahead reads)."""
     spans: list[tuple[int, int]] = []
-    for hit in needs.finditer(text) if needs is not None else ():
+    for hit in needs.finditer(text):
         if taken[hit.start()]:
             continue
         index = bisect.bisect_right(words, (hit.start(), len(text))) - 1
